@@ -1,0 +1,69 @@
+//! `BarterFfiCursor`: a read position over a handle's market events, yielding encoded batches.
+
+use super::{call, check_out, required, write_out, BarterFfiBuffer, BarterFfiError, LIVE_CURSORS};
+use crate::{
+    error::{BarterFfiStatus, Error},
+    ffi::market_data::BarterFfiMarketData,
+    market_data::Cursor,
+};
+use std::sync::{atomic::Ordering, Mutex, PoisonError};
+
+/// Opaque cursor. It shares the events with the handle it was opened on, so it outlives that
+/// handle safely. Release with `barter_ffi_cursor_free`.
+pub struct BarterFfiCursor(Mutex<Cursor>);
+
+impl Drop for BarterFfiCursor {
+    fn drop(&mut self) {
+        LIVE_CURSORS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Opens a cursor at the first market event of `market_data`.
+#[no_mangle]
+pub extern "C" fn barter_ffi_cursor_open(
+    market_data: *const BarterFfiMarketData,
+    out: *mut *mut BarterFfiCursor,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || {
+        let market_data = required(market_data, "market_data")?;
+        check_out(out, "out")?;
+        LIVE_CURSORS.fetch_add(1, Ordering::Relaxed);
+        let cursor = BarterFfiCursor(Mutex::new(Cursor::new(&market_data.0)));
+        write_out(out, "out", Box::into_raw(Box::new(cursor)))
+    })
+}
+
+/// Fills `out` with the next batch of at most `max_events` market events, in file order, as
+/// MessagePack (layout: `rust_core/src/wire.rs`). A batch of zero events means the end; asking
+/// again returns zero events again. Release the buffer with `barter_ffi_buffer_free`.
+#[no_mangle]
+pub extern "C" fn barter_ffi_cursor_next_batch(
+    cursor: *const BarterFfiCursor,
+    max_events: usize,
+    out: *mut BarterFfiBuffer,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || {
+        let cursor = required(cursor, "cursor")?;
+        check_out(out, "out")?;
+        if max_events == 0 {
+            return Err(Error::new(BarterFfiStatus::InvalidArgument, "max_events must be at least 1"));
+        }
+        let mut bytes = Vec::new();
+        cursor.0.lock().unwrap_or_else(PoisonError::into_inner).next_batch(max_events, &mut bytes)?;
+        write_out(out, "out", BarterFfiBuffer::from_vec(bytes))
+    })
+}
+
+/// Releases a cursor; NULL is a no-op.
+#[no_mangle]
+pub extern "C" fn barter_ffi_cursor_free(cursor: *mut BarterFfiCursor) {
+    let _ = call(std::ptr::null_mut(), || {
+        if !cursor.is_null() {
+            // SAFETY: a non-NULL cursor came from `barter_ffi_cursor_open`, freed once by contract.
+            drop(unsafe { Box::from_raw(cursor) });
+        }
+        Ok(())
+    });
+}

@@ -1,0 +1,191 @@
+//! `BarterFfiMarketData`: an opaque handle owning one [`MarketData`].
+
+use super::{call, check_out, required, write_out, BarterFfiBuffer, BarterFfiError, LIVE_MARKET_DATA};
+use crate::{
+    error::{BarterFfiStatus, Error},
+    market_data::{LoadStats, MarketData},
+};
+use std::{
+    ffi::{c_char, CStr},
+    path::PathBuf,
+    sync::atomic::Ordering,
+};
+
+/// Opaque handle to barter's `MarketDataInMemory<DataKind>` and its events.
+/// Create with `barter_ffi_market_data_load_*` or `_clone`; release with `barter_ffi_market_data_free`.
+pub struct BarterFfiMarketData(pub(crate) MarketData);
+
+impl BarterFfiMarketData {
+    fn into_raw(data: MarketData) -> *mut Self {
+        LIVE_MARKET_DATA.fetch_add(1, Ordering::Relaxed);
+        Box::into_raw(Box::new(Self(data)))
+    }
+}
+
+impl Drop for BarterFfiMarketData {
+    fn drop(&mut self) {
+        LIVE_MARKET_DATA.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// What a load kept and what it skipped.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BarterFfiLoadStats {
+    /// Market events held (what the cursor yields and `_len` reports).
+    pub market_events: u64,
+    /// `Reconnecting` markers: kept for the engine, skipped by the cursor.
+    pub reconnects: u64,
+    /// `Err` items of the JSON-array shape, dropped as barter's historic example drops them.
+    pub errors_skipped: u64,
+}
+
+impl From<LoadStats> for BarterFfiLoadStats {
+    fn from(stats: LoadStats) -> Self {
+        Self {
+            market_events: stats.market_events,
+            reconnects: stats.reconnects,
+            errors_skipped: stats.errors_skipped,
+        }
+    }
+}
+
+/// Loads a barter market-data file (a JSON array of `MarketStreamResult` or JSON Lines of
+/// `MarketStreamEvent`, detected from its first byte). `path` is NUL-terminated, in the OS's
+/// encoding on Unix and UTF-8 elsewhere.
+#[no_mangle]
+pub extern "C" fn barter_ffi_market_data_load_file(
+    path: *const c_char,
+    out: *mut *mut BarterFfiMarketData,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || {
+        let path = path_from_c(path)?;
+        check_out(out, "out")?;
+        write_out(out, "out", BarterFfiMarketData::into_raw(MarketData::from_file(&path)?))
+    })
+}
+
+/// Loads market data from `len` bytes at `data`, which are read during the call only.
+/// `source_name` (NUL-terminated UTF-8, may be NULL) names the input in error messages.
+#[no_mangle]
+pub extern "C" fn barter_ffi_market_data_load_bytes(
+    data: *const u8,
+    len: usize,
+    source_name: *const c_char,
+    out: *mut *mut BarterFfiMarketData,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || {
+        let bytes: &[u8] = if len == 0 {
+            &[]
+        } else {
+            required(data, "data")?;
+            // SAFETY: the caller guarantees `len` readable bytes at a non-NULL `data`.
+            unsafe { std::slice::from_raw_parts(data, len) }
+        };
+        let source = if source_name.is_null() {
+            "<buffer>".to_string()
+        } else {
+            // SAFETY: a non-NULL source_name is a NUL-terminated string.
+            unsafe { CStr::from_ptr(source_name) }.to_string_lossy().into_owned()
+        };
+        check_out(out, "out")?;
+        write_out(out, "out", BarterFfiMarketData::into_raw(MarketData::from_bytes(bytes, &source)?))
+    })
+}
+
+/// A second handle over the same events (no copy); free each handle on its own.
+#[no_mangle]
+pub extern "C" fn barter_ffi_market_data_clone(
+    market_data: *const BarterFfiMarketData,
+    out: *mut *mut BarterFfiMarketData,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || {
+        let market_data = required(market_data, "market_data")?;
+        check_out(out, "out")?;
+        write_out(out, "out", BarterFfiMarketData::into_raw(market_data.0.clone()))
+    })
+}
+
+/// Releases a handle; NULL is a no-op. Cursors opened on it stay valid.
+#[no_mangle]
+pub extern "C" fn barter_ffi_market_data_free(market_data: *mut BarterFfiMarketData) {
+    let _ = call(std::ptr::null_mut(), || {
+        if !market_data.is_null() {
+            // SAFETY: a non-NULL handle came from `into_raw` and is freed once, by contract.
+            drop(unsafe { Box::from_raw(market_data) });
+        }
+        Ok(())
+    });
+}
+
+/// The number of market events (reconnect markers and skipped errors not included).
+#[no_mangle]
+pub extern "C" fn barter_ffi_market_data_len(
+    market_data: *const BarterFfiMarketData,
+    out: *mut u64,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || write_out(out, "out", required(market_data, "market_data")?.0.len()))
+}
+
+/// Counts of what the load kept and skipped.
+#[no_mangle]
+pub extern "C" fn barter_ffi_market_data_stats(
+    market_data: *const BarterFfiMarketData,
+    out: *mut BarterFfiLoadStats,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || write_out(out, "out", required(market_data, "market_data")?.0.stats().into()))
+}
+
+/// barter's `time_first_event` (the first market event's `time_exchange`, in file order) as
+/// nanoseconds since 1970-01-01T00:00:00Z.
+#[no_mangle]
+pub extern "C" fn barter_ffi_market_data_time_first_event_ns(
+    market_data: *const BarterFfiMarketData,
+    out: *mut i64,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || {
+        let nanos = required(market_data, "market_data")?.0.time_first_event_ns()?;
+        write_out(out, "out", nanos)
+    })
+}
+
+/// Every held item (market events and reconnect markers) as barter serialises it, one
+/// `MarketStreamEvent` JSON object a line: the debug view of exactly what Rust parsed.
+#[no_mangle]
+pub extern "C" fn barter_ffi_market_data_to_json_lines(
+    market_data: *const BarterFfiMarketData,
+    out: *mut BarterFfiBuffer,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || {
+        let market_data = required(market_data, "market_data")?;
+        check_out(out, "out")?;
+        write_out(out, "out", BarterFfiBuffer::from_vec(market_data.0.to_json_lines()?))
+    })
+}
+
+fn path_from_c(path: *const c_char) -> Result<PathBuf, Error> {
+    required(path, "path")?;
+    // SAFETY: a non-NULL path is NUL-terminated, by contract.
+    let bytes = unsafe { CStr::from_ptr(path) }.to_bytes();
+    if bytes.is_empty() {
+        return Err(Error::new(BarterFfiStatus::InvalidArgument, "path is empty"));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Ok(PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
+    }
+    #[cfg(not(unix))]
+    {
+        std::str::from_utf8(bytes)
+            .map(PathBuf::from)
+            .map_err(|_| Error::new(BarterFfiStatus::InvalidArgument, "path is not valid UTF-8"))
+    }
+}

@@ -1,0 +1,197 @@
+//! The C ABI. Every entry point follows the same contract:
+//!
+//! - It returns a [`BarterFfiStatus`]; `BARTER_FFI_STATUS_OK` (0) means success.
+//! - Its last argument is an optional `BarterFfiError *`. On failure the library writes the status,
+//!   the OS error number (for I/O) and a NUL-terminated UTF-8 message into it; release the message
+//!   with `barter_ffi_error_free`. Zero-initialise the struct before first use; a later failure
+//!   releases a message still held there before writing its own, so one struct can serve a loop.
+//! - Out-pointers are written only on success.
+//! - NULL for a required pointer is `BARTER_FFI_STATUS_NULL_ARGUMENT`, never a crash.
+//! - A panic is caught at the boundary and reported as `BARTER_FFI_STATUS_INTERNAL`.
+//! - Everything the caller receives has a `*_free` function; every `*_free` accepts NULL.
+//!
+//! Handles may be used from any thread; a `BarterFfiCursor` must not be advanced from two
+//! threads at once without the caller's own locking (it is locked inside, so doing so is safe,
+//! but the order of batches between the threads is then unspecified).
+
+pub mod cursor;
+pub mod market_data;
+
+use crate::error::{BarterFfiStatus, Error};
+use std::{
+    any::Any,
+    ffi::{c_char, CString},
+    panic::{catch_unwind, AssertUnwindSafe},
+    ptr,
+    sync::atomic::{AtomicU64, Ordering},
+};
+
+/// A failed call's details, written by the library into a caller-provided struct.
+#[repr(C)]
+pub struct BarterFfiError {
+    pub status: BarterFfiStatus,
+    /// `errno` for I/O failures, 0 otherwise.
+    pub os_errno: i32,
+    /// NUL-terminated UTF-8, owned by the library: release with `barter_ffi_error_free`.
+    pub message: *mut c_char,
+}
+
+/// Bytes owned by the library: read `len` bytes at `data`, then release with
+/// `barter_ffi_buffer_free`. Never free `data` yourself.
+#[repr(C)]
+pub struct BarterFfiBuffer {
+    pub data: *mut u8,
+    pub len: usize,
+    /// Needed to give the allocation back exactly as it was made.
+    pub capacity: usize,
+}
+
+/// Counts of library objects not yet freed: market data handles, cursors and buffers.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct BarterFfiLiveObjects {
+    pub market_data: u64,
+    pub cursors: u64,
+    pub buffers: u64,
+}
+
+pub(crate) static LIVE_MARKET_DATA: AtomicU64 = AtomicU64::new(0);
+pub(crate) static LIVE_CURSORS: AtomicU64 = AtomicU64::new(0);
+static LIVE_BUFFERS: AtomicU64 = AtomicU64::new(0);
+
+/// The landing pad every entry point runs its body in: catches panics, reports errors.
+///
+/// `AssertUnwindSafe` is sound here because a body only writes caller out-parameters after its
+/// work succeeded, and the one shared mutable state, a cursor's position, moves only after a
+/// batch was fully encoded.
+pub(crate) fn call<F>(error: *mut BarterFfiError, body: F) -> BarterFfiStatus
+where
+    F: FnOnce() -> Result<(), Error>,
+{
+    let outcome = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| Err(panic_error(payload.as_ref())));
+    match outcome {
+        Ok(()) => BarterFfiStatus::Ok,
+        Err(failure) => {
+            let status = failure.status;
+            // SAFETY: the contract above: `error` is NULL or points to a caller's BarterFfiError.
+            if let Some(slot) = unsafe { error.as_mut() } {
+                write_error(slot, failure);
+            }
+            status
+        }
+    }
+}
+
+fn panic_error(payload: &(dyn Any + Send)) -> Error {
+    let detail = payload
+        .downcast_ref::<&str>()
+        .map(|text| text.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic with no message".to_string());
+    Error::internal(format!("internal error in barter_ffi (caught panic): {detail}"))
+}
+
+fn write_error(slot: &mut BarterFfiError, failure: Error) {
+    release_message(slot);
+    let message = CString::new(failure.message.replace('\0', "\\0"))
+        .expect("interior NUL bytes were just replaced");
+    slot.status = failure.status;
+    slot.os_errno = failure.os_errno;
+    slot.message = message.into_raw();
+}
+
+fn release_message(slot: &mut BarterFfiError) {
+    if !slot.message.is_null() {
+        // SAFETY: a non-NULL message was made by `CString::into_raw` in `write_error`.
+        drop(unsafe { CString::from_raw(slot.message) });
+        slot.message = ptr::null_mut();
+    }
+}
+
+/// Borrows a required pointer argument, or fails with `NullArgument` naming it.
+pub(crate) fn required<'a, T>(pointer: *const T, name: &str) -> Result<&'a T, Error> {
+    // SAFETY: callers pass NULL or a pointer from this library / to a live caller value.
+    unsafe { pointer.as_ref() }.ok_or_else(|| Error::null_argument(name))
+}
+
+/// Writes `value` through a required out-pointer, or fails with `NullArgument` naming it.
+pub(crate) fn write_out<T>(out: *mut T, name: &str, value: T) -> Result<(), Error> {
+    if out.is_null() {
+        return Err(Error::null_argument(name));
+    }
+    // SAFETY: non-NULL out-pointers point to writable caller storage for a `T`.
+    unsafe { out.write(value) };
+    Ok(())
+}
+
+/// Checks an out-pointer before the work that would fill it, so no result is made only to leak.
+pub(crate) fn check_out<T>(out: *mut T, name: &str) -> Result<(), Error> {
+    if out.is_null() {
+        Err(Error::null_argument(name))
+    } else {
+        Ok(())
+    }
+}
+
+impl BarterFfiBuffer {
+    pub(crate) fn from_vec(bytes: Vec<u8>) -> Self {
+        let mut bytes = std::mem::ManuallyDrop::new(bytes);
+        LIVE_BUFFERS.fetch_add(1, Ordering::Relaxed);
+        Self { data: bytes.as_mut_ptr(), len: bytes.len(), capacity: bytes.capacity() }
+    }
+}
+
+/// The library's version, as a static NUL-terminated string (never freed).
+#[no_mangle]
+pub extern "C" fn barter_ffi_version(out: *mut *const c_char, error: *mut BarterFfiError) -> BarterFfiStatus {
+    call(error, || {
+        let version = concat!(env!("CARGO_PKG_VERSION"), "\0");
+        write_out(out, "out", version.as_ptr().cast())
+    })
+}
+
+/// How many handles, cursors and buffers are live: a leak check for callers' tests.
+#[no_mangle]
+pub extern "C" fn barter_ffi_live_objects(
+    out: *mut BarterFfiLiveObjects,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || {
+        let live = BarterFfiLiveObjects {
+            market_data: LIVE_MARKET_DATA.load(Ordering::Relaxed),
+            cursors: LIVE_CURSORS.load(Ordering::Relaxed),
+            buffers: LIVE_BUFFERS.load(Ordering::Relaxed),
+        };
+        write_out(out, "out", live)
+    })
+}
+
+/// Releases a buffer's bytes and empties it; NULL, or an already empty buffer, is a no-op.
+#[no_mangle]
+pub extern "C" fn barter_ffi_buffer_free(buffer: *mut BarterFfiBuffer) {
+    let _ = call(ptr::null_mut(), || {
+        // SAFETY: NULL or a BarterFfiBuffer this library filled.
+        let Some(buffer) = (unsafe { buffer.as_mut() }) else { return Ok(()) };
+        if !buffer.data.is_null() {
+            // SAFETY: data/len/capacity are exactly those of the Vec in `from_vec`.
+            drop(unsafe { Vec::from_raw_parts(buffer.data, buffer.len, buffer.capacity) });
+            LIVE_BUFFERS.fetch_sub(1, Ordering::Relaxed);
+        }
+        *buffer = BarterFfiBuffer { data: ptr::null_mut(), len: 0, capacity: 0 };
+        Ok(())
+    });
+}
+
+/// Releases the message of an error and zeroes it; NULL is a no-op.
+#[no_mangle]
+pub extern "C" fn barter_ffi_error_free(error: *mut BarterFfiError) {
+    let _ = call(ptr::null_mut(), || {
+        // SAFETY: NULL or a caller's BarterFfiError.
+        if let Some(slot) = unsafe { error.as_mut() } {
+            release_message(slot);
+            slot.status = BarterFfiStatus::Ok;
+            slot.os_errno = 0;
+        }
+        Ok(())
+    });
+}

@@ -1,0 +1,12 @@
+//! barter's `MarketDataInMemory<DataKind>` behind a C ABI.
+//!
+//! - [`load`]: barter's two JSON shapes, parsed by barter's own serde types.
+//! - [`market_data`]: the loaded data set (the engine's value plus its `Arc`) and its cursor.
+//! - [`wire`]: the MessagePack batch layout the cursor hands out.
+//! - [`ffi`]: the exported C functions, one file per handle; header: `include/barter_ffi.h`.
+
+pub mod error;
+pub mod ffi;
+pub mod load;
+pub mod market_data;
+pub mod wire;

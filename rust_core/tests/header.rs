@@ -1,0 +1,36 @@
+//! The committed `include/barter_ffi.h` must be exactly what cbindgen makes of this crate now.
+
+use std::path::{Path, PathBuf};
+
+fn header_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../include/barter_ffi.h")
+}
+
+fn generate_header() -> String {
+    let crate_dir = env!("CARGO_MANIFEST_DIR");
+    let config = cbindgen::Config::from_file(Path::new(crate_dir).join("cbindgen.toml"))
+        .expect("cbindgen.toml is readable");
+    let mut header = Vec::new();
+    cbindgen::Builder::new()
+        .with_crate(crate_dir)
+        .with_config(config)
+        .generate()
+        .expect("cbindgen reads the crate")
+        .write(&mut header);
+    String::from_utf8(header).expect("cbindgen writes UTF-8")
+}
+
+#[test]
+fn committed_header_matches_the_crate() {
+    let fresh = generate_header();
+    if std::env::var_os("BARTER_FFI_BLESS_HEADER").is_some() {
+        std::fs::write(header_path(), &fresh).expect("include/ is writable");
+        return;
+    }
+    let committed = std::fs::read_to_string(header_path()).unwrap_or_default();
+    assert!(
+        committed == fresh,
+        "include/barter_ffi.h is stale: regenerate it with \
+         `cd rust_core && BARTER_FFI_BLESS_HEADER=1 cargo test --test header` and commit it"
+    );
+}
