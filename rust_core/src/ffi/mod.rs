@@ -195,3 +195,48 @@ pub extern "C" fn barter_ffi_error_free(error: *mut BarterFfiError) {
         Ok(())
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+
+    fn message(error: &BarterFfiError) -> String {
+        unsafe { CStr::from_ptr(error.message) }.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn a_panic_becomes_an_internal_error_instead_of_aborting() {
+        let mut error = BarterFfiError { status: BarterFfiStatus::Ok, os_errno: 0, message: ptr::null_mut() };
+        let status = call(&mut error, || panic!("boom {}", 42));
+        assert_eq!(status, BarterFfiStatus::Internal);
+        assert_eq!(message(&error), "internal error in barter_ffi (caught panic): boom 42");
+        barter_ffi_error_free(&mut error);
+        assert!(error.message.is_null());
+    }
+
+    #[test]
+    fn barters_own_constructor_panic_is_caught_too() {
+        let mut error = BarterFfiError { status: BarterFfiStatus::Ok, os_errno: 0, message: ptr::null_mut() };
+        let status = call(&mut error, || {
+            barter::backtest::market_data::MarketDataInMemory::<barter_data::event::DataKind>::new(
+                std::sync::Arc::new(Vec::new()),
+            );
+            Ok(())
+        });
+        assert_eq!(status, BarterFfiStatus::Internal);
+        assert!(message(&error).contains("cannot construct MarketDataInMemory"), "{}", message(&error));
+        barter_ffi_error_free(&mut error);
+    }
+
+    #[test]
+    fn a_reused_error_releases_its_previous_message() {
+        let mut error = BarterFfiError { status: BarterFfiStatus::Ok, os_errno: 0, message: ptr::null_mut() };
+        call(&mut error, || Err(Error::invalid_data("first")));
+        call(&mut error, || Err(Error::invalid_data("second\0with a NUL")));
+        assert_eq!(message(&error), "second\\0with a NUL");
+        barter_ffi_error_free(&mut error);
+        barter_ffi_error_free(&mut error);
+        barter_ffi_error_free(ptr::null_mut());
+    }
+}

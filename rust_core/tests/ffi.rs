@@ -1,0 +1,198 @@
+//! The C ABI as a C caller sees it: statuses, NULLs, ownership, cursors and live counts.
+
+mod common;
+
+use barter_ffi::{
+    error::BarterFfiStatus,
+    ffi::{
+        barter_ffi_buffer_free, barter_ffi_error_free, barter_ffi_live_objects, barter_ffi_version,
+        cursor::*, market_data::*, BarterFfiBuffer, BarterFfiError, BarterFfiLiveObjects,
+    },
+};
+use common::fixture;
+use std::{
+    ffi::{CStr, CString},
+    ptr,
+    sync::{Mutex, MutexGuard, PoisonError},
+};
+
+/// Live counts are process-wide, so every test that allocates runs alone.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn no_error() -> BarterFfiError {
+    BarterFfiError { status: BarterFfiStatus::Ok, os_errno: 0, message: ptr::null_mut() }
+}
+
+fn empty_buffer() -> BarterFfiBuffer {
+    BarterFfiBuffer { data: ptr::null_mut(), len: 0, capacity: 0 }
+}
+
+fn message(error: &BarterFfiError) -> String {
+    unsafe { CStr::from_ptr(error.message) }.to_string_lossy().into_owned()
+}
+
+fn live() -> BarterFfiLiveObjects {
+    let mut counts = BarterFfiLiveObjects::default();
+    assert_eq!(barter_ffi_live_objects(&mut counts, ptr::null_mut()), BarterFfiStatus::Ok);
+    counts
+}
+
+fn load(name: &str) -> *mut BarterFfiMarketData {
+    let path = CString::new(fixture(name).to_str().unwrap()).unwrap();
+    let mut handle = ptr::null_mut();
+    let mut error = no_error();
+    assert_eq!(barter_ffi_market_data_load_file(path.as_ptr(), &mut handle, &mut error), BarterFfiStatus::Ok);
+    handle
+}
+
+/// Drains a cursor, returning the event count of every batch.
+fn drain(handle: *const BarterFfiMarketData, max_events: usize) -> Vec<usize> {
+    let mut cursor = ptr::null_mut();
+    assert_eq!(barter_ffi_cursor_open(handle, &mut cursor, ptr::null_mut()), BarterFfiStatus::Ok);
+    let mut sizes = Vec::new();
+    loop {
+        let mut buffer = empty_buffer();
+        assert_eq!(barter_ffi_cursor_next_batch(cursor, max_events, &mut buffer, ptr::null_mut()), BarterFfiStatus::Ok);
+        let bytes = unsafe { std::slice::from_raw_parts(buffer.data, buffer.len) };
+        let count = rmp::decode::read_array_len(&mut &bytes[..]).unwrap() as usize;
+        barter_ffi_buffer_free(&mut buffer);
+        if count == 0 {
+            break;
+        }
+        sizes.push(count);
+    }
+    barter_ffi_cursor_free(cursor);
+    sizes
+}
+
+#[test]
+fn load_read_and_free_leave_nothing_live() {
+    let _serial = serial();
+    let before = live();
+    let handle = load("all_kinds_results.json");
+
+    let mut stats = BarterFfiLoadStats { market_events: 0, reconnects: 0, errors_skipped: 0 };
+    assert_eq!(barter_ffi_market_data_stats(handle, &mut stats, ptr::null_mut()), BarterFfiStatus::Ok);
+    assert_eq!((stats.market_events, stats.reconnects, stats.errors_skipped), (6, 2, 3));
+    let mut first = 0i64;
+    assert_eq!(barter_ffi_market_data_time_first_event_ns(handle, &mut first, ptr::null_mut()), BarterFfiStatus::Ok);
+    assert_eq!(first, 1_734_721_518_175_000_000);
+
+    let mut clone = ptr::null_mut();
+    assert_eq!(barter_ffi_market_data_clone(handle, &mut clone, ptr::null_mut()), BarterFfiStatus::Ok);
+    assert_eq!(live().market_data, before.market_data + 2);
+    barter_ffi_market_data_free(handle);
+    assert_eq!(drain(clone, 4), [4, 2], "batches of at most 4, reconnects skipped");
+    let mut len = 0u64;
+    assert_eq!(barter_ffi_market_data_len(clone, &mut len, ptr::null_mut()), BarterFfiStatus::Ok);
+    assert_eq!(len, 6);
+    barter_ffi_market_data_free(clone);
+    assert_eq!(live(), before);
+}
+
+#[test]
+fn a_cursor_outlives_its_handle_and_stays_at_the_end() {
+    let _serial = serial();
+    let before = live();
+    let handle = load("trades.json");
+    let mut cursor = ptr::null_mut();
+    assert_eq!(barter_ffi_cursor_open(handle, &mut cursor, ptr::null_mut()), BarterFfiStatus::Ok);
+    barter_ffi_market_data_free(handle);
+    let mut counts = Vec::new();
+    for _ in 0..4 {
+        let mut buffer = empty_buffer();
+        assert_eq!(barter_ffi_cursor_next_batch(cursor, 3, &mut buffer, ptr::null_mut()), BarterFfiStatus::Ok);
+        let bytes = unsafe { std::slice::from_raw_parts(buffer.data, buffer.len) };
+        counts.push(rmp::decode::read_array_len(&mut &bytes[..]).unwrap());
+        barter_ffi_buffer_free(&mut buffer);
+        barter_ffi_buffer_free(&mut buffer);
+    }
+    assert_eq!(counts, [3, 2, 0, 0]);
+    barter_ffi_cursor_free(cursor);
+    assert_eq!(live(), before);
+}
+
+#[test]
+fn null_arguments_are_errors_and_null_frees_are_no_ops() {
+    let _serial = serial();
+    let mut error = no_error();
+    let mut handle = ptr::null_mut();
+    assert_eq!(barter_ffi_market_data_load_file(ptr::null(), &mut handle, &mut error), BarterFfiStatus::NullArgument);
+    assert_eq!(message(&error), "argument `path` is NULL");
+    let path = CString::new(fixture("trades.json").to_str().unwrap()).unwrap();
+    assert_eq!(barter_ffi_market_data_load_file(path.as_ptr(), ptr::null_mut(), &mut error), BarterFfiStatus::NullArgument);
+    assert_eq!(barter_ffi_market_data_load_bytes(ptr::null(), 5, ptr::null(), &mut handle, &mut error), BarterFfiStatus::NullArgument);
+    let mut len = 0;
+    assert_eq!(barter_ffi_market_data_len(ptr::null(), &mut len, &mut error), BarterFfiStatus::NullArgument);
+    assert_eq!(barter_ffi_cursor_open(ptr::null(), ptr::null_mut(), &mut error), BarterFfiStatus::NullArgument);
+    assert_eq!(barter_ffi_cursor_next_batch(ptr::null(), 1, ptr::null_mut(), ptr::null_mut()), BarterFfiStatus::NullArgument);
+    assert!(handle.is_null(), "out-pointers are written only on success");
+    barter_ffi_error_free(&mut error);
+
+    barter_ffi_market_data_free(ptr::null_mut());
+    barter_ffi_cursor_free(ptr::null_mut());
+    barter_ffi_buffer_free(ptr::null_mut());
+    barter_ffi_error_free(ptr::null_mut());
+}
+
+#[test]
+fn a_zero_batch_size_is_refused() {
+    let _serial = serial();
+    let handle = load("trades.json");
+    let mut cursor = ptr::null_mut();
+    barter_ffi_cursor_open(handle, &mut cursor, ptr::null_mut());
+    let mut buffer = empty_buffer();
+    let mut error = no_error();
+    assert_eq!(barter_ffi_cursor_next_batch(cursor, 0, &mut buffer, &mut error), BarterFfiStatus::InvalidArgument);
+    assert!(buffer.data.is_null());
+    barter_ffi_error_free(&mut error);
+    barter_ffi_cursor_free(cursor);
+    barter_ffi_market_data_free(handle);
+}
+
+#[test]
+fn errors_reach_the_caller_with_status_errno_and_message() {
+    let _serial = serial();
+    let mut error = no_error();
+    let mut handle = ptr::null_mut();
+    let path = CString::new("/nonexistent/market.json").unwrap();
+    assert_eq!(barter_ffi_market_data_load_file(path.as_ptr(), &mut handle, &mut error), BarterFfiStatus::FileNotFound);
+    assert_eq!(error.os_errno, 2);
+    assert!(message(&error).contains("/nonexistent/market.json"));
+
+    let bytes = b"[{\"Reconnecting\":\"nasdaq\"}]";
+    let name = CString::new("memory").unwrap();
+    let status = barter_ffi_market_data_load_bytes(bytes.as_ptr(), bytes.len(), name.as_ptr(), &mut handle, &mut error);
+    assert_eq!(status, BarterFfiStatus::InvalidData);
+    assert!(message(&error).starts_with("memory: line 1 column 25: unknown variant `nasdaq`"), "{}", message(&error));
+    barter_ffi_error_free(&mut error);
+
+    let empty = CString::new("").unwrap();
+    assert_eq!(barter_ffi_market_data_load_file(empty.as_ptr(), &mut handle, &mut error), BarterFfiStatus::InvalidArgument);
+    barter_ffi_error_free(&mut error);
+    assert!(handle.is_null());
+}
+
+#[test]
+fn version_is_the_crate_version() {
+    let mut version = ptr::null();
+    assert_eq!(barter_ffi_version(&mut version, ptr::null_mut()), BarterFfiStatus::Ok);
+    assert_eq!(unsafe { CStr::from_ptr(version) }.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn the_json_lines_export_is_one_line_per_item() {
+    let _serial = serial();
+    let handle = load("candles.jsonl");
+    let mut buffer = empty_buffer();
+    assert_eq!(barter_ffi_market_data_to_json_lines(handle, &mut buffer, ptr::null_mut()), BarterFfiStatus::Ok);
+    let text = std::str::from_utf8(unsafe { std::slice::from_raw_parts(buffer.data, buffer.len) }).unwrap().to_owned();
+    barter_ffi_buffer_free(&mut buffer);
+    barter_ffi_market_data_free(handle);
+    assert_eq!(text.lines().count(), 5);
+    assert_eq!(text.lines().nth(3), Some(r#"{"Reconnecting":"binance_spot"}"#));
+}

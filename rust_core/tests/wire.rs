@@ -1,0 +1,79 @@
+//! Pins the batch layout documented in `src/wire.rs`: every variant, every field, in order.
+
+mod common;
+
+use barter_data::{
+    books::Level,
+    event::{DataKind, MarketEvent},
+    subscription::book::OrderBookEvent,
+};
+use barter_ffi::{
+    market_data::{Cursor, MarketData},
+    wire::side_name,
+};
+use barter_instrument::{instrument::InstrumentIndex, Side};
+use chrono::{DateTime, Utc};
+use common::fixture;
+use rmpv::Value;
+
+/// The layout of `src/wire.rs`, restated independently with rmpv values.
+fn expected(event: &MarketEvent<InstrumentIndex, DataKind>) -> Value {
+    let ns = |time: DateTime<Utc>| Value::from(time.timestamp_nanos_opt().unwrap());
+    let level = |level: &Level| Value::Array(vec![level.price.to_string().into(), level.amount.to_string().into()]);
+    let optional = |maybe: Option<Level>| maybe.as_ref().map_or(Value::Nil, level);
+    let levels = |levels: &[Level]| Value::Array(levels.iter().map(level).collect());
+    let kind = match &event.kind {
+        DataKind::Trade(trade) => vec![0.into(), trade.id.as_str().into(), trade.price.into(), trade.amount.into(), side_name(trade.side).into()],
+        DataKind::OrderBookL1(l1) => vec![1.into(), ns(l1.last_update_time), optional(l1.best_bid), optional(l1.best_ask)],
+        DataKind::OrderBook(book_event) => {
+            let (tag, book) = match book_event {
+                OrderBookEvent::Snapshot(book) => (2, book),
+                OrderBookEvent::Update(book) => (3, book),
+            };
+            vec![tag.into(), book.sequence().into(), book.time_engine().map_or(Value::Nil, ns), levels(book.bids().levels()), levels(book.asks().levels())]
+        }
+        DataKind::Candle(c) => vec![4.into(), ns(c.close_time), c.open.into(), c.high.into(), c.low.into(), c.close.into(), c.volume.into(), c.trade_count.into()],
+        DataKind::Liquidation(l) => vec![5.into(), side_name(l.side).into(), l.price.into(), l.quantity.into(), ns(l.time)],
+    };
+    Value::Array(vec![
+        ns(event.time_exchange),
+        ns(event.time_received),
+        event.exchange.as_str().into(),
+        (event.instrument.index() as u64).into(),
+        Value::Array(kind),
+    ])
+}
+
+#[test]
+fn every_variant_is_encoded_as_documented() {
+    for name in ["all_kinds.jsonl", "all_kinds_results.json"] {
+        let data = MarketData::from_file(&fixture(name)).unwrap();
+        let mut bytes = Vec::new();
+        Cursor::new(&data).next_batch(1000, &mut bytes).unwrap();
+        let decoded = rmpv::decode::read_value(&mut bytes.as_slice()).unwrap();
+        let expected = Value::Array(data.market_events().map(expected).collect());
+        assert_eq!(decoded, expected, "{name}");
+    }
+}
+
+#[test]
+fn wire_names_are_barters_serde_names() {
+    for side in [Side::Buy, Side::Sell] {
+        assert_eq!(serde_json::to_string(&side).unwrap(), format!("\"{}\"", side_name(side)));
+    }
+    let data = MarketData::from_file(&fixture("all_kinds.jsonl")).unwrap();
+    for event in data.market_events() {
+        assert_eq!(serde_json::to_string(&event.exchange).unwrap(), format!("\"{}\"", event.exchange.as_str()));
+    }
+}
+
+#[test]
+fn decimals_travel_with_every_digit_of_their_scale() {
+    let data = MarketData::from_file(&fixture("all_kinds.jsonl")).unwrap();
+    let mut bytes = Vec::new();
+    Cursor::new(&data).next_batch(1000, &mut bytes).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    for written in ["96962.50000000", "0.51200000", "96001.000", "0.000100"] {
+        assert!(text.contains(written), "{written}");
+    }
+}
