@@ -1,0 +1,45 @@
+"""barter-ffi: barter's market data for Python, parsed by barter's own Rust types.
+
+>>> from barter_ffi import MarketDataInMemory
+>>> md = MarketDataInMemory.from_json_file("fixtures/all_kinds.jsonl")
+>>> len(md), md.time_first_event().isoformat()
+(11, '2024-12-20T19:05:18.175000+00:00')
+>>> md.close()
+"""
+
+from .data import (
+    Candle,
+    DataKind,
+    ExchangeId,
+    Level,
+    Liquidation,
+    MarketEvent,
+    OrderBookEvent,
+    OrderBookL1,
+    OrderBookSnapshot,
+    OrderBookUpdate,
+    PublicTrade,
+    Side,
+)
+from .errors import MarketDataError, OwnedByAnotherThreadError
+from .market_data import LoadStats, MarketDataInMemory
+
+__all__ = [
+    "Candle",
+    "DataKind",
+    "ExchangeId",
+    "Level",
+    "Liquidation",
+    "LoadStats",
+    "MarketDataError",
+    "MarketDataInMemory",
+    "MarketEvent",
+    "OrderBookEvent",
+    "OrderBookL1",
+    "OrderBookSnapshot",
+    "OrderBookUpdate",
+    "OwnedByAnotherThreadError",
+    "PublicTrade",
+    "Side",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,88 @@
+"""Low-level access to the Rust library: loading it, calling it, turning statuses into exceptions.
+
+Everything here follows the C ABI's contract (``include/barter_ffi.h``): each call returns a
+status and fills a ``BarterFfiError`` on failure; buffers the library hands out are released
+with ``barter_ffi_buffer_free`` once decoded.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from ._native import ffi
+from .errors import MarketDataError
+
+__all__ = ["ffi", "lib", "library_path", "call", "read_buffer", "encode_path"]
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def library_path() -> Path:
+    """The path of the Rust library that setuptools-rust built into this package."""
+    candidates = sorted(
+        path for path in _PACKAGE_DIR.glob("_lib.*") if path.suffix in {".so", ".dylib", ".pyd", ".dll"}
+    )
+    if not candidates:
+        raise ImportError(
+            f"barter_ffi's Rust library is missing from {_PACKAGE_DIR}: install the package with "
+            "`pip install .` (or `pip install -e .`) so that setuptools-rust builds it"
+        )
+    return candidates[0]
+
+
+lib: Any = ffi.dlopen(str(library_path()))
+
+_STATUS_OK = lib.BARTER_FFI_STATUS_OK
+_OS_ERRORS = {
+    lib.BARTER_FFI_STATUS_FILE_NOT_FOUND: FileNotFoundError,
+    lib.BARTER_FFI_STATUS_IS_A_DIRECTORY: IsADirectoryError,
+    lib.BARTER_FFI_STATUS_PERMISSION_DENIED: PermissionError,
+    lib.BARTER_FFI_STATUS_IO: OSError,
+}
+_CONTENT_ERRORS = {lib.BARTER_FFI_STATUS_INVALID_DATA, lib.BARTER_FFI_STATUS_NO_MARKET_EVENTS}
+_ARGUMENT_ERRORS = {lib.BARTER_FFI_STATUS_NULL_ARGUMENT, lib.BARTER_FFI_STATUS_INVALID_ARGUMENT}
+
+
+def call(function: Callable[..., int], *args: Any, path: Optional[str] = None) -> None:
+    """Calls ``function(*args, &error)`` and raises the matching exception if it failed.
+
+    ``path`` is attached to OS errors as their ``filename``.
+    """
+    error = ffi.new("BarterFfiError *")
+    status = function(*args, error)
+    if status != _STATUS_OK:
+        try:
+            raise _exception(status, error, path)
+        finally:
+            lib.barter_ffi_error_free(error)
+
+
+def _exception(status: int, error: Any, path: Optional[str]) -> Exception:
+    message = ffi.string(error.message).decode("utf-8", "replace") if error.message else "unknown error"
+    if status in _OS_ERRORS:
+        errno = error.os_errno
+        reason = os.strerror(errno) if errno else message
+        return _OS_ERRORS[status](errno, reason, path)
+    if status in _CONTENT_ERRORS:
+        return MarketDataError(message)
+    if status in _ARGUMENT_ERRORS:
+        return ValueError(message)
+    return RuntimeError(message)
+
+
+def read_buffer(buffer: Any, decode: Callable[[Any], Any]) -> Any:
+    """Decodes a library-owned buffer in place, then releases it (even if decoding failed)."""
+    try:
+        return decode(ffi.buffer(buffer.data, buffer.len))
+    finally:
+        lib.barter_ffi_buffer_free(buffer)
+
+
+def encode_path(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes]") -> bytes:
+    """A path as the NUL-terminated OS bytes the library takes; rejects what ``open`` rejects."""
+    encoded = os.fsencode(path)  # TypeError for anything that is not str, bytes or PathLike
+    if b"\0" in encoded:
+        raise ValueError("embedded null byte in path")
+    return encoded

@@ -1,0 +1,253 @@
+"""barter's market event types, as msgspec Structs decoded straight from the library's batches.
+
+Field names and meanings are barter's (``barter_data::event::MarketEvent`` and its ``DataKind``
+variants). Two things differ, both to keep what barter holds exactly:
+
+- Every timestamp is stored as integer nanoseconds since the Unix epoch, UTC, under the barter
+  name plus ``_ns`` (``event.time_exchange_ns``); the barter name itself is a property giving a
+  tz-aware ``datetime`` (which cannot hold the last three digits).
+- ``Level`` prices and amounts are ``decimal.Decimal`` exactly as barter's ``rust_decimal`` wrote
+  them, scale included (``Decimal("2059.10000000")``).
+
+>>> from barter_ffi import MarketDataInMemory, PublicTrade
+>>> with MarketDataInMemory.from_json_file("fixtures/trades.json") as md:
+...     event = md.events()[0]
+>>> event.time_exchange.isoformat(), event.time_received_ns
+('2024-12-20T19:05:18.175000+00:00', 1734721518319581890)
+>>> isinstance(event.kind, PublicTrade), event.kind.kind_name(), event.kind.side
+(True, 'public_trade', <Side.BUY: 'Buy'>)
+
+Wire layout
+-----------
+These Structs *are* the Python definition of the batch format written by
+``rust_core/src/wire.rs``: ``array_like`` Structs encode as arrays in field order, and each
+kind's ``tag`` is its first element. Change the two together; ``tests/test_wire.py`` and the
+Rust ``tests/wire.rs`` pin them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from decimal import Decimal
+from enum import Enum
+from typing import Optional, Union
+
+import msgspec
+
+__all__ = [
+    "Candle",
+    "DataKind",
+    "ExchangeId",
+    "Level",
+    "Liquidation",
+    "MarketEvent",
+    "OrderBookEvent",
+    "OrderBookL1",
+    "OrderBookSnapshot",
+    "OrderBookUpdate",
+    "PublicTrade",
+    "Side",
+]
+
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+
+
+def _utc(nanoseconds: int) -> _dt.datetime:
+    """A tz-aware UTC datetime, truncated to the microsecond ``datetime`` can hold."""
+    return _EPOCH + _dt.timedelta(microseconds=nanoseconds // 1000)
+
+
+def _iso(nanoseconds: int) -> str:
+    """RFC 3339 with all nine fraction digits, as barter writes recorded timestamps."""
+    seconds, fraction = divmod(nanoseconds, 1_000_000_000)
+    return f"{_utc(seconds * 1_000_000_000):%Y-%m-%dT%H:%M:%S}.{fraction:09d}Z"
+
+
+class Side(str, Enum):
+    """barter_instrument::Side, valued by its serde names."""
+
+    BUY = "Buy"
+    SELL = "Sell"
+
+    def __repr__(self) -> str:
+        return f"<Side.{self.name}: {self.value!r}>"
+
+
+class ExchangeId(str, Enum):
+    """barter_instrument::exchange::ExchangeId, valued by its serde (snake_case) names."""
+
+    OTHER = "other"
+    SIMULATED = "simulated"
+    MOCK = "mock"
+    BINANCE_FUTURES_COIN = "binance_futures_coin"
+    BINANCE_FUTURES_USD = "binance_futures_usd"
+    BINANCE_OPTIONS = "binance_options"
+    BINANCE_PORTFOLIO_MARGIN = "binance_portfolio_margin"
+    BINANCE_SPOT = "binance_spot"
+    BINANCE_US = "binance_us"
+    BITAZZA = "bitazza"
+    BITFINEX = "bitfinex"
+    BITFLYER = "bitflyer"
+    BITGET = "bitget"
+    BITMART = "bitmart"
+    BITMART_FUTURES_USD = "bitmart_futures_usd"
+    BITMEX = "bitmex"
+    BITSO = "bitso"
+    BITSTAMP = "bitstamp"
+    BITVAVO = "bitvavo"
+    BITHUMB = "bithumb"
+    BYBIT_PERPETUALS_USD = "bybit_perpetuals_usd"
+    BYBIT_SPOT = "bybit_spot"
+    CEXIO = "cexio"
+    COINBASE = "coinbase"
+    COINBASE_INTERNATIONAL = "coinbase_international"
+    CRYPTOCOM = "cryptocom"
+    DERIBIT = "deribit"
+    GATEIO_FUTURES_BTC = "gateio_futures_btc"
+    GATEIO_FUTURES_USD = "gateio_futures_usd"
+    GATEIO_OPTIONS = "gateio_options"
+    GATEIO_PERPETUALS_BTC = "gateio_perpetuals_btc"
+    GATEIO_PERPETUALS_USD = "gateio_perpetuals_usd"
+    GATEIO_SPOT = "gateio_spot"
+    GEMINI = "gemini"
+    HITBTC = "hitbtc"
+    HTX = "htx"
+    KRAKEN = "kraken"
+    KUCOIN = "kucoin"
+    LIQUID = "liquid"
+    MEXC = "mexc"
+    OKX = "okx"
+    POLONIEX = "poloniex"
+
+
+class _Record(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    """Immutable, array-encoded and untracked by the cycle collector (records hold no cycles)."""
+
+
+class Level(_Record):
+    """One order-book level: ``price`` and ``amount`` as barter's exact decimals."""
+
+    price: Decimal
+    amount: Decimal
+
+
+class PublicTrade(_Record, tag=0):
+    """barter_data::subscription::trade::PublicTrade."""
+
+    id: str
+    price: float
+    amount: float
+    side: Side
+
+    def kind_name(self) -> str:
+        return "public_trade"
+
+
+class OrderBookL1(_Record, tag=1):
+    """barter_data::subscription::book::OrderBookL1: the best bid and ask, either may be absent."""
+
+    last_update_time_ns: int
+    best_bid: Optional[Level]
+    best_ask: Optional[Level]
+
+    @property
+    def last_update_time(self) -> _dt.datetime:
+        return _utc(self.last_update_time_ns)
+
+    def kind_name(self) -> str:
+        return "l1"
+
+
+class OrderBookEvent(_Record):
+    """barter's OrderBookEvent: an OrderBook that is either a snapshot or an update.
+
+    Levels are in the order barter holds them (barter does not re-sort on input).
+    """
+
+    sequence: int
+    time_engine_ns: Optional[int]
+    bids: list[Level]
+    asks: list[Level]
+
+    @property
+    def time_engine(self) -> Optional[_dt.datetime]:
+        return None if self.time_engine_ns is None else _utc(self.time_engine_ns)
+
+    @property
+    def is_snapshot(self) -> bool:
+        return isinstance(self, OrderBookSnapshot)
+
+    def kind_name(self) -> str:
+        return "l2"
+
+
+class OrderBookSnapshot(OrderBookEvent, tag=2):
+    """``OrderBookEvent::Snapshot``: the whole book."""
+
+
+class OrderBookUpdate(OrderBookEvent, tag=3):
+    """``OrderBookEvent::Update``: levels to upsert (an amount of zero removes a level)."""
+
+
+class Candle(_Record, tag=4):
+    """barter_data::subscription::candle::Candle (OHLCV)."""
+
+    close_time_ns: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    trade_count: int
+
+    @property
+    def close_time(self) -> _dt.datetime:
+        return _utc(self.close_time_ns)
+
+    def kind_name(self) -> str:
+        return "candle"
+
+
+class Liquidation(_Record, tag=5):
+    """barter_data::subscription::liquidation::Liquidation."""
+
+    side: Side
+    price: float
+    quantity: float
+    time_ns: int
+
+    @property
+    def time(self) -> _dt.datetime:
+        return _utc(self.time_ns)
+
+    def kind_name(self) -> str:
+        return "liquidation"
+
+
+DataKind = Union[PublicTrade, OrderBookL1, OrderBookSnapshot, OrderBookUpdate, Candle, Liquidation]
+"""barter_data::event::DataKind: what a MarketEvent carries."""
+
+
+class MarketEvent(_Record):
+    """barter_data::event::MarketEvent<InstrumentIndex, DataKind>."""
+
+    time_exchange_ns: int
+    time_received_ns: int
+    exchange: ExchangeId
+    instrument: int
+    kind: DataKind
+
+    @property
+    def time_exchange(self) -> _dt.datetime:
+        return _utc(self.time_exchange_ns)
+
+    @property
+    def time_received(self) -> _dt.datetime:
+        return _utc(self.time_received_ns)
+
+    def __repr__(self) -> str:
+        return (
+            f"MarketEvent(time_exchange={_iso(self.time_exchange_ns)}, "
+            f"time_received={_iso(self.time_received_ns)}, exchange={self.exchange.value}, "
+            f"instrument={self.instrument}, kind={self.kind!r})"
+        )

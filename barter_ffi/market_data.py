@@ -1,0 +1,202 @@
+"""MarketDataInMemory: barter's in-memory backtest data, held by the Rust library."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as _dt
+import os
+import threading
+import weakref
+from typing import Any, AsyncIterator, Iterator, NamedTuple, Optional, Union
+
+import msgspec
+
+from ._ffi import call, encode_path, ffi, lib, read_buffer
+from .data import MarketEvent, _iso, _utc
+from .errors import OwnedByAnotherThreadError
+
+__all__ = ["LoadStats", "MarketDataInMemory"]
+
+PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+
+_BATCH_EVENTS = 16_384
+"""Events per cursor batch: large enough to amortise a call, small enough to stay in cache."""
+
+_decode_batch = msgspec.msgpack.Decoder(list[MarketEvent]).decode
+
+
+class LoadStats(NamedTuple):
+    """What a load kept and what it skipped."""
+
+    market_events: int
+    reconnects: int
+    """``Reconnecting`` markers: held for the engine, not yielded as events."""
+    errors_skipped: int
+    """``Err`` items of the JSON-array shape, dropped as barter's historic example drops them."""
+
+
+class MarketDataInMemory:
+    """barter's ``MarketDataInMemory<DataKind>``, parsed by barter's own Rust types.
+
+    Load a file in either of barter's shapes (a JSON array of ``MarketStreamResult``, or JSON
+    Lines of ``MarketStreamEvent``; detected from the content)::
+
+        from barter_ffi import MarketDataInMemory
+
+        with MarketDataInMemory.from_json_file("fixtures/all_kinds.jsonl") as md:
+            md.time_first_event()     # datetime, UTC: the engine's clock start
+            len(md)                   # market events (reconnect markers not counted)
+            for event in md:          # MarketEvent, in file order, pulled in batches
+                ...
+
+    An instance belongs to the thread that first uses it; share data with another thread by
+    handing it ``md.clone()``, which costs no copy. ``close()`` (or leaving ``with``) releases
+    the Rust handle at once; otherwise it is released when the object is collected.
+    """
+
+    __slots__ = ("_handle", "_release", "_owner", "__weakref__")
+
+    def __init__(self) -> None:
+        raise TypeError("use MarketDataInMemory.from_json_file(path) to load market data")
+
+    @classmethod
+    def _adopt(cls, handle: Any) -> "MarketDataInMemory":
+        self = object.__new__(cls)
+        self._handle = handle
+        self._release = weakref.finalize(self, lib.barter_ffi_market_data_free, handle)
+        self._owner: Optional[int] = None
+        return self
+
+    @classmethod
+    def from_json_file(cls, path: PathLike) -> "MarketDataInMemory":
+        """Loads a barter market-data file, parsed entirely by barter's Rust types.
+
+        Raises ``FileNotFoundError``, ``IsADirectoryError`` or ``PermissionError`` (with the
+        path) for file problems, ``MarketDataError`` (a ``ValueError``, with line and column)
+        for content that is not barter market data, and ``TypeError`` for a path that is not
+        a str, bytes or ``os.PathLike``.
+        """
+        encoded = encode_path(path)
+        out = ffi.new("BarterFfiMarketData **")
+        call(lib.barter_ffi_market_data_load_file, encoded, out, path=os.fsdecode(encoded))
+        data = cls._adopt(out[0])
+        data._owner = threading.get_ident()
+        return data
+
+    def _checked_handle(self) -> Any:
+        if self._handle is None:
+            raise ValueError("MarketDataInMemory is closed")
+        me = threading.get_ident()
+        if self._owner is None:
+            self._owner = me
+        elif self._owner != me:
+            raise OwnedByAnotherThreadError(
+                "MarketDataInMemory is owned by another thread; give each thread its own "
+                "md.clone() (cheap: the events are shared, not copied)"
+            )
+        return self._handle
+
+    def clone(self) -> "MarketDataInMemory":
+        """A new handle over the same Rust data, owned by the first thread that uses it."""
+        out = ffi.new("BarterFfiMarketData **")
+        call(lib.barter_ffi_market_data_clone, self._checked_handle(), out)
+        return MarketDataInMemory._adopt(out[0])
+
+    def __len__(self) -> int:
+        out = ffi.new("uint64_t *")
+        call(lib.barter_ffi_market_data_len, self._checked_handle(), out)
+        return int(out[0])
+
+    @property
+    def stats(self) -> LoadStats:
+        """Counts of market events held, reconnect markers and ``Err`` items skipped."""
+        out = ffi.new("BarterFfiLoadStats *")
+        call(lib.barter_ffi_market_data_stats, self._checked_handle(), out)
+        return LoadStats(int(out.market_events), int(out.reconnects), int(out.errors_skipped))
+
+    def time_first_event_ns(self) -> int:
+        """barter's ``time_first_event`` as exact nanoseconds since the Unix epoch (UTC)."""
+        out = ffi.new("int64_t *")
+        call(lib.barter_ffi_market_data_time_first_event_ns, self._checked_handle(), out)
+        return int(out[0])
+
+    def time_first_event(self) -> _dt.datetime:
+        """barter's ``time_first_event``: the first market event's ``time_exchange``, UTC."""
+        return _utc(self.time_first_event_ns())
+
+    def events(self) -> list[MarketEvent]:
+        """Every market event, in file order (reconnect markers and ``Err`` items skipped)."""
+        return list(self)
+
+    def __iter__(self) -> Iterator[MarketEvent]:
+        """Yields market events in file order, decoding one cursor batch at a time.
+
+        The cursor shares the Rust data, so an iteration in progress survives ``close()``.
+        """
+        cursor_out = ffi.new("BarterFfiCursor **")
+        call(lib.barter_ffi_cursor_open, self._checked_handle(), cursor_out)
+        cursor = ffi.gc(cursor_out[0], lib.barter_ffi_cursor_free)
+        return self._drain(cursor)
+
+    def _drain(self, cursor: Any) -> Iterator[MarketEvent]:
+        try:
+            while batch := self._next_batch(cursor):
+                yield from batch
+        finally:
+            ffi.release(cursor)
+
+    def _next_batch(self, cursor: Any) -> list[MarketEvent]:
+        if self._handle is not None:
+            self._checked_handle()  # the thread check; a closed handle does not stop the cursor
+        buffer = ffi.new("BarterFfiBuffer *")
+        call(lib.barter_ffi_cursor_next_batch, cursor, _BATCH_EVENTS, buffer)
+        return read_buffer(buffer, _decode_batch)
+
+    async def stream(self) -> AsyncIterator[MarketEvent]:
+        """Yields market events for an asyncio backtest loop, giving way between batches."""
+        cursor_out = ffi.new("BarterFfiCursor **")
+        call(lib.barter_ffi_cursor_open, self._checked_handle(), cursor_out)
+        cursor = ffi.gc(cursor_out[0], lib.barter_ffi_cursor_free)
+        try:
+            while batch := self._next_batch(cursor):
+                for event in batch:
+                    yield event
+                await asyncio.sleep(0)
+        finally:
+            ffi.release(cursor)
+
+    def debug_json_lines(self) -> bytes:
+        """What Rust holds, as barter's own serde JSON: one ``MarketStreamEvent`` a line,
+        reconnect markers included. For checking what Python decodes against what Rust parsed.
+        """
+        buffer = ffi.new("BarterFfiBuffer *")
+        call(lib.barter_ffi_market_data_to_json_lines, self._checked_handle(), buffer)
+        return read_buffer(buffer, bytes)
+
+    @property
+    def closed(self) -> bool:
+        return self._handle is None
+
+    def close(self) -> None:
+        """Releases the Rust handle now. Closing twice is allowed; any other use then raises."""
+        self._handle = None
+        self._release()
+
+    def __enter__(self) -> "MarketDataInMemory":
+        self._checked_handle()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        if self._handle is None:
+            return "<MarketDataInMemory closed>"
+        if self._owner not in (None, threading.get_ident()):
+            return "<MarketDataInMemory owned by another thread>"
+        stats = self.stats
+        return (
+            f"<MarketDataInMemory {stats.market_events} events, "
+            f"first {_iso(self.time_first_event_ns())}, {stats.reconnects} reconnects, "
+            f"{stats.errors_skipped} errors skipped>"
+        )
