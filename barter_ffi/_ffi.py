@@ -14,7 +14,7 @@ from typing import Any, Callable, Optional
 from ._native import ffi
 from .errors import MarketDataError
 
-__all__ = ["ffi", "lib", "library_path", "call", "read_buffer", "encode_path"]
+__all__ = ["ffi", "lib", "library_path", "call", "read_buffer", "encode_path", "live_objects"]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -86,3 +86,10 @@ def encode_path(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes]") -> 
     if b"\0" in encoded:
         raise ValueError("embedded null byte in path")
     return encoded
+
+
+def live_objects() -> tuple[int, int, int]:
+    """(market data handles, cursors, buffers) the library holds: a leak check for tests."""
+    out = ffi.new("BarterFfiLiveObjects *")
+    call(lib.barter_ffi_live_objects, out)
+    return int(out.market_data), int(out.cursors), int(out.buffers)

@@ -10,6 +10,7 @@ use barter_data::{
     streams::{consumer::MarketStreamEvent, reconnect::Event},
 };
 use barter_instrument::instrument::InstrumentIndex;
+use futures::FutureExt;
 use std::{path::Path, sync::Arc};
 
 /// One item of barter's in-memory market data: a market event or a reconnect marker.
@@ -96,7 +97,13 @@ impl MarketData {
 
     /// `time_first_event` as the engine reports it, in nanoseconds since the Unix epoch (UTC).
     pub fn time_first_event_ns(&self) -> Result<i64, Error> {
-        let time = futures::executor::block_on(self.engine.time_first_event())
+        // barter's future is ready at once (an `async fn` returning a stored field): poll it
+        // once rather than start an executor.
+        let time = self
+            .engine
+            .time_first_event()
+            .now_or_never()
+            .ok_or_else(|| Error::internal("barter's time_first_event was not ready"))?
             .map_err(|error| Error::internal(format!("barter: {error}")))?;
         // Loading rejects any timestamp outside the i64 range, so this cannot fail.
         time.timestamp_nanos_opt().ok_or_else(|| {

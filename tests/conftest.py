@@ -1,0 +1,98 @@
+"""Shared test helpers: fixture paths and an independent reading of Rust's debug export."""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Optional
+
+import pytest
+
+from barter_ffi import (
+    Candle,
+    ExchangeId,
+    Level,
+    Liquidation,
+    MarketEvent,
+    OrderBookL1,
+    OrderBookSnapshot,
+    OrderBookUpdate,
+    PublicTrade,
+    Side,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+SHARED_RECORDING = ROOT.parent / "shared" / "data" / "binance_spot_market_data_with_disconnect_events.json"
+
+ALL_FIXTURES = sorted(p.name for p in FIXTURES.iterdir() if p.suffix in {".json", ".jsonl"})
+
+_RFC3339_UTC = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?Z$")
+
+
+def rfc3339_ns(text: str) -> int:
+    """Nanoseconds of a UTC RFC 3339 timestamp as chrono writes it, without datetime's rounding."""
+    import calendar
+
+    match = _RFC3339_UTC.match(text)
+    assert match, f"not a UTC RFC 3339 timestamp: {text}"
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    fraction = (match.group(7) or "").ljust(9, "0")
+    seconds = calendar.timegm((year, month, day, hour, minute, second))
+    return seconds * 1_000_000_000 + int(fraction)
+
+
+def _level(raw: Optional[dict]) -> Optional[Level]:
+    return None if raw is None else Level(Decimal(raw["price"]), Decimal(raw["amount"]))
+
+
+def _kind(raw: dict) -> Any:
+    (name, body), = raw.items()
+    if name == "Trade":
+        return PublicTrade(body["id"], body["price"], body["amount"], Side(body["side"]))
+    if name == "OrderBookL1":
+        return OrderBookL1(rfc3339_ns(body["last_update_time"]), _level(body["best_bid"]), _level(body["best_ask"]))
+    if name == "OrderBook":
+        (variant, book), = body.items()
+        cls = {"Snapshot": OrderBookSnapshot, "Update": OrderBookUpdate}[variant]
+        time_engine = book["time_engine"]
+        return cls(
+            book["sequence"],
+            None if time_engine is None else rfc3339_ns(time_engine),
+            [_level(level) for level in book["bids"]["levels"]],
+            [_level(level) for level in book["asks"]["levels"]],
+        )
+    if name == "Candle":
+        return Candle(
+            rfc3339_ns(body["close_time"]), body["open"], body["high"], body["low"],
+            body["close"], body["volume"], body["trade_count"],
+        )
+    if name == "Liquidation":
+        return Liquidation(Side(body["side"]), body["price"], body["quantity"], rfc3339_ns(body["time"]))
+    raise AssertionError(f"unknown DataKind {name}")
+
+
+def events_from_debug_export(export: bytes) -> list[MarketEvent]:
+    """What Rust parsed, read from barter's own serde JSON with the stdlib alone."""
+    events = []
+    for line in export.decode("utf-8").splitlines():
+        item = json.loads(line)
+        if "Item" in item:
+            raw = item["Item"]
+            events.append(
+                MarketEvent(
+                    rfc3339_ns(raw["time_exchange"]),
+                    rfc3339_ns(raw["time_received"]),
+                    ExchangeId(raw["exchange"]),
+                    raw["instrument"],
+                    _kind(raw["kind"]),
+                )
+            )
+    return events
+
+
+@pytest.fixture
+def fixtures() -> Path:
+    return FIXTURES

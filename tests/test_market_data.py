@@ -1,0 +1,153 @@
+"""MarketDataInMemory as a Python object: lifetime, threads, errors, async, no leaks."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from barter_ffi import MarketDataError, MarketDataInMemory, OwnedByAnotherThreadError
+from barter_ffi._ffi import live_objects
+from conftest import FIXTURES
+
+TRADES = FIXTURES / "trades.json"
+
+
+def run_in_thread(function):
+    outcome: dict = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = function()
+        except BaseException as error:  # noqa: BLE001 - handed back to the test thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    return outcome
+
+
+def test_paths_may_be_str_bytes_or_pathlike() -> None:
+    for path in (str(TRADES), os.fsencode(TRADES), TRADES):
+        assert len(MarketDataInMemory.from_json_file(path)) == 5
+
+
+def test_it_is_not_built_directly() -> None:
+    with pytest.raises(TypeError, match="from_json_file"):
+        MarketDataInMemory()
+
+
+def test_use_from_another_thread_is_refused() -> None:
+    md = MarketDataInMemory.from_json_file(TRADES)
+    outcome = run_in_thread(md.events)
+    error = outcome["error"]
+    assert isinstance(error, OwnedByAnotherThreadError)
+    assert "MarketDataInMemory is owned by another thread" in str(error)
+    assert len(md) == 5, "the owner still can"
+
+
+def test_a_clone_works_in_another_thread() -> None:
+    md = MarketDataInMemory.from_json_file(TRADES)
+    clone = md.clone()
+    outcome = run_in_thread(clone.events)
+    assert outcome["value"] == md.events()
+    with pytest.raises(OwnedByAnotherThreadError):
+        clone.events()  # the clone now belongs to the thread that used it first
+
+
+def test_close_and_with() -> None:
+    with MarketDataInMemory.from_json_file(TRADES) as md:
+        assert not md.closed
+    assert md.closed
+    md.close()  # twice is fine
+    for use in (len, lambda m: m.events(), lambda m: m.clone(), lambda m: m.time_first_event(), iter):
+        with pytest.raises(ValueError, match="MarketDataInMemory is closed"):
+            use(md)
+    assert repr(md) == "<MarketDataInMemory closed>"
+
+
+def test_an_iteration_keeps_the_data_alive_after_close() -> None:
+    md = MarketDataInMemory.from_json_file(TRADES)
+    iterator = iter(md)
+    first = next(iterator)
+    md.close()
+    assert [first, *iterator] == MarketDataInMemory.from_json_file(TRADES).events()
+
+
+def test_stream_yields_every_event_and_lets_others_run() -> None:
+    md = MarketDataInMemory.from_json_file(FIXTURES / "all_kinds.jsonl")
+
+    async def collect() -> list:
+        return [event async for event in md.stream()]
+
+    assert asyncio.run(collect()) == md.events()
+
+
+def test_repr_is_readable() -> None:
+    md = MarketDataInMemory.from_json_file(FIXTURES / "all_kinds_results.json")
+    assert repr(md) == (
+        "<MarketDataInMemory 6 events, first 2024-12-20T19:05:18.175000000Z, "
+        "2 reconnects, 3 errors skipped>"
+    )
+
+
+def test_nothing_stays_live_after_close_and_collection() -> None:
+    gc.collect()
+    baseline = live_objects()
+    md = MarketDataInMemory.from_json_file(TRADES)
+    clones = [md.clone() for _ in range(3)]
+    iterator = iter(clones[0])
+    next(iterator)
+    assert live_objects()[0] == baseline[0] + 4 and live_objects()[1] == baseline[1] + 1
+    md.close()
+    del clones, iterator
+    gc.collect()
+    assert live_objects() == baseline
+
+
+class TestErrors:
+    def test_missing_file(self, tmp_path: Path) -> None:
+        with pytest.raises(FileNotFoundError) as raised:
+            MarketDataInMemory.from_json_file(tmp_path / "missing.json")
+        assert raised.value.filename == str(tmp_path / "missing.json")
+
+    def test_directory(self, tmp_path: Path) -> None:
+        with pytest.raises(IsADirectoryError) as raised:
+            MarketDataInMemory.from_json_file(tmp_path)
+        assert raised.value.filename == str(tmp_path)
+
+    @pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+    def test_unreadable(self, tmp_path: Path) -> None:
+        path = tmp_path / "locked.json"
+        path.write_text("[]")
+        path.chmod(0)
+        with pytest.raises(PermissionError):
+            MarketDataInMemory.from_json_file(path)
+
+    def test_content_errors_carry_source_line_and_column(self, tmp_path: Path) -> None:
+        good = (FIXTURES / "candles.jsonl").read_text().splitlines()
+        path = tmp_path / "bad.jsonl"
+        path.write_text("\n".join([good[0], good[1].replace("binance_spot", "nyse"), good[2]]))
+        with pytest.raises(MarketDataError) as raised:
+            MarketDataInMemory.from_json_file(path)
+        message = str(raised.value)
+        assert message.startswith(f"{path}: line 2 column ")
+        assert "unknown variant `nyse`" in message
+        assert isinstance(raised.value, ValueError)
+
+    def test_no_market_event(self, tmp_path: Path) -> None:
+        path = tmp_path / "reconnects.json"
+        path.write_text('[{"Reconnecting":"okx"}]')
+        with pytest.raises(MarketDataError, match="no market event"):
+            MarketDataInMemory.from_json_file(path)
+
+    def test_path_types(self) -> None:
+        with pytest.raises(TypeError):
+            MarketDataInMemory.from_json_file(42)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="embedded null byte"):
+            MarketDataInMemory.from_json_file("fixtures/\0trades.json")
