@@ -6,8 +6,10 @@ variants). Two things differ, both to keep what barter holds exactly:
 - Every timestamp is stored as integer nanoseconds since the Unix epoch, UTC, under the barter
   name plus ``_ns`` (``event.time_exchange_ns``); the barter name itself is a property giving a
   tz-aware ``datetime`` (which cannot hold the last three digits).
-- ``Level`` prices and amounts are ``decimal.Decimal`` exactly as barter's ``rust_decimal`` wrote
-  them, scale included (``Decimal("2059.10000000")``).
+- ``Level`` keeps barter's decimals as the exact text ``rust_decimal`` writes (``price_text``,
+  ``amount_text``); ``level.price`` and ``level.amount`` are that text as ``decimal.Decimal``,
+  scale included (``Decimal("2059.10000000")``). Building a ``Decimal`` only when one is read is
+  what keeps decoding order books cheap.
 
 >>> from barter_ffi import MarketDataInMemory, PublicTrade
 >>> with MarketDataInMemory.from_json_file("fixtures/trades.json") as md:
@@ -125,10 +127,25 @@ class _Record(msgspec.Struct, array_like=True, frozen=True, gc=False):
 
 
 class Level(_Record):
-    """One order-book level: ``price`` and ``amount`` as barter's exact decimals."""
+    """One order-book level: ``price`` and ``amount`` as barter's exact decimals.
 
-    price: Decimal
-    amount: Decimal
+    Built from the decimal text (``Level("96962.50", "0.5")``); equality compares that text, so
+    like barter's output it tells ``"1.0"`` from ``"1.00"``.
+    """
+
+    price_text: str
+    amount_text: str
+
+    @property
+    def price(self) -> Decimal:
+        return Decimal(self.price_text)
+
+    @property
+    def amount(self) -> Decimal:
+        return Decimal(self.amount_text)
+
+    def __repr__(self) -> str:
+        return f"Level(price={self.price_text}, amount={self.amount_text})"
 
 
 class PublicTrade(_Record, tag=0):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
+import itertools
 import os
 import threading
 import weakref
@@ -19,8 +20,10 @@ __all__ = ["LoadStats", "MarketDataInMemory"]
 
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 
-_BATCH_EVENTS = 16_384
-"""Events per cursor batch: large enough to amortise a call, small enough to stay in cache."""
+_BATCH_SIZES = (256, 2048, 16_384)
+"""Events per cursor batch: a small first batch so the first event comes at once, then batches
+large enough to amortise a call and small enough to stay in cache (the last size repeats).
+The Rust cursor encodes each next batch while Python decodes the current one."""
 
 _decode_batch = msgspec.msgpack.Decoder(list[MarketEvent]).decode
 
@@ -126,44 +129,44 @@ class MarketDataInMemory:
 
     def events(self) -> list[MarketEvent]:
         """Every market event, in file order (reconnect markers and ``Err`` items skipped)."""
-        return list(self)
+        events: list[MarketEvent] = []
+        for batch in self._batches(self._open_cursor()):
+            events += batch
+        return events
 
     def __iter__(self) -> Iterator[MarketEvent]:
         """Yields market events in file order, decoding one cursor batch at a time.
 
         The cursor shares the Rust data, so an iteration in progress survives ``close()``.
         """
-        cursor_out = ffi.new("BarterFfiCursor **")
-        call(lib.barter_ffi_cursor_open, self._checked_handle(), cursor_out)
-        cursor = ffi.gc(cursor_out[0], lib.barter_ffi_cursor_free)
-        return self._drain(cursor)
+        return itertools.chain.from_iterable(self._batches(self._open_cursor()))
 
-    def _drain(self, cursor: Any) -> Iterator[MarketEvent]:
+    def _open_cursor(self) -> Any:
+        out = ffi.new("BarterFfiCursor **")
+        call(lib.barter_ffi_cursor_open, self._checked_handle(), out)
+        return ffi.gc(out[0], lib.barter_ffi_cursor_free)
+
+    def _batches(self, cursor: Any) -> Iterator[list[MarketEvent]]:
+        sizes = itertools.chain(_BATCH_SIZES, itertools.repeat(_BATCH_SIZES[-1]))
         try:
-            while batch := self._next_batch(cursor):
-                yield from batch
+            for size in sizes:
+                if self._handle is not None:
+                    self._checked_handle()  # the thread check; a closed handle does not stop the cursor
+                buffer = ffi.new("BarterFfiBuffer *")
+                call(lib.barter_ffi_cursor_next_batch, cursor, size, buffer)
+                batch = read_buffer(buffer, _decode_batch)
+                if not batch:
+                    return
+                yield batch
         finally:
             ffi.release(cursor)
-
-    def _next_batch(self, cursor: Any) -> list[MarketEvent]:
-        if self._handle is not None:
-            self._checked_handle()  # the thread check; a closed handle does not stop the cursor
-        buffer = ffi.new("BarterFfiBuffer *")
-        call(lib.barter_ffi_cursor_next_batch, cursor, _BATCH_EVENTS, buffer)
-        return read_buffer(buffer, _decode_batch)
 
     async def stream(self) -> AsyncIterator[MarketEvent]:
         """Yields market events for an asyncio backtest loop, giving way between batches."""
-        cursor_out = ffi.new("BarterFfiCursor **")
-        call(lib.barter_ffi_cursor_open, self._checked_handle(), cursor_out)
-        cursor = ffi.gc(cursor_out[0], lib.barter_ffi_cursor_free)
-        try:
-            while batch := self._next_batch(cursor):
-                for event in batch:
-                    yield event
-                await asyncio.sleep(0)
-        finally:
-            ffi.release(cursor)
+        for batch in self._batches(self._open_cursor()):
+            for event in batch:
+                yield event
+            await asyncio.sleep(0)
 
     def debug_json_lines(self) -> bytes:
         """What Rust holds, as barter's own serde JSON: one ``MarketStreamEvent`` a line,

@@ -71,7 +71,8 @@ typedef enum BarterFfiStatus {
 
 /**
  * Opaque cursor. It shares the events with the handle it was opened on, so it outlives that
- * handle safely. Release with `barter_ffi_cursor_free`.
+ * handle safely. While the caller works on one batch, it encodes the next on a background
+ * thread. Release with `barter_ffi_cursor_free`.
  */
 typedef struct BarterFfiCursor BarterFfiCursor;
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Optional
 
@@ -45,7 +44,7 @@ def rfc3339_ns(text: str) -> int:
 
 
 def _level(raw: Optional[dict]) -> Optional[Level]:
-    return None if raw is None else Level(Decimal(raw["price"]), Decimal(raw["amount"]))
+    return None if raw is None else Level(raw["price"], raw["amount"])
 
 
 def _kind(raw: dict) -> Any:

@@ -32,23 +32,41 @@ pub struct Parsed {
     pub errors_skipped: u64,
 }
 
+/// Below this many bytes a thread costs more than it saves.
+const MIN_CHUNK_BYTES: usize = 4 << 20;
+
 /// Parses `bytes` as either of barter's shapes; `source` names the input in error messages.
+///
+/// Large inputs are parsed in chunks on all cores, split at item boundaries; the result, and
+/// every error message, is the same as parsing from start to end.
 pub fn parse(bytes: &[u8], source: &str) -> Result<Parsed, Error> {
+    parse_in_chunks(bytes, source, chunk_count(bytes.len()))
+}
+
+/// [`parse`] with the number of chunks chosen by the caller (tests and benchmarks).
+pub fn parse_in_chunks(bytes: &[u8], source: &str, chunks: usize) -> Result<Parsed, Error> {
     const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
     if bytes.starts_with(UTF8_BOM) {
         return Err(Error::invalid_data(format!(
             "{source}: starts with a UTF-8 byte-order mark, which JSON forbids; remove it"
         )));
     }
-    let Some(start) = bytes.iter().position(|byte| !byte.is_ascii_whitespace()) else {
+    // Validating once up front lets serde_json skip validating every string as it parses.
+    let text = std::str::from_utf8(bytes).map_err(|error| {
+        let (line, column) = line_and_column(bytes, error.valid_up_to());
+        let byte = bytes[error.valid_up_to()];
+        Error::invalid_data(format!("{source}: line {line} column {column}: invalid UTF-8 (byte 0x{byte:02X})"))
+    })?;
+    let Some(start) = text.bytes().position(|byte| !byte.is_ascii_whitespace()) else {
         return Err(Error::invalid_data(format!(
             "{source}: the input is empty: expected a JSON array of MarketStreamResult \
              or JSON Lines of MarketStreamEvent"
         )));
     };
     match bytes[start] {
-        b'[' => parse_result_array(bytes, source),
-        b'{' => parse_event_lines(bytes, source),
+        b'[' if chunks > 1 => parse_result_array_in_chunks(text, source, chunks),
+        b'[' => parse_result_array(text, source),
+        b'{' => parse_event_lines_in_chunks(text, source, chunks),
         other => {
             let (line, column) = line_and_column(bytes, start);
             Err(Error::invalid_data(format!(
@@ -60,26 +78,136 @@ pub fn parse(bytes: &[u8], source: &str) -> Result<Parsed, Error> {
     }
 }
 
-fn parse_result_array(bytes: &[u8], source: &str) -> Result<Parsed, Error> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+fn chunk_count(len: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    cores.min(len / MIN_CHUNK_BYTES).max(1)
+}
+
+fn parse_result_array(text: &str, source: &str) -> Result<Parsed, Error> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
     let parsed = ResultArray::deserialize(&mut deserializer)
         .and_then(|array| deserializer.end().map(|()| array.0))
         .map_err(|error| json_error(source, &error, error.line()))?;
     Ok(parsed)
 }
 
-fn parse_event_lines(bytes: &[u8], source: &str) -> Result<Parsed, Error> {
+/// Splits the array before items near each `chunks`-th of the text and parses the pieces in
+/// parallel, each as an array of its own. A split is taken where `,` and blanks are followed
+/// by `{"`, which inside a JSON string would need an escaped quote; a split inside a nested
+/// value makes a piece fail to parse. Any failure re-parses the whole text in one pass, which
+/// is then the answer: its result, or its exact error.
+fn parse_result_array_in_chunks(text: &str, source: &str, chunks: usize) -> Result<Parsed, Error> {
+    let Some(ranges) = array_item_ranges(text, chunks) else {
+        return parse_result_array(text, source);
+    };
+    let pieces: Vec<String> = ranges.iter().map(|range| format!("[{}]", &text[range.clone()])).collect();
+    let parsed = parse_in_parallel(&pieces, |piece, _| parse_result_array(piece, source));
+    parsed.or_else(|_| parse_result_array(text, source))
+}
+
+/// Ranges of the text between the outer brackets, split before an item at about each
+/// `1/chunks` of its length (fewer ranges if no split point is found); `None` unless the text
+/// ends with `]` and blanks, as only then are the brackets surely the outer ones.
+fn array_item_ranges(text: &str, chunks: usize) -> Option<Vec<std::ops::Range<usize>>> {
+    let body = text.trim_end();
+    let open = text.find('[')? + 1;
+    let close = body.strip_suffix(']').map(str::len).filter(|&close| close >= open)?;
+    let mut ranges = Vec::with_capacity(chunks);
+    let mut start = open;
+    for chunk in 1..chunks {
+        let target = (open + (close - open) * chunk / chunks).max(start);
+        match item_separator_after(&text[..close], target) {
+            Some((comma, next_item)) => {
+                ranges.push(start..comma);
+                start = next_item;
+            }
+            None => break,
+        }
+    }
+    ranges.push(start..close);
+    Some(ranges)
+}
+
+/// The first `,` at or after `from` that is followed by blanks and `{"`: (comma, item start).
+fn item_separator_after(text: &str, from: usize) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(b',', &bytes[from..]).map(|at| from + at).find_map(|comma| {
+        let item = comma + 1 + bytes[comma + 1..].iter().take_while(|b| b.is_ascii_whitespace()).count();
+        bytes[item..].starts_with(b"{\"").then_some((comma, item))
+    })
+}
+
+/// Splits at line boundaries and parses the pieces in parallel. Line numbers stay those of the
+/// whole file, and the first failing piece holds the file's first error, so its error is exact.
+fn parse_event_lines_in_chunks(text: &str, source: &str, chunks: usize) -> Result<Parsed, Error> {
+    let mut pieces = Vec::with_capacity(chunks);
+    let mut start = 0;
+    for chunk in 1..chunks {
+        let target = (text.len() * chunk / chunks).max(start);
+        if let Some(newline) = memchr::memchr(b'\n', &text.as_bytes()[target..]) {
+            pieces.push(&text[start..=target + newline]);
+            start = target + newline + 1;
+        }
+    }
+    pieces.push(&text[start..]);
+    let first_lines: Vec<usize> = pieces
+        .iter()
+        .scan(1, |line, piece| {
+            let first = *line;
+            *line += memchr::memchr_iter(b'\n', piece.as_bytes()).count();
+            Some(first)
+        })
+        .collect();
+    parse_in_parallel(&pieces, |piece, index| parse_event_lines(piece, source, first_lines[index]))
+}
+
+/// Runs `parse` on every piece (the first on this thread) and joins the results in order.
+fn parse_in_parallel<P: Sync>(
+    pieces: &[P],
+    parse: impl Fn(&P, usize) -> Result<Parsed, Error> + Sync,
+) -> Result<Parsed, Error> {
+    let results: Vec<Result<Parsed, Error>> = std::thread::scope(|scope| {
+        let parse = &parse;
+        let handles: Vec<_> = pieces
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(index, piece)| scope.spawn(move || parse(piece, index)))
+            .collect();
+        let first = pieces.first().map(|piece| parse(piece, 0));
+        first
+            .into_iter()
+            .chain(handles.into_iter().map(|handle| {
+                handle.join().unwrap_or_else(|_| Err(Error::internal("a parsing thread panicked")))
+            }))
+            .collect()
+    });
+    let mut joined = Parsed::default();
+    for result in results {
+        let mut piece = result?;
+        joined.events.append(&mut piece.events);
+        joined.reconnects += piece.reconnects;
+        joined.errors_skipped += piece.errors_skipped;
+    }
+    Ok(joined)
+}
+
+fn parse_event_lines(text: &str, source: &str, first_line: usize) -> Result<Parsed, Error> {
     let mut parsed = Parsed::default();
-    for (index, line) in bytes.split(|&byte| byte == b'\n').enumerate() {
-        if line.iter().all(u8::is_ascii_whitespace) {
+    let mut line_start = 0;
+    let line_ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
+    for (line_number, line_end) in (first_line..).zip(line_ends) {
+        let line = &text[line_start..line_end];
+        line_start = line_end + 1;
+        if line.bytes().all(|byte| byte.is_ascii_whitespace()) {
             continue;
         }
-        let line_number = index + 1;
-        let event: StreamEvent = serde_json::from_slice(line)
-            .map_err(|error| json_error(source, &error, line_number))?;
+        let event: StreamEvent =
+            serde_json::from_str(line).map_err(|error| json_error(source, &error, line_number))?;
         match &event {
-            Event::Item(market_event) => check_timestamps(market_event)
-                .map_err(|problem| Error::invalid_data(format!("{source}: line {line_number}: {problem}")))?,
+            Event::Item(market_event) => check_timestamps(market_event).map_err(|problem| {
+                Error::invalid_data(format!("{source}: line {line_number}: {problem}"))
+            })?,
             Event::Reconnecting(_) => parsed.reconnects += 1,
         }
         parsed.events.push(event);

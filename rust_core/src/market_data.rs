@@ -126,7 +126,7 @@ impl MarketData {
 /// A read position over a data set's market events, handing them out in encoded batches.
 ///
 /// Holds its own `Arc`, so it stays valid after the data set it came from is dropped.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Cursor {
     events: Arc<Vec<StreamEvent>>,
     position: usize,
@@ -141,7 +141,13 @@ impl Cursor {
     /// [`wire`](crate::wire) format; an empty batch means the end, and stays the end.
     /// On failure the position is unchanged, so no event is skipped unseen.
     pub fn next_batch(&mut self, max_events: usize, out: &mut Vec<u8>) -> Result<(), Error> {
-        let remaining = &self.events[self.position..];
+        self.position = self.encode_batch_at(self.position, max_events, out)?;
+        Ok(())
+    }
+
+    /// Encodes up to `max_events` market events from `position`; returns the position after them.
+    fn encode_batch_at(&self, position: usize, max_events: usize, out: &mut Vec<u8>) -> Result<usize, Error> {
+        let remaining = &self.events[position..];
         let mut batch = Vec::with_capacity(max_events.min(remaining.len()));
         let mut consumed = 0;
         for event in remaining {
@@ -154,7 +160,72 @@ impl Cursor {
             }
         }
         crate::wire::encode_batch(&batch, out)?;
-        self.position += consumed;
-        Ok(())
+        Ok(position + consumed)
+    }
+}
+
+/// A [`Cursor`] that, after handing out a batch, encodes the next one of the same size on a
+/// background thread, so the caller's decoding and the library's encoding overlap.
+///
+/// The read-ahead never changes what is handed out: a prefetched batch larger than the next
+/// request, or one that failed, is dropped and that request is served from the old position.
+#[derive(Debug)]
+pub struct ReadAheadCursor {
+    cursor: Cursor,
+    ahead: Option<ReadAhead>,
+}
+
+#[derive(Debug)]
+struct ReadAhead {
+    max_events: usize,
+    worker: std::thread::JoinHandle<Result<(usize, Vec<u8>), Error>>,
+}
+
+impl ReadAheadCursor {
+    pub fn new(data: &MarketData) -> Self {
+        Self { cursor: Cursor::new(data), ahead: None }
+    }
+
+    /// As [`Cursor::next_batch`], returning the encoded batch.
+    pub fn next_batch(&mut self, max_events: usize) -> Result<Vec<u8>, Error> {
+        let prefetched = self.ahead.take().and_then(|ahead| {
+            let outcome = ahead.worker.join().ok()?.ok()?;
+            (ahead.max_events <= max_events).then_some(outcome)
+        });
+        let bytes = match prefetched {
+            Some((position, bytes)) => {
+                self.cursor.position = position;
+                bytes
+            }
+            None => {
+                let mut bytes = Vec::new();
+                self.cursor.next_batch(max_events, &mut bytes)?;
+                bytes
+            }
+        };
+        if self.cursor.position < self.cursor.events.len() {
+            self.read_ahead(max_events);
+        }
+        Ok(bytes)
+    }
+
+    fn read_ahead(&mut self, max_events: usize) {
+        let cursor = self.cursor.clone();
+        let spawned = std::thread::Builder::new().name("barter_ffi-read-ahead".into()).spawn(move || {
+            let mut bytes = Vec::new();
+            let position = cursor.encode_batch_at(cursor.position, max_events, &mut bytes)?;
+            Ok((position, bytes))
+        });
+        // Without a thread the next batch is simply encoded when asked for.
+        self.ahead = spawned.ok().map(|worker| ReadAhead { max_events, worker });
+    }
+}
+
+impl Drop for ReadAheadCursor {
+    fn drop(&mut self) {
+        // Joined so that no thread outlives the cursor; it is at most one batch of work.
+        if let Some(ahead) = self.ahead.take() {
+            let _ = ahead.worker.join();
+        }
     }
 }

@@ -79,9 +79,11 @@ fn invalid_utf8_and_binary_garbage() {
     bytes[at] = 0xFF;
     let error = MarketData::from_bytes(&bytes, "input.json").unwrap_err();
     assert_eq!(error.status, BarterFfiStatus::InvalidData);
-    assert!(error.message.contains("invalid unicode code point"), "{}", error.message);
+    assert!(error.message.contains("line 1 column 166: invalid UTF-8 (byte 0xFF)"), "{}", error.message);
 
     let error = MarketData::from_bytes(&[0x00, 0x9F, 0x92, 0x96, b'{'], "garbage.bin").unwrap_err();
+    assert!(error.message.contains("line 1 column 2: invalid UTF-8 (byte 0x9F)"), "{}", error.message);
+    let error = MarketData::from_bytes(&[0x00, b'{'], "garbage.bin").unwrap_err();
     assert!(error.message.contains("found byte 0x00"), "{}", error.message);
 }
 

@@ -77,3 +77,29 @@ fn decimals_travel_with_every_digit_of_their_scale() {
         assert!(text.contains(written), "{written}");
     }
 }
+
+#[test]
+fn reading_ahead_yields_every_event_once_in_order() {
+    use barter_ffi::market_data::ReadAheadCursor;
+    let data = MarketData::from_file(&fixture("all_kinds.jsonl")).unwrap();
+    let mut all = Vec::new();
+    Cursor::new(&data).next_batch(1000, &mut all).unwrap();
+    let all = rmpv::decode::read_value(&mut all.as_slice()).unwrap();
+    for sizes in [vec![1], vec![2, 5, 1], vec![4, 2], vec![11], vec![3, 1, 1, 7]] {
+        let mut ahead = ReadAheadCursor::new(&data);
+        let mut seen = Vec::new();
+        // Growing, shrinking and repeated sizes: a prefetched batch too large must not be used.
+        for round in 0.. {
+            let max_events = sizes[round % sizes.len()];
+            let batch = ahead.next_batch(max_events).unwrap();
+            let Value::Array(events) = rmpv::decode::read_value(&mut batch.as_slice()).unwrap() else { panic!() };
+            assert!(events.len() <= max_events, "sizes {sizes:?}");
+            if events.is_empty() {
+                break;
+            }
+            seen.extend(events);
+        }
+        assert_eq!(Value::Array(seen), all, "sizes {sizes:?}");
+        assert!(ahead.next_batch(3).map(|batch| batch == [0x90]).unwrap(), "the end stays the end");
+    }
+}

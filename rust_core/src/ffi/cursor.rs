@@ -4,13 +4,14 @@ use super::{call, check_out, required, write_out, BarterFfiBuffer, BarterFfiErro
 use crate::{
     error::{BarterFfiStatus, Error},
     ffi::market_data::BarterFfiMarketData,
-    market_data::Cursor,
+    market_data::ReadAheadCursor,
 };
 use std::sync::{atomic::Ordering, Mutex, PoisonError};
 
 /// Opaque cursor. It shares the events with the handle it was opened on, so it outlives that
-/// handle safely. Release with `barter_ffi_cursor_free`.
-pub struct BarterFfiCursor(Mutex<Cursor>);
+/// handle safely. While the caller works on one batch, it encodes the next on a background
+/// thread. Release with `barter_ffi_cursor_free`.
+pub struct BarterFfiCursor(Mutex<ReadAheadCursor>);
 
 impl Drop for BarterFfiCursor {
     fn drop(&mut self) {
@@ -29,7 +30,7 @@ pub extern "C" fn barter_ffi_cursor_open(
         let market_data = required(market_data, "market_data")?;
         check_out(out, "out")?;
         LIVE_CURSORS.fetch_add(1, Ordering::Relaxed);
-        let cursor = BarterFfiCursor(Mutex::new(Cursor::new(&market_data.0)));
+        let cursor = BarterFfiCursor(Mutex::new(ReadAheadCursor::new(&market_data.0)));
         write_out(out, "out", Box::into_raw(Box::new(cursor)))
     })
 }
@@ -50,8 +51,7 @@ pub extern "C" fn barter_ffi_cursor_next_batch(
         if max_events == 0 {
             return Err(Error::new(BarterFfiStatus::InvalidArgument, "max_events must be at least 1"));
         }
-        let mut bytes = Vec::new();
-        cursor.0.lock().unwrap_or_else(PoisonError::into_inner).next_batch(max_events, &mut bytes)?;
+        let bytes = cursor.0.lock().unwrap_or_else(PoisonError::into_inner).next_batch(max_events)?;
         write_out(out, "out", BarterFfiBuffer::from_vec(bytes))
     })
 }

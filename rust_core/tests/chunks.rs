@@ -1,0 +1,82 @@
+//! Parsing in parallel chunks gives exactly what one pass gives: events, counts and errors.
+
+mod common;
+
+use barter_ffi::load::{parse, parse_in_chunks, Parsed};
+use common::fixture;
+
+fn summary(parsed: &Parsed) -> (String, u64, u64) {
+    (format!("{:?}", parsed.events), parsed.reconnects, parsed.errors_skipped)
+}
+
+fn same_as_one_pass(input: &str) {
+    let whole = parse_in_chunks(input.as_bytes(), "input", 1);
+    for chunks in 2..=7 {
+        let chunked = parse_in_chunks(input.as_bytes(), "input", chunks);
+        match (&whole, &chunked) {
+            (Ok(whole), Ok(chunked)) => assert_eq!(summary(whole), summary(chunked), "{chunks} chunks"),
+            (Err(whole), Err(chunked)) => assert_eq!(whole, chunked, "{chunks} chunks"),
+            _ => panic!("{chunks} chunks: {whole:?} vs {chunked:?}"),
+        }
+    }
+}
+
+fn repeated(name: &str, times: usize) -> String {
+    std::fs::read_to_string(fixture(name)).unwrap().repeat(times)
+}
+
+#[test]
+fn json_lines_in_chunks() {
+    same_as_one_pass(&repeated("all_kinds.jsonl", 5));
+    same_as_one_pass(&repeated("candles.jsonl", 9));
+}
+
+#[test]
+fn json_lines_errors_keep_their_file_line() {
+    let mut text = repeated("candles.jsonl", 10);
+    text.push_str("{\"Item\":{\"oops\"}}\n");
+    text.push_str(&repeated("candles.jsonl", 2));
+    let error = parse_in_chunks(text.as_bytes(), "input", 4).unwrap_err();
+    assert!(error.message.starts_with("input: line 51 column 16:"), "{}", error.message);
+    same_as_one_pass(&text);
+}
+
+fn array_of(items: &[&str]) -> String {
+    format!("[\n  {}\n]\n", items.join(",\n  "))
+}
+
+#[test]
+fn result_arrays_in_chunks() {
+    let fixture_text = std::fs::read_to_string(fixture("all_kinds_results.json")).unwrap();
+    let inner = fixture_text.trim().trim_start_matches('[').trim_end_matches(']').trim();
+    let items: Vec<&str> = std::iter::repeat(inner).take(6).collect();
+    same_as_one_pass(&array_of(&items));
+}
+
+#[test]
+fn a_split_inside_a_nested_value_falls_back_to_one_pass() {
+    // Unknown keys are ignored by barter; this one holds text that looks like item boundaries.
+    let trade = r#"{"Item":{"Ok":{"time_exchange":"2024-12-20T19:05:18.175Z","time_received":"2024-12-20T19:05:18.175Z","exchange":"okx","instrument":1,"kind":{"Trade":{"id":"1","price":1.0,"amount":1.0,"side":"Buy"}}}}}"#;
+    let decoy = r#"{"Item":{"Ok":{"decoy":[1, {"Item":2}, {"Item":3}, {"x":"},{\"Item\""}],"time_exchange":"2024-12-20T19:05:18.175Z","time_received":"2024-12-20T19:05:18.175Z","exchange":"okx","instrument":2,"kind":{"Trade":{"id":"2","price":1.0,"amount":1.0,"side":"Sell"}}}}}"#;
+    let items: Vec<&str> = (0..40).map(|index| if index % 3 == 0 { decoy } else { trade }).collect();
+    let text = array_of(&items);
+    same_as_one_pass(&text);
+    assert_eq!(parse_in_chunks(text.as_bytes(), "input", 5).unwrap().events.len(), 40);
+}
+
+#[test]
+fn array_errors_are_those_of_one_pass() {
+    let good = r#"{"Reconnecting":"okx"}"#;
+    let mut items = vec![good; 30];
+    items[22] = r#"{"Reconnecting":"nyse"}"#;
+    same_as_one_pass(&array_of(&items));
+    let mut trailing = array_of(&items[..5]);
+    trailing.push_str("garbage");
+    same_as_one_pass(&trailing);
+}
+
+#[test]
+fn small_inputs_take_one_pass() {
+    let text = repeated("all_kinds.jsonl", 2);
+    assert_eq!(summary(&parse(text.as_bytes(), "input").unwrap()), summary(&parse_in_chunks(text.as_bytes(), "input", 1).unwrap()));
+}
