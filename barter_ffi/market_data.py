@@ -86,6 +86,27 @@ class MarketDataInMemory:
         data._owner = threading.get_ident()
         return data
 
+    @classmethod
+    def from_json_bytes(
+        cls, data: Union[bytes, bytearray, memoryview, str], *, source: str = "<bytes>"
+    ) -> "MarketDataInMemory":
+        """Loads market data held in memory, with the same shapes and errors as a file.
+
+        ``source`` names the data in error messages. The library copies nothing it keeps: the
+        bytes are read during the call only.
+        """
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        elif not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"from_json_bytes takes bytes, bytearray, memoryview or str, not {type(data).__name__}")
+        view = memoryview(data).cast("B") if isinstance(data, memoryview) else data
+        out = ffi.new("BarterFfiMarketData **")
+        source_name = source.encode("utf-8", "replace").replace(b"\0", b"?")
+        call(lib.barter_ffi_market_data_load_bytes, ffi.from_buffer(view), len(view), source_name, out)
+        data_set = cls._adopt(out[0])
+        data_set._owner = threading.get_ident()
+        return data_set
+
     def _checked_handle(self) -> Any:
         if self._handle is None:
             raise ValueError("MarketDataInMemory is closed")

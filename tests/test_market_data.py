@@ -151,3 +151,55 @@ class TestErrors:
             MarketDataInMemory.from_json_file(42)  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="embedded null byte"):
             MarketDataInMemory.from_json_file("fixtures/\0trades.json")
+
+
+def test_from_json_bytes_takes_every_buffer_type() -> None:
+    raw = TRADES.read_bytes()
+    expected = MarketDataInMemory.from_json_file(TRADES).events()
+    for data in (raw, bytearray(raw), memoryview(raw), raw.decode()):
+        assert MarketDataInMemory.from_json_bytes(data).events() == expected
+    with pytest.raises(MarketDataError, match=r"^recording: line 1 column 2: expected value"):
+        MarketDataInMemory.from_json_bytes(b"[}", source="recording")
+    with pytest.raises(TypeError):
+        MarketDataInMemory.from_json_bytes(42)  # type: ignore[arg-type]
+
+
+def test_many_threads_load_and_iterate_at_once_with_identical_results() -> None:
+    path = FIXTURES / "all_kinds_results.json"
+    shared = MarketDataInMemory.from_json_file(path)
+    expected = shared.events()
+    results: list = [None] * 16
+    clones = [shared.clone() for _ in range(8)]
+
+    def work(slot: int) -> None:
+        if slot < 8:
+            results[slot] = [event for event in clones[slot]]
+        else:
+            results[slot] = MarketDataInMemory.from_json_file(path).events()
+
+    threads = [threading.Thread(target=work, args=(slot,)) for slot in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(result == expected for result in results)
+
+
+def test_resident_memory_stays_flat_over_a_thousand_load_free_cycles() -> None:
+    def rss_kb() -> int:
+        status = Path("/proc/self/status").read_text()
+        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+
+    def cycle() -> None:
+        with MarketDataInMemory.from_json_file(FIXTURES / "all_kinds.jsonl") as md:
+            md.clone().events()
+            next(iter(md))
+
+    for _ in range(100):
+        cycle()
+    gc.collect()
+    before = rss_kb()
+    for _ in range(1000):
+        cycle()
+    gc.collect()
+    assert rss_kb() - before < 2048, f"resident memory grew by {rss_kb() - before} KiB"

@@ -298,12 +298,34 @@ fn json_error(source: &str, error: &serde_json::Error, line: usize) -> Error {
     let full = error.to_string();
     let suffix = format!(" at line {} column {}", error.line(), error.column());
     let problem = full.strip_suffix(&suffix).unwrap_or(&full);
+    let problem = explain_timestamp_error(problem);
     let position = if error.line() == 0 {
         String::new()
     } else {
         format!("line {line} column {}: ", error.column())
     };
     Error::invalid_data(format!("{source}: {position}{problem}"))
+}
+
+/// chrono's parse errors reach serde without saying a timestamp was being read; say so.
+fn explain_timestamp_error(problem: &str) -> std::borrow::Cow<'_, str> {
+    const CHRONO_MESSAGES: [&str; 6] = [
+        "input is out of range",
+        "no possible date and time matching input",
+        "input is not enough for unique date and time",
+        "input contains invalid characters",
+        "premature end of input",
+        "trailing input",
+    ];
+    if CHRONO_MESSAGES.contains(&problem) {
+        format!(
+            "invalid timestamp: {problem} (barter reads RFC 3339 with a UTC offset, \
+             such as \"2024-12-20T19:05:18.175Z\")"
+        )
+        .into()
+    } else {
+        problem.into()
+    }
 }
 
 fn line_and_column(bytes: &[u8], offset: usize) -> (usize, usize) {
