@@ -70,6 +70,20 @@ typedef enum BarterFfiStatus {
 } BarterFfiStatus;
 
 /**
+ * The file shapes barter reads.
+ */
+typedef enum BarterFfiJsonShape {
+  /**
+   * JSON Lines of `MarketStreamEvent` (what `MarketDataInMemory` users read).
+   */
+  BARTER_FFI_JSON_SHAPE_LINES = 0,
+  /**
+   * A JSON array of `MarketStreamResult` (barter's historic-data example).
+   */
+  BARTER_FFI_JSON_SHAPE_ARRAY = 1,
+} BarterFfiJsonShape;
+
+/**
  * Opaque cursor. It shares the events with the handle it was opened on, so it outlives that
  * handle safely. While the caller works on one batch, it encodes the next on a background
  * thread. Release with `barter_ffi_cursor_free`.
@@ -244,6 +258,15 @@ enum BarterFfiStatus barter_ffi_market_data_time_first_event_ns(const struct Bar
 enum BarterFfiStatus barter_ffi_market_data_to_json_lines(const struct BarterFfiMarketData *market_data,
                                                           struct BarterFfiBuffer *out,
                                                           struct BarterFfiError *error);
+
+/**
+ * Every held item as barter JSON in `shape` (a `BarterFfiJsonShape`) that barter's own types,
+ * and this library, read back equal. Release the buffer with `barter_ffi_buffer_free`.
+ */
+enum BarterFfiStatus barter_ffi_market_data_to_json(const struct BarterFfiMarketData *market_data,
+                                                    uint32_t shape,
+                                                    struct BarterFfiBuffer *out,
+                                                    struct BarterFfiError *error);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -111,6 +111,38 @@ impl MarketData {
         })
     }
 
+    /// barter JSON of every item in `shape`, which barter's own types read back: barter's
+    /// serialisation, plus the `"side": null` of order-book sides that barter skips when writing
+    /// but requires when reading. (`Err` items were dropped at load and are not written.)
+    pub fn to_json(&self, shape: JsonShape) -> Result<Vec<u8>, Error> {
+        let mut out = Vec::with_capacity(self.events.len() * 256);
+        if shape == JsonShape::Array {
+            out.extend_from_slice(b"[\n");
+        }
+        for (index, event) in self.events.iter().enumerate() {
+            let mut item = serde_json::to_value(event)
+                .map_err(|error| Error::internal(format!("serialising: {error}")))?;
+            add_order_book_sides(&mut item);
+            if shape == JsonShape::Array {
+                if index > 0 {
+                    out.extend_from_slice(b",\n");
+                }
+                if let Some(market_event) = item.get_mut("Item") {
+                    *market_event = serde_json::json!({ "Ok": market_event.take() });
+                }
+            }
+            serde_json::to_writer(&mut out, &item)
+                .map_err(|error| Error::internal(format!("serialising: {error}")))?;
+            if shape == JsonShape::Lines {
+                out.push(b'\n');
+            }
+        }
+        if shape == JsonShape::Array {
+            out.extend_from_slice(b"\n]\n");
+        }
+        Ok(out)
+    }
+
     /// barter's canonical JSON of every item, one `MarketStreamEvent` a line.
     pub fn to_json_lines(&self) -> Result<Vec<u8>, Error> {
         let mut out = Vec::with_capacity(self.events.len() * 256);
@@ -120,6 +152,29 @@ impl MarketData {
             out.push(b'\n');
         }
         Ok(out)
+    }
+}
+
+/// The two file shapes barter reads (see [`load`](crate::load)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonShape {
+    /// JSON Lines of `MarketStreamEvent`.
+    Lines,
+    /// A JSON array of `MarketStreamResult`.
+    Array,
+}
+
+/// Inserts `"side": null` into both sides of an order book item, where barter's reader needs it.
+fn add_order_book_sides(item: &mut serde_json::Value) {
+    let Some(book_event) = item.pointer_mut("/Item/kind/OrderBook").and_then(|value| value.as_object_mut()) else {
+        return;
+    };
+    for book in book_event.values_mut() {
+        for side in ["bids", "asks"] {
+            if let Some(levels) = book.get_mut(side).and_then(|value| value.as_object_mut()) {
+                levels.insert("side".to_string(), serde_json::Value::Null);
+            }
+        }
     }
 }
 

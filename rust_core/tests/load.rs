@@ -7,7 +7,7 @@ use barter_data::{
 };
 use barter_ffi::{
     error::BarterFfiStatus,
-    market_data::{LoadStats, MarketData},
+    market_data::{JsonShape, LoadStats, MarketData},
 };
 use barter_instrument::{exchange::ExchangeId, Side};
 use chrono::{DateTime, Utc};
@@ -137,5 +137,18 @@ fn reconnect_only_inputs_are_refused_before_barter_would_panic() {
         let error = MarketData::from_bytes(input.as_bytes(), "test").unwrap_err();
         assert_eq!(error.status, BarterFfiStatus::NoMarketEvents, "{input}");
         assert!(error.message.contains(counts), "{}", error.message);
+    }
+}
+
+#[test]
+fn written_json_reads_back_equal_through_barters_types_in_both_shapes() {
+    for name in ["all_kinds.jsonl", "all_kinds_results.json", "candles.jsonl", "trades.json"] {
+        let data = MarketData::from_file(&fixture(name)).unwrap();
+        for shape in [JsonShape::Lines, JsonShape::Array] {
+            let written = data.to_json(shape).unwrap();
+            let reread = MarketData::from_bytes(&written, "written").unwrap();
+            assert_eq!(reread.stream_events(), data.stream_events(), "{name} {shape:?}");
+            assert_eq!(reread.stats().reconnects, data.stats().reconnects);
+        }
     }
 }

@@ -3,7 +3,7 @@
 use super::{call, check_out, required, write_out, BarterFfiBuffer, BarterFfiError, LIVE_MARKET_DATA};
 use crate::{
     error::{BarterFfiStatus, Error},
-    market_data::{LoadStats, MarketData},
+    market_data::{JsonShape, LoadStats, MarketData},
 };
 use std::{
     ffi::{c_char, CStr},
@@ -167,6 +167,39 @@ pub extern "C" fn barter_ffi_market_data_to_json_lines(
         let market_data = required(market_data, "market_data")?;
         check_out(out, "out")?;
         write_out(out, "out", BarterFfiBuffer::from_vec(market_data.0.to_json_lines()?))
+    })
+}
+
+/// The file shapes barter reads.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BarterFfiJsonShape {
+    /// JSON Lines of `MarketStreamEvent` (what `MarketDataInMemory` users read).
+    Lines = 0,
+    /// A JSON array of `MarketStreamResult` (barter's historic-data example).
+    Array = 1,
+}
+
+/// Every held item as barter JSON in `shape` (a `BarterFfiJsonShape`) that barter's own types,
+/// and this library, read back equal. Release the buffer with `barter_ffi_buffer_free`.
+#[no_mangle]
+pub extern "C" fn barter_ffi_market_data_to_json(
+    market_data: *const BarterFfiMarketData,
+    shape: u32,
+    out: *mut BarterFfiBuffer,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || {
+        let market_data = required(market_data, "market_data")?;
+        let shape = match shape {
+            0 => JsonShape::Lines,
+            1 => JsonShape::Array,
+            other => {
+                return Err(Error::new(BarterFfiStatus::InvalidArgument, format!("unknown JSON shape {other}")))
+            }
+        };
+        check_out(out, "out")?;
+        write_out(out, "out", BarterFfiBuffer::from_vec(market_data.0.to_json(shape)?))
     })
 }
 
