@@ -218,6 +218,16 @@ enum BarterFfiStatus barter_ffi_market_data_load_bytes(const uint8_t *data,
                                                        struct BarterFfiError *error);
 
 /**
+ * Builds market data from `len` bytes at `data` holding market events in the cursor's batch
+ * format (`rust_core/src/wire.rs`), read during the call only. Each event is checked as barter's
+ * JSON reader would check it; an error names the event's position.
+ */
+enum BarterFfiStatus barter_ffi_market_data_from_batch(const uint8_t *data,
+                                                       size_t len,
+                                                       struct BarterFfiMarketData **out,
+                                                       struct BarterFfiError *error);
+
+/**
  * A second handle over the same events (no copy); free each handle on its own.
  */
 enum BarterFfiStatus barter_ffi_market_data_clone(const struct BarterFfiMarketData *market_data,

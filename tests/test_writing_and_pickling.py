@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import pickle
+import re
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from barter_ffi import MarketDataInMemory, MarketEvent
+from barter_ffi import ExchangeId, Level, MarketDataError, MarketDataInMemory, MarketEvent, OrderBookL1, PublicTrade, Side
 from conftest import ALL_FIXTURES, FIXTURES
 
 
@@ -48,3 +50,37 @@ def test_a_process_pool_gets_equal_events() -> None:
     with ProcessPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(events_in_a_worker, [md, md.clone()]))
     assert results == [md.events(), md.events()]
+
+
+@pytest.mark.parametrize("name", ALL_FIXTURES)
+def test_from_events_round_trips(name: str) -> None:
+    events = MarketDataInMemory.from_json_file(FIXTURES / name).events()
+    rebuilt = MarketDataInMemory.from_events(events)
+    assert rebuilt.events() == events
+    assert rebuilt.time_first_event_ns() == events[0].time_exchange_ns
+
+
+def test_from_events_takes_any_iterable_and_builds_in_python() -> None:
+    events = [
+        MarketEvent(1_000, 2_000, ExchangeId.OKX, 7, PublicTrade("a", 1.5, 2.0, Side.SELL)),
+        MarketEvent(3_000, 4_000, ExchangeId.KRAKEN, 1, OrderBookL1(3_000, Level("1.50", "2"), None)),
+    ]
+    md = MarketDataInMemory.from_events(iter(events))
+    assert md.events() == events
+    assert md.time_first_event() == dt.datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=dt.timezone.utc)
+
+
+def test_from_events_names_the_event_barter_rejects() -> None:
+    good = MarketEvent(1, 2, ExchangeId.OKX, 0, PublicTrade("a", 1.0, 1.0, Side.BUY))
+    cases = [
+        (good.__class__(1, 2, "nyse", 0, good.kind), "event 1: `exchange`: unknown variant `nyse`"),  # type: ignore[arg-type]
+        (good.__class__(1, 2, ExchangeId.OKX, -4, good.kind), "event 1: `instrument` must be a non-negative integer, not -4"),
+        (good.__class__(dt.datetime(2024, 1, 1), 2, ExchangeId.OKX, 0, good.kind), "event 1: `time_exchange` must be integer nanoseconds"),  # type: ignore[arg-type]
+    ]
+    for bad, message in cases:
+        with pytest.raises(MarketDataError, match=re.escape(message)):
+            MarketDataInMemory.from_events([good, bad])
+    with pytest.raises(TypeError, match="event 0: expected a MarketEvent, not dict"):
+        MarketDataInMemory.from_events([{}])  # type: ignore[list-item]
+    with pytest.raises(MarketDataError, match="no market event"):
+        MarketDataInMemory.from_events([])

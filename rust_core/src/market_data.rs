@@ -48,6 +48,12 @@ impl MarketData {
         Self::from_parsed(load::parse(bytes, source)?, source)
     }
 
+    /// Builds a data set from a batch in the [`wire`](crate::wire) format, such as Python sends.
+    pub fn from_batch(bytes: &[u8]) -> Result<Self, Error> {
+        let events: Vec<StreamEvent> = crate::wire::decode_batch(bytes)?.into_iter().map(Event::Item).collect();
+        Self::from_parsed(Parsed { events, reconnects: 0, errors_skipped: 0 }, "events")
+    }
+
     fn from_parsed(parsed: Parsed, source: &str) -> Result<Self, Error> {
         let Parsed { events, reconnects, errors_skipped } = parsed;
         let market_events = events.len() as u64 - reconnects;

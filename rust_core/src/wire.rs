@@ -18,6 +18,10 @@
 //! *_ns   = int, nanoseconds since 1970-01-01T00:00:00Z (loading guarantees it fits in i64)
 //! exchange = barter's serde name (`ExchangeId::as_str`), side = "Buy" | "Sell"
 //! ```
+//!
+//! [`decode_batch`] reads the same layout back into barter's types (for events built in Python),
+//! through barter's own serde for exchanges, sides, decimals and order books, so it accepts
+//! exactly what barter's JSON reader accepts.
 
 use crate::error::Error;
 use barter_data::{
@@ -28,6 +32,8 @@ use barter_data::{
 use barter_instrument::{instrument::InstrumentIndex, Side};
 use chrono::{DateTime, Utc};
 use rmp::encode;
+use rmpv::Value;
+use serde::{de::value::StrDeserializer, Deserialize};
 use std::fmt::Write as _;
 
 pub const TAG_TRADE: u8 = 0;
@@ -211,4 +217,155 @@ impl BatchWriter<'_> {
     fn nil(&mut self) -> WriteResult {
         Ok(encode::write_nil(self.out)?)
     }
+}
+
+/// Reads a batch (the layout above) into barter's market events; an error names the event's
+/// position and the field.
+pub fn decode_batch(bytes: &[u8]) -> Result<Vec<Event>, Error> {
+    let mut reader = bytes;
+    let batch = rmpv::decode::read_value(&mut reader)
+        .map_err(|error| Error::invalid_data(format!("not a MessagePack batch: {error}")))?;
+    if !reader.is_empty() {
+        return Err(Error::invalid_data(format!("{} bytes after the batch", reader.len())));
+    }
+    let Value::Array(events) = batch else {
+        return Err(Error::invalid_data("a batch must be an array of events"));
+    };
+    events
+        .iter()
+        .enumerate()
+        .map(|(index, event)| decode_event(event).map_err(|problem| Error::invalid_data(format!("event {index}: {problem}"))))
+        .collect()
+}
+
+fn decode_event(value: &Value) -> Result<Event, String> {
+    let [time_exchange, time_received, exchange, instrument, kind] = fields::<5>(value, "event")?;
+    Ok(MarketEvent {
+        time_exchange: timestamp(time_exchange, "time_exchange")?,
+        time_received: timestamp(time_received, "time_received")?,
+        exchange: serde_str(exchange, "exchange")?,
+        instrument: InstrumentIndex(
+            instrument
+                .as_u64()
+                .and_then(|index| usize::try_from(index).ok())
+                .ok_or_else(|| format!("`instrument` must be a non-negative integer, not {instrument}"))?,
+        ),
+        kind: decode_kind(kind)?,
+    })
+}
+
+fn decode_kind(value: &Value) -> Result<DataKind, String> {
+    let items = value.as_array().ok_or_else(|| format!("`kind` must be an array, not {value}"))?;
+    let tag = items.first().and_then(Value::as_u64).ok_or_else(|| format!("`kind` must start with its tag, not {value}"))?;
+    match u8::try_from(tag).unwrap_or(u8::MAX) {
+        TAG_TRADE => {
+            let [_, id, price, amount, side] = fields::<5>(value, "Trade")?;
+            Ok(DataKind::Trade(barter_data::subscription::trade::PublicTrade {
+                id: id.as_str().ok_or_else(|| format!("`id` must be a string, not {id}"))?.to_string(),
+                price: float(price, "price")?,
+                amount: float(amount, "amount")?,
+                side: serde_str(side, "side")?,
+            }))
+        }
+        TAG_ORDER_BOOK_L1 => {
+            let [_, last_update_time, best_bid, best_ask] = fields::<4>(value, "OrderBookL1")?;
+            Ok(DataKind::OrderBookL1(barter_data::subscription::book::OrderBookL1 {
+                last_update_time: timestamp(last_update_time, "last_update_time")?,
+                best_bid: optional_level(best_bid, "best_bid")?,
+                best_ask: optional_level(best_ask, "best_ask")?,
+            }))
+        }
+        TAG_ORDER_BOOK_SNAPSHOT => Ok(DataKind::OrderBook(OrderBookEvent::Snapshot(decode_book(value)?))),
+        TAG_ORDER_BOOK_UPDATE => Ok(DataKind::OrderBook(OrderBookEvent::Update(decode_book(value)?))),
+        TAG_CANDLE => {
+            let [_, close_time, open, high, low, close, volume, trade_count] = fields::<8>(value, "Candle")?;
+            Ok(DataKind::Candle(barter_data::subscription::candle::Candle {
+                close_time: timestamp(close_time, "close_time")?,
+                open: float(open, "open")?,
+                high: float(high, "high")?,
+                low: float(low, "low")?,
+                close: float(close, "close")?,
+                volume: float(volume, "volume")?,
+                trade_count: trade_count.as_u64().ok_or_else(|| format!("`trade_count` must be a non-negative integer, not {trade_count}"))?,
+            }))
+        }
+        TAG_LIQUIDATION => {
+            let [_, side, price, quantity, time] = fields::<5>(value, "Liquidation")?;
+            Ok(DataKind::Liquidation(barter_data::subscription::liquidation::Liquidation {
+                side: serde_str(side, "side")?,
+                price: float(price, "price")?,
+                quantity: float(quantity, "quantity")?,
+                time: timestamp(time, "time")?,
+            }))
+        }
+        _ => Err(format!("unknown kind tag {tag}")),
+    }
+}
+
+/// OrderBook's fields are private: build it with barter's own Deserialize (which, unlike
+/// `OrderBook::new`, keeps the levels in the order given).
+fn decode_book(value: &Value) -> Result<OrderBook, String> {
+    let [_, sequence, time_engine, bids, asks] = fields::<5>(value, "OrderBook")?;
+    let time_engine = match time_engine {
+        Value::Nil => serde_json::Value::Null,
+        time => timestamp(time, "time_engine")?.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true).into(),
+    };
+    let book = serde_json::json!({
+        "sequence": sequence.as_u64().ok_or_else(|| format!("`sequence` must be a non-negative integer, not {sequence}"))?,
+        "time_engine": time_engine,
+        "bids": { "side": null, "levels": level_texts(bids, "bids")? },
+        "asks": { "side": null, "levels": level_texts(asks, "asks")? },
+    });
+    OrderBook::deserialize(book).map_err(|error| format!("order book: {error}"))
+}
+
+fn level_texts(value: &Value, name: &str) -> Result<Vec<serde_json::Value>, String> {
+    let levels = value.as_array().ok_or_else(|| format!("`{name}` must be an array of levels, not {value}"))?;
+    levels
+        .iter()
+        .map(|level| {
+            let [price, amount] = fields::<2>(level, "Level")?;
+            let text = |field: &Value, what: &str| {
+                field.as_str().map(str::to_string).ok_or_else(|| format!("`{name}` level {what} must be decimal text, not {field}"))
+            };
+            Ok(serde_json::json!({ "price": text(price, "price")?, "amount": text(amount, "amount")? }))
+        })
+        .collect()
+}
+
+fn optional_level(value: &Value, name: &str) -> Result<Option<Level>, String> {
+    if value.is_nil() {
+        return Ok(None);
+    }
+    let [price, amount] = fields::<2>(value, name)?;
+    Ok(Some(Level { price: serde_str(price, name)?, amount: serde_str(amount, name)? }))
+}
+
+fn fields<'a, const N: usize>(value: &'a Value, name: &str) -> Result<&'a [Value; N], String> {
+    value
+        .as_array()
+        .and_then(|items| <&[Value; N]>::try_from(items.as_slice()).ok())
+        .ok_or_else(|| format!("{name} must be an array of {N} fields, not {value}"))
+}
+
+fn timestamp(value: &Value, name: &str) -> Result<DateTime<Utc>, String> {
+    value
+        .as_i64()
+        .map(DateTime::from_timestamp_nanos)
+        .ok_or_else(|| format!("`{name}` must be integer nanoseconds since the Unix epoch, not {value}"))
+}
+
+fn float(value: &Value, name: &str) -> Result<f64, String> {
+    match value {
+        Value::F64(number) => Ok(*number),
+        Value::F32(number) => Ok(f64::from(*number)),
+        Value::Integer(number) => number.as_f64().ok_or_else(|| format!("`{name}`: {value} is not a number")),
+        _ => Err(format!("`{name}` must be a number, not {value}")),
+    }
+}
+
+/// A string field read by barter's own serde (so aliases such as "huobi" or "buy" are honoured).
+fn serde_str<T: for<'de> Deserialize<'de>>(value: &Value, name: &str) -> Result<T, String> {
+    let text = value.as_str().ok_or_else(|| format!("`{name}` must be a string, not {value}"))?;
+    T::deserialize(StrDeserializer::<serde::de::value::Error>::new(text)).map_err(|error| format!("`{name}`: {error}"))
 }

@@ -103,3 +103,47 @@ fn reading_ahead_yields_every_event_once_in_order() {
         assert!(ahead.next_batch(3).map(|batch| batch == [0x90]).unwrap(), "the end stays the end");
     }
 }
+
+#[test]
+fn decoding_a_batch_gives_back_barters_events() {
+    for name in ["all_kinds.jsonl", "all_kinds_results.json"] {
+        let data = MarketData::from_file(&fixture(name)).unwrap();
+        let mut bytes = Vec::new();
+        Cursor::new(&data).next_batch(1000, &mut bytes).unwrap();
+        let decoded = barter_ffi::wire::decode_batch(&bytes).unwrap();
+        assert_eq!(decoded.iter().collect::<Vec<_>>(), data.market_events().collect::<Vec<_>>(), "{name}");
+        let rebuilt = MarketData::from_batch(&bytes).unwrap();
+        assert_eq!(rebuilt.time_first_event_ns().unwrap(), data.time_first_event_ns().unwrap());
+    }
+}
+
+#[test]
+fn decoding_errors_name_the_event_and_the_field() {
+    let trade = |exchange: Value, instrument: Value, side: &str| {
+        Value::Array(vec![
+            Value::from(1i64),
+            Value::from(2i64),
+            exchange,
+            instrument,
+            Value::Array(vec![0.into(), "id".into(), 1.5.into(), 2.into(), side.into()]),
+        ])
+    };
+    let encode = |events: Vec<Value>| {
+        let mut bytes = Vec::new();
+        rmpv::encode::write_value(&mut bytes, &Value::Array(events)).unwrap();
+        bytes
+    };
+    let good = trade("okx".into(), 0.into(), "Buy");
+    let cases = [
+        (vec![good.clone(), trade("nyse".into(), 0.into(), "Buy")], "event 1: `exchange`: unknown variant `nyse`"),
+        (vec![trade("okx".into(), Value::from(-1i64), "Buy")], "event 0: `instrument` must be a non-negative integer, not -1"),
+        (vec![good.clone(), good.clone(), trade("okx".into(), 0.into(), "Long")], "event 2: `side`: unknown variant `Long`"),
+        (vec![Value::from("x")], "event 0: event must be an array of 5 fields"),
+    ];
+    for (events, expected) in cases {
+        let error = MarketData::from_batch(&encode(events)).unwrap_err();
+        assert!(error.message.starts_with(expected), "{}", error.message);
+    }
+    assert!(MarketData::from_batch(&encode(vec![trade("huobi".into(), 0.into(), "buy")])).is_ok(), "barter's aliases");
+    assert_eq!(MarketData::from_batch(&encode(vec![])).unwrap_err().status, barter_ffi::error::BarterFfiStatus::NoMarketEvents);
+}

@@ -95,6 +95,25 @@ pub extern "C" fn barter_ffi_market_data_load_bytes(
     })
 }
 
+/// Builds market data from `len` bytes at `data` holding market events in the cursor's batch
+/// format (`rust_core/src/wire.rs`), read during the call only. Each event is checked as barter's
+/// JSON reader would check it; an error names the event's position.
+#[no_mangle]
+pub extern "C" fn barter_ffi_market_data_from_batch(
+    data: *const u8,
+    len: usize,
+    out: *mut *mut BarterFfiMarketData,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || {
+        required(data, "data")?;
+        // SAFETY: the caller guarantees `len` readable bytes at a non-NULL `data`.
+        let bytes = unsafe { std::slice::from_raw_parts(data, len) };
+        check_out(out, "out")?;
+        write_out(out, "out", BarterFfiMarketData::into_raw(MarketData::from_batch(bytes)?))
+    })
+}
+
 /// A second handle over the same events (no copy); free each handle on its own.
 #[no_mangle]
 pub extern "C" fn barter_ffi_market_data_clone(
