@@ -22,7 +22,7 @@ from .data import (
     Side,
 )
 from .errors import MarketDataError, OwnedByAnotherThreadError
-from .market_data import LoadStats, MarketDataInMemory
+from .market_data import LoadStats, MarketDataInMemory, merge
 
 __all__ = [
     "Candle",
@@ -41,5 +41,6 @@ __all__ = [
     "OwnedByAnotherThreadError",
     "PublicTrade",
     "Side",
+    "merge",
 ]
 __version__ = "0.1.0"

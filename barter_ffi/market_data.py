@@ -8,15 +8,29 @@ import itertools
 import os
 import threading
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, AsyncIterator, Iterable, Iterator, Literal, NamedTuple, Optional, Union
 
 import msgspec
 
 from ._ffi import call, encode_path, ffi, lib, read_buffer
-from .data import MarketEvent, _iso, _utc
-from .errors import OwnedByAnotherThreadError
+from .data import (
+    _EPOCH,
+    Candle,
+    ExchangeId,
+    Liquidation,
+    MarketEvent,
+    OrderBookEvent,
+    OrderBookL1,
+    OrderBookSnapshot,
+    OrderBookUpdate,
+    PublicTrade,
+    _iso,
+    _utc,
+)
+from .errors import MarketDataError, OwnedByAnotherThreadError
 
-__all__ = ["LoadStats", "MarketDataInMemory"]
+__all__ = ["LoadStats", "MarketDataInMemory", "merge"]
 
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 
@@ -27,6 +41,57 @@ The Rust cursor encodes each next batch while Python decodes the current one."""
 
 _decode_batch = msgspec.msgpack.Decoder(list[MarketEvent]).decode
 _encode_batch = msgspec.msgpack.Encoder().encode
+
+
+def _load_file_handle(path: PathLike) -> Any:
+    encoded = encode_path(path)
+    out = ffi.new("BarterFfiMarketData **")
+    call(lib.barter_ffi_market_data_load_file, encoded, out, path=os.fsdecode(encoded))
+    return out[0]
+
+
+_KIND_TAGS: dict[Union[str, type], tuple[int, ...]] = {
+    "public_trade": (0,), PublicTrade: (0,),
+    "l1": (1,), OrderBookL1: (1,),
+    "l2": (2, 3), OrderBookEvent: (2, 3), OrderBookSnapshot: (2,), OrderBookUpdate: (3,),
+    "candle": (4,), Candle: (4,),
+    "liquidation": (5,), Liquidation: (5,),
+}
+
+
+def _kind_bits(kinds: Iterable[Union[str, type]]) -> int:
+    bits = 0
+    for kind in kinds:
+        if kind not in _KIND_TAGS:
+            raise ValueError(f"unknown kind {kind!r}: use one of 'public_trade', 'l1', 'l2', 'candle', 'liquidation' or an event class")
+        for tag in _KIND_TAGS[kind]:
+            bits |= 1 << tag
+    if bits == 0:
+        raise MarketDataError("no market event matches the filter")
+    return bits
+
+
+def _nanoseconds(moment: Union[_dt.datetime, int], name: str) -> int:
+    if isinstance(moment, _dt.datetime):
+        if moment.tzinfo is None:
+            raise ValueError(f"{name} is a naive datetime: give it a timezone (barter's times are UTC)")
+        return (moment - _EPOCH) // _dt.timedelta(microseconds=1) * 1000
+    return int(moment)
+
+
+def merge(*data_sets: "MarketDataInMemory") -> "MarketDataInMemory":
+    """One data set of all the events of ``data_sets``, ordered by ``time_exchange``, as a
+    replay across exchanges needs. Ties keep argument order, then file order; a reconnect marker
+    follows the event that preceded it in its own data set::
+
+        replay = merge(binance, okx, kraken)
+    """
+    if not data_sets:
+        raise ValueError("merge needs at least one MarketDataInMemory")
+    handles = ffi.new("BarterFfiMarketData *[]", [data._checked_handle() for data in data_sets])
+    out = ffi.new("BarterFfiMarketData **")
+    call(lib.barter_ffi_market_data_merge, handles, len(data_sets), out)
+    return MarketDataInMemory._owned(out[0])
 
 
 class LoadStats(NamedTuple):
@@ -82,10 +147,27 @@ class MarketDataInMemory:
         for content that is not barter market data, and ``TypeError`` for a path that is not
         a str, bytes or ``os.PathLike``.
         """
-        encoded = encode_path(path)
-        out = ffi.new("BarterFfiMarketData **")
-        call(lib.barter_ffi_market_data_load_file, encoded, out, path=os.fsdecode(encoded))
-        data = cls._adopt(out[0])
+        return cls._owned(_load_file_handle(path))
+
+    @classmethod
+    def from_json_files(cls, paths: Iterable[PathLike]) -> "MarketDataInMemory":
+        """Loads several files at once and merges them by ``time_exchange`` (see ``merge``).
+
+        Files load on parallel threads (the library releases the GIL), each parsed on all cores.
+        The first file that fails raises, as ``from_json_file`` would.
+        """
+        paths = list(paths)
+        if not paths:
+            raise ValueError("from_json_files needs at least one path")
+        workers = min(len(paths), os.cpu_count() or 1)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="barter_ffi-load") as pool:
+            futures = [pool.submit(_load_file_handle, path) for path in paths]
+            loaded = [cls._owned(future.result()) for future in futures]
+        return merge(*loaded)
+
+    @classmethod
+    def _owned(cls, handle: Any) -> "MarketDataInMemory":
+        data = cls._adopt(handle)
         data._owner = threading.get_ident()
         return data
 
@@ -106,9 +188,7 @@ class MarketDataInMemory:
         out = ffi.new("BarterFfiMarketData **")
         source_name = source.encode("utf-8", "replace").replace(b"\0", b"?")
         call(lib.barter_ffi_market_data_load_bytes, ffi.from_buffer(view), len(view), source_name, out)
-        data_set = cls._adopt(out[0])
-        data_set._owner = threading.get_ident()
-        return data_set
+        return cls._owned(out[0])
 
     @classmethod
     def from_events(cls, events: Iterable[MarketEvent]) -> "MarketDataInMemory":
@@ -126,9 +206,7 @@ class MarketDataInMemory:
         payload = _encode_batch(batch)
         out = ffi.new("BarterFfiMarketData **")
         call(lib.barter_ffi_market_data_from_batch, payload, len(payload), out)
-        data_set = cls._adopt(out[0])
-        data_set._owner = threading.get_ident()
-        return data_set
+        return cls._owned(out[0])
 
     def _checked_handle(self) -> Any:
         if self._handle is None:
@@ -148,6 +226,48 @@ class MarketDataInMemory:
         out = ffi.new("BarterFfiMarketData **")
         call(lib.barter_ffi_market_data_clone, self._checked_handle(), out)
         return MarketDataInMemory._adopt(out[0])
+
+    def filter(
+        self,
+        kinds: Optional[Iterable[Union[str, type]]] = None,
+        exchanges: Optional[Iterable[Union[ExchangeId, str]]] = None,
+        instruments: Optional[Iterable[int]] = None,
+        start: Optional[Union[_dt.datetime, int]] = None,
+        end: Optional[Union[_dt.datetime, int]] = None,
+    ) -> "MarketDataInMemory":
+        """A new data set of the matching events, selected in Rust; ``None`` keeps everything.
+
+        ``kinds``: kind names (``"public_trade"``, ``"l1"``, ``"l2"``, ``"candle"``,
+        ``"liquidation"``) or classes (``PublicTrade``, ``OrderBookSnapshot``, ...).
+        ``start`` (inclusive) and ``end`` (exclusive) bound ``time_exchange``: tz-aware
+        datetimes or integer nanoseconds. Reconnect markers stay unless their exchange is
+        filtered out. No match raises ``MarketDataError``::
+
+            trades = md.filter(kinds=["public_trade"], exchanges=["binance_spot"], instruments=[0])
+        """
+        spec = ffi.new("BarterFfiFilter *")
+        owners: list = []  # cffi frees memory with its last owning reference: keep them to the call
+        if kinds is not None:
+            spec.kinds = _kind_bits(kinds)
+        if exchanges is not None:
+            names = [ffi.new("char[]", ExchangeId(exchange).value.encode()) for exchange in exchanges]
+            name_array = ffi.new("char *[]", names)
+            owners += [names, name_array]
+            spec.exchanges, spec.exchanges_len = name_array, len(names)
+        if instruments is not None:
+            indices = list(instruments)
+            if any(index < 0 for index in indices):
+                raise ValueError("instruments are non-negative indices")
+            index_array = ffi.new("uint64_t[]", indices)
+            owners.append(index_array)
+            spec.instruments, spec.instruments_len = index_array, len(indices)
+        if start is not None:
+            spec.has_start, spec.start_ns = True, _nanoseconds(start, "start")
+        if end is not None:
+            spec.has_end, spec.end_ns = True, _nanoseconds(end, "end")
+        out = ffi.new("BarterFfiMarketData **")
+        call(lib.barter_ffi_market_data_filter, self._checked_handle(), spec, out)
+        return MarketDataInMemory._owned(out[0])
 
     def __len__(self) -> int:
         out = ffi.new("uint64_t *")

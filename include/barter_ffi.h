@@ -6,6 +6,7 @@
  * Regenerate: cd rust_core && BARTER_FFI_BLESS_HEADER=1 cargo test --test header
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -151,6 +152,34 @@ typedef struct BarterFfiLoadStats {
   uint64_t errors_skipped;
 } BarterFfiLoadStats;
 
+/**
+ * Which events `barter_ffi_market_data_filter` keeps. Each axis left empty keeps everything.
+ */
+typedef struct BarterFfiFilter {
+  /**
+   * Bit `1 << BARTER_FFI_TAG_*` for each kind to keep; 0 keeps every kind.
+   */
+  uint32_t kinds;
+  /**
+   * barter's exchange names (NUL-terminated) to keep; NULL keeps every exchange.
+   */
+  const char *const *exchanges;
+  size_t exchanges_len;
+  /**
+   * Instrument indices to keep; NULL keeps every instrument.
+   */
+  const uint64_t *instruments;
+  size_t instruments_len;
+  /**
+   * Keep events whose `time_exchange` is at or after `start_ns` (when `has_start`) and
+   * before `end_ns` (when `has_end`), in nanoseconds since the Unix epoch.
+   */
+  bool has_start;
+  int64_t start_ns;
+  bool has_end;
+  int64_t end_ns;
+} BarterFfiFilter;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -277,6 +306,24 @@ enum BarterFfiStatus barter_ffi_market_data_to_json(const struct BarterFfiMarket
                                                     uint32_t shape,
                                                     struct BarterFfiBuffer *out,
                                                     struct BarterFfiError *error);
+
+/**
+ * A new handle holding the items of `count` handles merged in order of `time_exchange`: ties
+ * keep argument order, then file order; a reconnect marker follows the item that preceded it.
+ */
+enum BarterFfiStatus barter_ffi_market_data_merge(const struct BarterFfiMarketData *const *data_sets,
+                                                  size_t count,
+                                                  struct BarterFfiMarketData **out,
+                                                  struct BarterFfiError *error);
+
+/**
+ * A new handle holding the items `filter` keeps, in order. Reconnect markers stay unless their
+ * exchange is filtered out. Matching no market event is `BARTER_FFI_STATUS_NO_MARKET_EVENTS`.
+ */
+enum BarterFfiStatus barter_ffi_market_data_filter(const struct BarterFfiMarketData *market_data,
+                                                   const struct BarterFfiFilter *filter,
+                                                   struct BarterFfiMarketData **out,
+                                                   struct BarterFfiError *error);
 
 #ifdef __cplusplus
 }  // extern "C"

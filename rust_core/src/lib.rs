@@ -3,10 +3,12 @@
 //! - [`load`]: barter's two JSON shapes, parsed by barter's own serde types.
 //! - [`market_data`]: the loaded data set (the engine's value plus its `Arc`) and its cursor.
 //! - [`wire`]: the MessagePack batch layout the cursor hands out.
+//! - [`select`]: data sets made from others: merged by exchange time, or filtered.
 //! - [`ffi`]: the exported C functions, one file per handle; header: `include/barter_ffi.h`.
 
 pub mod error;
 pub mod ffi;
 pub mod load;
 pub mod market_data;
+pub mod select;
 pub mod wire;

@@ -57,7 +57,7 @@ pub fn parse_in_chunks(bytes: &[u8], source: &str, chunks: usize) -> Result<Pars
         let byte = bytes[error.valid_up_to()];
         Error::invalid_data(format!("{source}: line {line} column {column}: invalid UTF-8 (byte 0x{byte:02X})"))
     })?;
-    let Some(start) = text.bytes().position(|byte| !byte.is_ascii_whitespace()) else {
+    let Some(start) = text.bytes().position(|byte| !is_json_whitespace(byte)) else {
         return Err(Error::invalid_data(format!(
             "{source}: the input is empty: expected a JSON array of MarketStreamResult \
              or JSON Lines of MarketStreamEvent"
@@ -109,7 +109,7 @@ fn parse_result_array_in_chunks(text: &str, source: &str, chunks: usize) -> Resu
 /// `1/chunks` of its length (fewer ranges if no split point is found); `None` unless the text
 /// ends with `]` and blanks, as only then are the brackets surely the outer ones.
 fn array_item_ranges(text: &str, chunks: usize) -> Option<Vec<std::ops::Range<usize>>> {
-    let body = text.trim_end();
+    let body = text.trim_end_matches(|c: char| c.is_ascii() && is_json_whitespace(c as u8));
     let open = text.find('[')? + 1;
     let close = body.strip_suffix(']').map(str::len).filter(|&close| close >= open)?;
     let mut ranges = Vec::with_capacity(chunks);
@@ -132,7 +132,7 @@ fn array_item_ranges(text: &str, chunks: usize) -> Option<Vec<std::ops::Range<us
 fn item_separator_after(text: &str, from: usize) -> Option<(usize, usize)> {
     let bytes = text.as_bytes();
     memchr::memchr_iter(b',', &bytes[from..]).map(|at| from + at).find_map(|comma| {
-        let item = comma + 1 + bytes[comma + 1..].iter().take_while(|b| b.is_ascii_whitespace()).count();
+        let item = comma + 1 + bytes[comma + 1..].iter().take_while(|&&b| is_json_whitespace(b)).count();
         bytes[item..].starts_with(b"{\"").then_some((comma, item))
     })
 }
@@ -199,7 +199,7 @@ fn parse_event_lines(text: &str, source: &str, first_line: usize) -> Result<Pars
     for (line_number, line_end) in (first_line..).zip(line_ends) {
         let line = &text[line_start..line_end];
         line_start = line_end + 1;
-        if line.bytes().all(|byte| byte.is_ascii_whitespace()) {
+        if line.bytes().all(is_json_whitespace) {
             continue;
         }
         let event: StreamEvent =
@@ -257,6 +257,12 @@ impl<'de> Visitor<'de> for ResultArrayVisitor {
         }
         Ok(ResultArray(parsed))
     }
+}
+
+/// JSON's whitespace: narrower than Rust's (no form feed, no vertical tab), and the only
+/// definition used here, so that every path agrees with serde_json on where content starts.
+fn is_json_whitespace(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
 }
 
 /// The earliest and latest instants that fit in `i64` nanoseconds since the Unix epoch, which is

@@ -54,7 +54,7 @@ impl MarketData {
         Self::from_parsed(Parsed { events, reconnects: 0, errors_skipped: 0 }, "events")
     }
 
-    fn from_parsed(parsed: Parsed, source: &str) -> Result<Self, Error> {
+    pub(crate) fn from_parsed(parsed: Parsed, source: &str) -> Result<Self, Error> {
         let Parsed { events, reconnects, errors_skipped } = parsed;
         let market_events = events.len() as u64 - reconnects;
         if market_events == 0 {

@@ -80,3 +80,15 @@ fn small_inputs_take_one_pass() {
     let text = repeated("all_kinds.jsonl", 2);
     assert_eq!(summary(&parse(text.as_bytes(), "input").unwrap()), summary(&parse_in_chunks(text.as_bytes(), "input", 1).unwrap()));
 }
+
+#[test]
+fn only_jsons_whitespace_counts_as_blank() {
+    // Found by the chunks_match_one_pass fuzzer: a vertical tab after the array.
+    same_as_one_pass("[]\t\r\t\t\r\t\t\r\t\t\t\t\t\t\x0b\t\t\t");
+    let item = r#"{"Reconnecting":"okx"}"#;
+    for odd in ["\x0b", "\x0c"] {
+        same_as_one_pass(&format!("[{item},{odd}{item},{item}]{odd}"));
+        same_as_one_pass(&format!("{item}\n{odd}\n{item}\n"));
+        assert!(parse_in_chunks(format!("[{item}]{odd}").as_bytes(), "input", 1).is_err());
+    }
+}

@@ -4,7 +4,10 @@ use super::{call, check_out, required, write_out, BarterFfiBuffer, BarterFfiErro
 use crate::{
     error::{BarterFfiStatus, Error},
     market_data::{JsonShape, LoadStats, MarketData},
+    select::{self, EventFilter},
 };
+use barter_instrument::exchange::ExchangeId;
+use serde::{de::value::StrDeserializer, Deserialize};
 use std::{
     ffi::{c_char, CStr},
     path::PathBuf,
@@ -220,6 +223,105 @@ pub extern "C" fn barter_ffi_market_data_to_json(
         check_out(out, "out")?;
         write_out(out, "out", BarterFfiBuffer::from_vec(market_data.0.to_json(shape)?))
     })
+}
+
+/// A new handle holding the items of `count` handles merged in order of `time_exchange`: ties
+/// keep argument order, then file order; a reconnect marker follows the item that preceded it.
+#[no_mangle]
+pub extern "C" fn barter_ffi_market_data_merge(
+    data_sets: *const *const BarterFfiMarketData,
+    count: usize,
+    out: *mut *mut BarterFfiMarketData,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || {
+        let handles = c_array(data_sets, count, "data_sets")?;
+        let data_sets = handles
+            .iter()
+            .enumerate()
+            .map(|(index, handle)| required(*handle, &format!("data_sets[{index}]")).map(|data| &data.0))
+            .collect::<Result<Vec<_>, _>>()?;
+        check_out(out, "out")?;
+        write_out(out, "out", BarterFfiMarketData::into_raw(select::merge(&data_sets)?))
+    })
+}
+
+/// Which events `barter_ffi_market_data_filter` keeps. Each axis left empty keeps everything.
+#[repr(C)]
+pub struct BarterFfiFilter {
+    /// Bit `1 << BARTER_FFI_TAG_*` for each kind to keep; 0 keeps every kind.
+    pub kinds: u32,
+    /// barter's exchange names (NUL-terminated) to keep; NULL keeps every exchange.
+    pub exchanges: *const *const c_char,
+    pub exchanges_len: usize,
+    /// Instrument indices to keep; NULL keeps every instrument.
+    pub instruments: *const u64,
+    pub instruments_len: usize,
+    /// Keep events whose `time_exchange` is at or after `start_ns` (when `has_start`) and
+    /// before `end_ns` (when `has_end`), in nanoseconds since the Unix epoch.
+    pub has_start: bool,
+    pub start_ns: i64,
+    pub has_end: bool,
+    pub end_ns: i64,
+}
+
+/// A new handle holding the items `filter` keeps, in order. Reconnect markers stay unless their
+/// exchange is filtered out. Matching no market event is `BARTER_FFI_STATUS_NO_MARKET_EVENTS`.
+#[no_mangle]
+pub extern "C" fn barter_ffi_market_data_filter(
+    market_data: *const BarterFfiMarketData,
+    filter: *const BarterFfiFilter,
+    out: *mut *mut BarterFfiMarketData,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || {
+        let market_data = required(market_data, "market_data")?;
+        let filter = event_filter(required(filter, "filter")?)?;
+        check_out(out, "out")?;
+        write_out(out, "out", BarterFfiMarketData::into_raw(select::filter(&market_data.0, &filter)?))
+    })
+}
+
+fn event_filter(filter: &BarterFfiFilter) -> Result<EventFilter, Error> {
+    let kinds = (filter.kinds != 0).then(|| (0..32u8).filter(|tag| filter.kinds & (1 << tag) != 0).collect());
+    let exchanges = if filter.exchanges.is_null() {
+        None
+    } else {
+        let names = c_array(filter.exchanges, filter.exchanges_len, "exchanges")?;
+        Some(names.iter().map(|&name| exchange_from_c(name)).collect::<Result<_, _>>()?)
+    };
+    let instruments = if filter.instruments.is_null() {
+        None
+    } else {
+        let indices = c_array(filter.instruments, filter.instruments_len, "instruments")?;
+        Some(indices.iter().filter_map(|&index| usize::try_from(index).ok()).collect())
+    };
+    Ok(EventFilter {
+        kinds,
+        exchanges,
+        instruments,
+        start_ns: filter.has_start.then_some(filter.start_ns),
+        end_ns: filter.has_end.then_some(filter.end_ns),
+    })
+}
+
+/// An exchange by barter's own serde name (aliases such as "huobi" included).
+fn exchange_from_c(name: *const c_char) -> Result<ExchangeId, Error> {
+    required(name, "exchange name")?;
+    // SAFETY: a non-NULL name is NUL-terminated, by contract.
+    let name = unsafe { CStr::from_ptr(name) }.to_string_lossy();
+    ExchangeId::deserialize(StrDeserializer::<serde::de::value::Error>::new(&name))
+        .map_err(|error| Error::new(BarterFfiStatus::InvalidArgument, format!("exchange: {error}")))
+}
+
+/// Borrows `len` elements at `items`; NULL is allowed only for an empty array.
+fn c_array<'a, T>(items: *const T, len: usize, name: &str) -> Result<&'a [T], Error> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    required(items, name)?;
+    // SAFETY: the caller guarantees `len` readable elements at a non-NULL `items`.
+    Ok(unsafe { std::slice::from_raw_parts(items, len) })
 }
 
 fn path_from_c(path: *const c_char) -> Result<PathBuf, Error> {

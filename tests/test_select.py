@@ -1,0 +1,70 @@
+"""merge, filter and from_json_files: new data sets selected in Rust."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from barter_ffi import (
+    Candle,
+    ExchangeId,
+    MarketDataError,
+    MarketDataInMemory,
+    OrderBookEvent,
+    OrderBookSnapshot,
+    PublicTrade,
+    merge,
+)
+from conftest import FIXTURES
+
+KINDS = FIXTURES / "all_kinds.jsonl"
+
+
+def test_merge_orders_by_exchange_time_stably() -> None:
+    trades = MarketDataInMemory.from_json_file(FIXTURES / "trades.json")
+    kinds = MarketDataInMemory.from_json_file(KINDS)
+    merged = merge(trades, kinds).events()
+    assert [e.time_exchange_ns for e in merged] == sorted(e.time_exchange_ns for e in merged)
+    assert sorted(map(repr, merged)) == sorted(map(repr, trades.events() + kinds.events()))
+    assert [e.kind.id for e in merged[:3]] == ["4314349047", "4314349048", "4314349047"]
+
+
+def test_from_json_files_loads_in_parallel_and_merges() -> None:
+    paths = [FIXTURES / "trades.json", KINDS, FIXTURES / "candles.jsonl"]
+    combined = MarketDataInMemory.from_json_files(paths)
+    separately = merge(*(MarketDataInMemory.from_json_file(path) for path in paths))
+    assert combined.events() == separately.events()
+    assert combined.stats.reconnects == 4
+    with pytest.raises(FileNotFoundError):
+        MarketDataInMemory.from_json_files([KINDS, FIXTURES / "absent.json"])
+
+
+def test_filter_by_kind_names_and_classes() -> None:
+    md = MarketDataInMemory.from_json_file(KINDS)
+    assert {type(e.kind).__name__ for e in md.filter(kinds=["l2"])} == {"OrderBookSnapshot", "OrderBookUpdate"}
+    assert md.filter(kinds=[OrderBookEvent]).events() == md.filter(kinds=["l2"]).events()
+    assert len(md.filter(kinds=[OrderBookSnapshot])) == 1
+    assert {type(e.kind) for e in md.filter(kinds=[PublicTrade, "candle"])} == {PublicTrade, Candle}
+    with pytest.raises(ValueError, match="unknown kind 'trades'"):
+        md.filter(kinds=["trades"])
+
+
+def test_filter_by_exchange_instrument_and_time() -> None:
+    md = MarketDataInMemory.from_json_file(KINDS)
+    events = md.events()
+    kept = md.filter(exchanges=[ExchangeId.OKX, "bybit_spot"])
+    assert {e.exchange for e in kept} == {ExchangeId.OKX, ExchangeId.BYBIT_SPOT}
+    assert kept.stats.reconnects == 1
+    assert len(md.filter(exchanges=list(ExchangeId))) == len(events), "every one of the 42 names"
+    assert [e.instrument for e in md.filter(instruments=[3, 4])] == [3, 4]
+    start, end = events[2].time_exchange_ns, events[5].time_exchange_ns
+    assert md.filter(start=start, end=end).events() == events[2:5]
+    aware = dt.datetime(2024, 12, 20, 19, 6, tzinfo=dt.timezone.utc)
+    assert md.filter(start=aware).events() == [e for e in events if e.time_exchange >= aware]
+    with pytest.raises(ValueError, match="naive datetime"):
+        md.filter(end=dt.datetime(2024, 12, 20))
+    with pytest.raises(MarketDataError, match="no market event matches the filter"):
+        md.filter(instruments=[12345])
+    with pytest.raises(ValueError):
+        md.filter(exchanges=["nasdaq"])
