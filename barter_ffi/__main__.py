@@ -56,13 +56,34 @@ def summarise(data: MarketDataInMemory) -> str:
     return "\n".join(lines)
 
 
+PROGRESS_BAR_BYTES = 64 << 20
+"""Files at least this large show a progress bar while loading (on a terminal)."""
+
+
+def progress_bar(done: int, total: int) -> None:
+    """Draws ``[#####.....]  45%  720/1600 MB`` on stderr, ending the line when done."""
+    fraction = done / total if total else 1.0
+    filled = int(fraction * 30)
+    bar = "#" * filled + "." * (30 - filled)
+    end = "\n" if done >= total else ""
+    print(f"\r[{bar}] {fraction:4.0%}  {done / 1e6:.0f}/{total / 1e6:.0f} MB", end=end, file=sys.stderr, flush=True)
+
+
+def load(path: Path) -> MarketDataInMemory:
+    """Loads ``path``, with a progress bar when it is large and stderr is a terminal."""
+    large = path.is_file() and path.stat().st_size >= PROGRESS_BAR_BYTES
+    if large and sys.stderr.isatty():
+        return MarketDataInMemory.from_json_file(path, progress=progress_bar)
+    return MarketDataInMemory.from_json_file(path)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m barter_ffi", description=__doc__.splitlines()[0])
     parser.add_argument("file", nargs="?", type=Path, help="a barter market-data JSON or JSON Lines file")
     args = parser.parse_args(argv)
     try:
         path = bundled_fixture() if args.file is None else args.file
-        with MarketDataInMemory.from_json_file(path) as data:
+        with load(path) as data:
             print(path)
             print(summarise(data))
     except (OSError, MarketDataError) as error:

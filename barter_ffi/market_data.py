@@ -9,7 +9,7 @@ import os
 import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, AsyncIterator, Iterable, Iterator, Literal, NamedTuple, Optional, Union
+from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Literal, NamedTuple, Optional, Union
 
 import msgspec
 
@@ -47,6 +47,25 @@ def _load_file_handle(path: PathLike) -> Any:
     encoded = encode_path(path)
     out = ffi.new("BarterFfiMarketData **")
     call(lib.barter_ffi_market_data_load_file, encoded, out, path=os.fsdecode(encoded))
+    return out[0]
+
+
+def _load_file_handle_with_progress(path: PathLike, progress: Callable[[int, int], object]) -> Any:
+    raised: list[BaseException] = []
+
+    def report(_context: Any, done: int, total: int) -> None:
+        if not raised:
+            progress(done, total)
+
+    callback = ffi.callback(
+        "void(void *, uint64_t, uint64_t)", report, onerror=lambda _type, error, _traceback: raised.append(error)
+    )
+    encoded = encode_path(path)
+    out = ffi.new("BarterFfiMarketData **")
+    call(lib.barter_ffi_market_data_load_file_with_progress, encoded, callback, ffi.NULL, out, path=os.fsdecode(encoded))
+    if raised:
+        lib.barter_ffi_market_data_free(out[0])
+        raise raised[0]
     return out[0]
 
 
@@ -139,15 +158,23 @@ class MarketDataInMemory:
         return self
 
     @classmethod
-    def from_json_file(cls, path: PathLike) -> "MarketDataInMemory":
+    def from_json_file(
+        cls, path: PathLike, *, progress: Optional[Callable[[int, int], object]] = None
+    ) -> "MarketDataInMemory":
         """Loads a barter market-data file, parsed entirely by barter's Rust types.
+
+        ``progress(bytes_done, bytes_total)``, if given, is called as parsing advances (first
+        with 0, last with the file's size; from the library's threads, one call at a time).
+        An exception it raises is raised here once the load has stopped.
 
         Raises ``FileNotFoundError``, ``IsADirectoryError`` or ``PermissionError`` (with the
         path) for file problems, ``MarketDataError`` (a ``ValueError``, with line and column)
         for content that is not barter market data, and ``TypeError`` for a path that is not
         a str, bytes or ``os.PathLike``.
         """
-        return cls._owned(_load_file_handle(path))
+        if progress is None:
+            return cls._owned(_load_file_handle(path))
+        return cls._owned(_load_file_handle_with_progress(path, progress))
 
     @classmethod
     def from_json_files(cls, paths: Iterable[PathLike]) -> "MarketDataInMemory":

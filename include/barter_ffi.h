@@ -135,6 +135,12 @@ typedef struct BarterFfiBuffer {
 } BarterFfiBuffer;
 
 /**
+ * Called with the bytes of the file parsed so far and the file's size: never from two threads
+ * at once, `bytes_done` never decreasing, first with 0 and last with `bytes_total`.
+ */
+typedef void (*BarterFfiProgressCallback)(void *context, uint64_t bytes_done, uint64_t bytes_total);
+
+/**
  * What a load kept and what it skipped.
  */
 typedef struct BarterFfiLoadStats {
@@ -235,6 +241,16 @@ void barter_ffi_cursor_free(struct BarterFfiCursor *cursor);
 enum BarterFfiStatus barter_ffi_market_data_load_file(const char *path,
                                                       struct BarterFfiMarketData **out,
                                                       struct BarterFfiError *error);
+
+/**
+ * `barter_ffi_market_data_load_file`, calling `progress(context, done, total)` as parsing
+ * advances (from the library's parsing threads). `progress` may be NULL.
+ */
+enum BarterFfiStatus barter_ffi_market_data_load_file_with_progress(const char *path,
+                                                                    BarterFfiProgressCallback progress,
+                                                                    void *context,
+                                                                    struct BarterFfiMarketData **out,
+                                                                    struct BarterFfiError *error);
 
 /**
  * Loads market data from `len` bytes at `data`, which are read during the call only.

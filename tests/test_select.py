@@ -68,3 +68,23 @@ def test_filter_by_exchange_instrument_and_time() -> None:
         md.filter(instruments=[12345])
     with pytest.raises(ValueError):
         md.filter(exchanges=["nasdaq"])
+
+
+def test_progress_is_reported_up_to_the_file_size(tmp_path) -> None:
+    path = tmp_path / "large.jsonl"
+    path.write_bytes(KINDS.read_bytes() * 3000)  # ~10 MB: parsed in pieces
+    calls: list[tuple[int, int]] = []
+    md = MarketDataInMemory.from_json_file(path, progress=lambda done, total: calls.append((done, total)))
+    size = path.stat().st_size
+    assert calls[0] == (0, size) and calls[-1] == (size, size)
+    assert len(calls) > 2
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    assert len(md) == 11 * 3000
+
+
+def test_an_exception_in_the_progress_callback_is_raised(tmp_path) -> None:
+    def fail(done: int, total: int) -> None:
+        raise KeyboardInterrupt("stop")
+
+    with pytest.raises(KeyboardInterrupt, match="stop"):
+        MarketDataInMemory.from_json_file(KINDS, progress=fail)

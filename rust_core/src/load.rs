@@ -20,7 +20,13 @@ use serde::{
     de::{SeqAccess, Visitor},
     Deserialize, Deserializer,
 };
-use std::fmt;
+use std::{
+    fmt,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Mutex, PoisonError,
+    },
+};
 
 /// Everything one load produced: the events barter will hold, and what was left out.
 #[derive(Debug, Default)]
@@ -34,17 +40,31 @@ pub struct Parsed {
 
 /// Below this many bytes a thread costs more than it saves.
 const MIN_CHUNK_BYTES: usize = 4 << 20;
+/// Chunks of large inputs are about this size: small enough to report progress often.
+const CHUNK_BYTES: usize = 16 << 20;
+
+/// Told how many more bytes of the input have been parsed; called from parsing threads.
+pub type Progress<'a> = &'a (dyn Fn(usize) + Sync);
 
 /// Parses `bytes` as either of barter's shapes; `source` names the input in error messages.
 ///
 /// Large inputs are parsed in chunks on all cores, split at item boundaries; the result, and
 /// every error message, is the same as parsing from start to end.
 pub fn parse(bytes: &[u8], source: &str) -> Result<Parsed, Error> {
-    parse_in_chunks(bytes, source, chunk_count(bytes.len()))
+    parse_with_progress(bytes, source, &|_| {})
+}
+
+/// [`parse`], telling `progress` as chunks of the input are done.
+pub fn parse_with_progress(bytes: &[u8], source: &str, progress: Progress) -> Result<Parsed, Error> {
+    parse_chunked(bytes, source, chunk_count(bytes.len()), progress)
 }
 
 /// [`parse`] with the number of chunks chosen by the caller (tests and benchmarks).
 pub fn parse_in_chunks(bytes: &[u8], source: &str, chunks: usize) -> Result<Parsed, Error> {
+    parse_chunked(bytes, source, chunks, &|_| {})
+}
+
+fn parse_chunked(bytes: &[u8], source: &str, chunks: usize, progress: Progress) -> Result<Parsed, Error> {
     const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
     if bytes.starts_with(UTF8_BOM) {
         return Err(Error::invalid_data(format!(
@@ -64,9 +84,9 @@ pub fn parse_in_chunks(bytes: &[u8], source: &str, chunks: usize) -> Result<Pars
         )));
     };
     match bytes[start] {
-        b'[' if chunks > 1 => parse_result_array_in_chunks(text, source, chunks),
-        b'[' => parse_result_array(text, source),
-        b'{' => parse_event_lines_in_chunks(text, source, chunks),
+        b'[' if chunks > 1 => parse_result_array_in_chunks(text, source, chunks, progress),
+        b'[' => parse_result_array(text, source).inspect(|_| progress(text.len())),
+        b'{' => parse_event_lines_in_chunks(text, source, chunks, progress),
         other => {
             let (line, column) = line_and_column(bytes, start);
             Err(Error::invalid_data(format!(
@@ -78,9 +98,16 @@ pub fn parse_in_chunks(bytes: &[u8], source: &str, chunks: usize) -> Result<Pars
     }
 }
 
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
 fn chunk_count(len: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    cores.min(len / MIN_CHUNK_BYTES).max(1)
+    if len < MIN_CHUNK_BYTES {
+        1
+    } else {
+        cores().max(len / CHUNK_BYTES)
+    }
 }
 
 fn parse_result_array(text: &str, source: &str) -> Result<Parsed, Error> {
@@ -96,13 +123,18 @@ fn parse_result_array(text: &str, source: &str) -> Result<Parsed, Error> {
 /// by `{"`, which inside a JSON string would need an escaped quote; a split inside a nested
 /// value makes a piece fail to parse. Any failure re-parses the whole text in one pass, which
 /// is then the answer: its result, or its exact error.
-fn parse_result_array_in_chunks(text: &str, source: &str, chunks: usize) -> Result<Parsed, Error> {
+fn parse_result_array_in_chunks(text: &str, source: &str, chunks: usize, progress: Progress) -> Result<Parsed, Error> {
     let Some(ranges) = array_item_ranges(text, chunks) else {
-        return parse_result_array(text, source);
+        return parse_result_array(text, source).inspect(|_| progress(text.len()));
     };
     let pieces: Vec<String> = ranges.iter().map(|range| format!("[{}]", &text[range.clone()])).collect();
-    let parsed = parse_in_parallel(&pieces, |piece, _| parse_result_array(piece, source));
-    parsed.or_else(|_| parse_result_array(text, source))
+    // Progress counts each piece's items; the brackets and commas between the pieces are
+    // counted once everything is parsed, so the total is exactly the input's length.
+    let weights: Vec<usize> = ranges.iter().map(|range| range.len()).collect();
+    let parsed = parse_in_parallel(&pieces, &weights, progress, |piece, _| parse_result_array(piece, source));
+    let parsed = parsed.or_else(|_| parse_result_array(text, source))?;
+    progress(text.len() - weights.iter().sum::<usize>());
+    Ok(parsed)
 }
 
 /// Ranges of the text between the outer brackets, split before an item at about each
@@ -139,7 +171,7 @@ fn item_separator_after(text: &str, from: usize) -> Option<(usize, usize)> {
 
 /// Splits at line boundaries and parses the pieces in parallel. Line numbers stay those of the
 /// whole file, and the first failing piece holds the file's first error, so its error is exact.
-fn parse_event_lines_in_chunks(text: &str, source: &str, chunks: usize) -> Result<Parsed, Error> {
+fn parse_event_lines_in_chunks(text: &str, source: &str, chunks: usize, progress: Progress) -> Result<Parsed, Error> {
     let mut pieces = Vec::with_capacity(chunks);
     let mut start = 0;
     for chunk in 1..chunks {
@@ -158,33 +190,39 @@ fn parse_event_lines_in_chunks(text: &str, source: &str, chunks: usize) -> Resul
             Some(first)
         })
         .collect();
-    parse_in_parallel(&pieces, |piece, index| parse_event_lines(piece, source, first_lines[index]))
+    let weights: Vec<usize> = pieces.iter().map(|piece| piece.len()).collect();
+    parse_in_parallel(&pieces, &weights, progress, |piece, index| parse_event_lines(piece, source, first_lines[index]))
 }
 
-/// Runs `parse` on every piece (the first on this thread) and joins the results in order.
+/// Runs `parse` on every piece with one worker per core (this thread is one), telling
+/// `progress` each piece's `weights` entry (the input bytes it stands for) as it is done, and
+/// joins the results in order.
 fn parse_in_parallel<P: Sync>(
     pieces: &[P],
+    weights: &[usize],
+    progress: Progress,
     parse: impl Fn(&P, usize) -> Result<Parsed, Error> + Sync,
 ) -> Result<Parsed, Error> {
-    let results: Vec<Result<Parsed, Error>> = std::thread::scope(|scope| {
-        let parse = &parse;
-        let handles: Vec<_> = pieces
-            .iter()
-            .enumerate()
-            .skip(1)
-            .map(|(index, piece)| scope.spawn(move || parse(piece, index)))
-            .collect();
-        let first = pieces.first().map(|piece| parse(piece, 0));
-        first
-            .into_iter()
-            .chain(handles.into_iter().map(|handle| {
-                handle.join().unwrap_or_else(|_| Err(Error::internal("a parsing thread panicked")))
-            }))
-            .collect()
+    let next_piece = AtomicUsize::new(0);
+    let results: Vec<Mutex<Option<Result<Parsed, Error>>>> = pieces.iter().map(|_| Mutex::new(None)).collect();
+    let work = || loop {
+        let index = next_piece.fetch_add(1, Ordering::Relaxed);
+        let Some(piece) = pieces.get(index) else { return };
+        let result = parse(piece, index);
+        progress(weights[index]);
+        *results[index].lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
+    };
+    std::thread::scope(|scope| {
+        let work = &work;
+        for _ in 1..cores().min(pieces.len()) {
+            scope.spawn(move || work());
+        }
+        work();
     });
     let mut joined = Parsed::default();
-    for result in results {
-        let mut piece = result?;
+    for slot in results {
+        let result = slot.into_inner().unwrap_or_else(PoisonError::into_inner);
+        let mut piece = result.ok_or_else(|| Error::internal("a chunk was not parsed"))??;
         joined.events.append(&mut piece.events);
         joined.reconnects += piece.reconnects;
         joined.errors_skipped += piece.errors_skipped;

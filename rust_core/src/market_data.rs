@@ -39,8 +39,14 @@ pub struct MarketData {
 impl MarketData {
     /// Loads a file of either barter shape.
     pub fn from_file(path: &Path) -> Result<Self, Error> {
+        Self::from_file_with_progress(path, &|_| {})
+    }
+
+    /// [`from_file`](Self::from_file), telling `progress` how many more bytes have been parsed.
+    pub fn from_file_with_progress(path: &Path, progress: load::Progress) -> Result<Self, Error> {
         let bytes = std::fs::read(path).map_err(|error| Error::io(path, &error))?;
-        Self::from_bytes(&bytes, &path.display().to_string())
+        let source = path.display().to_string();
+        Self::from_parsed(load::parse_with_progress(&bytes, &source, progress)?, &source)
     }
 
     /// Loads a buffer of either barter shape; `source` names it in error messages.

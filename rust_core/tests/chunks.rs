@@ -2,7 +2,7 @@
 
 mod common;
 
-use barter_ffi::load::{parse, parse_in_chunks, Parsed};
+use barter_ffi::load::{parse, parse_in_chunks, parse_with_progress, Parsed};
 use common::fixture;
 
 fn summary(parsed: &Parsed) -> (String, u64, u64) {
@@ -90,5 +90,16 @@ fn only_jsons_whitespace_counts_as_blank() {
         same_as_one_pass(&format!("[{item},{odd}{item},{item}]{odd}"));
         same_as_one_pass(&format!("{item}\n{odd}\n{item}\n"));
         assert!(parse_in_chunks(format!("[{item}]{odd}").as_bytes(), "input", 1).is_err());
+    }
+}
+
+#[test]
+fn progress_adds_up_to_the_input_length() {
+    for text in [repeated("all_kinds.jsonl", 2), repeated("all_kinds.jsonl", 8_000)] {
+        let reported = std::sync::Mutex::new(Vec::new());
+        parse_with_progress(text.as_bytes(), "input", &|bytes| reported.lock().unwrap().push(bytes)).unwrap();
+        let reported = reported.into_inner().unwrap();
+        assert_eq!(reported.iter().sum::<usize>(), text.len());
+        assert!(text.len() < 4 << 20 || reported.len() > 1, "large inputs report more than once");
     }
 }

@@ -9,9 +9,9 @@ use crate::{
 use barter_instrument::exchange::ExchangeId;
 use serde::{de::value::StrDeserializer, Deserialize};
 use std::{
-    ffi::{c_char, CStr},
+    ffi::{c_char, c_void, CStr},
     path::PathBuf,
-    sync::atomic::Ordering,
+    sync::{atomic::Ordering, Mutex, PoisonError},
 };
 
 /// Opaque handle to barter's `MarketDataInMemory<DataKind>` and its events.
@@ -67,6 +67,54 @@ pub extern "C" fn barter_ffi_market_data_load_file(
         check_out(out, "out")?;
         write_out(out, "out", BarterFfiMarketData::into_raw(MarketData::from_file(&path)?))
     })
+}
+
+/// Called with the bytes of the file parsed so far and the file's size: never from two threads
+/// at once, `bytes_done` never decreasing, first with 0 and last with `bytes_total`.
+pub type BarterFfiProgressCallback =
+    Option<unsafe extern "C" fn(context: *mut c_void, bytes_done: u64, bytes_total: u64)>;
+
+/// `barter_ffi_market_data_load_file`, calling `progress(context, done, total)` as parsing
+/// advances (from the library's parsing threads). `progress` may be NULL.
+#[no_mangle]
+pub extern "C" fn barter_ffi_market_data_load_file_with_progress(
+    path: *const c_char,
+    progress: BarterFfiProgressCallback,
+    context: *mut c_void,
+    out: *mut *mut BarterFfiMarketData,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || {
+        let path = path_from_c(path)?;
+        check_out(out, "out")?;
+        let total = std::fs::metadata(&path).map(|meta| meta.len()).unwrap_or(0);
+        let reporter = ProgressReporter { callback: progress, context, total, done: Mutex::new(0) };
+        reporter.advance(0);
+        let data = MarketData::from_file_with_progress(&path, &|bytes| reporter.advance(bytes as u64))?;
+        write_out(out, "out", BarterFfiMarketData::into_raw(data))
+    })
+}
+
+/// Serialises a caller's progress callback across parsing threads.
+struct ProgressReporter {
+    callback: BarterFfiProgressCallback,
+    context: *mut c_void,
+    total: u64,
+    done: Mutex<u64>,
+}
+
+// SAFETY: the caller's contract (see `BarterFfiProgressCallback`) lets the callback run on the
+// library's threads; the mutex keeps calls one at a time, and `context` is only passed back.
+unsafe impl Sync for ProgressReporter {}
+
+impl ProgressReporter {
+    fn advance(&self, bytes: u64) {
+        let Some(callback) = self.callback else { return };
+        let mut done = self.done.lock().unwrap_or_else(PoisonError::into_inner);
+        *done = (*done + bytes).min(self.total);
+        // SAFETY: the caller supplied a callback that accepts its own context.
+        unsafe { callback(self.context, *done, self.total) };
+    }
 }
 
 /// Loads market data from `len` bytes at `data`, which are read during the call only.
