@@ -82,8 +82,18 @@ def peak_rss_mb(way: str, path: str) -> float:
 
 def peak_rss_kb() -> int:
     """This process's peak resident memory (VmHWM), in KiB."""
+    return _status_kb("VmHWM:")
+
+
+def reset_peak_rss_kb() -> int:
+    """Resets the peak to the current resident memory (Linux clear_refs), and returns it."""
+    Path("/proc/self/clear_refs").write_text("5")
+    return _status_kb("VmRSS:")
+
+
+def _status_kb(field: str) -> int:
     status = Path("/proc/self/status").read_text()
-    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith(field)))
 
 
 def iteration_profile(path: str) -> tuple[float, float]:
@@ -94,7 +104,7 @@ sys.path.insert(0, {str(HERE)!r})
 from bench_load import peak_rss_kb
 from barter_ffi import MarketDataInMemory
 md = MarketDataInMemory.from_json_file({path!r})
-loaded = peak_rss_kb()
+loaded = reset_peak_rss_kb()
 start = time.perf_counter()
 iterator = iter(md)
 next(iterator)

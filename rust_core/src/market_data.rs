@@ -131,20 +131,11 @@ impl MarketData {
         if shape == JsonShape::Array {
             out.extend_from_slice(b"[\n");
         }
-        for (index, event) in self.events.iter().enumerate() {
-            let mut item = serde_json::to_value(event)
-                .map_err(|error| Error::internal(format!("serialising: {error}")))?;
-            add_order_book_sides(&mut item);
-            if shape == JsonShape::Array {
-                if index > 0 {
-                    out.extend_from_slice(b",\n");
-                }
-                if let Some(market_event) = item.get_mut("Item") {
-                    *market_event = serde_json::json!({ "Ok": market_event.take() });
-                }
+        for (index, item) in self.events.iter().enumerate() {
+            if shape == JsonShape::Array && index > 0 {
+                out.extend_from_slice(b",\n");
             }
-            serde_json::to_writer(&mut out, &item)
-                .map_err(|error| Error::internal(format!("serialising: {error}")))?;
+            write_item(&mut out, item, shape).map_err(|error| Error::internal(format!("serialising: {error}")))?;
             if shape == JsonShape::Lines {
                 out.push(b'\n');
             }
@@ -176,9 +167,31 @@ pub enum JsonShape {
     Array,
 }
 
-/// Inserts `"side": null` into both sides of an order book item, where barter's reader needs it.
-fn add_order_book_sides(item: &mut serde_json::Value) {
-    let Some(book_event) = item.pointer_mut("/Item/kind/OrderBook").and_then(|value| value.as_object_mut()) else {
+/// One item as barter writes it, in `shape`'s envelope. Only order books go through a
+/// `serde_json::Value`, to gain the `"side": null` barter's reader needs.
+fn write_item(out: &mut Vec<u8>, item: &StreamEvent, shape: JsonShape) -> serde_json::Result<()> {
+    let Event::Item(event) = item else {
+        return serde_json::to_writer(out, item);
+    };
+    if shape == JsonShape::Array {
+        out.extend_from_slice(br#"{"Item":{"Ok":"#);
+    } else {
+        out.extend_from_slice(br#"{"Item":"#);
+    }
+    if matches!(event.kind, DataKind::OrderBook(_)) {
+        let mut value = serde_json::to_value(event)?;
+        add_order_book_sides(&mut value);
+        serde_json::to_writer(&mut *out, &value)?;
+    } else {
+        serde_json::to_writer(&mut *out, event)?;
+    }
+    out.extend_from_slice(if shape == JsonShape::Array { b"}}" } else { b"}" });
+    Ok(())
+}
+
+/// Inserts `"side": null` into both sides of an order book event, where barter's reader needs it.
+fn add_order_book_sides(event: &mut serde_json::Value) {
+    let Some(book_event) = event.pointer_mut("/kind/OrderBook").and_then(|value| value.as_object_mut()) else {
         return;
     };
     for book in book_event.values_mut() {
