@@ -32,7 +32,7 @@ from __future__ import annotations
 import datetime as _dt
 from decimal import Decimal
 from enum import Enum
-from typing import Optional, Union
+from typing import ClassVar, Optional, Union
 
 import msgspec
 
@@ -151,17 +151,21 @@ class Level(_Record):
 class PublicTrade(_Record, tag=0):
     """barter_data::subscription::trade::PublicTrade."""
 
+    KIND_NAME: ClassVar[str] = "public_trade"
+
     id: str
     price: float
     amount: float
     side: Side
 
     def kind_name(self) -> str:
-        return "public_trade"
+        return self.KIND_NAME
 
 
 class OrderBookL1(_Record, tag=1):
     """barter_data::subscription::book::OrderBookL1: the best bid and ask, either may be absent."""
+
+    KIND_NAME: ClassVar[str] = "l1"
 
     last_update_time_ns: int
     best_bid: Optional[Level]
@@ -172,7 +176,7 @@ class OrderBookL1(_Record, tag=1):
         return _utc(self.last_update_time_ns)
 
     def kind_name(self) -> str:
-        return "l1"
+        return self.KIND_NAME
 
 
 class OrderBookEvent(_Record):
@@ -180,6 +184,8 @@ class OrderBookEvent(_Record):
 
     Levels are in the order barter holds them (barter does not re-sort on input).
     """
+
+    KIND_NAME: ClassVar[str] = "l2"
 
     sequence: int
     time_engine_ns: Optional[int]
@@ -195,7 +201,7 @@ class OrderBookEvent(_Record):
         return isinstance(self, OrderBookSnapshot)
 
     def kind_name(self) -> str:
-        return "l2"
+        return self.KIND_NAME
 
 
 class OrderBookSnapshot(OrderBookEvent, tag=2):
@@ -208,6 +214,8 @@ class OrderBookUpdate(OrderBookEvent, tag=3):
 
 class Candle(_Record, tag=4):
     """barter_data::subscription::candle::Candle (OHLCV)."""
+
+    KIND_NAME: ClassVar[str] = "candle"
 
     close_time_ns: int
     open: float
@@ -222,11 +230,13 @@ class Candle(_Record, tag=4):
         return _utc(self.close_time_ns)
 
     def kind_name(self) -> str:
-        return "candle"
+        return self.KIND_NAME
 
 
 class Liquidation(_Record, tag=5):
     """barter_data::subscription::liquidation::Liquidation."""
+
+    KIND_NAME: ClassVar[str] = "liquidation"
 
     side: Side
     price: float
@@ -238,11 +248,14 @@ class Liquidation(_Record, tag=5):
         return _utc(self.time_ns)
 
     def kind_name(self) -> str:
-        return "liquidation"
+        return self.KIND_NAME
 
 
 DataKind = Union[PublicTrade, OrderBookL1, OrderBookSnapshot, OrderBookUpdate, Candle, Liquidation]
 """barter_data::event::DataKind: what a MarketEvent carries."""
+
+KIND_CLASSES = (PublicTrade, OrderBookL1, OrderBookSnapshot, OrderBookUpdate, Candle, Liquidation)
+"""Every concrete kind, each with its wire tag (``__struct_config__.tag``) and ``KIND_NAME``."""
 
 
 class MarketEvent(_Record):

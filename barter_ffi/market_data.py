@@ -14,20 +14,7 @@ from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Literal, Na
 import msgspec
 
 from ._ffi import call, encode_path, ffi, lib, read_buffer
-from .data import (
-    _EPOCH,
-    Candle,
-    ExchangeId,
-    Liquidation,
-    MarketEvent,
-    OrderBookEvent,
-    OrderBookL1,
-    OrderBookSnapshot,
-    OrderBookUpdate,
-    PublicTrade,
-    _iso,
-    _utc,
-)
+from .data import KIND_CLASSES, _EPOCH, ExchangeId, MarketEvent, OrderBookEvent, _iso, _utc
 from .errors import MarketDataError, OwnedByAnotherThreadError
 
 __all__ = ["LoadStats", "MarketDataInMemory", "merge"]
@@ -69,13 +56,17 @@ def _load_file_handle_with_progress(path: PathLike, progress: Callable[[int, int
     return out[0]
 
 
-_KIND_TAGS: dict[Union[str, type], tuple[int, ...]] = {
-    "public_trade": (0,), PublicTrade: (0,),
-    "l1": (1,), OrderBookL1: (1,),
-    "l2": (2, 3), OrderBookEvent: (2, 3), OrderBookSnapshot: (2,), OrderBookUpdate: (3,),
-    "candle": (4,), Candle: (4,),
-    "liquidation": (5,), Liquidation: (5,),
-}
+def _kind_tag_table() -> dict[Union[str, type], frozenset[int]]:
+    """Kind names and classes (``OrderBookEvent`` too) to the wire tags they stand for."""
+    table: dict[Union[str, type], frozenset[int]] = {}
+    for kind in KIND_CLASSES:
+        keys = [kind, kind.KIND_NAME] + ([OrderBookEvent] if issubclass(kind, OrderBookEvent) else [])
+        for key in keys:
+            table[key] = table.get(key, frozenset()) | {kind.__struct_config__.tag}
+    return table
+
+
+_KIND_TAGS = _kind_tag_table()
 
 
 def _kind_bits(kinds: Iterable[Union[str, type]]) -> int:
