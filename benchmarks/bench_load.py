@@ -101,7 +101,7 @@ def iteration_profile(path: str) -> tuple[float, float]:
     code = f"""
 import sys, time
 sys.path.insert(0, {str(HERE)!r})
-from bench_load import peak_rss_kb
+from bench_load import peak_rss_kb, reset_peak_rss_kb
 from barter_ffi import MarketDataInMemory
 md = MarketDataInMemory.from_json_file({path!r})
 loaded = reset_peak_rss_kb()

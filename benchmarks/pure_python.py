@@ -3,8 +3,9 @@
 - ``load_stdlib``: ``json`` plus plain classes, timestamps through ``datetime.fromisoformat``.
 - ``load_msgspec``: msgspec decoding the JSON straight into typed Structs (the fastest way).
 
-Both read the JSON Lines shape (``MarketStreamEvent``) and produce one object per market
-event, skipping reconnect markers, as ``MarketDataInMemory.events()`` does.
+Both read either shape (JSON Lines of ``MarketStreamEvent``, or a JSON array of
+``MarketStreamResult``) and produce one object per market event, skipping reconnect markers and
+``Err`` items, as ``MarketDataInMemory.events()`` does.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from decimal import Decimal
-from typing import Optional
+from typing import Any, Optional
 
 import msgspec
 
@@ -66,7 +67,15 @@ def _kind(raw: dict) -> Record:
     return Record(name, fields)
 
 
+def _is_array(path: str) -> bool:
+    with open(path, "rb") as file:
+        return file.read(4096).lstrip()[:1] == b"["
+
+
 def load_stdlib(path: str) -> list:
+    if _is_array(path):
+        with open(path, encoding="utf-8") as file:
+            return [Event(item["Item"]["Ok"]) for item in json.load(file) if "Ok" in item.get("Item", {})]
     with open(path, encoding="utf-8") as lines:
         return [Event(item["Item"]) for line in lines if line.strip() and "Item" in (item := json.loads(line))]
 
@@ -146,10 +155,24 @@ class StreamEvent(msgspec.Struct, gc=False):
     Reconnecting: Optional[str] = None
 
 
+class Outcome(msgspec.Struct, gc=False):
+    Ok: Optional[MarketEvent] = None
+    Err: Any = None  # barter drops Err items; their content does not matter here
+
+
+class StreamResult(msgspec.Struct, gc=False):
+    Item: Optional[Outcome] = None
+    Reconnecting: Optional[str] = None
+
+
 _decode_line = msgspec.json.Decoder(StreamEvent).decode
+_decode_array = msgspec.json.Decoder(list[StreamResult]).decode
 
 
 def load_msgspec(path: str) -> list:
+    if _is_array(path):
+        with open(path, "rb") as file:
+            return [item.Item.Ok for item in _decode_array(file.read()) if item.Item and item.Item.Ok]
     with open(path, "rb") as lines:
         return [item.Item for line in lines if line.strip() and (item := _decode_line(line)).Item is not None]
 

@@ -17,8 +17,8 @@ use barter_data::{
 use barter_instrument::instrument::InstrumentIndex;
 use chrono::{DateTime, Utc};
 use serde::{
-    de::{SeqAccess, Visitor},
-    Deserialize, Deserializer,
+    de::{DeserializeSeed, SeqAccess, Visitor},
+    Deserializer,
 };
 use std::{
     fmt,
@@ -112,26 +112,34 @@ fn chunk_count(len: usize) -> usize {
 
 fn parse_result_array(text: &str, source: &str) -> Result<Parsed, Error> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let parsed = ResultArray::deserialize(&mut deserializer)
+    let parsed = ResultArrayVisitor { capacity: envelope_key_count(text) }
+        .deserialize(&mut deserializer)
         .and_then(|array| deserializer.end().map(|()| array.0))
         .map_err(|error| json_error(source, &error, error.line()))?;
     Ok(parsed)
 }
 
 /// Splits the array before items near each `chunks`-th of the text and parses the pieces in
-/// parallel, each as an array of its own. A split is taken where `,` and blanks are followed
-/// by `{"`, which inside a JSON string would need an escaped quote; a split inside a nested
-/// value makes a piece fail to parse. Any failure re-parses the whole text in one pass, which
-/// is then the answer: its result, or its exact error.
+/// parallel, each as an array of its own. A split is taken only where a `,` is followed by an
+/// object whose key is `"Item"` or `"Reconnecting"` (barter's envelope); a `"` there cannot be
+/// inside a JSON string, and a split inside a nested value makes a piece fail to parse. Any
+/// failure re-parses the whole text in one pass, which is then the answer: its result, or its
+/// exact error.
 fn parse_result_array_in_chunks(text: &str, source: &str, chunks: usize, progress: Progress) -> Result<Parsed, Error> {
     let Some(ranges) = array_item_ranges(text, chunks) else {
         return parse_result_array(text, source).inspect(|_| progress(text.len()));
     };
-    let pieces: Vec<String> = ranges.iter().map(|range| format!("[{}]", &text[range.clone()])).collect();
     // Progress counts each piece's items; the brackets and commas between the pieces are
     // counted once everything is parsed, so the total is exactly the input's length.
     let weights: Vec<usize> = ranges.iter().map(|range| range.len()).collect();
-    let parsed = parse_in_parallel(&pieces, &weights, progress, |piece, _| parse_result_array(piece, source));
+    let parsed = parse_in_parallel(&ranges, &weights, progress, |range, _| {
+        // Each worker builds its own piece, so at most one piece per core is held at a time.
+        let mut piece = String::with_capacity(range.len() + 2);
+        piece.push('[');
+        piece.push_str(&text[range.clone()]);
+        piece.push(']');
+        parse_result_array(&piece, source)
+    });
     let parsed = parsed.or_else(|_| parse_result_array(text, source))?;
     progress(text.len() - weights.iter().sum::<usize>());
     Ok(parsed)
@@ -160,12 +168,16 @@ fn array_item_ranges(text: &str, chunks: usize) -> Option<Vec<std::ops::Range<us
     Some(ranges)
 }
 
-/// The first `,` at or after `from` that is followed by blanks and `{"`: (comma, item start).
+/// The first `,` at or after `from` that starts an item of barter's envelope, an object keyed
+/// `"Item"` or `"Reconnecting"`: (comma, item start).
 fn item_separator_after(text: &str, from: usize) -> Option<(usize, usize)> {
     let bytes = text.as_bytes();
+    let skip_blanks = |at: usize| at + bytes[at..].iter().take_while(|&&b| is_json_whitespace(b)).count();
     memchr::memchr_iter(b',', &bytes[from..]).map(|at| from + at).find_map(|comma| {
-        let item = comma + 1 + bytes[comma + 1..].iter().take_while(|&&b| is_json_whitespace(b)).count();
-        bytes[item..].starts_with(b"{\"").then_some((comma, item))
+        let item = skip_blanks(comma + 1);
+        let rest = bytes[item..].strip_prefix(b"{")?;
+        let key = &rest[skip_blanks(item + 1) - item - 1..];
+        (key.starts_with(b"\"Item\"") || key.starts_with(b"\"Reconnecting\"")).then_some((comma, item))
     })
 }
 
@@ -219,10 +231,15 @@ fn parse_in_parallel<P: Sync>(
         }
         work();
     });
-    let mut joined = Parsed::default();
-    for slot in results {
-        let result = slot.into_inner().unwrap_or_else(PoisonError::into_inner);
-        let mut piece = result.ok_or_else(|| Error::internal("a chunk was not parsed"))??;
+    let parsed_pieces = results
+        .into_iter()
+        .map(|slot| slot.into_inner().unwrap_or_else(PoisonError::into_inner).ok_or_else(|| Error::internal("a chunk was not parsed"))?)
+        .collect::<Result<Vec<Parsed>, Error>>()?;
+    // One allocation of the final size: growing a vector of millions of events by doubling
+    // costs more than parsing them, in copies and page faults.
+    let total = parsed_pieces.iter().map(|piece| piece.events.len()).sum();
+    let mut joined = Parsed { events: Vec::with_capacity(total), ..Parsed::default() };
+    for mut piece in parsed_pieces {
         joined.events.append(&mut piece.events);
         joined.reconnects += piece.reconnects;
         joined.errors_skipped += piece.errors_skipped;
@@ -231,7 +248,8 @@ fn parse_in_parallel<P: Sync>(
 }
 
 fn parse_event_lines(text: &str, source: &str, first_line: usize) -> Result<Parsed, Error> {
-    let mut parsed = Parsed::default();
+    let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
+    let mut parsed = Parsed { events: Vec::with_capacity(lines), ..Parsed::default() };
     let mut line_start = 0;
     let line_ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
     for (line_number, line_end) in (first_line..).zip(line_ends) {
@@ -253,17 +271,28 @@ fn parse_event_lines(text: &str, source: &str, first_line: usize) -> Result<Pars
     Ok(parsed)
 }
 
-/// Streams the array's items straight into [`Parsed`], so no second vector of
-/// `MarketStreamResult` is ever held.
-struct ResultArray(Parsed);
-
-impl<'de> Deserialize<'de> for ResultArray {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_seq(ResultArrayVisitor)
-    }
+/// An upper bound of the items in an array (barter's `"Item"` and `"Reconnecting"` keys), to
+/// size the event vector once. Keys cannot hide inside strings, whose quotes are escaped.
+fn envelope_key_count(text: &str) -> usize {
+    let count = |key: &[u8]| memchr::memmem::find_iter(text.as_bytes(), key).count();
+    count(b"\"Item\"") + count(b"\"Reconnecting\"")
 }
 
-struct ResultArrayVisitor;
+struct ResultArray(Parsed);
+
+/// Streams the array's items straight into [`Parsed`], so no second vector of
+/// `MarketStreamResult` is ever held.
+struct ResultArrayVisitor {
+    capacity: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for ResultArrayVisitor {
+    type Value = ResultArray;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<ResultArray, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
 
 impl<'de> Visitor<'de> for ResultArrayVisitor {
     type Value = ResultArray;
@@ -273,7 +302,7 @@ impl<'de> Visitor<'de> for ResultArrayVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<ResultArray, A::Error> {
-        let mut parsed = Parsed::default();
+        let mut parsed = Parsed { events: Vec::with_capacity(self.capacity), ..Parsed::default() };
         let mut index = 0usize;
         while let Some(item) =
             items.next_element::<MarketStreamResult<InstrumentIndex, DataKind>>()?

@@ -62,11 +62,7 @@ pub extern "C" fn barter_ffi_market_data_load_file(
     out: *mut *mut BarterFfiMarketData,
     error: *mut BarterFfiError,
 ) -> BarterFfiStatus {
-    call(error, || {
-        let path = path_from_c(path)?;
-        check_out(out, "out")?;
-        write_out(out, "out", BarterFfiMarketData::into_raw(MarketData::from_file(&path)?))
-    })
+    barter_ffi_market_data_load_file_with_progress(path, None, std::ptr::null_mut(), out, error)
 }
 
 /// Called with the bytes of the file parsed so far and the file's size: never from two threads
