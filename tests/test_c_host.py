@@ -41,11 +41,11 @@ def test_c_host_loads_drains_and_frees(host: Path, name: str, events: int) -> No
 
 
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
-def test_c_host_is_clean_under_valgrind(host: Path) -> None:
+def test_c_host_loop_is_clean_under_valgrind(host: Path) -> None:
     result = subprocess.run(
         [
             "valgrind", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect,possible",
-            "--error-exitcode=99", host, FIXTURES / "all_kinds_results.json", "6",
+            "--error-exitcode=99", host, FIXTURES / "all_kinds_results.json", "6", "3",
         ],
         capture_output=True,
         text=True,

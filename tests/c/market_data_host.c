@@ -1,8 +1,9 @@
 /*
  * A C host of barter_ffi: load a market-data file, read the first timestamp and the counts,
- * drain the cursor, and free everything. Exits 0 only if every step behaved as documented.
+ * drain the cursor, and free everything, in ROUNDS rounds (a load/iterate/clone/free loop for
+ * valgrind). Exits 0 only if every step of every round behaved as documented.
  *
- *   market_data_host FILE EXPECTED_EVENTS
+ *   market_data_host FILE EXPECTED_EVENTS [ROUNDS]
  *
  * Batches are MessagePack; this host reads only each batch's array header (enough to count
  * events) so that it needs no MessagePack library.
@@ -37,19 +38,14 @@ static int batch_length(const BarterFfiBuffer *batch, uint64_t *count) {
     return -1;
 }
 
-int main(int argc, char **argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s FILE EXPECTED_EVENTS\n", argv[0]);
-        return 2;
-    }
-    uint64_t expected = strtoull(argv[2], NULL, 10);
+static int run_once(const char *path, uint64_t expected) {
     BarterFfiError error = {BARTER_FFI_STATUS_OK, 0, NULL};
 
     const char *version = NULL;
     if (barter_ffi_version(&version, &error) != BARTER_FFI_STATUS_OK) return fail("version", &error);
 
     BarterFfiMarketData *data = NULL;
-    if (barter_ffi_market_data_load_file(argv[1], &data, &error) != BARTER_FFI_STATUS_OK)
+    if (barter_ffi_market_data_load_file(path, &data, &error) != BARTER_FFI_STATUS_OK)
         return fail("load_file", &error);
 
     int64_t first_ns = 0;
@@ -107,4 +103,18 @@ int main(int argc, char **argv) {
              live.market_data == 0 && live.cursors == 0 && live.buffers == 0;
     if (!ok) fprintf(stderr, "unexpected results\n");
     return ok ? 0 : 1;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: %s FILE EXPECTED_EVENTS [ROUNDS]\n", argv[0]);
+        return 2;
+    }
+    uint64_t expected = strtoull(argv[2], NULL, 10);
+    long rounds = argc == 4 ? strtol(argv[3], NULL, 10) : 1;
+    for (long round = 0; round < rounds; round++) {
+        int failed = run_once(argv[1], expected);
+        if (failed) return failed;
+    }
+    return 0;
 }
