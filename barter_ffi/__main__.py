@@ -42,6 +42,7 @@ def summarise(data: MarketDataInMemory) -> str:
         stamp = event.time_exchange_ns
         earliest = stamp if earliest is None else min(earliest, stamp)
         latest = stamp if latest is None else max(latest, stamp)
+    assert earliest is not None and latest is not None, "a data set holds at least one event"
     stats = data.stats
     lines = [
         f"market events:        {stats.market_events}",

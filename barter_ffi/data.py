@@ -126,7 +126,7 @@ class _Record(msgspec.Struct, array_like=True, frozen=True, gc=False):
     """Immutable, array-encoded and untracked by the cycle collector (records hold no cycles)."""
 
 
-class Level(_Record):
+class Level(_Record, frozen=True):
     """One order-book level: ``price`` and ``amount`` as barter's exact decimals.
 
     Built from the decimal text (``Level("96962.50", "0.5")``); equality compares that text, so
@@ -148,7 +148,7 @@ class Level(_Record):
         return f"Level(price={self.price_text}, amount={self.amount_text})"
 
 
-class PublicTrade(_Record, tag=0):
+class PublicTrade(_Record, frozen=True, tag=0):
     """barter_data::subscription::trade::PublicTrade."""
 
     KIND_NAME: ClassVar[str] = "public_trade"
@@ -162,7 +162,7 @@ class PublicTrade(_Record, tag=0):
         return self.KIND_NAME
 
 
-class OrderBookL1(_Record, tag=1):
+class OrderBookL1(_Record, frozen=True, tag=1):
     """barter_data::subscription::book::OrderBookL1: the best bid and ask, either may be absent."""
 
     KIND_NAME: ClassVar[str] = "l1"
@@ -179,7 +179,7 @@ class OrderBookL1(_Record, tag=1):
         return self.KIND_NAME
 
 
-class OrderBookEvent(_Record):
+class OrderBookEvent(_Record, frozen=True):
     """barter's OrderBookEvent: an OrderBook that is either a snapshot or an update.
 
     Levels are in the order barter holds them (barter does not re-sort on input).
@@ -204,15 +204,15 @@ class OrderBookEvent(_Record):
         return self.KIND_NAME
 
 
-class OrderBookSnapshot(OrderBookEvent, tag=2):
+class OrderBookSnapshot(OrderBookEvent, frozen=True, tag=2):
     """``OrderBookEvent::Snapshot``: the whole book."""
 
 
-class OrderBookUpdate(OrderBookEvent, tag=3):
+class OrderBookUpdate(OrderBookEvent, frozen=True, tag=3):
     """``OrderBookEvent::Update``: levels to upsert (an amount of zero removes a level)."""
 
 
-class Candle(_Record, tag=4):
+class Candle(_Record, frozen=True, tag=4):
     """barter_data::subscription::candle::Candle (OHLCV)."""
 
     KIND_NAME: ClassVar[str] = "candle"
@@ -233,7 +233,7 @@ class Candle(_Record, tag=4):
         return self.KIND_NAME
 
 
-class Liquidation(_Record, tag=5):
+class Liquidation(_Record, frozen=True, tag=5):
     """barter_data::subscription::liquidation::Liquidation."""
 
     KIND_NAME: ClassVar[str] = "liquidation"
@@ -258,7 +258,7 @@ KIND_CLASSES = (PublicTrade, OrderBookL1, OrderBookSnapshot, OrderBookUpdate, Ca
 """Every concrete kind, each with its wire tag (``__struct_config__.tag``) and ``KIND_NAME``."""
 
 
-class MarketEvent(_Record):
+class MarketEvent(_Record, frozen=True):
     """barter_data::event::MarketEvent<InstrumentIndex, DataKind>."""
 
     time_exchange_ns: int

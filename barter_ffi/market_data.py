@@ -9,7 +9,7 @@ import os
 import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Literal, NamedTuple, Optional, Union
+from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Literal, NamedTuple, Optional, Union, cast
 
 import msgspec
 
@@ -62,7 +62,7 @@ def _kind_tag_table() -> dict[Union[str, type], frozenset[int]]:
     for kind in KIND_CLASSES:
         keys = [kind, kind.KIND_NAME] + ([OrderBookEvent] if issubclass(kind, OrderBookEvent) else [])
         for key in keys:
-            table[key] = table.get(key, frozenset()) | {kind.__struct_config__.tag}
+            table[key] = table.get(key, frozenset()) | {cast(int, kind.__struct_config__.tag)}
     return table
 
 
@@ -135,6 +135,12 @@ class MarketDataInMemory:
     """
 
     __slots__ = ("_handle", "_release", "_owner", "_lifetime", "__weakref__")
+    _handle: Any
+    """The Rust handle (``BarterFfiMarketData *``), or None once closed."""
+    _release: weakref.finalize
+    _owner: Optional[int]
+    """The owning thread's ident, or None until a thread first uses this instance."""
+    _lifetime: threading.Lock
 
     def __init__(self) -> None:
         raise TypeError("use MarketDataInMemory.from_json_file(path) to load market data")
@@ -144,7 +150,7 @@ class MarketDataInMemory:
         self = object.__new__(cls)
         self._handle = handle
         self._release = weakref.finalize(self, lib.barter_ffi_market_data_free, handle)
-        self._owner: Optional[int] = None
+        self._owner = None
         self._lifetime = threading.Lock()  # held by close() and by pickling from any thread
         return self
 
