@@ -6,6 +6,7 @@ With no FILE, summarises a small fixture bundled with the package.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections import Counter
 from importlib import resources
@@ -87,6 +88,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         with load(path) as data:
             print(path)
             print(summarise(data))
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as the Python docs advise.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except (OSError, MarketDataError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
