@@ -8,11 +8,11 @@
 //! - Out-pointers are written only on success.
 //! - NULL for a required pointer is `BARTER_FFI_STATUS_NULL_ARGUMENT`, never a crash.
 //! - A panic is caught at the boundary and reported as `BARTER_FFI_STATUS_INTERNAL`.
-//! - Everything the caller receives has a `*_free` function; every `*_free` accepts NULL.
+//! - Everything the caller receives has a `*_free` function. Those return nothing, as C's `free`:
+//!   they cannot fail, accept NULL, and catch panics like every other entry point.
 //!
-//! Handles may be used from any thread; a `BarterFfiCursor` must not be advanced from two
-//! threads at once without the caller's own locking (it is locked inside, so doing so is safe,
-//! but the order of batches between the threads is then unspecified).
+//! Handles may be used from several threads at once. A `BarterFfiCursor` is locked inside, so
+//! advancing it from two threads is safe, but which thread gets which batch is then unspecified.
 
 pub mod cursor;
 pub mod market_data;
