@@ -114,7 +114,7 @@ fn parse_result_array(text: &str, source: &str) -> Result<Parsed, Error> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let parsed = ResultArrayVisitor { capacity: envelope_key_count(text) }
         .deserialize(&mut deserializer)
-        .and_then(|array| deserializer.end().map(|()| array.0))
+        .and_then(|parsed| deserializer.end().map(|()| parsed))
         .map_err(|error| json_error(source, &error, error.line()))?;
     Ok(parsed)
 }
@@ -194,16 +194,20 @@ fn parse_event_lines_in_chunks(text: &str, source: &str, chunks: usize, progress
         }
     }
     pieces.push(&text[start..]);
-    let first_lines: Vec<usize> = pieces
+    let newlines: Vec<usize> =
+        pieces.iter().map(|piece| memchr::memchr_iter(b'\n', piece.as_bytes()).count()).collect();
+    let first_lines: Vec<usize> = newlines
         .iter()
-        .scan(1, |line, piece| {
+        .scan(1, |line, piece_newlines| {
             let first = *line;
-            *line += memchr::memchr_iter(b'\n', piece.as_bytes()).count();
+            *line += piece_newlines;
             Some(first)
         })
         .collect();
     let weights: Vec<usize> = pieces.iter().map(|piece| piece.len()).collect();
-    parse_in_parallel(&pieces, &weights, progress, |piece, index| parse_event_lines(piece, source, first_lines[index]))
+    parse_in_parallel(&pieces, &weights, progress, |piece, index| {
+        parse_event_lines(piece, source, first_lines[index], newlines[index] + 1)
+    })
 }
 
 /// Runs `parse` on every piece with one worker per core (this thread is one), telling
@@ -233,7 +237,11 @@ fn parse_in_parallel<P: Sync>(
     });
     let parsed_pieces = results
         .into_iter()
-        .map(|slot| slot.into_inner().unwrap_or_else(PoisonError::into_inner).ok_or_else(|| Error::internal("a chunk was not parsed"))?)
+        .map(|slot| {
+            slot.into_inner()
+                .unwrap_or_else(PoisonError::into_inner)
+                .ok_or_else(|| Error::internal("a chunk was not parsed"))?
+        })
         .collect::<Result<Vec<Parsed>, Error>>()?;
     // One allocation of the final size: growing a vector of millions of events by doubling
     // costs more than parsing them, in copies and page faults.
@@ -247,8 +255,8 @@ fn parse_in_parallel<P: Sync>(
     Ok(joined)
 }
 
-fn parse_event_lines(text: &str, source: &str, first_line: usize) -> Result<Parsed, Error> {
-    let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
+/// Parses the `lines` lines of `text` (at most one event each), numbering them from `first_line`.
+fn parse_event_lines(text: &str, source: &str, first_line: usize, lines: usize) -> Result<Parsed, Error> {
     let mut parsed = Parsed { events: Vec::with_capacity(lines), ..Parsed::default() };
     let mut line_start = 0;
     let line_ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
@@ -258,12 +266,10 @@ fn parse_event_lines(text: &str, source: &str, first_line: usize) -> Result<Pars
         if line.bytes().all(is_json_whitespace) {
             continue;
         }
-        let event: StreamEvent =
-            serde_json::from_str(line).map_err(|error| json_error(source, &error, line_number))?;
+        let event: StreamEvent = serde_json::from_str(line).map_err(|error| json_error(source, &error, line_number))?;
         match &event {
-            Event::Item(market_event) => check_timestamps(market_event).map_err(|problem| {
-                Error::invalid_data(format!("{source}: line {line_number}: {problem}"))
-            })?,
+            Event::Item(market_event) => check_timestamps(market_event)
+                .map_err(|problem| Error::invalid_data(format!("{source}: line {line_number}: {problem}")))?,
             Event::Reconnecting(_) => parsed.reconnects += 1,
         }
         parsed.events.push(event);
@@ -278,8 +284,6 @@ fn envelope_key_count(text: &str) -> usize {
     count(b"\"Item\"") + count(b"\"Reconnecting\"")
 }
 
-struct ResultArray(Parsed);
-
 /// Streams the array's items straight into [`Parsed`], so no second vector of
 /// `MarketStreamResult` is ever held.
 struct ResultArrayVisitor {
@@ -287,31 +291,28 @@ struct ResultArrayVisitor {
 }
 
 impl<'de> DeserializeSeed<'de> for ResultArrayVisitor {
-    type Value = ResultArray;
+    type Value = Parsed;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<ResultArray, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Parsed, D::Error> {
         deserializer.deserialize_seq(self)
     }
 }
 
 impl<'de> Visitor<'de> for ResultArrayVisitor {
-    type Value = ResultArray;
+    type Value = Parsed;
 
     fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
         formatter.write_str("a JSON array of MarketStreamResult items")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<ResultArray, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Parsed, A::Error> {
         let mut parsed = Parsed { events: Vec::with_capacity(self.capacity), ..Parsed::default() };
         let mut index = 0usize;
-        while let Some(item) =
-            items.next_element::<MarketStreamResult<InstrumentIndex, DataKind>>()?
-        {
+        while let Some(item) = items.next_element::<MarketStreamResult<InstrumentIndex, DataKind>>()? {
             match item {
                 Event::Item(Ok(market_event)) => {
-                    check_timestamps(&market_event).map_err(|problem| {
-                        serde::de::Error::custom(format!("array item {index}: {problem}"))
-                    })?;
+                    check_timestamps(&market_event)
+                        .map_err(|problem| serde::de::Error::custom(format!("array item {index}: {problem}")))?;
                     parsed.events.push(Event::Item(market_event));
                 }
                 Event::Item(Err(_)) => parsed.errors_skipped += 1,
@@ -322,7 +323,7 @@ impl<'de> Visitor<'de> for ResultArrayVisitor {
             }
             index += 1;
         }
-        Ok(ResultArray(parsed))
+        Ok(parsed)
     }
 }
 
@@ -347,11 +348,7 @@ fn check_timestamps(event: &MarketEvent<InstrumentIndex, DataKind>) -> Result<()
         DataKind::Candle(candle) => Some(("close_time", candle.close_time)),
         DataKind::Liquidation(liquidation) => Some(("time", liquidation.time)),
     };
-    let named = [
-        Some(("time_exchange", event.time_exchange)),
-        Some(("time_received", event.time_received)),
-        kind_time,
-    ];
+    let named = [Some(("time_exchange", event.time_exchange)), Some(("time_received", event.time_received)), kind_time];
     match named.into_iter().flatten().find(|(_, time)| time.timestamp_nanos_opt().is_none()) {
         Some((field, time)) => Err(out_of_range_message(field, time)),
         None => Ok(()),
@@ -372,11 +369,7 @@ fn json_error(source: &str, error: &serde_json::Error, line: usize) -> Error {
     let suffix = format!(" at line {} column {}", error.line(), error.column());
     let problem = full.strip_suffix(&suffix).unwrap_or(&full);
     let problem = explain_timestamp_error(problem);
-    let position = if error.line() == 0 {
-        String::new()
-    } else {
-        format!("line {line} column {}: ", error.column())
-    };
+    let position = if error.line() == 0 { String::new() } else { format!("line {line} column {}: ", error.column()) };
     Error::invalid_data(format!("{source}: {position}{problem}"))
 }
 
