@@ -150,8 +150,7 @@ impl MarketData {
     pub fn to_json_lines(&self) -> Result<Vec<u8>, Error> {
         let mut out = Vec::with_capacity(self.events.len() * 256);
         for event in self.events.iter() {
-            serde_json::to_writer(&mut out, event)
-                .map_err(|error| Error::internal(format!("serialising: {error}")))?;
+            serde_json::to_writer(&mut out, event).map_err(|error| Error::internal(format!("serialising: {error}")))?;
             out.push(b'\n');
         }
         Ok(out)

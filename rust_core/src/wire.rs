@@ -84,8 +84,9 @@ impl From<std::io::Error> for WriteError {
 impl From<encode::ValueWriteError> for WriteError {
     fn from(error: encode::ValueWriteError) -> Self {
         match error {
-            encode::ValueWriteError::InvalidMarkerWrite(error)
-            | encode::ValueWriteError::InvalidDataWrite(error) => Self::Io(error),
+            encode::ValueWriteError::InvalidMarkerWrite(error) | encode::ValueWriteError::InvalidDataWrite(error) => {
+                Self::Io(error)
+            }
         }
     }
 }
@@ -234,7 +235,9 @@ pub fn decode_batch(bytes: &[u8]) -> Result<Vec<Event>, Error> {
     events
         .iter()
         .enumerate()
-        .map(|(index, event)| decode_event(event).map_err(|problem| Error::invalid_data(format!("event {index}: {problem}"))))
+        .map(|(index, event)| {
+            decode_event(event).map_err(|problem| Error::invalid_data(format!("event {index}: {problem}")))
+        })
         .collect()
 }
 
@@ -256,7 +259,8 @@ fn decode_event(value: &Value) -> Result<Event, String> {
 
 fn decode_kind(value: &Value) -> Result<DataKind, String> {
     let items = value.as_array().ok_or_else(|| format!("`kind` must be an array, not {value}"))?;
-    let tag = items.first().and_then(Value::as_u64).ok_or_else(|| format!("`kind` must start with its tag, not {value}"))?;
+    let tag =
+        items.first().and_then(Value::as_u64).ok_or_else(|| format!("`kind` must start with its tag, not {value}"))?;
     match u8::try_from(tag).unwrap_or(u8::MAX) {
         TAG_TRADE => {
             let [_, id, price, amount, side] = fields::<5>(value, "Trade")?;
@@ -286,7 +290,9 @@ fn decode_kind(value: &Value) -> Result<DataKind, String> {
                 low: float(low, "low")?,
                 close: float(close, "close")?,
                 volume: float(volume, "volume")?,
-                trade_count: trade_count.as_u64().ok_or_else(|| format!("`trade_count` must be a non-negative integer, not {trade_count}"))?,
+                trade_count: trade_count
+                    .as_u64()
+                    .ok_or_else(|| format!("`trade_count` must be a non-negative integer, not {trade_count}"))?,
             }))
         }
         TAG_LIQUIDATION => {
@@ -326,7 +332,10 @@ fn level_texts(value: &Value, name: &str) -> Result<Vec<serde_json::Value>, Stri
         .map(|level| {
             let [price, amount] = fields::<2>(level, "Level")?;
             let text = |field: &Value, what: &str| {
-                field.as_str().map(str::to_string).ok_or_else(|| format!("`{name}` level {what} must be decimal text, not {field}"))
+                field
+                    .as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| format!("`{name}` level {what} must be decimal text, not {field}"))
             };
             Ok(serde_json::json!({ "price": text(price, "price")?, "amount": text(amount, "amount")? }))
         })

@@ -78,7 +78,10 @@ fn array_errors_are_those_of_one_pass() {
 #[test]
 fn small_inputs_take_one_pass() {
     let text = repeated("all_kinds.jsonl", 2);
-    assert_eq!(summary(&parse(text.as_bytes(), "input").unwrap()), summary(&parse_in_chunks(text.as_bytes(), "input", 1).unwrap()));
+    assert_eq!(
+        summary(&parse(text.as_bytes(), "input").unwrap()),
+        summary(&parse_in_chunks(text.as_bytes(), "input", 1).unwrap())
+    );
 }
 
 #[test]

@@ -56,10 +56,16 @@ fn wrong_values_name_the_value() {
         (TRADE_LINE.replace("\"price\":1.5", "\"price\":\"1.5\""), "invalid type: string \"1.5\", expected f64"),
         (TRADE_LINE.replace("\"instrument\":0", "\"instrument\":-1"), "invalid value: integer `-1`"),
         (TRADE_LINE.replace("\"instrument\":0", "\"instrument\":18446744073709551616"), "invalid type: floating point"),
-        (TRADE_LINE.replace("18.175Z", "18.175"), "invalid timestamp: premature end of input (barter reads RFC 3339 with a UTC offset"),
+        (
+            TRADE_LINE.replace("18.175Z", "18.175"),
+            "invalid timestamp: premature end of input (barter reads RFC 3339 with a UTC offset",
+        ),
         (TRADE_LINE.replace("18.175Z", "18.175Zulu"), "invalid timestamp: trailing input"),
         (TRADE_LINE.replace("\"amount\":2.0,", ""), "missing field `amount`"),
-        (TRADE_LINE.replace("\"time_received\":\"2024-12-20T19:05:18.319581890Z\"", "\"time_received\":1734721518"), "invalid type: integer"),
+        (
+            TRADE_LINE.replace("\"time_received\":\"2024-12-20T19:05:18.319581890Z\"", "\"time_received\":1734721518"),
+            "invalid type: integer",
+        ),
     ];
     for (input, expected) in cases {
         assert_invalid(&input, &["line 1 column", expected]);
@@ -139,6 +145,8 @@ fn an_unreadable_file_is_permission_denied() {
 #[cfg(unix)]
 fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
-        .map(|status| status.lines().any(|line| line.starts_with("Uid:") && line.split_whitespace().nth(1) == Some("0")))
+        .map(|status| {
+            status.lines().any(|line| line.starts_with("Uid:") && line.split_whitespace().nth(1) == Some("0"))
+        })
         .unwrap_or(false)
 }

@@ -5,8 +5,8 @@ mod common;
 use barter_ffi::{
     error::BarterFfiStatus,
     ffi::{
-        barter_ffi_buffer_free, barter_ffi_error_free, barter_ffi_live_objects, barter_ffi_version,
-        cursor::*, market_data::*, BarterFfiBuffer, BarterFfiError, BarterFfiLiveObjects,
+        barter_ffi_buffer_free, barter_ffi_error_free, barter_ffi_live_objects, barter_ffi_version, cursor::*,
+        market_data::*, BarterFfiBuffer, BarterFfiError, BarterFfiLiveObjects,
     },
 };
 use common::fixture;
@@ -124,12 +124,21 @@ fn null_arguments_are_errors_and_null_frees_are_no_ops() {
     assert_eq!(barter_ffi_market_data_load_file(ptr::null(), &mut handle, &mut error), BarterFfiStatus::NullArgument);
     assert_eq!(message(&error), "argument `path` is NULL");
     let path = CString::new(fixture("trades.json").to_str().unwrap()).unwrap();
-    assert_eq!(barter_ffi_market_data_load_file(path.as_ptr(), ptr::null_mut(), &mut error), BarterFfiStatus::NullArgument);
-    assert_eq!(barter_ffi_market_data_load_bytes(ptr::null(), 5, ptr::null(), &mut handle, &mut error), BarterFfiStatus::NullArgument);
+    assert_eq!(
+        barter_ffi_market_data_load_file(path.as_ptr(), ptr::null_mut(), &mut error),
+        BarterFfiStatus::NullArgument
+    );
+    assert_eq!(
+        barter_ffi_market_data_load_bytes(ptr::null(), 5, ptr::null(), &mut handle, &mut error),
+        BarterFfiStatus::NullArgument
+    );
     let mut len = 0;
     assert_eq!(barter_ffi_market_data_len(ptr::null(), &mut len, &mut error), BarterFfiStatus::NullArgument);
     assert_eq!(barter_ffi_cursor_open(ptr::null(), ptr::null_mut(), &mut error), BarterFfiStatus::NullArgument);
-    assert_eq!(barter_ffi_cursor_next_batch(ptr::null(), 1, ptr::null_mut(), ptr::null_mut()), BarterFfiStatus::NullArgument);
+    assert_eq!(
+        barter_ffi_cursor_next_batch(ptr::null(), 1, ptr::null_mut(), ptr::null_mut()),
+        BarterFfiStatus::NullArgument
+    );
     assert!(handle.is_null(), "out-pointers are written only on success");
     barter_ffi_error_free(&mut error);
 
@@ -172,7 +181,10 @@ fn errors_reach_the_caller_with_status_errno_and_message() {
     barter_ffi_error_free(&mut error);
 
     let empty = CString::new("").unwrap();
-    assert_eq!(barter_ffi_market_data_load_file(empty.as_ptr(), &mut handle, &mut error), BarterFfiStatus::InvalidArgument);
+    assert_eq!(
+        barter_ffi_market_data_load_file(empty.as_ptr(), &mut handle, &mut error),
+        BarterFfiStatus::InvalidArgument
+    );
     barter_ffi_error_free(&mut error);
     assert!(handle.is_null());
 }

@@ -8,8 +8,8 @@ fn header_path() -> PathBuf {
 
 fn generate_header() -> String {
     let crate_dir = env!("CARGO_MANIFEST_DIR");
-    let config = cbindgen::Config::from_file(Path::new(crate_dir).join("cbindgen.toml"))
-        .expect("cbindgen.toml is readable");
+    let config =
+        cbindgen::Config::from_file(Path::new(crate_dir).join("cbindgen.toml")).expect("cbindgen.toml is readable");
     let mut header = Vec::new();
     cbindgen::Builder::new()
         .with_crate(crate_dir)

@@ -2,9 +2,7 @@
 
 mod common;
 
-use barter_data::{
-    event::DataKind, streams::reconnect::Event, subscription::book::OrderBookEvent,
-};
+use barter_data::{event::DataKind, streams::reconnect::Event, subscription::book::OrderBookEvent};
 use barter_ffi::{
     error::BarterFfiStatus,
     market_data::{JsonShape, LoadStats, MarketData},
@@ -121,9 +119,11 @@ fn the_debug_export_is_barters_json_and_reads_back_equal() {
     assert!(text.contains("2024-12-20T19:05:18.319581890Z"), "nanoseconds kept");
     // barter skips `side` when writing a book, and needs it when reading: the export of books
     // does not read back, which is barter's behaviour, so compare the items without books.
-    let readable: String = text.lines().filter(|line| !line.contains("OrderBook\"")).map(|line| format!("{line}\n")).collect();
+    let readable: String =
+        text.lines().filter(|line| !line.contains("OrderBook\"")).map(|line| format!("{line}\n")).collect();
     let reread = MarketData::from_bytes(readable.as_bytes(), "export").unwrap();
-    let originals: Vec<_> = data.market_events().filter(|event| !matches!(event.kind, DataKind::OrderBook(_))).collect();
+    let originals: Vec<_> =
+        data.market_events().filter(|event| !matches!(event.kind, DataKind::OrderBook(_))).collect();
     assert_eq!(reread.market_events().collect::<Vec<_>>(), originals);
 }
 

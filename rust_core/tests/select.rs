@@ -66,7 +66,8 @@ fn filter_by_kind_exchange_instrument_and_time() {
     assert_eq!(only(EventFilter { instruments: Some([3, 4].into_iter().collect()), ..Default::default() }).unwrap(), 2);
     let start = nanos(&data)[2];
     let end = nanos(&data)[5];
-    let window = filter(&data, &EventFilter { start_ns: Some(start), end_ns: Some(end), ..Default::default() }).unwrap();
+    let window =
+        filter(&data, &EventFilter { start_ns: Some(start), end_ns: Some(end), ..Default::default() }).unwrap();
     assert_eq!(nanos(&window), nanos(&data)[2..5], "start inclusive, end exclusive");
     let none = only(EventFilter { instruments: Some([99].into_iter().collect()), ..Default::default() }).unwrap_err();
     assert_eq!(none.message, "no market event matches the filter");

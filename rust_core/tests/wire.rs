@@ -23,17 +23,42 @@ fn expected(event: &MarketEvent<InstrumentIndex, DataKind>) -> Value {
     let optional = |maybe: Option<Level>| maybe.as_ref().map_or(Value::Nil, level);
     let levels = |levels: &[Level]| Value::Array(levels.iter().map(level).collect());
     let kind = match &event.kind {
-        DataKind::Trade(trade) => vec![0.into(), trade.id.as_str().into(), trade.price.into(), trade.amount.into(), side_name(trade.side).into()],
-        DataKind::OrderBookL1(l1) => vec![1.into(), ns(l1.last_update_time), optional(l1.best_bid), optional(l1.best_ask)],
+        DataKind::Trade(trade) => vec![
+            0.into(),
+            trade.id.as_str().into(),
+            trade.price.into(),
+            trade.amount.into(),
+            side_name(trade.side).into(),
+        ],
+        DataKind::OrderBookL1(l1) => {
+            vec![1.into(), ns(l1.last_update_time), optional(l1.best_bid), optional(l1.best_ask)]
+        }
         DataKind::OrderBook(book_event) => {
             let (tag, book) = match book_event {
                 OrderBookEvent::Snapshot(book) => (2, book),
                 OrderBookEvent::Update(book) => (3, book),
             };
-            vec![tag.into(), book.sequence().into(), book.time_engine().map_or(Value::Nil, ns), levels(book.bids().levels()), levels(book.asks().levels())]
+            vec![
+                tag.into(),
+                book.sequence().into(),
+                book.time_engine().map_or(Value::Nil, ns),
+                levels(book.bids().levels()),
+                levels(book.asks().levels()),
+            ]
         }
-        DataKind::Candle(c) => vec![4.into(), ns(c.close_time), c.open.into(), c.high.into(), c.low.into(), c.close.into(), c.volume.into(), c.trade_count.into()],
-        DataKind::Liquidation(l) => vec![5.into(), side_name(l.side).into(), l.price.into(), l.quantity.into(), ns(l.time)],
+        DataKind::Candle(c) => vec![
+            4.into(),
+            ns(c.close_time),
+            c.open.into(),
+            c.high.into(),
+            c.low.into(),
+            c.close.into(),
+            c.volume.into(),
+            c.trade_count.into(),
+        ],
+        DataKind::Liquidation(l) => {
+            vec![5.into(), side_name(l.side).into(), l.price.into(), l.quantity.into(), ns(l.time)]
+        }
     };
     Value::Array(vec![
         ns(event.time_exchange),
@@ -136,8 +161,14 @@ fn decoding_errors_name_the_event_and_the_field() {
     let good = trade("okx".into(), 0.into(), "Buy");
     let cases = [
         (vec![good.clone(), trade("nyse".into(), 0.into(), "Buy")], "event 1: `exchange`: unknown variant `nyse`"),
-        (vec![trade("okx".into(), Value::from(-1i64), "Buy")], "event 0: `instrument` must be a non-negative integer, not -1"),
-        (vec![good.clone(), good.clone(), trade("okx".into(), 0.into(), "Long")], "event 2: `side`: unknown variant `Long`"),
+        (
+            vec![trade("okx".into(), Value::from(-1i64), "Buy")],
+            "event 0: `instrument` must be a non-negative integer, not -1",
+        ),
+        (
+            vec![good.clone(), good.clone(), trade("okx".into(), 0.into(), "Long")],
+            "event 2: `side`: unknown variant `Long`",
+        ),
         (vec![Value::from("x")], "event 0: event must be an array of 5 fields"),
     ];
     for (events, expected) in cases {
@@ -145,5 +176,8 @@ fn decoding_errors_name_the_event_and_the_field() {
         assert!(error.message.starts_with(expected), "{}", error.message);
     }
     assert!(MarketData::from_batch(&encode(vec![trade("huobi".into(), 0.into(), "buy")])).is_ok(), "barter's aliases");
-    assert_eq!(MarketData::from_batch(&encode(vec![])).unwrap_err().status, barter_ffi::error::BarterFfiStatus::NoMarketEvents);
+    assert_eq!(
+        MarketData::from_batch(&encode(vec![])).unwrap_err().status,
+        barter_ffi::error::BarterFfiStatus::NoMarketEvents
+    );
 }

@@ -2,13 +2,13 @@
 #![no_main]
 
 use barter_ffi::{
+    error::BarterFfiStatus,
     ffi::{
         barter_ffi_buffer_free, barter_ffi_error_free,
         cursor::{barter_ffi_cursor_free, barter_ffi_cursor_next_batch, barter_ffi_cursor_open},
         market_data::{barter_ffi_market_data_free, barter_ffi_market_data_load_bytes},
         BarterFfiBuffer, BarterFfiError,
     },
-    error::BarterFfiStatus,
 };
 use libfuzzer_sys::fuzz_target;
 use std::ptr;

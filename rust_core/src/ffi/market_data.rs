@@ -45,11 +45,7 @@ pub struct BarterFfiLoadStats {
 
 impl From<LoadStats> for BarterFfiLoadStats {
     fn from(stats: LoadStats) -> Self {
-        Self {
-            market_events: stats.market_events,
-            reconnects: stats.reconnects,
-            errors_skipped: stats.errors_skipped,
-        }
+        Self { market_events: stats.market_events, reconnects: stats.reconnects, errors_skipped: stats.errors_skipped }
     }
 }
 
@@ -260,9 +256,7 @@ pub extern "C" fn barter_ffi_market_data_to_json(
         let shape = match shape {
             0 => JsonShape::Lines,
             1 => JsonShape::Array,
-            other => {
-                return Err(Error::new(BarterFfiStatus::InvalidArgument, format!("unknown JSON shape {other}")))
-            }
+            other => return Err(Error::new(BarterFfiStatus::InvalidArgument, format!("unknown JSON shape {other}"))),
         };
         check_out(out, "out")?;
         write_out(out, "out", BarterFfiBuffer::from_vec(market_data.0.to_json(shape)?))

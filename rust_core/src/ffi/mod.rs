@@ -93,8 +93,7 @@ fn panic_error(payload: &(dyn Any + Send)) -> Error {
 
 fn write_error(slot: &mut BarterFfiError, failure: Error) {
     release_message(slot);
-    let message = CString::new(failure.message.replace('\0', "\\0"))
-        .expect("interior NUL bytes were just replaced");
+    let message = CString::new(failure.message.replace('\0', "\\0")).expect("interior NUL bytes were just replaced");
     slot.status = failure.status;
     slot.os_errno = failure.os_errno;
     slot.message = message.into_raw();
