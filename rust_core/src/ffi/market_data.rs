@@ -120,13 +120,7 @@ pub extern "C" fn barter_ffi_market_data_load_bytes(
     error: *mut BarterFfiError,
 ) -> BarterFfiStatus {
     call(error, || {
-        let bytes: &[u8] = if len == 0 {
-            &[]
-        } else {
-            required(data, "data")?;
-            // SAFETY: the caller guarantees `len` readable bytes at a non-NULL `data`.
-            unsafe { std::slice::from_raw_parts(data, len) }
-        };
+        let bytes = c_array(data, len, "data")?;
         let source = if source_name.is_null() {
             "<buffer>".to_string()
         } else {
@@ -149,9 +143,9 @@ pub extern "C" fn barter_ffi_market_data_from_batch(
     error: *mut BarterFfiError,
 ) -> BarterFfiStatus {
     call(error, || {
+        // A batch is never empty, so NULL is a mistake here even with `len` 0.
         required(data, "data")?;
-        // SAFETY: the caller guarantees `len` readable bytes at a non-NULL `data`.
-        let bytes = unsafe { std::slice::from_raw_parts(data, len) };
+        let bytes = c_array(data, len, "data")?;
         check_out(out, "out")?;
         write_out(out, "out", BarterFfiMarketData::into_raw(MarketData::from_batch(bytes)?))
     })
