@@ -186,8 +186,17 @@ class MarketDataInMemory:
         workers = min(len(paths), os.cpu_count() or 1)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="barter_ffi-load") as pool:
             futures = [pool.submit(_load_file_handle, path) for path in paths]
-            loaded = [cls._owned(future.result()) for future in futures]
-        return merge(*loaded)
+        # Every load has ended here; each handle is adopted before anything is raised, so a
+        # failed file leaves none of the others behind in the library.
+        loaded = [cls._owned(future.result()) for future in futures if future.exception() is None]
+        try:
+            failure = next((future.exception() for future in futures if future.exception() is not None), None)
+            if failure is not None:
+                raise failure
+            return merge(*loaded)
+        finally:
+            for data in loaded:
+                data.close()
 
     @classmethod
     def _owned(cls, handle: Any) -> "MarketDataInMemory":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ from barter_ffi import (
     PublicTrade,
     merge,
 )
+from barter_ffi._ffi import live_objects
 from conftest import FIXTURES
 
 KINDS = FIXTURES / "all_kinds.jsonl"
@@ -38,6 +40,15 @@ def test_from_json_files_loads_in_parallel_and_merges() -> None:
     assert combined.stats.reconnects == 4
     with pytest.raises(FileNotFoundError):
         MarketDataInMemory.from_json_files([KINDS, FIXTURES / "absent.json"])
+
+
+def test_from_json_files_releases_the_loaded_files_when_one_fails(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text(KINDS.read_text().replace('"Item"', '"Itme"', 1))
+    baseline = live_objects()
+    with pytest.raises(MarketDataError, match=r"broken\.jsonl: line 1"):
+        MarketDataInMemory.from_json_files([KINDS, broken, FIXTURES / "trades.json"])
+    assert live_objects() == baseline, "the files that loaded were released, not left to leak"
 
 
 def test_filter_by_kind_names_and_classes() -> None:
