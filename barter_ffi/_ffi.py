@@ -14,7 +14,7 @@ from typing import Any, Callable, Optional
 from ._native import ffi
 from .errors import MarketDataError
 
-__all__ = ["ffi", "lib", "library_path", "call", "read_buffer", "encode_path", "live_objects"]
+__all__ = ["ffi", "lib", "library_path", "call", "call_returning", "read_buffer", "encode_path", "live_objects"]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -57,6 +57,14 @@ def call(function: Callable[..., int], *args: Any, path: Optional[str] = None) -
             raise _exception(status, error, path)
         finally:
             lib.barter_ffi_error_free(error)
+
+
+def call_returning(out_type: str, function: Callable[..., int], *args: Any, path: Optional[str] = None) -> Any:
+    """Calls ``function(*args, &out, &error)`` as ``call`` does and returns what it wrote to ``out``,
+    an ``out_type`` (a handle pointer or an integer type; structs are read in place instead)."""
+    out = ffi.new(f"{out_type} *")
+    call(function, *args, out, path=path)
+    return out[0]
 
 
 def _exception(status: int, error: Any, path: Optional[str]) -> Exception:

@@ -13,7 +13,7 @@ from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Literal, Na
 
 import msgspec
 
-from ._ffi import call, encode_path, ffi, lib, read_buffer
+from ._ffi import call, call_returning, encode_path, ffi, lib, read_buffer
 from .data import KIND_CLASSES, _EPOCH, ExchangeId, MarketEvent, OrderBookEvent, _iso, _utc
 from .errors import MarketDataError, OwnedByAnotherThreadError
 
@@ -26,15 +26,15 @@ _BATCH_SIZES = (256, 2048, 16_384)
 large enough to amortise a call and small enough to stay in cache (the last size repeats).
 The Rust cursor encodes each next batch while Python decodes the current one."""
 
+_HANDLE = "BarterFfiMarketData *"
+
 _decode_batch = msgspec.msgpack.Decoder(list[MarketEvent]).decode
 _encode_batch = msgspec.msgpack.Encoder().encode
 
 
 def _load_file_handle(path: PathLike) -> Any:
     encoded = encode_path(path)
-    out = ffi.new("BarterFfiMarketData **")
-    call(lib.barter_ffi_market_data_load_file, encoded, out, path=os.fsdecode(encoded))
-    return out[0]
+    return call_returning(_HANDLE, lib.barter_ffi_market_data_load_file, encoded, path=os.fsdecode(encoded))
 
 
 def _load_file_handle_with_progress(path: PathLike, progress: Callable[[int, int], object]) -> Any:
@@ -48,12 +48,12 @@ def _load_file_handle_with_progress(path: PathLike, progress: Callable[[int, int
         "void(void *, uint64_t, uint64_t)", report, onerror=lambda _type, error, _traceback: raised.append(error)
     )
     encoded = encode_path(path)
-    out = ffi.new("BarterFfiMarketData **")
-    call(lib.barter_ffi_market_data_load_file_with_progress, encoded, callback, ffi.NULL, out, path=os.fsdecode(encoded))
+    load = lib.barter_ffi_market_data_load_file_with_progress
+    handle = call_returning(_HANDLE, load, encoded, callback, ffi.NULL, path=os.fsdecode(encoded))
     if raised:
-        lib.barter_ffi_market_data_free(out[0])
+        lib.barter_ffi_market_data_free(handle)
         raise raised[0]
-    return out[0]
+    return handle
 
 
 def _kind_tag_table() -> dict[Union[str, type], frozenset[int]]:
@@ -73,7 +73,10 @@ def _kind_bits(kinds: Iterable[Union[str, type]]) -> int:
     bits = 0
     for kind in kinds:
         if kind not in _KIND_TAGS:
-            raise ValueError(f"unknown kind {kind!r}: use one of 'public_trade', 'l1', 'l2', 'candle', 'liquidation' or an event class")
+            raise ValueError(
+                f"unknown kind {kind!r}: use one of 'public_trade', 'l1', 'l2', 'candle', 'liquidation' "
+                "or an event class"
+            )
         for tag in _KIND_TAGS[kind]:
             bits |= 1 << tag
     if bits == 0:
@@ -99,9 +102,7 @@ def merge(*data_sets: "MarketDataInMemory") -> "MarketDataInMemory":
     if not data_sets:
         raise ValueError("merge needs at least one MarketDataInMemory")
     handles = ffi.new("BarterFfiMarketData *[]", [data._checked_handle() for data in data_sets])
-    out = ffi.new("BarterFfiMarketData **")
-    call(lib.barter_ffi_market_data_merge, handles, len(data_sets), out)
-    return MarketDataInMemory._owned(out[0])
+    return MarketDataInMemory._owned(call_returning(_HANDLE, lib.barter_ffi_market_data_merge, handles, len(data_sets)))
 
 
 class LoadStats(NamedTuple):
@@ -218,10 +219,9 @@ class MarketDataInMemory:
         elif not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"from_json_bytes takes bytes, bytearray, memoryview or str, not {type(data).__name__}")
         view = memoryview(data).cast("B") if isinstance(data, memoryview) else data
-        out = ffi.new("BarterFfiMarketData **")
         source_name = source.encode("utf-8", "replace").replace(b"\0", b"?")
-        call(lib.barter_ffi_market_data_load_bytes, ffi.from_buffer(view), len(view), source_name, out)
-        return cls._owned(out[0])
+        load = lib.barter_ffi_market_data_load_bytes
+        return cls._owned(call_returning(_HANDLE, load, ffi.from_buffer(view), len(view), source_name))
 
     @classmethod
     def from_events(cls, events: Iterable[MarketEvent]) -> "MarketDataInMemory":
@@ -237,9 +237,7 @@ class MarketDataInMemory:
             if not isinstance(event, MarketEvent):
                 raise TypeError(f"event {position}: expected a MarketEvent, not {type(event).__name__}")
         payload = _encode_batch(batch)
-        out = ffi.new("BarterFfiMarketData **")
-        call(lib.barter_ffi_market_data_from_batch, payload, len(payload), out)
-        return cls._owned(out[0])
+        return cls._owned(call_returning(_HANDLE, lib.barter_ffi_market_data_from_batch, payload, len(payload)))
 
     def _checked_handle(self) -> Any:
         if self._handle is None:
@@ -256,9 +254,8 @@ class MarketDataInMemory:
 
     def clone(self) -> "MarketDataInMemory":
         """A new handle over the same Rust data, owned by the first thread that uses it."""
-        out = ffi.new("BarterFfiMarketData **")
-        call(lib.barter_ffi_market_data_clone, self._checked_handle(), out)
-        return MarketDataInMemory._adopt(out[0])
+        handle = call_returning(_HANDLE, lib.barter_ffi_market_data_clone, self._checked_handle())
+        return MarketDataInMemory._adopt(handle)
 
     def filter(
         self,
@@ -298,14 +295,11 @@ class MarketDataInMemory:
             spec.has_start, spec.start_ns = True, _nanoseconds(start, "start")
         if end is not None:
             spec.has_end, spec.end_ns = True, _nanoseconds(end, "end")
-        out = ffi.new("BarterFfiMarketData **")
-        call(lib.barter_ffi_market_data_filter, self._checked_handle(), spec, out)
-        return MarketDataInMemory._owned(out[0])
+        handle = call_returning(_HANDLE, lib.barter_ffi_market_data_filter, self._checked_handle(), spec)
+        return MarketDataInMemory._owned(handle)
 
     def __len__(self) -> int:
-        out = ffi.new("uint64_t *")
-        call(lib.barter_ffi_market_data_len, self._checked_handle(), out)
-        return int(out[0])
+        return int(call_returning("uint64_t", lib.barter_ffi_market_data_len, self._checked_handle()))
 
     @property
     def stats(self) -> LoadStats:
@@ -316,9 +310,7 @@ class MarketDataInMemory:
 
     def time_first_event_ns(self) -> int:
         """barter's ``time_first_event`` as exact nanoseconds since the Unix epoch (UTC)."""
-        out = ffi.new("int64_t *")
-        call(lib.barter_ffi_market_data_time_first_event_ns, self._checked_handle(), out)
-        return int(out[0])
+        return int(call_returning("int64_t", lib.barter_ffi_market_data_time_first_event_ns, self._checked_handle()))
 
     def time_first_event(self) -> _dt.datetime:
         """barter's ``time_first_event``: the first market event's ``time_exchange``, UTC."""
@@ -339,9 +331,8 @@ class MarketDataInMemory:
         return itertools.chain.from_iterable(self._batches(self._open_cursor()))
 
     def _open_cursor(self) -> Any:
-        out = ffi.new("BarterFfiCursor **")
-        call(lib.barter_ffi_cursor_open, self._checked_handle(), out)
-        return ffi.gc(out[0], lib.barter_ffi_cursor_free)
+        cursor = call_returning("BarterFfiCursor *", lib.barter_ffi_cursor_open, self._checked_handle())
+        return ffi.gc(cursor, lib.barter_ffi_cursor_free)
 
     def _batches(self, cursor: Any) -> Iterator[list[MarketEvent]]:
         sizes = itertools.chain(_BATCH_SIZES, itertools.repeat(_BATCH_SIZES[-1]))
@@ -373,17 +364,20 @@ class MarketDataInMemory:
         ``MarketStreamResult`` (barter's historic example). Reconnect markers are written;
         ``Err`` items were dropped when loading and are not.
         """
-        data = self._to_json(shape)
-        with open(path, "wb") as file:
-            file.write(data)
+        def write(json: Any) -> None:
+            with open(path, "wb") as file:
+                file.write(json)
 
-    def _to_json(self, shape: str, handle: Any = None) -> bytes:
+        # Written straight from the library's buffer: a multi-gigabyte export is not copied.
+        read_buffer(self._json_buffer(shape, self._checked_handle()), write)
+
+    def _json_buffer(self, shape: str, handle: Any) -> Any:
         shapes = {"lines": lib.BARTER_FFI_JSON_SHAPE_LINES, "array": lib.BARTER_FFI_JSON_SHAPE_ARRAY}
         if shape not in shapes:
             raise ValueError(f"shape must be 'lines' or 'array', not {shape!r}")
         buffer = ffi.new("BarterFfiBuffer *")
-        call(lib.barter_ffi_market_data_to_json, handle or self._checked_handle(), shapes[shape], buffer)
-        return read_buffer(buffer, bytes)
+        call(lib.barter_ffi_market_data_to_json, handle, shapes[shape], buffer)
+        return buffer
 
     def __reduce__(self) -> tuple:
         """Pickles by value, as barter JSON Lines (events and reconnect markers).
@@ -395,7 +389,7 @@ class MarketDataInMemory:
         with self._lifetime:
             if self._handle is None:
                 raise ValueError("MarketDataInMemory is closed")
-            return (MarketDataInMemory.from_json_bytes, (self._to_json("lines", self._handle),))
+            return (MarketDataInMemory.from_json_bytes, (read_buffer(self._json_buffer("lines", self._handle), bytes),))
 
     def __copy__(self) -> "MarketDataInMemory":
         return self.clone()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from barter_ffi import ExchangeId, Level, MarketDataError, MarketDataInMemory, MarketEvent, OrderBookL1, PublicTrade, Side
+from barter_ffi._ffi import live_objects
 from conftest import ALL_FIXTURES, FIXTURES
 
 
@@ -30,6 +31,15 @@ def test_written_files_read_back_equal(name: str, shape: str, tmp_path: Path) ->
 def test_an_unknown_shape_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="shape must be 'lines' or 'array'"):
         MarketDataInMemory.from_json_file(FIXTURES / "trades.json").to_json_file(tmp_path / "x", shape="csv")  # type: ignore[arg-type]
+
+
+def test_a_file_that_cannot_be_written_raises_and_releases_the_json(tmp_path: Path) -> None:
+    md = MarketDataInMemory.from_json_file(FIXTURES / "trades.json")
+    baseline = live_objects()
+    with pytest.raises(IsADirectoryError):
+        md.to_json_file(tmp_path)
+    assert live_objects() == baseline, "the library's JSON buffer was freed"
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_pickle_copy_and_deepcopy_are_by_value() -> None:
