@@ -430,7 +430,11 @@ class MarketDataInMemory:
             return "<MarketDataInMemory owned by another thread>"
         stats = self.stats
         return (
-            f"<MarketDataInMemory {stats.market_events} events, "
-            f"first {_iso(self.time_first_event_ns())}, {stats.reconnects} reconnects, "
-            f"{stats.errors_skipped} errors skipped>"
+            f"<MarketDataInMemory {_counted(stats.market_events, 'event')}, "
+            f"first {_iso(self.time_first_event_ns())}, {_counted(stats.reconnects, 'reconnect')}, "
+            f"{_counted(stats.errors_skipped, 'error')} skipped>"
         )
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -94,6 +94,13 @@ def test_repr_is_readable() -> None:
         "<MarketDataInMemory 6 events, first 2024-12-20T19:05:18.175000000Z, "
         "2 reconnects, 3 errors skipped>"
     )
+    one_trade = (
+        '{"Item":{"time_exchange":"2024-12-20T19:05:18Z","time_received":"2024-12-20T19:05:18Z",'
+        '"exchange":"okx","instrument":0,"kind":{"Trade":{"id":"1","price":1.0,"amount":1.0,"side":"Buy"}}}}'
+    )
+    single = MarketDataInMemory.from_json_bytes(one_trade)
+    assert repr(single).startswith("<MarketDataInMemory 1 event, first ")
+    assert repr(single).endswith(", 0 reconnects, 0 errors skipped>")
 
 
 def test_nothing_stays_live_after_close_and_collection() -> None:
