@@ -28,6 +28,7 @@ print(json.dumps(outcome))
 
 TRADE = (FIXTURES / "candles.jsonl").read_text().splitlines()[0]
 RESULT = TRADE.replace('{"Item":', '{"Item":{"Ok":', 1) + "}"
+BARE_EVENT = TRADE.removeprefix('{"Item":').removesuffix("}")
 
 
 def run(how: str, argument: str) -> tuple[str, str]:
@@ -63,7 +64,9 @@ CONTENT_CASES = {
     "a NUL byte first": (b"\0[]", ["line 1 column 1", "found byte 0x00"]),
     "nesting 300,000 levels deep": (b"[" * 300_000 + b"]" * 300_000, ["line 1 column 2"]),
     "nested 300,000 deep inside an event": (b'{"Item":{"extra":' + b"[" * 300_000 + b"]" * 300_000 + b"}}", ["missing field `time_exchange`"]),
-    "the other envelope": (f"{RESULT}\n".encode(), ["missing field `time_exchange`"]),
+    "the array envelope as a line": (f"{RESULT}\n".encode(), ["missing field `time_exchange`", "this line is a MarketStreamResult"]),
+    "JSON Lines items in an array": (f"[{TRADE}]".encode(), ["unknown variant `time_exchange`", "array items are MarketStreamResult"]),
+    "a bare event as a line": (f"{BARE_EVENT}\n".encode(), ["this line is a bare MarketEvent"]),
     "timestamp past 2262": (TRADE.replace("2024-12-20T19:01:00.002104Z", "2300-01-01T00:00:00Z").encode(), ["line 1", "`time_received`", "outside the range of i64 nanoseconds"]),
 }
 

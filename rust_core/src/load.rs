@@ -115,7 +115,10 @@ fn parse_result_array(text: &str, source: &str) -> Result<Parsed, Error> {
     let parsed = ResultArrayVisitor { capacity: envelope_key_count(text) }
         .deserialize(&mut deserializer)
         .and_then(|parsed| deserializer.end().map(|()| parsed))
-        .map_err(|error| json_error(source, &error, error.line()))?;
+        .map_err(|error| {
+            let hint = array_envelope_hint(&error.to_string());
+            json_error(source, &error, error.line(), hint)
+        })?;
     Ok(parsed)
 }
 
@@ -266,7 +269,8 @@ fn parse_event_lines(text: &str, source: &str, first_line: usize, lines: usize) 
         if line.bytes().all(is_json_whitespace) {
             continue;
         }
-        let event: StreamEvent = serde_json::from_str(line).map_err(|error| json_error(source, &error, line_number))?;
+        let event: StreamEvent = serde_json::from_str(line)
+            .map_err(|error| json_error(source, &error, line_number, line_envelope_hint(line)))?;
         match &event {
             Event::Item(market_event) => check_timestamps(market_event)
                 .map_err(|problem| Error::invalid_data(format!("{source}: line {line_number}: {problem}")))?,
@@ -364,13 +368,49 @@ fn out_of_range_message(field: &str, time: DateTime<Utc>) -> String {
 
 /// serde_json appends " at line L column C" relative to the slice it read; restate the position
 /// relative to the file (`line` is the file's line number of that slice's position).
-fn json_error(source: &str, error: &serde_json::Error, line: usize) -> Error {
+/// `hint`, if any, is appended to serde's message.
+fn json_error(source: &str, error: &serde_json::Error, line: usize, hint: Option<&str>) -> Error {
     let full = error.to_string();
     let suffix = format!(" at line {} column {}", error.line(), error.column());
     let problem = full.strip_suffix(&suffix).unwrap_or(&full);
     let problem = explain_timestamp_error(problem);
     let position = if error.line() == 0 { String::new() } else { format!("line {line} column {}: ", error.column()) };
-    Error::invalid_data(format!("{source}: {position}{problem}"))
+    let hint = hint.unwrap_or_default();
+    Error::invalid_data(format!("{source}: {position}{problem}{hint}"))
+}
+
+const MARKET_EVENT_FIELDS: [&str; 5] = ["time_exchange", "time_received", "exchange", "instrument", "kind"];
+
+/// serde can only call an item of the wrong envelope an unknown variant; when that variant is a
+/// `MarketEvent` field, say which envelope the array wants.
+fn array_envelope_hint(problem: &str) -> Option<&'static str> {
+    let variant = problem.strip_prefix("unknown variant `")?.split('`').next()?;
+    if !MARKET_EVENT_FIELDS.contains(&variant) {
+        return None;
+    }
+    if problem.contains("expected `Ok` or `Err`") {
+        Some(
+            " (array items are MarketStreamResult, {\"Item\":{\"Ok\":{…}}}; items of the form \
+             {\"Item\":{…}} are MarketStreamEvent, which barter reads as JSON Lines, one a line)",
+        )
+    } else {
+        Some(" (array items are MarketStreamResult, {\"Item\":{\"Ok\":{…}}}, not bare MarketEvents)")
+    }
+}
+
+/// Names the envelope of a line that holds an item of the other one, or a bare event; parsed
+/// again only when the line has already failed.
+fn line_envelope_hint(line: &str) -> Option<&'static str> {
+    if serde_json::from_str::<MarketStreamResult<InstrumentIndex, DataKind>>(line).is_ok() {
+        Some(
+            " (this line is a MarketStreamResult, {\"Item\":{\"Ok\":{…}}}, which barter reads only \
+             inside a JSON array; JSON Lines hold MarketStreamEvent items, {\"Item\":{…}})",
+        )
+    } else if serde_json::from_str::<MarketEvent<InstrumentIndex, DataKind>>(line).is_ok() {
+        Some(" (this line is a bare MarketEvent; JSON Lines hold MarketStreamEvent items: {\"Item\":{…}})")
+    } else {
+        None
+    }
 }
 
 /// chrono's parse errors reach serde without saying a timestamp was being read; say so.

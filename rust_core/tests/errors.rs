@@ -73,10 +73,34 @@ fn wrong_values_name_the_value() {
 }
 
 #[test]
-fn a_json_lines_item_in_the_array_envelope_is_refused() {
+fn items_of_the_other_envelope_are_refused_and_named() {
     let result_item = TRADE_LINE.replacen("{\"Item\":{", "{\"Item\":{\"Ok\":{", 1).replacen("}}}}", "}}}}}", 1);
-    assert_invalid(&format!("{result_item}\n"), &["line 1", "missing field `time_exchange`"]);
-    assert_invalid(&format!("[{TRADE_LINE}]"), &["line 1", "unknown variant"]);
+    assert_invalid(
+        &format!("{TRADE_LINE}\n{result_item}\n"),
+        &["line 2", "missing field `time_exchange`", "this line is a MarketStreamResult", "only inside a JSON array"],
+    );
+    assert_invalid(
+        &format!("[{TRADE_LINE}]"),
+        &[
+            "line 1",
+            "unknown variant `time_exchange`",
+            "array items are MarketStreamResult",
+            "barter reads as JSON Lines",
+        ],
+    );
+}
+
+#[test]
+fn bare_events_are_refused_with_the_envelope_they_need() {
+    let event = &TRADE_LINE["{\"Item\":".len()..TRADE_LINE.len() - 1];
+    assert_invalid(&format!("{event}\n"), &["line 1", "this line is a bare MarketEvent", "{\"Item\":{…}}"]);
+    assert_invalid(&format!("[{event}]"), &["line 1", "not bare MarketEvents"]);
+}
+
+#[test]
+fn other_unknown_variants_get_no_envelope_hint() {
+    let (_, message) = load_error(&format!("[{}]", TRADE_LINE.replacen("{\"Item\":{", "{\"Item\":{\"Okay\":{", 1)));
+    assert!(message.contains("unknown variant `Okay`") && !message.contains("MarketStreamResult"), "{message}");
 }
 
 #[test]
