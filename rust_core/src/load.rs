@@ -115,10 +115,7 @@ fn parse_result_array(text: &str, source: &str) -> Result<Parsed, Error> {
     let parsed = ResultArrayVisitor { capacity: envelope_key_count(text) }
         .deserialize(&mut deserializer)
         .and_then(|parsed| deserializer.end().map(|()| parsed))
-        .map_err(|error| {
-            let hint = array_envelope_hint(&error.to_string());
-            json_error(source, &error, error.line(), hint)
-        })?;
+        .map_err(|error| json_error(source, &error, error.line(), array_envelope_hint))?;
     Ok(parsed)
 }
 
@@ -270,7 +267,7 @@ fn parse_event_lines(text: &str, source: &str, first_line: usize, lines: usize) 
             continue;
         }
         let event: StreamEvent = serde_json::from_str(line)
-            .map_err(|error| json_error(source, &error, line_number, line_envelope_hint(line)))?;
+            .map_err(|error| json_error(source, &error, line_number, |_| line_envelope_hint(line)))?;
         match &event {
             Event::Item(market_event) => check_timestamps(market_event)
                 .map_err(|problem| Error::invalid_data(format!("{source}: line {line_number}: {problem}")))?,
@@ -368,14 +365,19 @@ fn out_of_range_message(field: &str, time: DateTime<Utc>) -> String {
 
 /// serde_json appends " at line L column C" relative to the slice it read; restate the position
 /// relative to the file (`line` is the file's line number of that slice's position).
-/// `hint`, if any, is appended to serde's message.
-fn json_error(source: &str, error: &serde_json::Error, line: usize, hint: Option<&str>) -> Error {
+/// What `hint` makes of serde's message, if anything, is appended to it.
+fn json_error(
+    source: &str,
+    error: &serde_json::Error,
+    line: usize,
+    hint: impl FnOnce(&str) -> Option<&'static str>,
+) -> Error {
     let full = error.to_string();
     let suffix = format!(" at line {} column {}", error.line(), error.column());
     let problem = full.strip_suffix(&suffix).unwrap_or(&full);
+    let hint = hint(problem).unwrap_or_default();
     let problem = explain_timestamp_error(problem);
     let position = if error.line() == 0 { String::new() } else { format!("line {line} column {}: ", error.column()) };
-    let hint = hint.unwrap_or_default();
     Error::invalid_data(format!("{source}: {position}{problem}{hint}"))
 }
 
