@@ -189,11 +189,16 @@ class MarketDataInMemory:
             futures = [pool.submit(_load_file_handle, path) for path in paths]
         # Every load has ended here; each handle is adopted before anything is raised, so a
         # failed file leaves none of the others behind in the library.
-        loaded = [cls._owned(future.result()) for future in futures if future.exception() is None]
+        loaded, failures = [], []
+        for future in futures:
+            failure = future.exception()
+            if failure is None:
+                loaded.append(cls._owned(future.result()))
+            else:
+                failures.append(failure)
         try:
-            failure = next((future.exception() for future in futures if future.exception() is not None), None)
-            if failure is not None:
-                raise failure
+            if failures:
+                raise failures[0]
             return merge(*loaded)
         finally:
             for data in loaded:
