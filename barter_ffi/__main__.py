@@ -1,20 +1,24 @@
-"""``python -m barter_ffi [FILE]``: summarise a barter market-data file.
+"""barter-ffi (or python -m barter_ffi): look at a barter market-data file.
 
-With no FILE, summarises a small fixture bundled with the package.
+    barter-ffi [summary] [FILE] [--json]   counts by kind, exchange and instrument; time span
+    barter-ffi head FILE [-n N]            the first N market events, one a line
+    barter-ffi tail FILE [-n N]            the last N market events
+
+With no FILE, ``summary`` reads a small fixture bundled with the package.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections import Counter
 from importlib import resources
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
-from .data import _iso
-from .errors import MarketDataError
+from .data import Level, MarketEvent, OrderBookEvent, OrderBookL1, _iso
 from .market_data import MarketDataInMemory
 
 BUNDLED_FIXTURE = "all_kinds.jsonl"
@@ -30,8 +34,8 @@ def bundled_fixture() -> Path:
         return Path(__file__).resolve().parent.parent / "fixtures" / BUNDLED_FIXTURE
 
 
-def summarise(data: MarketDataInMemory) -> str:
-    """A plain-text summary: counts by kind, exchange and instrument, time span, skips."""
+def summary(data: MarketDataInMemory) -> dict[str, Any]:
+    """Counts by kind, exchange and instrument, the time span and the skips, as plain data."""
     kinds: Counter[str] = Counter()
     exchanges: Counter[str] = Counter()
     instruments: Counter[int] = Counter()
@@ -45,17 +49,60 @@ def summarise(data: MarketDataInMemory) -> str:
         latest = stamp if latest is None else max(latest, stamp)
     assert earliest is not None and latest is not None, "a data set holds at least one event"
     stats = data.stats
+    return {
+        "market_events": stats.market_events,
+        "reconnects": stats.reconnects,
+        "errors_skipped": stats.errors_skipped,
+        "time_first_event_ns": data.time_first_event_ns(),
+        "time_exchange_min_ns": earliest,
+        "time_exchange_max_ns": latest,
+        "by_kind": dict(sorted(kinds.items())),
+        "by_exchange": dict(sorted(exchanges.items())),
+        "by_instrument": {str(index): count for index, count in sorted(instruments.items())},
+    }
+
+
+def summary_text(facts: dict[str, Any]) -> str:
     lines = [
-        f"market events:        {stats.market_events}",
-        f"reconnects skipped:   {stats.reconnects}",
-        f"Err items skipped:    {stats.errors_skipped}",
-        f"time_first_event:     {_iso(data.time_first_event_ns())}",
-        f"time_exchange range:  {_iso(earliest)} .. {_iso(latest)}",
+        f"market events:        {facts['market_events']}",
+        f"reconnects skipped:   {facts['reconnects']}",
+        f"Err items skipped:    {facts['errors_skipped']}",
+        f"time_first_event:     {_iso(facts['time_first_event_ns'])}",
+        f"time_exchange range:  {_iso(facts['time_exchange_min_ns'])} .. {_iso(facts['time_exchange_max_ns'])}",
     ]
-    for title, counts in (("by kind", kinds), ("by exchange", exchanges), ("by instrument", instruments)):
+    for title, key in (("by kind", "by_kind"), ("by exchange", "by_exchange"), ("by instrument", "by_instrument")):
         lines.append(f"{title}:")
-        lines.extend(f"  {name!s:<24} {count}" for name, count in sorted(counts.items()))
+        lines.extend(f"  {name!s:<24} {count}" for name, count in facts[key].items())
     return "\n".join(lines)
+
+
+def _level(level: Optional[Level]) -> str:
+    return "-" if level is None else f"{level.price_text} x {level.amount_text}"
+
+
+def _levels(levels: list[Level], shown: int = 3) -> str:
+    text = ", ".join(_level(level) for level in levels[:shown])
+    more = f", +{len(levels) - shown} more" if len(levels) > shown else ""
+    return f"[{text}{more}]"
+
+
+def event_line(event: MarketEvent) -> str:
+    """One market event on one line: time, exchange, instrument, kind and its fields."""
+    kind = event.kind
+    if isinstance(kind, OrderBookL1):
+        fields = f"bid {_level(kind.best_bid)}  ask {_level(kind.best_ask)}"
+    elif isinstance(kind, OrderBookEvent):
+        variant = "snapshot" if kind.is_snapshot else "update"
+        fields = f"{variant} sequence={kind.sequence} bids={_levels(kind.bids)} asks={_levels(kind.asks)}"
+    else:
+        fields = " ".join(
+            f"{name.removesuffix('_ns')}={_iso(value) if name.endswith('_ns') else getattr(value, 'value', value)}"
+            for name, value in zip(kind.__struct_fields__, (getattr(kind, name) for name in kind.__struct_fields__))
+        )
+    return (
+        f"{_iso(event.time_exchange_ns)}  {event.exchange.value:<14} {event.instrument:>4}  "
+        f"{kind.kind_name():<12} {fields}"
+    )
 
 
 PROGRESS_BAR_BYTES = 64 << 20
@@ -79,20 +126,58 @@ def load(path: Path) -> MarketDataInMemory:
     return MarketDataInMemory.from_json_file(path)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m barter_ffi", description=__doc__.splitlines()[0])
-    parser.add_argument("file", nargs="?", type=Path, help="a barter market-data JSON or JSON Lines file")
-    args = parser.parse_args(argv)
-    try:
+COMMANDS = ("summary", "head", "tail")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="barter-ffi", description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n".join(__doc__.splitlines()[1:]),
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    summary_command = commands.add_parser("summary", help="counts, time span and skips (the default)")
+    summary_command.add_argument("file", nargs="?", type=Path, help="a barter JSON or JSON Lines file")
+    summary_command.add_argument("--json", action="store_true", help="print the summary as JSON, for scripts")
+    for name, which in (("head", "first"), ("tail", "last")):
+        command = commands.add_parser(name, help=f"print the {which} market events, one a line")
+        command.add_argument("file", type=Path, help="a barter JSON or JSON Lines file")
+        command.add_argument("-n", "--lines", type=int, default=10, metavar="N", help="how many (default 10)")
+    return parser
+
+
+def _run(args: argparse.Namespace, out: Callable[[str], None]) -> None:
+    if args.command == "summary":
         path = bundled_fixture() if args.file is None else args.file
         with load(path) as data:
-            print(path)
-            print(summarise(data))
+            facts = summary(data)
+        if args.json:
+            out(json.dumps({"file": str(path), **facts}, indent=2))
+        else:
+            out(f"{path}\n{summary_text(facts)}")
+        return
+    if args.lines < 0:
+        raise ValueError(f"-n must be at least 0, not {args.lines}")
+    with load(args.file) as data:
+        count = min(args.lines, len(data))
+        if count == 0:
+            return
+        with data[:count] if args.command == "head" else data[-count:] as shown:
+            for event in shown:
+                out(event_line(event))
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if not arguments or (arguments[0] not in COMMANDS and arguments[0] not in ("-h", "--help")):
+        arguments.insert(0, "summary")  # `barter-ffi FILE` stays the summary it always was
+    args = _parser().parse_args(arguments)
+    try:
+        _run(args, print)
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, as the Python docs advise.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except (OSError, MarketDataError) as error:
+    except (OSError, ValueError) as error:  # MarketDataError is a ValueError
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

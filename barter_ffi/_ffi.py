@@ -75,6 +75,8 @@ def _exception(status: int, error: Any, path: Optional[str]) -> Exception:
         return _OS_ERRORS[status](errno, reason, path)
     if status in _CONTENT_ERRORS:
         return MarketDataError(message)
+    if status == lib.BARTER_FFI_STATUS_INDEX_OUT_OF_RANGE:
+        return IndexError(message)
     if status in _ARGUMENT_ERRORS:
         return ValueError(message)
     return RuntimeError(message)

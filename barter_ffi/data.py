@@ -281,3 +281,10 @@ class MarketEvent(_Record, frozen=True):
             f"time_received={_iso(self.time_received_ns)}, exchange={self.exchange.value}, "
             f"instrument={self.instrument}, kind={self.kind!r})"
         )
+
+
+decode_events = msgspec.msgpack.Decoder(list[MarketEvent]).decode
+"""Reads one library batch (the wire layout above) into ``MarketEvent``s."""
+
+encode_events = msgspec.msgpack.Encoder().encode
+"""Writes ``MarketEvent``s as one batch, as ``barter_ffi_market_data_from_batch`` reads it."""

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import collections.abc
 import datetime as _dt
 import itertools
 import os
 import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Literal, NamedTuple, Optional, Union, cast
-
-import msgspec
+from typing import Any, AsyncIterator, Mapping, Callable, Iterable, Iterator, Literal, NamedTuple, Optional, Union, cast
 
 from ._ffi import call, call_returning, encode_path, ffi, lib, read_buffer
-from .data import KIND_CLASSES, _EPOCH, ExchangeId, MarketEvent, OrderBookEvent, _iso, _utc
+from .data import KIND_CLASSES, _EPOCH, ExchangeId, MarketEvent, OrderBookEvent, _iso, _utc, decode_events, encode_events
 from .errors import MarketDataError, OwnedByAnotherThreadError
+from .records import RECORDS_SOURCE, position_as_record, records_from_json_lines, records_json
+from .sequence import EventSequence
 
 __all__ = ["LoadStats", "MarketDataInMemory", "merge"]
 
@@ -27,9 +28,6 @@ large enough to amortise a call and small enough to stay in cache (the last size
 The Rust cursor encodes each next batch while Python decodes the current one."""
 
 _HANDLE = "BarterFfiMarketData *"
-
-_decode_batch = msgspec.msgpack.Decoder(list[MarketEvent]).decode
-_encode_batch = msgspec.msgpack.Encoder().encode
 
 
 def _load_file_handle(path: PathLike) -> Any:
@@ -115,7 +113,7 @@ class LoadStats(NamedTuple):
     """``Err`` items of the JSON-array shape, dropped as barter's historic example drops them."""
 
 
-class MarketDataInMemory:
+class MarketDataInMemory(EventSequence):
     """barter's ``MarketDataInMemory<DataKind>``, parsed by barter's own Rust types.
 
     Load a file in either of barter's shapes (a JSON array of ``MarketStreamResult``, or JSON
@@ -128,6 +126,7 @@ class MarketDataInMemory:
             len(md)                   # market events (reconnect markers not counted)
             for event in md:          # MarketEvent, in file order, pulled in batches
                 ...
+            md[-1], md[2:5]           # a Sequence: events by index, slices as new data sets
 
     An instance belongs to the thread that first uses it; share data with another thread by
     handing it ``md.clone()``, which costs no copy. Pickling and ``copy`` are by value and work
@@ -229,6 +228,35 @@ class MarketDataInMemory:
         return cls._owned(call_returning(_HANDLE, load, ffi.from_buffer(view), len(view), source_name))
 
     @classmethod
+    def from_records(cls, records: Iterable[Mapping[str, Any]]) -> "MarketDataInMemory":
+        """Builds a data set from barter-shaped dicts, as ``json.loads`` reads barter's items::
+
+            md = MarketDataInMemory.from_records([
+                {"Item": {"time_exchange": "2024-12-20T19:05:18.175Z", ..., "kind": {"Trade": {...}}}},
+                {"Reconnecting": "binance_spot"},
+            ])
+
+        Records take either envelope, as barter's files do, chosen by the first ``Item``:
+        ``{"Item": {"Ok": {…}}}`` (``Err`` items dropped and counted, as in barter's JSON arrays) or
+        ``{"Item": {…}}`` (as in JSON Lines). barter's serde types check every record exactly as
+        they check a file; ``MarketDataError`` names the record's position (from 0) and the field.
+        ``from_records(md.to_records())`` holds what ``md`` holds.
+        """
+        try:
+            return cls.from_json_bytes(records_json(records), source=RECORDS_SOURCE)
+        except MarketDataError as error:
+            raise position_as_record(error) from None
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """Every item (market events and reconnect markers) as barter's serde writes it, in the
+        JSON Lines envelope ``{"Item": {…}}``: timestamps as RFC 3339 text, decimals as text.
+
+        Order books carry ``"side": None`` on both sides, which barter omits when writing but
+        requires when reading, so that ``from_records`` (and barter) read the records back.
+        """
+        return read_buffer(self._json_buffer("lines", self._checked_handle()), records_from_json_lines)
+
+    @classmethod
     def from_events(cls, events: Iterable[MarketEvent]) -> "MarketDataInMemory":
         """Builds barter's ``MarketDataInMemory`` from ``MarketEvent`` objects made in Python.
 
@@ -241,7 +269,7 @@ class MarketDataInMemory:
         for position, event in enumerate(batch):
             if not isinstance(event, MarketEvent):
                 raise TypeError(f"event {position}: expected a MarketEvent, not {type(event).__name__}")
-        payload = _encode_batch(batch)
+        payload = encode_events(batch)
         return cls._owned(call_returning(_HANDLE, lib.barter_ffi_market_data_from_batch, payload, len(payload)))
 
     def _checked_handle(self) -> Any:
@@ -347,7 +375,7 @@ class MarketDataInMemory:
                     self._checked_handle()  # the thread check; a closed handle does not stop the cursor
                 buffer = ffi.new("BarterFfiBuffer *")
                 call(lib.barter_ffi_cursor_next_batch, cursor, size, buffer)
-                batch = read_buffer(buffer, _decode_batch)
+                batch = read_buffer(buffer, decode_events)
                 if not batch:
                     return
                 yield batch
@@ -439,6 +467,9 @@ class MarketDataInMemory:
             f"first {_iso(self.time_first_event_ns())}, {_counted(stats.reconnects, 'reconnect')}, "
             f"{_counted(stats.errors_skipped, 'error')} skipped>"
         )
+
+
+collections.abc.Sequence.register(MarketDataInMemory)
 
 
 def _counted(count: int, noun: str) -> str:

@@ -1,4 +1,5 @@
-"""Costs of building data sets from others: merge, filter, pickle, from_events.
+"""Costs of building data sets from others (merge, filter, slices, pickle, from_events) and of
+reading one event by index, at the start, middle and end of the data set.
 
     python benchmarks/generate.py 1000000
     python benchmarks/bench_ops.py benchmarks/data/mixed_1000000.jsonl [--rounds 5]
@@ -45,11 +46,20 @@ def main() -> None:
     ]
     print(f"{args.file.name}: {events} market events; {args.rounds} rounds, medians")
     print(f"pickle size: {len(pickled) / 1e6:.1f} MB ({len(pickled) / events:.0f} bytes an event)\n")
+    rows += [
+        ("slice md[n//4 : n//2]", lambda: md[events // 4 : events // 2]),
+        ("slice md[::10]", lambda: md[::10]),
+    ]
     print("| operation | seconds | events/s |")
     print("|---|---|---|")
     for name, action in rows:
         seconds = median_seconds(action, args.rounds)
         print(f"| {name} | {seconds:.3f} | {events / seconds:,.0f} |")
+    print("\n| md[i] (10,000 reads of one index) | µs a read |")
+    print("|---|---|")
+    for name, index in (("md[0]", 0), ("md[n // 2]", events // 2), ("md[-1]", -1)):
+        seconds = median_seconds(lambda: [md[index] for _ in range(10_000)], args.rounds)
+        print(f"| {name} | {seconds / 10_000 * 1e6:.2f} |")
 
 
 if __name__ == "__main__":

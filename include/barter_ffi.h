@@ -68,6 +68,10 @@ typedef enum BarterFfiStatus {
    * A bug inside the library, such as a panic caught before it could cross the C boundary.
    */
   BARTER_FFI_STATUS_INTERNAL = 9,
+  /**
+   * An event index or range lies outside the data set's market events.
+   */
+  BARTER_FFI_STATUS_INDEX_OUT_OF_RANGE = 10,
 } BarterFfiStatus;
 
 /**
@@ -313,6 +317,32 @@ enum BarterFfiStatus barter_ffi_market_data_time_first_event_ns(const struct Bar
 enum BarterFfiStatus barter_ffi_market_data_to_json_lines(const struct BarterFfiMarketData *market_data,
                                                           struct BarterFfiBuffer *out,
                                                           struct BarterFfiError *error);
+
+/**
+ * The market events `start..stop` (indices among market events, from 0; reconnect markers are
+ * not counted) as one batch in the cursor's format (`rust_core/src/wire.rs`). The cost is that
+ * of the events encoded, wherever they lie. `start <= stop <= len` or the status is
+ * `BARTER_FFI_STATUS_INDEX_OUT_OF_RANGE`. Release the buffer with `barter_ffi_buffer_free`.
+ */
+enum BarterFfiStatus barter_ffi_market_data_encode_events(const struct BarterFfiMarketData *market_data,
+                                                          uint64_t start,
+                                                          uint64_t stop,
+                                                          struct BarterFfiBuffer *out,
+                                                          struct BarterFfiError *error);
+
+/**
+ * A new handle holding every `step`-th market event (`step` >= 1) of `start..stop`, as
+ * `barter_ffi_market_data_encode_events` counts them, with the reconnect markers of that range in
+ * their places. A marker belongs to the market event after it: `start..stop` keeps the markers
+ * just before `start`, not those just before `stop`, and those after the last event when `stop`
+ * is the length. A slice without a market event is `BARTER_FFI_STATUS_NO_MARKET_EVENTS`.
+ */
+enum BarterFfiStatus barter_ffi_market_data_slice(const struct BarterFfiMarketData *market_data,
+                                                  uint64_t start,
+                                                  uint64_t stop,
+                                                  uint64_t step,
+                                                  struct BarterFfiMarketData **out,
+                                                  struct BarterFfiError *error);
 
 /**
  * Every held item as barter JSON in `shape` (a `BarterFfiJsonShape`) that barter's own types,

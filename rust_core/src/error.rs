@@ -28,6 +28,8 @@ pub enum BarterFfiStatus {
     NoMarketEvents = 8,
     /// A bug inside the library, such as a panic caught before it could cross the C boundary.
     Internal = 9,
+    /// An event index or range lies outside the data set's market events.
+    IndexOutOfRange = 10,
 }
 
 /// An error on its way to the C caller.

@@ -4,6 +4,7 @@
 //! - [`market_data`]: the loaded data set (the engine's value plus its `Arc`) and its cursor.
 //! - [`wire`]: the MessagePack batch layout the cursor hands out.
 //! - [`select`]: data sets made from others: merged by exchange time, or filtered.
+//! - [`sequence`]: market events by index, and slices, without a walk through the data set.
 //! - [`ffi`]: the exported C functions, one file per handle; header: `include/barter_ffi.h`.
 
 pub mod error;
@@ -11,4 +12,5 @@ pub mod ffi;
 pub mod load;
 pub mod market_data;
 pub mod select;
+pub mod sequence;
 pub mod wire;

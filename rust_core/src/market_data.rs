@@ -3,6 +3,7 @@
 use crate::{
     error::{BarterFfiStatus, Error},
     load::{self, Parsed},
+    sequence::MarkerPositions,
 };
 use barter::backtest::market_data::{BacktestMarketData, MarketDataInMemory};
 use barter_data::{
@@ -34,6 +35,7 @@ pub struct MarketData {
     events: Arc<Vec<StreamEvent>>,
     engine: MarketDataInMemory<DataKind>,
     stats: LoadStats,
+    markers: Arc<MarkerPositions>,
 }
 
 impl MarketData {
@@ -73,11 +75,14 @@ impl MarketData {
                 ),
             ));
         }
+        // Most recordings hold no marker: then there is nothing to scan for.
+        let markers = if reconnects == 0 { MarkerPositions::default() } else { MarkerPositions::of(&events) };
         let events = Arc::new(events);
         Ok(Self {
             engine: MarketDataInMemory::new(Arc::clone(&events)),
             events,
             stats: LoadStats { market_events, reconnects, errors_skipped },
+            markers: Arc::new(markers),
         })
     }
 
@@ -97,6 +102,11 @@ impl MarketData {
     /// Every item in file order, reconnect markers included: the vector the engine replays.
     pub fn stream_events(&self) -> &Arc<Vec<StreamEvent>> {
         &self.events
+    }
+
+    /// Where the reconnect markers sit among the market events.
+    pub fn markers(&self) -> &MarkerPositions {
+        &self.markers
     }
 
     /// The market events alone, in file order.

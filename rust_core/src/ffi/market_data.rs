@@ -5,6 +5,7 @@ use crate::{
     error::{BarterFfiStatus, Error},
     market_data::{JsonShape, LoadStats, MarketData},
     select::{self, EventFilter},
+    sequence,
 };
 use barter_instrument::exchange::ExchangeId;
 use serde::{de::value::StrDeserializer, Deserialize};
@@ -223,6 +224,48 @@ pub extern "C" fn barter_ffi_market_data_to_json_lines(
         let market_data = required(market_data, "market_data")?;
         check_out(out, "out")?;
         write_out(out, "out", BarterFfiBuffer::from_vec(market_data.0.to_json_lines()?))
+    })
+}
+
+/// The market events `start..stop` (indices among market events, from 0; reconnect markers are
+/// not counted) as one batch in the cursor's format (`rust_core/src/wire.rs`). The cost is that
+/// of the events encoded, wherever they lie. `start <= stop <= len` or the status is
+/// `BARTER_FFI_STATUS_INDEX_OUT_OF_RANGE`. Release the buffer with `barter_ffi_buffer_free`.
+#[no_mangle]
+pub extern "C" fn barter_ffi_market_data_encode_events(
+    market_data: *const BarterFfiMarketData,
+    start: u64,
+    stop: u64,
+    out: *mut BarterFfiBuffer,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || {
+        let market_data = required(market_data, "market_data")?;
+        check_out(out, "out")?;
+        let mut bytes = Vec::new();
+        sequence::encode_events(&market_data.0, start, stop, &mut bytes)?;
+        write_out(out, "out", BarterFfiBuffer::from_vec(bytes))
+    })
+}
+
+/// A new handle holding every `step`-th market event (`step` >= 1) of `start..stop`, as
+/// `barter_ffi_market_data_encode_events` counts them, with the reconnect markers of that range in
+/// their places. A marker belongs to the market event after it: `start..stop` keeps the markers
+/// just before `start`, not those just before `stop`, and those after the last event when `stop`
+/// is the length. A slice without a market event is `BARTER_FFI_STATUS_NO_MARKET_EVENTS`.
+#[no_mangle]
+pub extern "C" fn barter_ffi_market_data_slice(
+    market_data: *const BarterFfiMarketData,
+    start: u64,
+    stop: u64,
+    step: u64,
+    out: *mut *mut BarterFfiMarketData,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || {
+        let market_data = required(market_data, "market_data")?;
+        check_out(out, "out")?;
+        write_out(out, "out", BarterFfiMarketData::into_raw(sequence::slice(&market_data.0, start, stop, step)?))
     })
 }
 

@@ -1,0 +1,92 @@
+"""from_records / to_records: barter-shaped dicts in both envelopes, checked by barter."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from barter_ffi import MarketDataError, MarketDataInMemory
+from conftest import ALL_FIXTURES, FIXTURES
+
+TRADE = {
+    "time_exchange": "2024-12-20T19:05:18.175Z",
+    "time_received": "2024-12-20T19:05:18.319581890Z",
+    "exchange": "binance_spot",
+    "instrument": 0,
+    "kind": {"Trade": {"id": "1", "price": 96962.51, "amount": 0.5, "side": "Buy"}},
+}
+
+
+def file_records(name: str) -> list:
+    text = (FIXTURES / name).read_text()
+    return json.loads(text) if name.endswith(".json") else [json.loads(line) for line in text.splitlines() if line]
+
+
+@pytest.mark.parametrize("name", ALL_FIXTURES)
+def test_records_load_as_their_file_does(name: str) -> None:
+    from_file = MarketDataInMemory.from_json_file(FIXTURES / name)
+    from_records = MarketDataInMemory.from_records(file_records(name))
+    assert from_records.events() == from_file.events()
+    assert from_records.stats == from_file.stats
+    assert from_records.debug_json_lines() == from_file.debug_json_lines()
+
+
+@pytest.mark.parametrize("name", ALL_FIXTURES)
+def test_to_records_round_trips(name: str) -> None:
+    md = MarketDataInMemory.from_json_file(FIXTURES / name)
+    records = md.to_records()
+    assert all(isinstance(record, dict) for record in records)
+    again = MarketDataInMemory.from_records(records)
+    assert again.events() == md.events()
+    assert again.debug_json_lines() == md.debug_json_lines(), "reconnect markers in their places too"
+
+
+def test_to_records_is_barters_serde_output() -> None:
+    md = MarketDataInMemory.from_records([{"Item": TRADE}, {"Reconnecting": "okx"}])
+    assert md.to_records() == [
+        {"Item": {**TRADE, "time_exchange": "2024-12-20T19:05:18.175Z"}},
+        {"Reconnecting": "okx"},
+    ]
+
+
+def test_both_envelopes_and_markers() -> None:
+    lines = MarketDataInMemory.from_records([{"Reconnecting": "okx"}, {"Item": TRADE}])
+    results = MarketDataInMemory.from_records(
+        [{"Reconnecting": "okx"}, {"Item": {"Ok": TRADE}}, {"Item": {"Err": "SubscriptionsEmpty"}}]
+    )
+    assert lines.events() == results.events()
+    assert lines.stats.reconnects == results.stats.reconnects == 1
+    assert results.stats.errors_skipped == 1
+
+
+def test_records_may_be_any_iterable() -> None:
+    md = MarketDataInMemory.from_records({"Item": TRADE} for _ in range(3))
+    assert len(md) == 3
+
+
+@pytest.mark.parametrize(
+    ("records", "expected"),
+    [
+        ([{"Item": TRADE}, {"Item": {**TRADE, "exchange": "nasdaq"}}], r"^record 1: .*unknown variant `nasdaq`"),
+        ([{"Item": TRADE}, {"Item": {k: v for k, v in TRADE.items() if k != "instrument"}}],
+         r"^record 1: .*missing field `instrument`"),
+        ([{"Item": TRADE}, {"Item": TRADE}, {"Item": {**TRADE, "time_received": "yesterday"}}],
+         r"^record 2: .*time"),
+        # The wrong envelope: a result among JSON Lines items, an item among results, a bare event.
+        ([{"Item": TRADE}, {"Item": {"Ok": TRADE}}], r"^record 1: .*MarketStreamResult"),
+        ([{"Item": {"Ok": TRADE}}, {"Item": TRADE}], r"^record 1: .*"),
+        ([TRADE], r"^record 0: .*bare MarketEvent"),
+        ([{"Reconnecting": "okx"}], r"no market event"),
+    ],
+)
+def test_errors_name_the_record_and_the_field(records: list, expected: str) -> None:
+    with pytest.raises(MarketDataError, match=expected):
+        MarketDataInMemory.from_records(records)
+
+
+def test_records_that_are_not_dicts_or_not_json_are_type_errors() -> None:
+    with pytest.raises(TypeError, match="record 1: expected a dict"):
+        MarketDataInMemory.from_records([{"Item": TRADE}, ["Item", TRADE]])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="record 0: not JSON"):
+        MarketDataInMemory.from_records([{"Item": {**TRADE, "instrument": object()}}])
