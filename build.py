@@ -6,10 +6,17 @@ retyped. cffi runs in out-of-line ABI mode, so the result is a pure-Python modul
 stale. After the header changes, regenerate it with::
 
     python build.py
+
+``python -m build`` in the project root would find this file before pypa's ``build``, since the
+current directory comes first on ``sys.path``; run that way, this file hands the command to
+pypa's ``build``, so the standard way to build the sdist and wheel works from here too.
 """
 
 from __future__ import annotations
 
+import re
+import runpy
+import sys
 import tempfile
 from pathlib import Path
 
@@ -18,8 +25,13 @@ HEADER = ROOT / "include" / "barter_ffi.h"
 NATIVE_MODULE = ROOT / "barter_ffi" / "_native.py"
 
 
+INTEGER_CONSTANT = re.compile(r"#define BARTER_FFI_\w+ \d+$")
+"""The header's integer constants, which cffi's ``cdef`` takes (``lib.BARTER_FFI_ABI_VERSION``)."""
+
+
 def cdef_source(header: str) -> str:
-    """The header as cffi's ``cdef`` accepts it: no preprocessor lines, no C++ linkage block."""
+    """The header as cffi's ``cdef`` accepts it: integer constants but no other preprocessor
+    line, no C++ linkage block."""
     kept = []
     in_cplusplus_block = False
     for line in header.splitlines():
@@ -28,7 +40,7 @@ def cdef_source(header: str) -> str:
             in_cplusplus_block = True
         elif in_cplusplus_block:
             in_cplusplus_block = not stripped.startswith("#endif")
-        elif not stripped.startswith("#"):
+        elif not stripped.startswith("#") or INTEGER_CONSTANT.match(stripped):
             kept.append(line)
     return "\n".join(kept)
 
@@ -46,5 +58,17 @@ def native_module_source() -> str:
         return target.read_text(encoding="utf-8")
 
 
+def run_pypa_build() -> None:
+    """Runs pypa's ``build`` with this file's directory taken off the import path."""
+    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != ROOT]
+    try:
+        runpy.run_module("build", run_name="__main__", alter_sys=True)
+    except ImportError as error:
+        sys.exit(f"python -m build: pypa's build is not installed ({error}); `pip install build`")
+
+
 if __name__ == "__main__":
-    NATIVE_MODULE.write_text(native_module_source(), encoding="utf-8")
+    if __spec__ is not None and __spec__.name == "build":  # `python -m build`, not `python build.py`
+        run_pypa_build()
+    else:
+        NATIVE_MODULE.write_text(native_module_source(), encoding="utf-8")

@@ -21,7 +21,9 @@ from .data import (
     PublicTrade,
     Side,
 )
+from ._ffi import library_version
 from .errors import MarketDataError, OwnedByAnotherThreadError
+from .linking import get_include, get_library
 from .market_data import LoadStats, MarketDataInMemory, merge
 
 __all__ = [
@@ -41,6 +43,9 @@ __all__ = [
     "OwnedByAnotherThreadError",
     "PublicTrade",
     "Side",
+    "get_include",
+    "get_library",
     "merge",
 ]
-__version__ = "0.1.0"
+__version__ = library_version()
+"""The package's version: its Rust crate's (``rust_core/Cargo.toml``), as the library reports it."""

@@ -3,6 +3,7 @@
     barter-ffi [summary] [FILE] [--json]   counts by kind, exchange and instrument; time span
     barter-ffi head FILE [-n N]            the first N market events, one a line
     barter-ffi tail FILE [-n N]            the last N market events
+    barter-ffi config --cflags --libs      flags to build a C host against the installed library
 
 With no FILE, ``summary`` reads a small fixture bundled with the package.
 """
@@ -18,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
+from . import linking
 from .data import Level, MarketEvent, OrderBookEvent, OrderBookL1, _iso
 from .market_data import MarketDataInMemory
 
@@ -126,7 +128,15 @@ def load(path: Path) -> MarketDataInMemory:
     return MarketDataInMemory.from_json_file(path)
 
 
-COMMANDS = ("summary", "head", "tail")
+COMMANDS = ("summary", "head", "tail", "config")
+
+CONFIG_ANSWERS: dict[str, Callable[[], list[str]]] = {
+    "cflags": linking.cflags,
+    "libs": linking.libs,
+    "include": lambda: [linking.get_include()],
+    "library": lambda: [linking.get_library()],
+    "pkgconfigdir": lambda: [linking.get_pkgconfig_dir()],
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -142,10 +152,19 @@ def _parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=f"print the {which} market events, one a line")
         command.add_argument("file", type=Path, help="a barter JSON or JSON Lines file")
         command.add_argument("-n", "--lines", type=int, default=10, metavar="N", help="how many (default 10)")
+    config = commands.add_parser("config", help="paths and flags for C hosts of the installed library")
+    for answer in CONFIG_ANSWERS:
+        config.add_argument(f"--{answer}", action="store_true", help=f"print the {answer}")
     return parser
 
 
 def _run(args: argparse.Namespace, out: Callable[[str], None]) -> None:
+    if args.command == "config":
+        asked = [answer for answer in CONFIG_ANSWERS if getattr(args, answer)]
+        if not asked:
+            raise ValueError("config: ask for at least one of " + ", ".join(f"--{answer}" for answer in CONFIG_ANSWERS))
+        out(" ".join(flag for answer in asked for flag in CONFIG_ANSWERS[answer]()))
+        return
     if args.command == "summary":
         path = bundled_fixture() if args.file is None else args.file
         with load(path) as data:

@@ -14,25 +14,42 @@ from typing import Any, Callable, Optional
 from ._native import ffi
 from .errors import MarketDataError
 
-__all__ = ["ffi", "lib", "library_path", "call", "call_returning", "read_buffer", "encode_path", "live_objects"]
+__all__ = [
+    "ffi", "lib", "library_path", "library_version", "call", "call_returning", "read_buffer", "encode_path", "live_objects",
+]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
+_LIBRARY_NAMES = ("libbarter_ffi.so", "libbarter_ffi.dylib", "barter_ffi.dll")
+
+
 def library_path() -> Path:
     """The path of the Rust library that setuptools-rust built into this package."""
-    candidates = sorted(
-        path for path in _PACKAGE_DIR.glob("_lib.*") if path.suffix in {".so", ".dylib", ".pyd", ".dll"}
+    for name in _LIBRARY_NAMES:
+        if (_PACKAGE_DIR / name).is_file():
+            return _PACKAGE_DIR / name
+    raise ImportError(
+        f"barter_ffi's Rust library is missing from {_PACKAGE_DIR}: install the package with "
+        "`pip install .` (or `pip install -e .`) so that setuptools-rust builds it"
     )
-    if not candidates:
-        raise ImportError(
-            f"barter_ffi's Rust library is missing from {_PACKAGE_DIR}: install the package with "
-            "`pip install .` (or `pip install -e .`) so that setuptools-rust builds it"
-        )
-    return candidates[0]
 
 
 lib: Any = ffi.dlopen(str(library_path()))
+
+
+def _check_abi_version() -> None:
+    """A library built from another header than ``_native.py`` would misread every struct."""
+    out = ffi.new("uint32_t *")
+    status = lib.barter_ffi_abi_version(out, ffi.NULL)
+    if status != lib.BARTER_FFI_STATUS_OK or out[0] != lib.BARTER_FFI_ABI_VERSION:
+        raise ImportError(
+            f"{library_path()} speaks C ABI version {out[0]}, but this package was generated for "
+            f"version {lib.BARTER_FFI_ABI_VERSION}: reinstall barter-ffi so the two are built together"
+        )
+
+
+_check_abi_version()
 
 _STATUS_OK = lib.BARTER_FFI_STATUS_OK
 _OS_ERRORS = {
@@ -96,6 +113,11 @@ def encode_path(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes]") -> 
     if b"\0" in encoded:
         raise ValueError("embedded null byte in path")
     return encoded
+
+
+def library_version() -> str:
+    """The library's version (its crate's, which is also the package's)."""
+    return ffi.string(call_returning("const char *", lib.barter_ffi_version)).decode("ascii")
 
 
 def live_objects() -> tuple[int, int, int]:

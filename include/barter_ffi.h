@@ -10,6 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/**
+ * The C ABI's version: the header's `BARTER_FFI_ABI_VERSION`, raised whenever a function, a
+ * struct layout or a status changes incompatibly. A host compiled against one header checks
+ * `barter_ffi_abi_version` against it at start-up, before any other call.
+ */
+#define BARTER_FFI_ABI_VERSION 1
+
 #define BARTER_FFI_TAG_TRADE 0
 
 #define BARTER_FFI_TAG_ORDER_BOOK_L1 1
@@ -193,6 +200,11 @@ typedef struct BarterFfiFilter {
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * The C ABI version of the loaded library; compare it with `BARTER_FFI_ABI_VERSION`.
+ */
+enum BarterFfiStatus barter_ffi_abi_version(uint32_t *out, struct BarterFfiError *error);
 
 /**
  * The library's version, as a static NUL-terminated string (never freed).

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any, Optional
 
 import pytest
 
+import barter_ffi
 from barter_ffi import (
     Candle,
     ExchangeId,
@@ -25,6 +27,13 @@ from barter_ffi import (
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 SHARED_RECORDING = ROOT.parent / "shared" / "data" / "binance_spot_market_data_with_disconnect_events.json"
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With ``BARTER_FFI_TEST_INSTALLED=1`` (CI's wheel runs) the package must be an installed one,
+    never this checkout's sources."""
+    if os.environ.get("BARTER_FFI_TEST_INSTALLED") == "1" and Path(barter_ffi.__file__).resolve().is_relative_to(ROOT):
+        raise pytest.UsageError(f"testing {barter_ffi.__file__}, the source tree, instead of the installed wheel")
+
 
 ALL_FIXTURES = sorted(p.name for p in FIXTURES.iterdir() if p.suffix in {".json", ".jsonl"})
 

@@ -1,17 +1,27 @@
-"""A C program compiled against the committed header and linked to the package's library."""
+"""A C program compiled against the installed header and library, found as a C developer would
+find them after ``pip install``: with ``barter-ffi config --cflags --libs``."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from barter_ffi._ffi import library_path
+from barter_ffi import get_library
 from conftest import FIXTURES, ROOT
 
 HOST_SOURCE = ROOT / "tests" / "c" / "market_data_host.c"
+
+
+def config_flags(*asked: str) -> list[str]:
+    """What a C developer following the README runs: ``barter-ffi config --cflags --libs``."""
+    result = subprocess.run(
+        [sys.executable, "-m", "barter_ffi", "config", *asked], capture_output=True, text=True, check=True
+    )
+    return result.stdout.split()
 
 
 @pytest.fixture(scope="module")
@@ -19,17 +29,23 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Path:
     compiler = shutil.which("cc") or shutil.which("gcc")
     if compiler is None:
         pytest.skip("no C compiler")
-    library = library_path()
     binary = tmp_path_factory.mktemp("c_host") / "market_data_host"
     subprocess.run(
         [
             compiler, "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic",
-            f"-I{ROOT / 'include'}", str(HOST_SOURCE), "-o", str(binary),
-            str(library), f"-Wl,-rpath,{library.parent}",
+            *config_flags("--cflags"), str(HOST_SOURCE), "-o", str(binary), *config_flags("--libs"),
         ],
         check=True,
     )
     return binary
+
+
+def test_the_host_links_the_installed_library_by_its_soname(host: Path) -> None:
+    if shutil.which("readelf") is None:
+        pytest.skip("readelf is not installed")
+    dynamic = subprocess.run(["readelf", "-d", str(host)], capture_output=True, text=True, check=True).stdout
+    assert "Shared library: [libbarter_ffi.so]" in dynamic
+    assert f"[{Path(get_library()).parent}]" in dynamic, "the rpath names the installed library's directory"
 
 
 @pytest.mark.parametrize(("name", "events"), [("all_kinds.jsonl", 11), ("all_kinds_results.json", 6)])
@@ -59,6 +75,27 @@ def test_the_header_compiles_as_cplusplus() -> None:
     if compiler is None:
         pytest.skip("no C++ compiler")
     subprocess.run(
-        [compiler, "-x", "c++", "-std=c++17", "-Wall", "-Werror", f"-I{ROOT / 'include'}", "-fsyntax-only", str(HOST_SOURCE)],
+        [compiler, "-x", "c++", "-std=c++17", "-Wall", "-Werror", *config_flags("--cflags"), "-fsyntax-only", str(HOST_SOURCE)],
         check=True,
     )
+
+
+def test_the_readme_c_program_compiles_as_written_and_runs(tmp_path: Path) -> None:
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        pytest.skip("no C compiler")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Use from C or C++"):]
+    source = tmp_path / "first_event.c"
+    source.write_text(section.split("```c\n", 1)[1].split("```", 1)[0], encoding="utf-8")
+    binary = tmp_path / "first_event"
+    subprocess.run(
+        [compiler, "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", str(source),
+         *config_flags("--cflags", "--libs"), "-o", str(binary)],
+        check=True,
+    )
+    result = subprocess.run([binary, FIXTURES / "all_kinds.jsonl"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("11 market events, first at 1734721518175000000 ns, 1 batches, ")
+    missing = subprocess.run([binary, tmp_path / "missing.jsonl"], capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 1 and "missing.jsonl" in missing.stderr

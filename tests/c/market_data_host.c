@@ -41,6 +41,12 @@ static int batch_length(const BarterFfiBuffer *batch, uint64_t *count) {
 static int run_once(const char *path, uint64_t expected) {
     BarterFfiError error = {BARTER_FFI_STATUS_OK, 0, NULL};
 
+    uint32_t abi = 0;
+    if (barter_ffi_abi_version(&abi, &error) != BARTER_FFI_STATUS_OK) return fail("abi_version", &error);
+    if (abi != BARTER_FFI_ABI_VERSION) {
+        fprintf(stderr, "library speaks C ABI %" PRIu32 ", this host was built for %d\n", abi, BARTER_FFI_ABI_VERSION);
+        return 1;
+    }
     const char *version = NULL;
     if (barter_ffi_version(&version, &error) != BARTER_FFI_STATUS_OK) return fail("version", &error);
 

@@ -140,6 +140,17 @@ impl BarterFfiBuffer {
     }
 }
 
+/// The C ABI's version: the header's `BARTER_FFI_ABI_VERSION`, raised whenever a function, a
+/// struct layout or a status changes incompatibly. A host compiled against one header checks
+/// `barter_ffi_abi_version` against it at start-up, before any other call.
+pub const ABI_VERSION: u32 = 1;
+
+/// The C ABI version of the loaded library; compare it with `BARTER_FFI_ABI_VERSION`.
+#[no_mangle]
+pub extern "C" fn barter_ffi_abi_version(out: *mut u32, error: *mut BarterFfiError) -> BarterFfiStatus {
+    call(error, || write_out(out, "out", ABI_VERSION))
+}
+
 /// The library's version, as a static NUL-terminated string (never freed).
 #[no_mangle]
 pub extern "C" fn barter_ffi_version(out: *mut *const c_char, error: *mut BarterFfiError) -> BarterFfiStatus {

@@ -1,0 +1,96 @@
+"""What a packager and a C developer rely on: one version, the header and library in the
+package, a pkg-config file in wheels, and ``python -m build`` working from the project root."""
+
+from __future__ import annotations
+
+import filecmp
+import importlib.metadata
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import barter_ffi
+from barter_ffi import get_include, get_library
+from barter_ffi._ffi import ffi, lib, library_version
+from conftest import ROOT
+
+INSTALLED_WHEEL = Path(barter_ffi.__file__).resolve().parent.parent != ROOT
+
+
+def crate_version() -> str:
+    manifest = (ROOT / "rust_core" / "Cargo.toml").read_text(encoding="utf-8")
+    match = re.search(r'^\[package\][^\[]*?^version = "([^"]+)"', manifest, re.MULTILINE | re.DOTALL)
+    assert match, "rust_core/Cargo.toml has a [package] version"
+    return match.group(1)
+
+
+def test_one_version_everywhere() -> None:
+    version = crate_version()
+    assert library_version() == version, "barter_ffi_version() is the crate's"
+    assert barter_ffi.__version__ == version
+    assert importlib.metadata.version("barter-ffi") == version, "the distribution's metadata"
+    assert f"## {version}" in (ROOT / "CHANGELOG.md").read_text(encoding="utf-8"), "the changelog has an entry"
+
+
+def test_the_abi_version_of_header_and_library_agree() -> None:
+    out = ffi.new("uint32_t *")
+    assert lib.barter_ffi_abi_version(out, ffi.NULL) == lib.BARTER_FFI_STATUS_OK
+    assert out[0] == lib.BARTER_FFI_ABI_VERSION >= 1
+    assert f"#define BARTER_FFI_ABI_VERSION {out[0]}" in (Path(get_include()) / "barter_ffi.h").read_text()
+
+
+def test_header_and_library_are_where_the_package_says() -> None:
+    header = Path(get_include()) / "barter_ffi.h"
+    assert filecmp.cmp(header, ROOT / "include" / "barter_ffi.h", shallow=False), "the committed header"
+    library = Path(get_library())
+    assert library.is_file() and library.name in ("libbarter_ffi.so", "libbarter_ffi.dylib", "barter_ffi.dll")
+    assert library.parent == Path(barter_ffi.__file__).resolve().parent
+
+
+def test_config_prints_flags_for_c_hosts() -> None:
+    def config(*asked: str) -> str:
+        result = subprocess.run([sys.executable, "-m", "barter_ffi", "config", *asked], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    assert config("--cflags") == f"-I{get_include()}"
+    assert config("--libs") == f"{get_library()} -Wl,-rpath,{Path(get_library()).parent}"
+    assert config("--cflags", "--libs") == f"{config('--cflags')} {config('--libs')}"
+    assert config("--include") == get_include() and config("--library") == get_library()
+    refused = subprocess.run([sys.executable, "-m", "barter_ffi", "config"], capture_output=True, text=True)
+    assert refused.returncode == 1 and "--cflags" in refused.stderr
+
+
+@pytest.mark.skipif(not INSTALLED_WHEEL, reason="pkg-config files ship in wheels, not in editable installs")
+@pytest.mark.skipif(shutil.which("pkg-config") is None, reason="pkg-config is not installed")
+def test_pkg_config_finds_the_installed_wheel() -> None:
+    directory = subprocess.run(
+        [sys.executable, "-m", "barter_ffi", "config", "--pkgconfigdir"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    environment = {**os.environ, "PKG_CONFIG_PATH": directory}
+
+    def pkg_config(*args: str) -> str:
+        return subprocess.run(
+            ["pkg-config", *args, "barter_ffi"], capture_output=True, text=True, check=True, env=environment
+        ).stdout.strip()
+
+    assert pkg_config("--modversion") == crate_version()
+    assert Path(pkg_config("--cflags").removeprefix("-I")).resolve() == Path(get_include()).resolve()
+    library, rpath = pkg_config("--libs").split()
+    assert Path(library).resolve() == Path(get_library()).resolve()
+    assert rpath.startswith("-Wl,-rpath,")
+
+
+@pytest.mark.skipif(INSTALLED_WHEEL, reason="an installed wheel is tested without a source checkout's tools")
+def test_python_m_build_in_the_root_is_pypas_build_not_the_cffi_builder() -> None:
+    pytest.importorskip("build", reason="pypa's build is not installed")
+    native = (ROOT / "barter_ffi" / "_native.py").stat().st_mtime_ns
+    result = subprocess.run([sys.executable, "-m", "build", "--version"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert re.match(r"build \d+\.\d+", result.stdout), result.stdout
+    assert (ROOT / "barter_ffi" / "_native.py").stat().st_mtime_ns == native, "the cffi builder did not run"
