@@ -15,25 +15,21 @@ import json
 import os
 import sys
 from collections import Counter
-from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 from . import linking
-from .data import Level, MarketEvent, OrderBookEvent, OrderBookL1, _iso
+from ._paths import package_data_dir
+from .data import Level, MarketEvent, OrderBookEvent, OrderBookL1
+from .timestamps import iso
 from .market_data import MarketDataInMemory
 
 BUNDLED_FIXTURE = "all_kinds.jsonl"
 
 
 def bundled_fixture() -> Path:
-    """The sample file installed as ``barter_ffi.fixtures`` (the project's ``fixtures/``)."""
-    try:
-        with resources.as_file(resources.files("barter_ffi.fixtures") / BUNDLED_FIXTURE) as path:
-            return path
-    except ModuleNotFoundError:
-        # Imported from a source checkout rather than an installation: fixtures/ is beside us.
-        return Path(__file__).resolve().parent.parent / "fixtures" / BUNDLED_FIXTURE
+    """The sample file installed as ``barter_ffi/fixtures`` (the project's ``fixtures/``)."""
+    return package_data_dir("fixtures") / BUNDLED_FIXTURE
 
 
 def summary(data: MarketDataInMemory) -> dict[str, Any]:
@@ -69,8 +65,8 @@ def summary_text(facts: dict[str, Any]) -> str:
         f"market events:        {facts['market_events']}",
         f"reconnects skipped:   {facts['reconnects']}",
         f"Err items skipped:    {facts['errors_skipped']}",
-        f"time_first_event:     {_iso(facts['time_first_event_ns'])}",
-        f"time_exchange range:  {_iso(facts['time_exchange_min_ns'])} .. {_iso(facts['time_exchange_max_ns'])}",
+        f"time_first_event:     {iso(facts['time_first_event_ns'])}",
+        f"time_exchange range:  {iso(facts['time_exchange_min_ns'])} .. {iso(facts['time_exchange_max_ns'])}",
     ]
     for title, key in (("by kind", "by_kind"), ("by exchange", "by_exchange"), ("by instrument", "by_instrument")):
         lines.append(f"{title}:")
@@ -82,7 +78,7 @@ def _level(level: Optional[Level]) -> str:
     return "-" if level is None else f"{level.price_text} x {level.amount_text}"
 
 
-def _levels(levels: list[Level], shown: int = 3) -> str:
+def _levels(levels: tuple[Level, ...], shown: int = 3) -> str:
     text = ", ".join(_level(level) for level in levels[:shown])
     more = f", +{len(levels) - shown} more" if len(levels) > shown else ""
     return f"[{text}{more}]"
@@ -98,11 +94,11 @@ def event_line(event: MarketEvent) -> str:
         fields = f"{variant} sequence={kind.sequence} bids={_levels(kind.bids)} asks={_levels(kind.asks)}"
     else:
         fields = " ".join(
-            f"{name.removesuffix('_ns')}={_iso(value) if name.endswith('_ns') else getattr(value, 'value', value)}"
+            f"{name.removesuffix('_ns')}={iso(value) if name.endswith('_ns') else getattr(value, 'value', value)}"
             for name, value in zip(kind.__struct_fields__, (getattr(kind, name) for name in kind.__struct_fields__))
         )
     return (
-        f"{_iso(event.time_exchange_ns)}  {event.exchange.value:<14} {event.instrument:>4}  "
+        f"{iso(event.time_exchange_ns)}  {event.exchange.value:<14} {event.instrument:>4}  "
         f"{kind.kind_name():<12} {fields}"
     )
 

@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from ._native import ffi
+from ._paths import PACKAGE_DIR
 from .errors import MarketDataError
 
 __all__ = [
     "ffi", "lib", "library_path", "library_version", "call", "call_returning", "read_buffer", "encode_path", "live_objects",
 ]
-
-_PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 _LIBRARY_NAMES = ("libbarter_ffi.so", "libbarter_ffi.dylib", "barter_ffi.dll")
@@ -27,10 +26,10 @@ _LIBRARY_NAMES = ("libbarter_ffi.so", "libbarter_ffi.dylib", "barter_ffi.dll")
 def library_path() -> Path:
     """The path of the Rust library that setuptools-rust built into this package."""
     for name in _LIBRARY_NAMES:
-        if (_PACKAGE_DIR / name).is_file():
-            return _PACKAGE_DIR / name
+        if (PACKAGE_DIR / name).is_file():
+            return PACKAGE_DIR / name
     raise ImportError(
-        f"barter_ffi's Rust library is missing from {_PACKAGE_DIR}: install the package with "
+        f"barter_ffi's Rust library is missing from {PACKAGE_DIR}: install the package with "
         "`pip install .` (or `pip install -e .`) so that setuptools-rust builds it"
     )
 
@@ -94,6 +93,8 @@ def _exception(status: int, error: Any, path: Optional[str]) -> Exception:
         return MarketDataError(message)
     if status == lib.BARTER_FFI_STATUS_INDEX_OUT_OF_RANGE:
         return IndexError(message)
+    if status == lib.BARTER_FFI_STATUS_OUT_OF_MEMORY:
+        return MemoryError(message)
     if status in _ARGUMENT_ERRORS:
         return ValueError(message)
     return RuntimeError(message)

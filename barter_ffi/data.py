@@ -36,6 +36,8 @@ from typing import ClassVar, Optional, Union
 
 import msgspec
 
+from .timestamps import iso, utc_datetime
+
 __all__ = [
     "Candle",
     "DataKind",
@@ -51,21 +53,18 @@ __all__ = [
     "Side",
 ]
 
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+class _ValuedStrEnum(str, Enum):
+    """A str enum whose ``str()`` and ``format()`` are its value on every Python version (3.11
+    changed what the mixed-in ``format`` gives, 3.12 what ``str`` gives)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, format_spec: str) -> str:
+        return format(str(self.value), format_spec)
 
 
-def _utc(nanoseconds: int) -> _dt.datetime:
-    """A tz-aware UTC datetime, truncated to the microsecond ``datetime`` can hold."""
-    return _EPOCH + _dt.timedelta(microseconds=nanoseconds // 1000)
-
-
-def _iso(nanoseconds: int) -> str:
-    """RFC 3339 with all nine fraction digits, as barter writes recorded timestamps."""
-    seconds, fraction = divmod(nanoseconds, 1_000_000_000)
-    return f"{_utc(seconds * 1_000_000_000):%Y-%m-%dT%H:%M:%S}.{fraction:09d}Z"
-
-
-class Side(str, Enum):
+class Side(_ValuedStrEnum):
     """barter_instrument::Side, valued by its serde names."""
 
     BUY = "Buy"
@@ -75,7 +74,7 @@ class Side(str, Enum):
         return f"<Side.{self.name}: {self.value!r}>"
 
 
-class ExchangeId(str, Enum):
+class ExchangeId(_ValuedStrEnum):
     """barter_instrument::exchange::ExchangeId, valued by its serde (snake_case) names."""
 
     OTHER = "other"
@@ -173,7 +172,7 @@ class OrderBookL1(_Record, frozen=True, tag=1):
 
     @property
     def last_update_time(self) -> _dt.datetime:
-        return _utc(self.last_update_time_ns)
+        return utc_datetime(self.last_update_time_ns)
 
     def kind_name(self) -> str:
         return self.KIND_NAME
@@ -189,12 +188,20 @@ class OrderBookEvent(_Record, frozen=True):
 
     sequence: int
     time_engine_ns: Optional[int]
-    bids: list[Level]
-    asks: list[Level]
+    bids: tuple[Level, ...]
+    asks: tuple[Level, ...]
+
+    def __post_init__(self) -> None:
+        # Tuples keep the event immutable and hashable like every other kind; lists given by a
+        # caller become tuples, so events compare equal however they were built.
+        if type(self.bids) is not tuple:
+            msgspec.structs.force_setattr(self, "bids", tuple(self.bids))
+        if type(self.asks) is not tuple:
+            msgspec.structs.force_setattr(self, "asks", tuple(self.asks))
 
     @property
     def time_engine(self) -> Optional[_dt.datetime]:
-        return None if self.time_engine_ns is None else _utc(self.time_engine_ns)
+        return None if self.time_engine_ns is None else utc_datetime(self.time_engine_ns)
 
     @property
     def is_snapshot(self) -> bool:
@@ -227,7 +234,7 @@ class Candle(_Record, frozen=True, tag=4):
 
     @property
     def close_time(self) -> _dt.datetime:
-        return _utc(self.close_time_ns)
+        return utc_datetime(self.close_time_ns)
 
     def kind_name(self) -> str:
         return self.KIND_NAME
@@ -245,7 +252,7 @@ class Liquidation(_Record, frozen=True, tag=5):
 
     @property
     def time(self) -> _dt.datetime:
-        return _utc(self.time_ns)
+        return utc_datetime(self.time_ns)
 
     def kind_name(self) -> str:
         return self.KIND_NAME
@@ -269,16 +276,16 @@ class MarketEvent(_Record, frozen=True):
 
     @property
     def time_exchange(self) -> _dt.datetime:
-        return _utc(self.time_exchange_ns)
+        return utc_datetime(self.time_exchange_ns)
 
     @property
     def time_received(self) -> _dt.datetime:
-        return _utc(self.time_received_ns)
+        return utc_datetime(self.time_received_ns)
 
     def __repr__(self) -> str:
         return (
-            f"MarketEvent(time_exchange={_iso(self.time_exchange_ns)}, "
-            f"time_received={_iso(self.time_received_ns)}, exchange={self.exchange.value}, "
+            f"MarketEvent(time_exchange={iso(self.time_exchange_ns)}, "
+            f"time_received={iso(self.time_received_ns)}, exchange={self.exchange.value}, "
             f"instrument={self.instrument}, kind={self.kind!r})"
         )
 

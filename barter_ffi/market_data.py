@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import collections.abc
+import contextlib
 import datetime as _dt
 import itertools
 import os
@@ -13,10 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, AsyncIterator, Mapping, Callable, Iterable, Iterator, Literal, NamedTuple, Optional, Union, cast
 
 from ._ffi import call, call_returning, encode_path, ffi, lib, read_buffer
-from .data import KIND_CLASSES, _EPOCH, ExchangeId, MarketEvent, OrderBookEvent, _iso, _utc, decode_events, encode_events
+from .data import KIND_CLASSES, ExchangeId, MarketEvent, OrderBookEvent, decode_events, encode_events
 from .errors import MarketDataError, OwnedByAnotherThreadError
 from .records import RECORDS_SOURCE, position_as_record, records_from_json_lines, records_json
 from .sequence import EventSequence
+from .timestamps import Moment, iso, nanoseconds, utc_datetime
 
 __all__ = ["LoadStats", "MarketDataInMemory", "merge"]
 
@@ -82,14 +84,6 @@ def _kind_bits(kinds: Iterable[Union[str, type]]) -> int:
     return bits
 
 
-def _nanoseconds(moment: Union[_dt.datetime, int], name: str) -> int:
-    if isinstance(moment, _dt.datetime):
-        if moment.tzinfo is None:
-            raise ValueError(f"{name} is a naive datetime: give it a timezone (barter's times are UTC)")
-        return (moment - _EPOCH) // _dt.timedelta(microseconds=1) * 1000
-    return int(moment)
-
-
 def merge(*data_sets: "MarketDataInMemory") -> "MarketDataInMemory":
     """One data set of all the events of ``data_sets``, ordered by ``time_exchange``, as a
     replay across exchanges needs. Ties keep argument order, then file order; a reconnect marker
@@ -140,7 +134,7 @@ class MarketDataInMemory(EventSequence):
     _release: weakref.finalize
     _owner: Optional[int]
     """The owning thread's ident, or None until a thread first uses this instance."""
-    _lifetime: threading.Lock
+    _lifetime: "threading.RLock"
 
     def __init__(self) -> None:
         raise TypeError("use MarketDataInMemory.from_json_file(path) to load market data")
@@ -151,7 +145,9 @@ class MarketDataInMemory(EventSequence):
         self._handle = handle
         self._release = weakref.finalize(self, lib.barter_ffi_market_data_free, handle)
         self._owner = None
-        self._lifetime = threading.Lock()  # held by close() and by pickling from any thread
+        # Held to claim an instance, to close it, and by the reads any thread may make without
+        # claiming it (repr, len, stats, pickling), so none of them can see the handle freed.
+        self._lifetime = threading.RLock()
         return self
 
     @classmethod
@@ -215,17 +211,21 @@ class MarketDataInMemory(EventSequence):
     ) -> "MarketDataInMemory":
         """Loads market data held in memory, with the same shapes and errors as a file.
 
-        ``source`` names the data in error messages. The library copies nothing it keeps: the
-        bytes are read during the call only.
+        ``source`` names the data in error messages. ``bytes`` and ``str`` are read in place;
+        a ``bytearray`` or ``memoryview`` is copied first, since other threads could change it
+        while the library reads.
         """
         if isinstance(data, str):
             data = data.encode("utf-8")
-        elif not isinstance(data, (bytes, bytearray, memoryview)):
+        elif isinstance(data, (bytearray, memoryview)):
+            # The library reads without the GIL: memory another thread may write to meanwhile is
+            # copied first, as the library checks UTF-8 once and then trusts it.
+            data = memoryview(data).tobytes()
+        elif not isinstance(data, bytes):
             raise TypeError(f"from_json_bytes takes bytes, bytearray, memoryview or str, not {type(data).__name__}")
-        view = memoryview(data).cast("B") if isinstance(data, memoryview) else data
         source_name = source.encode("utf-8", "replace").replace(b"\0", b"?")
         load = lib.barter_ffi_market_data_load_bytes
-        return cls._owned(call_returning(_HANDLE, load, ffi.from_buffer(view), len(view), source_name))
+        return cls._owned(call_returning(_HANDLE, load, ffi.from_buffer(data), len(data), source_name))
 
     @classmethod
     def from_records(cls, records: Iterable[Mapping[str, Any]]) -> "MarketDataInMemory":
@@ -273,17 +273,33 @@ class MarketDataInMemory(EventSequence):
         return cls._owned(call_returning(_HANDLE, lib.barter_ffi_market_data_from_batch, payload, len(payload)))
 
     def _checked_handle(self) -> Any:
+        """The handle for real use: claims an unclaimed instance for this thread, refuses others."""
+        me = threading.get_ident()
+        if self._owner != me:
+            with self._lifetime:  # a claim must not race a close() from another thread
+                self._check_usable_by(me)
+                self._owner = me
+        # Only the owner may close, and the owner is here: the handle stays valid for this call.
         if self._handle is None:
             raise ValueError("MarketDataInMemory is closed")
-        me = threading.get_ident()
-        if self._owner is None:
-            self._owner = me
-        elif self._owner != me:
+        return self._handle
+
+    def _check_usable_by(self, thread: int) -> None:
+        if self._handle is None:
+            raise ValueError("MarketDataInMemory is closed")
+        if self._owner not in (None, thread):
             raise OwnedByAnotherThreadError(
                 "MarketDataInMemory is owned by another thread; give each thread its own "
                 "md.clone() (cheap: the events are shared, not copied)"
             )
-        return self._handle
+
+    @contextlib.contextmanager
+    def _peeked_handle(self) -> Iterator[Any]:
+        """The handle for a read that does not claim the instance (``len``, ``repr``, ``stats``):
+        printing or logging a clone before handing it to its thread must not make it ours."""
+        with self._lifetime:
+            self._check_usable_by(threading.get_ident())
+            yield self._handle
 
     def clone(self) -> "MarketDataInMemory":
         """A new handle over the same Rust data, owned by the first thread that uses it."""
@@ -295,15 +311,16 @@ class MarketDataInMemory(EventSequence):
         kinds: Optional[Iterable[Union[str, type]]] = None,
         exchanges: Optional[Iterable[Union[ExchangeId, str]]] = None,
         instruments: Optional[Iterable[int]] = None,
-        start: Optional[Union[_dt.datetime, int]] = None,
-        end: Optional[Union[_dt.datetime, int]] = None,
+        start: Optional[Moment] = None,
+        end: Optional[Moment] = None,
     ) -> "MarketDataInMemory":
         """A new data set of the matching events, selected in Rust; ``None`` keeps everything.
 
         ``kinds``: kind names (``"public_trade"``, ``"l1"``, ``"l2"``, ``"candle"``,
         ``"liquidation"``) or classes (``PublicTrade``, ``OrderBookSnapshot``, ...).
-        ``start`` (inclusive) and ``end`` (exclusive) bound ``time_exchange``: tz-aware
-        datetimes or integer nanoseconds. Reconnect markers stay unless their exchange is
+        ``start`` (inclusive) and ``end`` (exclusive) bound ``time_exchange``: int nanoseconds,
+        tz-aware ``datetime`` or ``pandas.Timestamp`` (nanoseconds kept), or ``numpy.datetime64``
+        (any unit, read as UTC); anything else is a ``TypeError``. Reconnect markers stay unless their exchange is
         filtered out. No match raises ``MarketDataError``::
 
             trades = md.filter(kinds=["public_trade"], exchanges=["binance_spot"], instruments=[0])
@@ -325,29 +342,32 @@ class MarketDataInMemory(EventSequence):
             owners.append(index_array)
             spec.instruments, spec.instruments_len = index_array, len(indices)
         if start is not None:
-            spec.has_start, spec.start_ns = True, _nanoseconds(start, "start")
+            spec.has_start, spec.start_ns = True, nanoseconds(start, "start")
         if end is not None:
-            spec.has_end, spec.end_ns = True, _nanoseconds(end, "end")
+            spec.has_end, spec.end_ns = True, nanoseconds(end, "end")
         handle = call_returning(_HANDLE, lib.barter_ffi_market_data_filter, self._checked_handle(), spec)
         return MarketDataInMemory._owned(handle)
 
     def __len__(self) -> int:
-        return int(call_returning("uint64_t", lib.barter_ffi_market_data_len, self._checked_handle()))
+        with self._peeked_handle() as handle:
+            return int(call_returning("uint64_t", lib.barter_ffi_market_data_len, handle))
 
     @property
     def stats(self) -> LoadStats:
         """Counts of market events held, reconnect markers and ``Err`` items skipped."""
         out = ffi.new("BarterFfiLoadStats *")
-        call(lib.barter_ffi_market_data_stats, self._checked_handle(), out)
+        with self._peeked_handle() as handle:
+            call(lib.barter_ffi_market_data_stats, handle, out)
         return LoadStats(int(out.market_events), int(out.reconnects), int(out.errors_skipped))
 
     def time_first_event_ns(self) -> int:
         """barter's ``time_first_event`` as exact nanoseconds since the Unix epoch (UTC)."""
-        return int(call_returning("int64_t", lib.barter_ffi_market_data_time_first_event_ns, self._checked_handle()))
+        with self._peeked_handle() as handle:
+            return int(call_returning("int64_t", lib.barter_ffi_market_data_time_first_event_ns, handle))
 
     def time_first_event(self) -> _dt.datetime:
         """barter's ``time_first_event``: the first market event's ``time_exchange``, UTC."""
-        return _utc(self.time_first_event_ns())
+        return utc_datetime(self.time_first_event_ns())
 
     def events(self) -> list[MarketEvent]:
         """Every market event, in file order (reconnect markers and ``Err`` items skipped)."""
@@ -444,8 +464,16 @@ class MarketDataInMemory(EventSequence):
         return self._handle is None
 
     def close(self) -> None:
-        """Releases the Rust handle now. Closing twice is allowed; any other use then raises."""
+        """Releases the Rust handle now. Closing twice is allowed; any other use then raises.
+
+        Only the owning thread (or any thread, while no thread has used the instance) may close
+        it; another thread gets ``OwnedByAnotherThreadError``, so a handle is never freed under a
+        call that is still running on it.
+        """
         with self._lifetime:
+            if self._handle is None:
+                return
+            self._check_usable_by(threading.get_ident())
             self._handle = None
             self._release()
 
@@ -457,14 +485,15 @@ class MarketDataInMemory(EventSequence):
         self.close()
 
     def __repr__(self) -> str:
-        if self._handle is None:
-            return "<MarketDataInMemory closed>"
-        if self._owner not in (None, threading.get_ident()):
-            return "<MarketDataInMemory owned by another thread>"
-        stats = self.stats
+        with self._lifetime:
+            if self._handle is None:
+                return "<MarketDataInMemory closed>"
+            if self._owner not in (None, threading.get_ident()):
+                return "<MarketDataInMemory owned by another thread>"
+            stats, first = self.stats, self.time_first_event_ns()
         return (
             f"<MarketDataInMemory {_counted(stats.market_events, 'event')}, "
-            f"first {_iso(self.time_first_event_ns())}, {_counted(stats.reconnects, 'reconnect')}, "
+            f"first {iso(first)}, {_counted(stats.reconnects, 'reconnect')}, "
             f"{_counted(stats.errors_skipped, 'error')} skipped>"
         )
 

@@ -11,6 +11,11 @@
 #include <stdint.h>
 
 /**
+ * How much of one quoted piece of the input a message repeats.
+ */
+#define MAX_QUOTED_BYTES 200
+
+/**
  * The C ABI's version: the header's `BARTER_FFI_ABI_VERSION`, raised whenever a function, a
  * struct layout or a status changes incompatibly. A host compiled against one header checks
  * `barter_ffi_abi_version` against it at start-up, before any other call.
@@ -79,6 +84,10 @@ typedef enum BarterFfiStatus {
    * An event index or range lies outside the data set's market events.
    */
   BARTER_FFI_STATUS_INDEX_OUT_OF_RANGE = 10,
+  /**
+   * The memory the data needs could not be had; nothing was kept.
+   */
+  BARTER_FFI_STATUS_OUT_OF_MEMORY = 11,
 } BarterFfiStatus;
 
 /**

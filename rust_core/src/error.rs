@@ -30,6 +30,8 @@ pub enum BarterFfiStatus {
     Internal = 9,
     /// An event index or range lies outside the data set's market events.
     IndexOutOfRange = 10,
+    /// The memory the data needs could not be had; nothing was kept.
+    OutOfMemory = 11,
 }
 
 /// An error on its way to the C caller.
@@ -43,7 +45,12 @@ pub struct Error {
 
 impl Error {
     pub fn new(status: BarterFfiStatus, message: impl Into<String>) -> Self {
-        Self { status, os_errno: 0, message: message.into() }
+        Self { status, os_errno: 0, message: cap_quotes(message.into()) }
+    }
+
+    /// `what` could not be given memory.
+    pub fn out_of_memory(what: impl fmt::Display) -> Self {
+        Self::new(BarterFfiStatus::OutOfMemory, format!("not enough memory for {what}"))
     }
 
     pub fn invalid_data(message: impl Into<String>) -> Self {
@@ -81,3 +88,54 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// How much of one quoted piece of the input a message repeats.
+pub const MAX_QUOTED_BYTES: usize = 200;
+
+/// Shortens every quoted piece (between backticks or double quotes, as serde quotes the input)
+/// longer than [`MAX_QUOTED_BYTES`] to that many bytes, an ellipsis and its full length, so that a
+/// crafted input cannot make an error message carry megabytes of it.
+fn cap_quotes(message: String) -> String {
+    if message.len() <= MAX_QUOTED_BYTES {
+        return message;
+    }
+    let mut capped = String::with_capacity(message.len().min(4 * MAX_QUOTED_BYTES));
+    let mut rest = message.as_str();
+    while let Some(open) = rest.find(['`', '"']) {
+        let quote = &rest[open..=open];
+        let Some(length) = rest[open + 1..].find(quote) else { break };
+        let quoted = &rest[open + 1..open + 1 + length];
+        capped.push_str(&rest[..=open]);
+        if quoted.len() > MAX_QUOTED_BYTES {
+            let cut = (0..=MAX_QUOTED_BYTES).rev().find(|&end| quoted.is_char_boundary(end)).unwrap_or(0);
+            capped.push_str(&quoted[..cut]);
+            capped.push_str(&format!("…{quote} ({} bytes)", quoted.len()));
+        } else {
+            capped.push_str(quoted);
+            capped.push_str(quote);
+        }
+        rest = &rest[open + 2 + length..];
+    }
+    capped.push_str(rest);
+    capped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_quoted_input_is_cut_and_short_quotes_are_kept() {
+        let long = "x".repeat(5_000_000);
+        let error = Error::invalid_data(format!("f: line 1: unknown variant `{long}`, expected `okx` or \"a\""));
+        assert_eq!(
+            error.message,
+            format!("f: line 1: unknown variant `{}…` (5000000 bytes), expected `okx` or \"a\"", "x".repeat(200))
+        );
+        let unicode = "é".repeat(150); // 300 bytes: the cut lands on a character boundary
+        let error = Error::invalid_data(format!("invalid type: string \"{unicode}\""));
+        assert!(error.message.starts_with(&format!("invalid type: string \"{}…\" (300 bytes)", "é".repeat(100))));
+        let unbalanced = format!("a ` b {}", "y".repeat(300));
+        assert_eq!(Error::invalid_data(unbalanced.clone()).message, unbalanced);
+    }
+}

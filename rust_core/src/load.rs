@@ -38,6 +38,20 @@ pub struct Parsed {
     pub errors_skipped: u64,
 }
 
+/// The fewest bytes one item can take: `{"Reconnecting":"okx"}`, the shortest envelope barter
+/// writes (every market event is longer).
+const MIN_ITEM_BYTES: usize = 22;
+
+/// An event vector for `estimate` items of a `text_len`-byte input: never sized for more items
+/// than the input can hold, and not sized at all when that memory is not to be had, so that a
+/// crafted input (millions of newlines, `{"Item":` repeated) cannot make the process abort on
+/// an allocation before parsing has even found it wrong.
+fn events_for(estimate: usize, text_len: usize) -> Vec<StreamEvent> {
+    let mut events = Vec::new();
+    let _ = events.try_reserve_exact(estimate.min(text_len / MIN_ITEM_BYTES + 1));
+    events
+}
+
 /// Below this many bytes a thread costs more than it saves.
 const MIN_CHUNK_BYTES: usize = 4 << 20;
 /// Chunks of large inputs are about this size: small enough to report progress often.
@@ -112,7 +126,7 @@ fn chunk_count(len: usize) -> usize {
 
 fn parse_result_array(text: &str, source: &str) -> Result<Parsed, Error> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let parsed = ResultArrayVisitor { capacity: envelope_key_count(text) }
+    let parsed = ResultArrayVisitor { capacity: envelope_key_count(text), text_len: text.len() }
         .deserialize(&mut deserializer)
         .and_then(|parsed| deserializer.end().map(|()| parsed))
         .map_err(|error| json_error(source, &error, error.line(), array_envelope_hint))?;
@@ -246,7 +260,8 @@ fn parse_in_parallel<P: Sync>(
     // One allocation of the final size: growing a vector of millions of events by doubling
     // costs more than parsing them, in copies and page faults.
     let total = parsed_pieces.iter().map(|piece| piece.events.len()).sum();
-    let mut joined = Parsed { events: Vec::with_capacity(total), ..Parsed::default() };
+    let mut joined = Parsed::default();
+    joined.events.try_reserve_exact(total).map_err(|_| Error::out_of_memory(format!("{total} parsed events")))?;
     for mut piece in parsed_pieces {
         joined.events.append(&mut piece.events);
         joined.reconnects += piece.reconnects;
@@ -257,7 +272,7 @@ fn parse_in_parallel<P: Sync>(
 
 /// Parses the `lines` lines of `text` (at most one event each), numbering them from `first_line`.
 fn parse_event_lines(text: &str, source: &str, first_line: usize, lines: usize) -> Result<Parsed, Error> {
-    let mut parsed = Parsed { events: Vec::with_capacity(lines), ..Parsed::default() };
+    let mut parsed = Parsed { events: events_for(lines, text.len()), ..Parsed::default() };
     let mut line_start = 0;
     let line_ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
     for (line_number, line_end) in (first_line..).zip(line_ends) {
@@ -289,6 +304,7 @@ fn envelope_key_count(text: &str) -> usize {
 /// `MarketStreamResult` is ever held.
 struct ResultArrayVisitor {
     capacity: usize,
+    text_len: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for ResultArrayVisitor {
@@ -307,7 +323,7 @@ impl<'de> Visitor<'de> for ResultArrayVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Parsed, A::Error> {
-        let mut parsed = Parsed { events: Vec::with_capacity(self.capacity), ..Parsed::default() };
+        let mut parsed = Parsed { events: events_for(self.capacity, self.text_len), ..Parsed::default() };
         let mut index = 0usize;
         while let Some(item) = items.next_element::<MarketStreamResult<InstrumentIndex, DataKind>>()? {
             match item {

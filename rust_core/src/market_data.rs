@@ -137,7 +137,7 @@ impl MarketData {
     /// serialisation, plus the `"side": null` of order-book sides that barter skips when writing
     /// but requires when reading. (`Err` items were dropped at load and are not written.)
     pub fn to_json(&self, shape: JsonShape) -> Result<Vec<u8>, Error> {
-        let mut out = Vec::with_capacity(self.events.len() * 256);
+        let mut out = estimated_json_buffer(self.events.len());
         if shape == JsonShape::Array {
             out.extend_from_slice(b"[\n");
         }
@@ -158,13 +158,21 @@ impl MarketData {
 
     /// barter's canonical JSON of every item, one `MarketStreamEvent` a line.
     pub fn to_json_lines(&self) -> Result<Vec<u8>, Error> {
-        let mut out = Vec::with_capacity(self.events.len() * 256);
+        let mut out = estimated_json_buffer(self.events.len());
         for event in self.events.iter() {
             serde_json::to_writer(&mut out, event).map_err(|error| Error::internal(format!("serialising: {error}")))?;
             out.push(b'\n');
         }
         Ok(out)
     }
+}
+
+/// An output buffer for `items` items of JSON: reserved ahead when the memory is there, since
+/// the estimate may exceed what the export needs.
+fn estimated_json_buffer(items: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let _ = out.try_reserve(items.saturating_mul(256));
+    out
 }
 
 /// The two file shapes barter reads (see [`load`](crate::load)).

@@ -364,12 +364,19 @@ fn timestamp(value: &Value, name: &str) -> Result<DateTime<Utc>, String> {
         .ok_or_else(|| format!("`{name}` must be integer nanoseconds since the Unix epoch, not {value}"))
 }
 
+/// A finite number: barter's JSON has no NaN or infinity (serde_json writes them as `null`, which
+/// barter then cannot read back), so neither does a data set built from events.
 fn float(value: &Value, name: &str) -> Result<f64, String> {
-    match value {
-        Value::F64(number) => Ok(*number),
-        Value::F32(number) => Ok(f64::from(*number)),
-        Value::Integer(number) => number.as_f64().ok_or_else(|| format!("`{name}`: {value} is not a number")),
-        _ => Err(format!("`{name}` must be a number, not {value}")),
+    let number = match value {
+        Value::F64(number) => *number,
+        Value::F32(number) => f64::from(*number),
+        Value::Integer(number) => number.as_f64().ok_or_else(|| format!("`{name}`: {value} is not a number"))?,
+        _ => return Err(format!("`{name}` must be a number, not {value}")),
+    };
+    if number.is_finite() {
+        Ok(number)
+    } else {
+        Err(format!("`{name}` must be a finite number (barter's JSON has no NaN or infinity), not {number}"))
     }
 }
 

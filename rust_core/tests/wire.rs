@@ -171,6 +171,19 @@ fn decoding_errors_name_the_event_and_the_field() {
         ),
         (vec![Value::from("x")], "event 0: event must be an array of 5 fields"),
     ];
+    let with_price = |price: f64| {
+        Value::Array(vec![
+            Value::from(1i64),
+            Value::from(2i64),
+            "okx".into(),
+            0.into(),
+            Value::Array(vec![0.into(), "id".into(), price.into(), 2.into(), "Buy".into()]),
+        ])
+    };
+    for price in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let error = MarketData::from_batch(&encode(vec![good.clone(), with_price(price)])).unwrap_err();
+        assert!(error.message.starts_with("event 1: `price` must be a finite number"), "{}", error.message);
+    }
     for (events, expected) in cases {
         let error = MarketData::from_batch(&encode(events)).unwrap_err();
         assert!(error.message.starts_with(expected), "{}", error.message);

@@ -17,6 +17,13 @@
 pub mod cursor;
 pub mod market_data;
 
+// The header promises that handles may be used from several threads: hold the types to it.
+const _: () = {
+    const fn usable_from_any_thread<T: Send + Sync>() {}
+    usable_from_any_thread::<market_data::BarterFfiMarketData>();
+    usable_from_any_thread::<cursor::BarterFfiCursor>();
+};
+
 use crate::error::{BarterFfiStatus, Error};
 use std::{
     any::Any,

@@ -1,0 +1,84 @@
+"""barter's timestamps in Python: exact integer nanoseconds since the Unix epoch, UTC.
+
+Reading them out (``utc_datetime``, ``iso``) and taking them in (``nanoseconds``) live here, so
+every API that accepts or shows a time treats it the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any, Union
+
+__all__ = ["EPOCH", "Moment", "iso", "nanoseconds", "utc_datetime"]
+
+EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+
+_I64 = range(-(2**63), 2**63)
+
+Moment = Union[int, _dt.datetime, Any]
+"""What the API accepts as a time: ``int`` nanoseconds, a tz-aware ``datetime``, a tz-aware
+``pandas.Timestamp`` (nanoseconds kept) or a ``numpy.datetime64`` (any unit, read as UTC)."""
+
+_NUMPY_UNIT_NS = {
+    "W": 7 * 86_400 * 10**9, "D": 86_400 * 10**9, "h": 3_600 * 10**9, "m": 60 * 10**9, "s": 10**9,
+    "ms": 10**6, "us": 10**3, "ns": 1,
+}
+
+
+def utc_datetime(nanoseconds: int) -> _dt.datetime:
+    """A tz-aware UTC datetime, truncated to the microsecond ``datetime`` can hold."""
+    return EPOCH + _dt.timedelta(microseconds=nanoseconds // 1000)
+
+
+def iso(nanoseconds: int) -> str:
+    """RFC 3339 with all nine fraction digits, as barter writes recorded timestamps."""
+    seconds, fraction = divmod(nanoseconds, 1_000_000_000)
+    return f"{utc_datetime(seconds * 1_000_000_000):%Y-%m-%dT%H:%M:%S}.{fraction:09d}Z"
+
+
+def nanoseconds(moment: Moment, name: str) -> int:
+    """``moment`` as nanoseconds since the Unix epoch; ``TypeError`` for anything but the types of
+    ``Moment`` (``bool`` and ``float`` included), ``ValueError`` for a naive time or NaT."""
+    if isinstance(moment, bool) or not isinstance(moment, (int, _dt.datetime)) and not _is_numpy_datetime(moment):
+        raise TypeError(
+            f"{name} must be int nanoseconds, a tz-aware datetime or pandas.Timestamp, or a numpy.datetime64, "
+            f"not {type(moment).__name__}"
+        )
+    if isinstance(moment, int):
+        result = int(moment)
+    elif isinstance(moment, _dt.datetime):
+        result = _datetime_nanoseconds(moment, name)
+    else:
+        result = _numpy_nanoseconds(moment, name)
+    if result not in _I64:
+        raise ValueError(f"{name} lies outside barter's time range (i64 nanoseconds, 1677-09-21 to 2262-04-11)")
+    return result
+
+
+def _datetime_nanoseconds(moment: _dt.datetime, name: str) -> int:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{name} is a naive datetime: give it a timezone (barter's times are UTC)")
+    # pandas.Timestamp is a datetime that also holds nanoseconds: `.value`, since the epoch, UTC.
+    exact = getattr(moment, "value", None)
+    if type(moment).__name__ == "Timestamp" and isinstance(exact, int):
+        return exact
+    return (moment - EPOCH) // _dt.timedelta(microseconds=1) * 1000
+
+
+def _is_numpy_datetime(moment: object) -> bool:
+    return type(moment).__name__ == "datetime64" and type(moment).__module__ == "numpy"
+
+
+def _numpy_nanoseconds(moment: Any, name: str) -> int:
+    import numpy  # present: `moment` is one of its scalars
+
+    if numpy.isnat(moment):
+        raise ValueError(f"{name} is NaT (not a time)")
+    unit, count = numpy.datetime_data(moment.dtype)
+    if unit in ("Y", "M"):  # calendar units: let numpy count the days
+        moment, unit, count = moment.astype("datetime64[D]"), "D", 1
+    ticks = int(moment.astype("int64")) * count
+    if unit in _NUMPY_UNIT_NS:
+        return ticks * _NUMPY_UNIT_NS[unit]
+    below_ns = {"ps": 10**3, "fs": 10**6, "as": 10**9}[unit]
+    return ticks // below_ns  # finer than barter's nanoseconds: truncated, as datetime truncates

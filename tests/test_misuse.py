@@ -1,0 +1,273 @@
+"""Misuse that must be an ordinary error, never a freed handle, a torn read or a surprise."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+
+from barter_ffi import (
+    ExchangeId,
+    Level,
+    MarketDataError,
+    MarketDataInMemory,
+    OrderBookSnapshot,
+    OwnedByAnotherThreadError,
+    Side,
+)
+from conftest import FIXTURES, ROOT
+
+ALL_KINDS = FIXTURES / "all_kinds.jsonl"
+
+TRADE_LINE = (
+    '{"Item":{"time_exchange":"2024-12-20T19:05:18.%03dZ","time_received":"2024-12-20T19:05:18.319Z",'
+    '"exchange":"binance_spot","instrument":0,"kind":{"Trade":{"id":"%s","price":1.5,"amount":2.0,"side":"Buy"}}}}'
+)
+
+
+def trades_jsonl(count: int, trade_id: str = "1") -> bytes:
+    return "\n".join(TRADE_LINE % (index % 1000, trade_id) for index in range(count)).encode()
+
+
+def in_thread(function):
+    outcome: dict = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = function()
+        except BaseException as error:  # noqa: BLE001 - handed back to the test thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    return outcome
+
+
+RACE_SCRIPT = textwrap.dedent(
+    """
+    import sys, threading
+    from barter_ffi import MarketDataInMemory, OwnedByAnotherThreadError
+    line = ('{"Item":{"time_exchange":"2024-12-20T19:05:18.175Z","time_received":"2024-12-20T19:05:18.319Z",'
+            '"exchange":"binance_spot","instrument":0,"kind":{"Trade":{"id":"1","price":1.5,"amount":2.0,"side":"Buy"}}}}')
+    events, rounds = int(sys.argv[1]), int(sys.argv[2])
+    md = MarketDataInMemory.from_json_bytes("\\n".join([line] * events))
+    started, done, refused = threading.Event(), threading.Event(), []
+
+    def owner():
+        try:
+            md[0]  # real use claims the instance for this thread
+            started.set()
+            for _ in range(rounds):
+                md.filter(kinds=["public_trade"]).close()
+                md.to_json_file(sys.argv[3])
+        finally:
+            started.set()
+            done.set()
+
+    worker = threading.Thread(target=owner)
+    md._owner = None  # handed to the worker, which claims it
+    worker.start()
+    started.wait()
+    while not done.is_set():
+        try:
+            md.close()
+        except OwnedByAnotherThreadError:
+            refused.append(1)
+    worker.join()
+    assert refused, "the other thread's close() was refused"
+    assert not md.closed
+    print("refused", len(refused))
+    """
+)
+
+
+def test_a_non_owners_close_is_refused_while_the_owner_works(tmp_path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", RACE_SCRIPT, "50000", "20", str(tmp_path / "out.jsonl")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("refused ")
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_the_close_race_is_clean_under_valgrind(tmp_path) -> None:
+    """No invalid access while another thread tries to close. CPython itself, not built for
+    valgrind, reports uninitialised reads of its own; only errors touching memory that is not
+    ours to read, or frames of the library, count."""
+    result = subprocess.run(
+        [
+            "valgrind", "--leak-check=no", sys.executable, "-c", RACE_SCRIPT,
+            "2000", "5", str(tmp_path / "out.jsonl"),
+        ],
+        capture_output=True, text=True, timeout=900, env={**os.environ, "PYTHONMALLOC": "malloc"},
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "ERROR SUMMARY" in result.stderr and result.stdout.startswith("refused ")
+    ours = [
+        line for line in result.stderr.splitlines()
+        if "Invalid " in line or re.search(r"(at|by) 0x[0-9A-F]+: .*(barter_ffi::|libbarter_ffi)", line)
+    ]
+    assert not ours, "\n".join(ours)[:4000]
+
+
+def test_introspection_does_not_claim_an_instance() -> None:
+    md = MarketDataInMemory.from_json_file(ALL_KINDS)
+    clone = md.clone()
+    assert "11 events" in repr(clone) and len(clone) == 11 and bool(clone)
+    assert clone.stats.market_events == 11 and clone.time_first_event_ns() > 0
+    outcome = in_thread(clone.events)
+    assert outcome.get("value") == md.events(), outcome.get("error")
+    assert repr(clone) == "<MarketDataInMemory owned by another thread>", "a repr never raises"
+    with pytest.raises(OwnedByAnotherThreadError):
+        len(clone)
+
+
+def test_a_non_owner_cannot_close_and_the_owner_can() -> None:
+    md = MarketDataInMemory.from_json_file(ALL_KINDS)
+    outcome = in_thread(md.close)
+    assert isinstance(outcome.get("error"), OwnedByAnotherThreadError)
+    assert not md.closed and len(md) == 11
+    md.close()
+    md.close()
+    assert md.closed and in_thread(md.close) == {"value": None}, "closing a closed instance is allowed anywhere"
+
+
+def test_mutable_buffers_are_copied_before_the_library_reads_them() -> None:
+    """Another thread rewrites the buffer while loads run: each load sees one whole version."""
+    versions = [trades_jsonl(20_000, "A" * 8), trades_jsonl(20_000, "B" * 8)]
+    buffer = bytearray(versions[0])
+    stop = threading.Event()
+
+    def rewrite() -> None:
+        while not stop.is_set():
+            for version in versions:
+                buffer[:] = version
+
+    writer = threading.Thread(target=rewrite)
+    writer.start()
+    try:
+        for view in (buffer, memoryview(buffer)) * 10:
+            md = MarketDataInMemory.from_json_bytes(view)
+            ids = {md[0].kind.id, md[len(md) // 2].kind.id, md[-1].kind.id}
+            assert len(ids) == 1, f"a load saw a buffer being rewritten: {ids}"
+    finally:
+        stop.set()
+        writer.join()
+
+
+def test_time_arguments_of_every_kind_keep_their_nanoseconds() -> None:
+    numpy = pytest.importorskip("numpy")
+    pandas = pytest.importorskip("pandas")
+    md = MarketDataInMemory.from_json_file(ALL_KINDS)
+    times = [event.time_exchange_ns for event in md.events()]
+    target = times[9]  # 2024-12-20T19:06:01.000000500Z: the nanoseconds matter
+    assert target % 1000 == 500
+    expected = [t for t in times if t >= target]
+    for start in (
+        target,
+        pandas.Timestamp(target, tz="UTC"),
+        pandas.Timestamp(target, tz="UTC").tz_convert("Europe/Berlin"),
+        numpy.datetime64(target, "ns"),
+    ):
+        kept = [event.time_exchange_ns for event in md.filter(start=start).events()]
+        assert kept == expected, start
+    # Coarser numpy units are read in their own unit, not as nanoseconds.
+    assert md.filter(start=numpy.datetime64(target // 10**9, "s")).events() == md.filter(start=target // 10**9 * 10**9).events()
+    assert md.filter(end=numpy.datetime64("2024-12-21", "D")).events() == md.events()
+    minute = dt.datetime(2024, 12, 20, 19, 6, tzinfo=dt.timezone.utc)
+    first_after = min(t for t in times if t >= 1_734_721_560_000_000_000)
+    assert md.filter(start=minute).events()[0].time_exchange_ns == first_after
+
+
+@pytest.mark.parametrize("bad", [1.7e18, True, "2024-12-20", dt.date(2024, 12, 20), None.__class__])
+def test_other_time_arguments_are_type_errors(bad: object) -> None:
+    md = MarketDataInMemory.from_json_file(ALL_KINDS)
+    with pytest.raises(TypeError, match="start must be int nanoseconds"):
+        md.filter(start=bad)
+
+
+def test_naive_nat_and_out_of_range_times_are_value_errors() -> None:
+    numpy = pytest.importorskip("numpy")
+    md = MarketDataInMemory.from_json_file(ALL_KINDS)
+    with pytest.raises(ValueError, match="naive"):
+        md.filter(start=dt.datetime(2024, 12, 20))
+    with pytest.raises(ValueError, match="NaT"):
+        md.filter(start=numpy.datetime64("NaT"))
+    with pytest.raises(ValueError, match="outside barter's time range"):
+        md.filter(end=2**63)
+
+
+def test_every_event_is_hashable_and_books_compare_however_built() -> None:
+    events = MarketDataInMemory.from_json_file(ALL_KINDS).events()
+    assert len({hash(event) for event in events}) == len(events)
+    book = next(event.kind for event in events if isinstance(event.kind, OrderBookSnapshot))
+    as_lists = OrderBookSnapshot(book.sequence, book.time_engine_ns, list(book.bids), list(book.asks))
+    assert as_lists == book and hash(as_lists) == hash(book)
+    assert isinstance(as_lists.bids, tuple)
+    assert Level("1.0", "2") in {Level("1.0", "2")}
+
+
+def test_str_and_format_of_enums_are_their_values() -> None:
+    assert str(Side.BUY) == format(Side.BUY) == f"{Side.BUY}" == "Buy"
+    assert f"{ExchangeId.OKX:>5}|" == "  okx|" and str(ExchangeId.BINANCE_SPOT) == "binance_spot"
+    assert repr(Side.SELL) == "<Side.SELL: 'Sell'>"
+
+
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_events_with_nan_or_infinity_are_refused_with_their_position(bad: float) -> None:
+    events = MarketDataInMemory.from_json_file(ALL_KINDS).events()
+    trade = events[0]
+    broken = trade.__class__(
+        trade.time_exchange_ns, trade.time_received_ns, trade.exchange, trade.instrument,
+        trade.kind.__class__(trade.kind.id, bad, trade.kind.amount, trade.kind.side),
+    )
+    with pytest.raises(MarketDataError, match=r"event 3: .*`price` must be a finite number"):
+        MarketDataInMemory.from_events(events[:3] + [broken])
+
+
+LIMITED_LOAD = textwrap.dedent(
+    """
+    import resource, sys
+    from barter_ffi import MarketDataError, MarketDataInMemory
+    kind, size = sys.argv[1], int(sys.argv[2])
+    crafted = {"newlines": b"{}" + b"\\n" * size, "items": b"[" + b'{"Item":' * (size // 8),
+               "lines": b"{}\\n" * (size // 3)}[kind]
+    limit = 1 << 30
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    try:
+        MarketDataInMemory.from_json_bytes(crafted)
+    except (MarketDataError, MemoryError) as error:
+        print(type(error).__name__, str(error)[:300])
+    """
+)
+
+
+@pytest.mark.parametrize("kind", ["newlines", "items", "lines"])
+def test_crafted_inputs_cannot_abort_the_process_on_an_allocation(kind: str) -> None:
+    """Under a 1 GiB address-space limit, 160 MB crafted to look like tens of millions of items
+    is an exception, not an abort: reservations are capped by what the input can hold."""
+    result = subprocess.run(
+        [sys.executable, "-c", LIMITED_LOAD, kind, str(160_000_000)], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, f"the process died ({result.returncode}): {result.stderr[-2000:]}"
+    assert result.stdout.startswith(("MarketDataError", "MemoryError")), result.stdout
+
+
+def test_error_messages_quote_at_most_200_bytes_of_the_input() -> None:
+    line = TRADE_LINE % (1, "1")
+    huge = line.replace('"binance_spot"', '"' + "x" * 3_000_000 + '"').encode()
+    with pytest.raises(MarketDataError) as raised:
+        MarketDataInMemory.from_json_bytes(huge)
+    message = str(raised.value)
+    assert len(message) < 2_000 and f"`{'x' * 200}…` (3000000 bytes)" in message, message[:500]
