@@ -11,12 +11,14 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+import msgspec
+
 from ._native import ffi
 from ._paths import PACKAGE_DIR
 from .errors import MarketDataError
 
 __all__ = [
-    "ffi", "lib", "library_path", "library_version", "call", "call_returning", "read_buffer", "encode_path", "live_objects",
+    "ffi", "lib", "library_path", "library_version", "exchange_names", "call", "call_returning", "read_buffer", "encode_path", "live_objects",
 ]
 
 
@@ -119,6 +121,13 @@ def encode_path(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes]") -> 
 def library_version() -> str:
     """The library's version (its crate's, which is also the package's)."""
     return ffi.string(call_returning("const char *", lib.barter_ffi_version)).decode("ascii")
+
+
+def exchange_names() -> list[str]:
+    """Every exchange name the library's barter reads (its serde names), in barter's order."""
+    buffer = ffi.new("BarterFfiBuffer *")
+    call(lib.barter_ffi_exchange_names, buffer)
+    return list(read_buffer(buffer, msgspec.msgpack.decode))
 
 
 def live_objects() -> tuple[int, int, int]:

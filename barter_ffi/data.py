@@ -30,12 +30,14 @@ Rust ``tests/wire.rs`` pin them.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from decimal import Decimal
 from enum import Enum
-from typing import ClassVar, Optional, Union
+from typing import Any, ClassVar, Optional, Union
 
 import msgspec
 
+from .errors import MarketDataError
 from .timestamps import iso, utc_datetime
 
 __all__ = [
@@ -290,8 +292,25 @@ class MarketEvent(_Record, frozen=True):
         )
 
 
-decode_events = msgspec.msgpack.Decoder(list[MarketEvent]).decode
-"""Reads one library batch (the wire layout above) into ``MarketEvent``s."""
+_decode_batch = msgspec.msgpack.Decoder(list[MarketEvent]).decode
+_BATCH_POSITION = re.compile(r"\$\[(\d+)\]")
+
+
+def decode_events(batch: Any, first_index: int = 0) -> list[MarketEvent]:
+    """Reads one library batch (the wire layout above) into ``MarketEvent``s.
+
+    A batch this package cannot read (say, an exchange added by a newer barter-instrument than
+    ``ExchangeId`` lists) is a ``MarketDataError`` naming the event's index in the data set.
+    """
+    try:
+        return _decode_batch(batch)
+    except msgspec.ValidationError as error:
+        position = _BATCH_POSITION.search(str(error))
+        where = f"event {first_index + int(position.group(1))}" if position else "a batch"
+        raise MarketDataError(
+            f"{where}: the library sent what this barter_ffi cannot read ({error}); is the package older "
+            "than its library?"
+        ) from None
 
 encode_events = msgspec.msgpack.Encoder().encode
 """Writes ``MarketEvent``s as one batch, as ``barter_ffi_market_data_from_batch`` reads it."""

@@ -32,25 +32,30 @@ The Rust cursor encodes each next batch while Python decodes the current one."""
 _HANDLE = "BarterFfiMarketData *"
 
 
-def _load_file_handle(path: PathLike) -> Any:
-    encoded = encode_path(path)
-    return call_returning(_HANDLE, lib.barter_ffi_market_data_load_file, encoded, path=os.fsdecode(encoded))
-
-
-def _load_file_handle_with_progress(path: PathLike, progress: Callable[[int, int], object]) -> Any:
+def _load_file_handle(path: PathLike, progress: Optional[Callable[[int, int], object]] = None) -> Any:
+    """Loads ``path`` with a progress callback in any case: the library calls it on this thread
+    at least every 50 ms, which lets Python run its signal handlers, so Ctrl-C (or an exception
+    from ``progress``) cancels the load within about that time."""
     raised: list[BaseException] = []
 
-    def report(_context: Any, done: int, total: int) -> None:
-        if not raised:
+    def report(_context: Any, done: int, total: int) -> int:
+        if progress is not None:
             progress(done, total)
+        return 0
 
-    callback = ffi.callback(
-        "void(void *, uint64_t, uint64_t)", report, onerror=lambda _type, error, _traceback: raised.append(error)
-    )
+    def cancel(_type: Any, error: BaseException, _traceback: Any) -> None:
+        raised.append(error)
+
+    callback = ffi.callback("int32_t(void *, uint64_t, uint64_t)", report, error=1, onerror=cancel)
     encoded = encode_path(path)
     load = lib.barter_ffi_market_data_load_file_with_progress
-    handle = call_returning(_HANDLE, load, encoded, callback, ffi.NULL, path=os.fsdecode(encoded))
-    if raised:
+    try:
+        handle = call_returning(_HANDLE, load, encoded, callback, ffi.NULL, path=os.fsdecode(encoded))
+    except Exception:
+        if raised:  # the load stopped because the callback raised: that is the error
+            raise raised[0] from None
+        raise
+    if raised:  # raised by the last report, after the data was complete
         lib.barter_ffi_market_data_free(handle)
         raise raised[0]
     return handle
@@ -156,18 +161,16 @@ class MarketDataInMemory(EventSequence):
     ) -> "MarketDataInMemory":
         """Loads a barter market-data file, parsed entirely by barter's Rust types.
 
-        ``progress(bytes_done, bytes_total)``, if given, is called as parsing advances (first
-        with 0, last with the file's size; from the library's threads, one call at a time).
-        An exception it raises is raised here once the load has stopped.
+        ``progress(bytes_done, bytes_total)``, if given, is called as parsing advances, on this
+        thread (first with 0, last with the file's size). An exception it raises cancels the
+        load and is raised here; so does Ctrl-C, within about 50 ms.
 
         Raises ``FileNotFoundError``, ``IsADirectoryError`` or ``PermissionError`` (with the
         path) for file problems, ``MarketDataError`` (a ``ValueError``, with line and column)
         for content that is not barter market data, and ``TypeError`` for a path that is not
         a str, bytes or ``os.PathLike``.
         """
-        if progress is None:
-            return cls._owned(_load_file_handle(path))
-        return cls._owned(_load_file_handle_with_progress(path, progress))
+        return cls._owned(_load_file_handle(path, progress))
 
     @classmethod
     def from_json_files(cls, paths: Iterable[PathLike]) -> "MarketDataInMemory":
@@ -326,6 +329,7 @@ class MarketDataInMemory(EventSequence):
             trades = md.filter(kinds=["public_trade"], exchanges=["binance_spot"], instruments=[0])
         """
         spec = ffi.new("BarterFfiFilter *")
+        spec.struct_size = ffi.sizeof("BarterFfiFilter")
         owners: list = []  # cffi frees memory with its last owning reference: keep them to the call
         if kinds is not None:
             spec.kinds = _kind_bits(kinds)
@@ -342,9 +346,9 @@ class MarketDataInMemory(EventSequence):
             owners.append(index_array)
             spec.instruments, spec.instruments_len = index_array, len(indices)
         if start is not None:
-            spec.has_start, spec.start_ns = True, nanoseconds(start, "start")
+            spec.has_start, spec.start_ns = 1, nanoseconds(start, "start")
         if end is not None:
-            spec.has_end, spec.end_ns = True, nanoseconds(end, "end")
+            spec.has_end, spec.end_ns = 1, nanoseconds(end, "end")
         handle = call_returning(_HANDLE, lib.barter_ffi_market_data_filter, self._checked_handle(), spec)
         return MarketDataInMemory._owned(handle)
 
@@ -389,15 +393,17 @@ class MarketDataInMemory(EventSequence):
 
     def _batches(self, cursor: Any) -> Iterator[list[MarketEvent]]:
         sizes = itertools.chain(_BATCH_SIZES, itertools.repeat(_BATCH_SIZES[-1]))
+        position = 0
         try:
             for size in sizes:
                 if self._handle is not None:
                     self._checked_handle()  # the thread check; a closed handle does not stop the cursor
                 buffer = ffi.new("BarterFfiBuffer *")
                 call(lib.barter_ffi_cursor_next_batch, cursor, size, buffer)
-                batch = read_buffer(buffer, decode_events)
+                batch = read_buffer(buffer, lambda view: decode_events(view, position))
                 if not batch:
                     return
+                position += len(batch)
                 yield batch
         finally:
             ffi.release(cursor)

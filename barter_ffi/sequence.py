@@ -75,7 +75,7 @@ class EventSequence:
     def _events_between(self, start: int, stop: int) -> list[MarketEvent]:
         buffer = ffi.new("BarterFfiBuffer *")
         call(lib.barter_ffi_market_data_encode_events, self._checked_handle(), start, stop, buffer)
-        return read_buffer(buffer, decode_events)
+        return read_buffer(buffer, lambda view: decode_events(view, start))
 
     def _windows(self, start: int, stop: int) -> Iterator[tuple[int, list[MarketEvent]]]:
         """``(offset, events)`` covering ``start..stop`` in order, a window per library call."""

@@ -9,11 +9,50 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/**
- * How much of one quoted piece of the input a message repeats.
+/*
+ * barter_ffi: barter's MarketDataInMemory<DataKind> behind a C ABI.
+ *
+ * The contract, for every function:
+ *
+ * Versions  Check barter_ffi_abi_version() against BARTER_FFI_ABI_VERSION before any other
+ *           call: the ABI version rises whenever a compiled host would break. Option structs
+ *           (BarterFfiFilter) start with struct_size: set it to sizeof the struct; fields are
+ *           only ever appended. BARTER_FFI_VERSION is the library's release.
+ * Status    Every function returns an enum BarterFfiStatus; BARTER_FFI_STATUS_OK (0) is
+ *           success. Statuses are only ever appended, never renumbered.
+ * Errors    The last argument is an optional BarterFfiError *. Zero-initialise the struct once:
+ *           BarterFfiError error = {BARTER_FFI_STATUS_OK, 0, NULL};
+ *           On failure the library writes the status, the OS errno (I/O only) and a
+ *           NUL-terminated UTF-8 message, releasing a message the struct still holds first, so
+ *           one struct serves a whole loop. Release the last one with barter_ffi_error_free.
+ * Outputs   Out-pointers are written only on success.
+ * NULL      NULL for a required pointer is BARTER_FFI_STATUS_NULL_ARGUMENT, never a crash.
+ * Failures  A panic inside the library is caught and reported as BARTER_FFI_STATUS_INTERNAL;
+ *           memory that cannot be had for data is BARTER_FFI_STATUS_OUT_OF_MEMORY. Nothing
+ *           aborts the host.
+ * Ownership Everything the caller receives has a *_free: handles (barter_ffi_market_data_free),
+ *           cursors (barter_ffi_cursor_free), buffers (barter_ffi_buffer_free) and error
+ *           messages (barter_ffi_error_free). A *_free returns nothing, accepts NULL, and is
+ *           called once per object. Inputs (paths, bytes, arrays) are only read during the call.
+ * Threads   Handles and cursors may be used from several threads at once, but no call may race
+ *           with the *_free of an object it uses: free an object after every other call on it
+ *           has returned. A cursor is locked inside (two threads advancing it get batches in an
+ *           unspecified order), holds its own reference to the data, and stays valid after its
+ *           handle is freed. Loads parse on threads that end before the load returns. A cursor
+ *           keeps one thread that encodes its next batch ahead, until the cursor is freed; in a
+ *           child after fork() the cursor works on without it.
+ * Callbacks Progress callbacks run on the thread that called the load, one call at a time, and
+ *           never after the load returns; returning non-zero cancels the load
+ *           (BARTER_FFI_STATUS_CANCELLED).
+ * Data      Strings are NUL-terminated UTF-8 (paths: the OS's bytes on Unix). Batches are
+ *           MessagePack; their layout is written down in rust_core/src/wire.rs.
  */
-#define MAX_QUOTED_BYTES 200
+
+#define BARTER_FFI_VERSION "0.1.0"
+#define BARTER_FFI_VERSION_MAJOR 0
+#define BARTER_FFI_VERSION_MINOR 1
+#define BARTER_FFI_VERSION_PATCH 0
+
 
 /**
  * The C ABI's version: the header's `BARTER_FFI_ABI_VERSION`, raised whenever a function, a
@@ -88,6 +127,10 @@ typedef enum BarterFfiStatus {
    * The memory the data needs could not be had; nothing was kept.
    */
   BARTER_FFI_STATUS_OUT_OF_MEMORY = 11,
+  /**
+   * The caller's progress callback asked to stop; nothing was kept.
+   */
+  BARTER_FFI_STATUS_CANCELLED = 12,
 } BarterFfiStatus;
 
 /**
@@ -133,15 +176,6 @@ typedef struct BarterFfiError {
 } BarterFfiError;
 
 /**
- * Counts of library objects not yet freed: market data handles, cursors and buffers.
- */
-typedef struct BarterFfiLiveObjects {
-  uint64_t market_data;
-  uint64_t cursors;
-  uint64_t buffers;
-} BarterFfiLiveObjects;
-
-/**
  * Bytes owned by the library: read `len` bytes at `data`, then release with
  * `barter_ffi_buffer_free`. Never free `data` yourself.
  */
@@ -155,10 +189,24 @@ typedef struct BarterFfiBuffer {
 } BarterFfiBuffer;
 
 /**
- * Called with the bytes of the file parsed so far and the file's size: never from two threads
- * at once, `bytes_done` never decreasing, first with 0 and last with `bytes_total`.
+ * Counts of library objects not yet freed: market data handles, cursors and buffers.
  */
-typedef void (*BarterFfiProgressCallback)(void *context, uint64_t bytes_done, uint64_t bytes_total);
+typedef struct BarterFfiLiveObjects {
+  uint64_t market_data;
+  uint64_t cursors;
+  uint64_t buffers;
+} BarterFfiLiveObjects;
+
+/**
+ * Called with the bytes of the file parsed so far and the file's size, on the thread that
+ * called the load, never after it returns: first with 0, never decreasing, last with
+ * `bytes_total`, and at least every 50 ms while a large file is parsed on other threads (so the
+ * host can notice a Ctrl-C). Returning non-zero cancels the load: it then fails with
+ * `BARTER_FFI_STATUS_CANCELLED` and keeps nothing.
+ */
+typedef int32_t (*BarterFfiProgressCallback)(void *context,
+                                             uint64_t bytes_done,
+                                             uint64_t bytes_total);
 
 /**
  * What a load kept and what it skipped.
@@ -180,8 +228,13 @@ typedef struct BarterFfiLoadStats {
 
 /**
  * Which events `barter_ffi_market_data_filter` keeps. Each axis left empty keeps everything.
+ * Zero-initialise it and set `struct_size`; fields are only ever appended.
  */
 typedef struct BarterFfiFilter {
+  /**
+   * `sizeof(BarterFfiFilter)` as the caller was compiled: the library reads no further.
+   */
+  size_t struct_size;
   /**
    * Bit `1 << BARTER_FFI_TAG_*` for each kind to keep; 0 keeps every kind.
    */
@@ -197,12 +250,12 @@ typedef struct BarterFfiFilter {
   const uint64_t *instruments;
   size_t instruments_len;
   /**
-   * Keep events whose `time_exchange` is at or after `start_ns` (when `has_start`) and
-   * before `end_ns` (when `has_end`), in nanoseconds since the Unix epoch.
+   * Keep events whose `time_exchange` is at or after `start_ns` (when `has_start` is not 0)
+   * and before `end_ns` (when `has_end` is not 0), in nanoseconds since the Unix epoch.
    */
-  bool has_start;
+  uint8_t has_start;
   int64_t start_ns;
-  bool has_end;
+  uint8_t has_end;
   int64_t end_ns;
 } BarterFfiFilter;
 
@@ -219,6 +272,13 @@ enum BarterFfiStatus barter_ffi_abi_version(uint32_t *out, struct BarterFfiError
  * The library's version, as a static NUL-terminated string (never freed).
  */
 enum BarterFfiStatus barter_ffi_version(const char **out, struct BarterFfiError *error);
+
+/**
+ * Every exchange name barter reads (its serde names, as batches carry them), as a MessagePack
+ * array of strings. Release the buffer with `barter_ffi_buffer_free`.
+ */
+enum BarterFfiStatus barter_ffi_exchange_names(struct BarterFfiBuffer *out,
+                                               struct BarterFfiError *error);
 
 /**
  * How many handles, cursors and buffers are live: a leak check for callers' tests.
@@ -269,7 +329,7 @@ enum BarterFfiStatus barter_ffi_market_data_load_file(const char *path,
 
 /**
  * `barter_ffi_market_data_load_file`, calling `progress(context, done, total)` as parsing
- * advances (from the library's parsing threads). `progress` may be NULL.
+ * advances (see `BarterFfiProgressCallback`). `progress` may be NULL.
  */
 enum BarterFfiStatus barter_ffi_market_data_load_file_with_progress(const char *path,
                                                                     BarterFfiProgressCallback progress,

@@ -61,6 +61,7 @@ def test_c_host_loop_is_clean_under_valgrind(host: Path) -> None:
     result = subprocess.run(
         [
             "valgrind", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect,possible",
+            f"--suppressions={ROOT / 'tests' / 'c' / 'valgrind.supp'}",
             "--error-exitcode=99", host, FIXTURES / "all_kinds_results.json", "6", "3",
         ],
         capture_output=True,

@@ -122,3 +122,24 @@ def test_every_python_exchange_id_is_one_rust_accepts(tmp_path) -> None:
     events = MarketDataInMemory.from_json_file(path).events()
     assert [event.exchange for event in events] == list(ExchangeId)
     assert len(ExchangeId) == 42
+
+
+def test_every_exchange_barter_reads_is_in_exchange_id_and_the_reverse() -> None:
+    from barter_ffi._ffi import exchange_names
+
+    library = exchange_names()
+    assert [exchange.value for exchange in ExchangeId] == library, "same names, in barter's order"
+
+
+def test_an_event_python_cannot_read_is_a_market_data_error_naming_it() -> None:
+    """What a newer barter-instrument with an exchange unknown to ExchangeId would send."""
+    import msgspec
+
+    from barter_ffi import MarketDataError
+    from barter_ffi.data import decode_events, encode_events
+
+    events = MarketDataInMemory.from_json_file(FIXTURES / "all_kinds.jsonl").events()
+    raw = msgspec.msgpack.decode(encode_events(events))
+    raw[4][2] = "new_exchange"
+    with pytest.raises(MarketDataError, match=r"^event 104: .*new_exchange|^event 104: .*exchange"):
+        decode_events(msgspec.msgpack.encode(raw), first_index=100)

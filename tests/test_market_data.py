@@ -171,10 +171,17 @@ def test_from_json_bytes_takes_every_buffer_type() -> None:
         MarketDataInMemory.from_json_bytes(42)  # type: ignore[arg-type]
 
 
-def test_many_threads_load_and_iterate_at_once_with_identical_results() -> None:
-    path = FIXTURES / "all_kinds_results.json"
+def test_many_threads_load_and_iterate_at_once_with_identical_results(tmp_path: Path) -> None:
+    """Large enough (6 MB, ~19k events) that each load takes the parallel parser and each
+    iteration the cursor's read-ahead, with 16 threads contending for both."""
+    text = (FIXTURES / "all_kinds_results.json").read_text()
+    items = text.strip()[1:-1].strip()
+    path = tmp_path / "large.json"
+    path.write_text("[" + ",\n".join([items] * 3000) + "]")
+    assert path.stat().st_size > 4 << 20, "past the size at which loads parse in parallel"
     shared = MarketDataInMemory.from_json_file(path)
     expected = shared.events()
+    assert len(expected) == 6 * 3000
     results: list = [None] * 16
     clones = [shared.clone() for _ in range(8)]
 

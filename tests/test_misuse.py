@@ -271,3 +271,75 @@ def test_error_messages_quote_at_most_200_bytes_of_the_input() -> None:
         MarketDataInMemory.from_json_bytes(huge)
     message = str(raised.value)
     assert len(message) < 2_000 and f"`{'x' * 200}…` (3000000 bytes)" in message, message[:500]
+
+
+INTERRUPTED_LOAD = textwrap.dedent(
+    """
+    import sys, time
+    from barter_ffi import MarketDataInMemory
+    print("loading", flush=True)
+    started = time.monotonic()
+    try:
+        MarketDataInMemory.from_json_file(sys.argv[1])
+    except KeyboardInterrupt:
+        print("interrupted after", time.monotonic() - started, flush=True)
+        raise
+    print("loaded in", time.monotonic() - started, flush=True)
+    """
+)
+
+
+def test_ctrl_c_interrupts_a_long_load_at_once(tmp_path) -> None:
+    import signal
+    import time
+
+    path = tmp_path / "long.jsonl"
+    path.write_bytes(b"\n".join([(TRADE_LINE % (1, "1")).encode()] * 1_500_000))  # ~340 MB
+    child = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED_LOAD, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None and child.stdout.readline() == "loading\n"
+    time.sleep(0.4)  # well into the load, which takes seconds
+    interrupted = time.monotonic()
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    latency = time.monotonic() - interrupted
+    assert child.returncode != 0 and "KeyboardInterrupt" in err, (out, err[-2000:])
+    assert out.startswith("interrupted after"), out
+    assert latency < 0.5, f"Ctrl-C took {latency:.2f} s to stop the load"
+    print(f"Ctrl-C stopped the load in {latency * 1000:.0f} ms; the child said: {out.strip()}")
+
+
+FORKED_CURSOR = textwrap.dedent(
+    """
+    import multiprocessing, sys, warnings
+    from barter_ffi import MarketDataInMemory
+    warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork of a process with threads
+    md = MarketDataInMemory.from_json_file(sys.argv[1])
+    expected = md.events()
+    events = iter(md)
+    first = [next(events) for _ in range(3000)]  # past the first batches: the read-ahead runs
+
+    def finish(queue):
+        queue.put(first + list(events) == expected)
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=finish, args=(queue,))
+    child.start()
+    in_child = queue.get(timeout=60)
+    child.join(timeout=60)
+    in_parent = first + list(events) == expected
+    print(in_child, in_parent, child.exitcode)
+    """
+)
+
+
+def test_a_cursor_open_across_fork_works_in_child_and_parent(tmp_path) -> None:
+    path = tmp_path / "many.jsonl"
+    path.write_bytes((FIXTURES / "all_kinds.jsonl").read_bytes() * 2000)  # 22,000 events
+    result = subprocess.run(
+        [sys.executable, "-c", FORKED_CURSOR, str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split() == ["True", "True", "0"], result.stdout

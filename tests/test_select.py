@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import threading
 from pathlib import Path
 
 import pytest
@@ -45,6 +47,7 @@ def test_from_json_files_loads_in_parallel_and_merges() -> None:
 def test_from_json_files_releases_the_loaded_files_when_one_fails(tmp_path: Path) -> None:
     broken = tmp_path / "broken.jsonl"
     broken.write_text(KINDS.read_text().replace('"Item"', '"Itme"', 1))
+    gc.collect()  # earlier tests' data sets are released now, not during the call below
     baseline = live_objects()
     with pytest.raises(MarketDataError, match=r"broken\.jsonl: line 1"):
         MarketDataInMemory.from_json_files([KINDS, broken, FIXTURES / "trades.json"])
@@ -99,3 +102,20 @@ def test_an_exception_in_the_progress_callback_is_raised(tmp_path) -> None:
 
     with pytest.raises(KeyboardInterrupt, match="stop"):
         MarketDataInMemory.from_json_file(KINDS, progress=fail)
+
+
+def test_progress_runs_on_the_loading_thread_and_an_exception_cancels_the_load(tmp_path) -> None:
+    path = tmp_path / "large.jsonl"
+    path.write_bytes(KINDS.read_bytes() * 6000)  # ~20 MB: parsed in pieces on other threads
+    gc.collect()
+    threads, live_before = set(), live_objects()
+
+    def stop_halfway(done: int, total: int) -> None:
+        threads.add(threading.get_ident())
+        if done > 0:
+            raise ValueError("enough")
+
+    with pytest.raises(ValueError, match="enough"):
+        MarketDataInMemory.from_json_file(path, progress=stop_halfway)
+    assert threads == {threading.get_ident()}
+    assert live_objects() == live_before, "a cancelled load keeps nothing"

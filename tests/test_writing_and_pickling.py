@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import gc
 import pickle
 import re
 from concurrent.futures import ProcessPoolExecutor
@@ -35,6 +36,7 @@ def test_an_unknown_shape_is_refused(tmp_path: Path) -> None:
 
 def test_a_file_that_cannot_be_written_raises_and_releases_the_json(tmp_path: Path) -> None:
     md = MarketDataInMemory.from_json_file(FIXTURES / "trades.json")
+    gc.collect()
     baseline = live_objects()
     with pytest.raises(IsADirectoryError):
         md.to_json_file(tmp_path)

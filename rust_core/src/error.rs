@@ -32,6 +32,8 @@ pub enum BarterFfiStatus {
     IndexOutOfRange = 10,
     /// The memory the data needs could not be had; nothing was kept.
     OutOfMemory = 11,
+    /// The caller's progress callback asked to stop; nothing was kept.
+    Cancelled = 12,
 }
 
 /// An error on its way to the C caller.
@@ -46,6 +48,11 @@ pub struct Error {
 impl Error {
     pub fn new(status: BarterFfiStatus, message: impl Into<String>) -> Self {
         Self { status, os_errno: 0, message: cap_quotes(message.into()) }
+    }
+
+    /// The caller's progress callback asked the load to stop.
+    pub fn cancelled() -> Self {
+        Self::new(BarterFfiStatus::Cancelled, "the load was cancelled")
     }
 
     /// `what` could not be given memory.
@@ -90,7 +97,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// How much of one quoted piece of the input a message repeats.
-pub const MAX_QUOTED_BYTES: usize = 200;
+const MAX_QUOTED_BYTES: usize = 200;
 
 /// Shortens every quoted piece (between backticks or double quotes, as serde quotes the input)
 /// longer than [`MAX_QUOTED_BYTES`] to that many bytes, an ellipsis and its full length, so that a

@@ -2,6 +2,7 @@
 //!
 //! - [`load`]: barter's two JSON shapes, parsed by barter's own serde types.
 //! - [`market_data`]: the loaded data set (the engine's value plus its `Arc`) and its cursor.
+//! - [`read_ahead`]: a cursor that encodes its next batch on a worker thread.
 //! - [`wire`]: the MessagePack batch layout the cursor hands out.
 //! - [`select`]: data sets made from others: merged by exchange time, or filtered.
 //! - [`sequence`]: market events by index, and slices, without a walk through the data set.
@@ -9,8 +10,11 @@
 
 pub mod error;
 pub mod ffi;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod load;
 pub mod market_data;
+pub mod read_ahead;
 pub mod select;
 pub mod sequence;
 pub mod wire;

@@ -8,7 +8,10 @@
 //! `{"Reconnecting":…}` markers are kept in the event vector (the engine sees them) and counted.
 //! The shape is detected, never declared: a file in one envelope does not parse as the other.
 
-use crate::{error::Error, market_data::StreamEvent};
+use crate::{
+    error::{BarterFfiStatus, Error},
+    market_data::StreamEvent,
+};
 use barter_data::{
     event::{DataKind, MarketEvent},
     streams::{consumer::MarketStreamResult, reconnect::Event},
@@ -22,10 +25,13 @@ use serde::{
 };
 use std::{
     fmt,
+    io::Read,
+    path::Path,
     sync::{
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
         Mutex, PoisonError,
     },
+    time::Instant,
 };
 
 /// Everything one load produced: the events barter will hold, and what was left out.
@@ -57,15 +63,45 @@ const MIN_CHUNK_BYTES: usize = 4 << 20;
 /// Chunks of large inputs are about this size: small enough to report progress often.
 const CHUNK_BYTES: usize = 16 << 20;
 
-/// Told how many more bytes of the input have been parsed; called from parsing threads.
-pub type Progress<'a> = &'a (dyn Fn(usize) + Sync);
+/// Told, on the thread that called the load, how many bytes of the input are parsed so far
+/// (never decreasing, last with the input's length). While other threads parse, it is called at
+/// least every [`PROGRESS_INTERVAL`], so a host can react (a Ctrl-C) in time. Returning `false`
+/// cancels the load before its next piece: the load then fails with `Cancelled`.
+pub type Progress<'a> = &'a mut dyn FnMut(usize) -> bool;
+
+/// How often the loading thread reports while other threads parse.
+pub const PROGRESS_INTERVAL: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Reads a file for [`parse_with_progress`] in pieces, asking `progress` (nothing parsed yet)
+/// between them at the usual interval, so that a load can be cancelled while a large file is
+/// still being read. The buffer is sized once, from the file's length, and fallibly.
+pub fn read_file(path: &Path, progress: Progress) -> Result<Vec<u8>, Error> {
+    const PIECE_BYTES: u64 = 16 << 20;
+    let io_error = |error: std::io::Error| Error::io(path, &error);
+    let mut file = std::fs::File::open(path).map_err(io_error)?;
+    let size = file.metadata().map_or(0, |metadata| metadata.len());
+    let mut bytes = Vec::new();
+    bytes
+        .try_reserve_exact(usize::try_from(size).unwrap_or(usize::MAX))
+        .map_err(|_| Error::out_of_memory(format!("'{}' ({size} bytes)", path.display())))?;
+    let mut reported = Instant::now();
+    while (&mut file).take(PIECE_BYTES).read_to_end(&mut bytes).map_err(io_error)? > 0 {
+        if reported.elapsed() >= PROGRESS_INTERVAL {
+            if !progress(0) {
+                return Err(Error::cancelled());
+            }
+            reported = Instant::now();
+        }
+    }
+    Ok(bytes)
+}
 
 /// Parses `bytes` as either of barter's shapes; `source` names the input in error messages.
 ///
 /// Large inputs are parsed in chunks on all cores, split at item boundaries; the result, and
 /// every error message, is the same as parsing from start to end.
 pub fn parse(bytes: &[u8], source: &str) -> Result<Parsed, Error> {
-    parse_with_progress(bytes, source, &|_| {})
+    parse_with_progress(bytes, source, &mut |_| true)
 }
 
 /// [`parse`], telling `progress` as chunks of the input are done.
@@ -75,7 +111,7 @@ pub fn parse_with_progress(bytes: &[u8], source: &str, progress: Progress) -> Re
 
 /// [`parse`] with the number of chunks chosen by the caller (tests and benchmarks).
 pub fn parse_in_chunks(bytes: &[u8], source: &str, chunks: usize) -> Result<Parsed, Error> {
-    parse_chunked(bytes, source, chunks, &|_| {})
+    parse_chunked(bytes, source, chunks, &mut |_| true)
 }
 
 fn parse_chunked(bytes: &[u8], source: &str, chunks: usize, progress: Progress) -> Result<Parsed, Error> {
@@ -99,7 +135,9 @@ fn parse_chunked(bytes: &[u8], source: &str, chunks: usize, progress: Progress) 
     };
     match bytes[start] {
         b'[' if chunks > 1 => parse_result_array_in_chunks(text, source, chunks, progress),
-        b'[' => parse_result_array(text, source).inspect(|_| progress(text.len())),
+        b'[' => parse_result_array(text, source).inspect(|_| {
+            progress(text.len());
+        }),
         b'{' => parse_event_lines_in_chunks(text, source, chunks, progress),
         other => {
             let (line, column) = line_and_column(bytes, start);
@@ -116,7 +154,37 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 
-fn chunk_count(len: usize) -> usize {
+/// Parsing threads running now, over every load in the process.
+static PARSE_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// A share of the process-wide parsing threads, one per core in all: loads started together (as
+/// `from_json_files` starts them) share the cores instead of each starting one thread per core.
+struct ThreadPermits {
+    count: usize,
+}
+
+impl ThreadPermits {
+    /// Up to `wanted` threads, as many as the budget has left (perhaps none).
+    fn take(wanted: usize) -> Self {
+        let budget = cores();
+        let mut count = 0;
+        let _ = PARSE_THREADS.fetch_update(Ordering::AcqRel, Ordering::Acquire, |running| {
+            count = wanted.min(budget.saturating_sub(running));
+            Some(running + count)
+        });
+        Self { count }
+    }
+}
+
+impl Drop for ThreadPermits {
+    fn drop(&mut self) {
+        PARSE_THREADS.fetch_sub(self.count, Ordering::AcqRel);
+    }
+}
+
+/// How many pieces an input of `len` bytes is parsed in: one below 4 MiB, else one per core
+/// or per 16 MiB, whichever is more.
+pub fn chunk_count(len: usize) -> usize {
     if len < MIN_CHUNK_BYTES {
         1
     } else {
@@ -141,12 +209,14 @@ fn parse_result_array(text: &str, source: &str) -> Result<Parsed, Error> {
 /// exact error.
 fn parse_result_array_in_chunks(text: &str, source: &str, chunks: usize, progress: Progress) -> Result<Parsed, Error> {
     let Some(ranges) = array_item_ranges(text, chunks) else {
-        return parse_result_array(text, source).inspect(|_| progress(text.len()));
+        return parse_result_array(text, source).inspect(|_| {
+            progress(text.len());
+        });
     };
     // Progress counts each piece's items; the brackets and commas between the pieces are
     // counted once everything is parsed, so the total is exactly the input's length.
     let weights: Vec<usize> = ranges.iter().map(|range| range.len()).collect();
-    let parsed = parse_in_parallel(&ranges, &weights, progress, |range, _| {
+    let parsed = parse_in_parallel(&ranges, &weights, &mut *progress, |range, _| {
         // Each worker builds its own piece, so at most one piece per core is held at a time.
         let mut piece = String::with_capacity(range.len() + 2);
         piece.push('[');
@@ -154,8 +224,11 @@ fn parse_result_array_in_chunks(text: &str, source: &str, chunks: usize, progres
         piece.push(']');
         parse_result_array(&piece, source)
     });
-    let parsed = parsed.or_else(|_| parse_result_array(text, source))?;
-    progress(text.len() - weights.iter().sum::<usize>());
+    let parsed = parsed.or_else(|error| match error.status {
+        BarterFfiStatus::Cancelled | BarterFfiStatus::OutOfMemory => Err(error),
+        _ => parse_result_array(text, source),
+    })?;
+    progress(text.len());
     Ok(parsed)
 }
 
@@ -219,14 +292,16 @@ fn parse_event_lines_in_chunks(text: &str, source: &str, chunks: usize, progress
         })
         .collect();
     let weights: Vec<usize> = pieces.iter().map(|piece| piece.len()).collect();
-    parse_in_parallel(&pieces, &weights, progress, |piece, index| {
+    let parsed = parse_in_parallel(&pieces, &weights, &mut *progress, |piece, index| {
         parse_event_lines(piece, source, first_lines[index], newlines[index] + 1)
-    })
+    })?;
+    progress(text.len());
+    Ok(parsed)
 }
 
-/// Runs `parse` on every piece with one worker per core (this thread is one), telling
-/// `progress` each piece's `weights` entry (the input bytes it stands for) as it is done, and
-/// joins the results in order.
+/// Runs `parse` on every piece, on up to one thread per core (as many as the process-wide
+/// budget allows, or none: then on this thread), and joins the results in order. This thread
+/// reports `progress` (the `weights` of the pieces done, summed) while the others parse.
 fn parse_in_parallel<P: Sync>(
     pieces: &[P],
     weights: &[usize],
@@ -234,21 +309,51 @@ fn parse_in_parallel<P: Sync>(
     parse: impl Fn(&P, usize) -> Result<Parsed, Error> + Sync,
 ) -> Result<Parsed, Error> {
     let next_piece = AtomicUsize::new(0);
+    let finished = AtomicUsize::new(0);
+    let done_bytes = AtomicUsize::new(0);
+    let cancelled = AtomicBool::new(false);
     let results: Vec<Mutex<Option<Result<Parsed, Error>>>> = pieces.iter().map(|_| Mutex::new(None)).collect();
-    let work = || loop {
+    let reporter = std::thread::current();
+    // Parses the next piece; false once none is left.
+    let parse_next = || {
         let index = next_piece.fetch_add(1, Ordering::Relaxed);
-        let Some(piece) = pieces.get(index) else { return };
+        let Some(piece) = pieces.get(index) else { return false };
         let result = parse(piece, index);
-        progress(weights[index]);
         *results[index].lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
+        done_bytes.fetch_add(weights[index], Ordering::Relaxed);
+        finished.fetch_add(1, Ordering::Release);
+        reporter.unpark();
+        true
     };
+    let mut report = || {
+        if !progress(done_bytes.load(Ordering::Relaxed)) {
+            cancelled.store(true, Ordering::Relaxed);
+        }
+    };
+    let work = || while !cancelled.load(Ordering::Relaxed) && parse_next() {};
+    // One piece is parsed here: a thread for it would only add its start-up.
+    let permits = ThreadPermits::take(if pieces.len() > 1 { cores().min(pieces.len()) } else { 0 });
     std::thread::scope(|scope| {
         let work = &work;
-        for _ in 1..cores().min(pieces.len()) {
-            scope.spawn(move || work());
+        let spawned = (0..permits.count)
+            .filter(|_| std::thread::Builder::new().name("barter_ffi-parse".into()).spawn_scoped(scope, work).is_ok())
+            .count();
+        if spawned == 0 {
+            // No thread to be had: parse here, reporting between pieces.
+            while !cancelled.load(Ordering::Relaxed) && parse_next() {
+                report();
+            }
+            return;
         }
-        work();
+        while finished.load(Ordering::Acquire) < pieces.len() && !cancelled.load(Ordering::Relaxed) {
+            report();
+            std::thread::park_timeout(PROGRESS_INTERVAL);
+        }
     });
+    drop(permits);
+    if cancelled.load(Ordering::Relaxed) {
+        return Err(Error::cancelled());
+    }
     let parsed_pieces = results
         .into_iter()
         .map(|slot| {

@@ -41,12 +41,13 @@ pub struct MarketData {
 impl MarketData {
     /// Loads a file of either barter shape.
     pub fn from_file(path: &Path) -> Result<Self, Error> {
-        Self::from_file_with_progress(path, &|_| {})
+        Self::from_file_with_progress(path, &mut |_| true)
     }
 
-    /// [`from_file`](Self::from_file), telling `progress` how many more bytes have been parsed.
+    /// [`from_file`](Self::from_file), telling `progress` how many bytes have been parsed, on
+    /// this thread; it may cancel the load (see [`load::Progress`]).
     pub fn from_file_with_progress(path: &Path, progress: load::Progress) -> Result<Self, Error> {
-        let bytes = std::fs::read(path).map_err(|error| Error::io(path, &error))?;
+        let bytes = load::read_file(path, &mut *progress)?;
         let source = path.display().to_string();
         Self::from_parsed(load::parse_with_progress(&bytes, &source, progress)?, &source)
     }
@@ -226,12 +227,17 @@ fn add_order_book_sides(event: &mut serde_json::Value) {
 #[derive(Debug, Clone)]
 pub struct Cursor {
     events: Arc<Vec<StreamEvent>>,
-    position: usize,
+    pub(crate) position: usize,
 }
 
 impl Cursor {
     pub fn new(data: &MarketData) -> Self {
         Self { events: Arc::clone(&data.events), position: 0 }
+    }
+
+    /// Whether items remain past the position (reconnect markers count: they are skipped then).
+    pub fn has_more(&self) -> bool {
+        self.position < self.events.len()
     }
 
     /// Appends the next batch of up to `max_events` market events to `out` in the
@@ -243,7 +249,12 @@ impl Cursor {
     }
 
     /// Encodes up to `max_events` market events from `position`; returns the position after them.
-    fn encode_batch_at(&self, position: usize, max_events: usize, out: &mut Vec<u8>) -> Result<usize, Error> {
+    pub(crate) fn encode_batch_at(
+        &self,
+        position: usize,
+        max_events: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, Error> {
         let remaining = &self.events[position..];
         let mut batch = Vec::with_capacity(max_events.min(remaining.len()));
         let mut consumed = 0;
@@ -258,71 +269,5 @@ impl Cursor {
         }
         crate::wire::encode_batch(&batch, out)?;
         Ok(position + consumed)
-    }
-}
-
-/// A [`Cursor`] that, after handing out a batch, encodes the next one of the same size on a
-/// background thread, so the caller's decoding and the library's encoding overlap.
-///
-/// The read-ahead never changes what is handed out: a prefetched batch larger than the next
-/// request, or one that failed, is dropped and that request is served from the old position.
-#[derive(Debug)]
-pub struct ReadAheadCursor {
-    cursor: Cursor,
-    ahead: Option<ReadAhead>,
-}
-
-#[derive(Debug)]
-struct ReadAhead {
-    max_events: usize,
-    worker: std::thread::JoinHandle<Result<(usize, Vec<u8>), Error>>,
-}
-
-impl ReadAheadCursor {
-    pub fn new(data: &MarketData) -> Self {
-        Self { cursor: Cursor::new(data), ahead: None }
-    }
-
-    /// As [`Cursor::next_batch`], returning the encoded batch.
-    pub fn next_batch(&mut self, max_events: usize) -> Result<Vec<u8>, Error> {
-        let prefetched = self.ahead.take().and_then(|ahead| {
-            let outcome = ahead.worker.join().ok()?.ok()?;
-            (ahead.max_events <= max_events).then_some(outcome)
-        });
-        let bytes = match prefetched {
-            Some((position, bytes)) => {
-                self.cursor.position = position;
-                bytes
-            }
-            None => {
-                let mut bytes = Vec::new();
-                self.cursor.next_batch(max_events, &mut bytes)?;
-                bytes
-            }
-        };
-        if self.cursor.position < self.cursor.events.len() {
-            self.read_ahead(max_events);
-        }
-        Ok(bytes)
-    }
-
-    fn read_ahead(&mut self, max_events: usize) {
-        let cursor = self.cursor.clone();
-        let spawned = std::thread::Builder::new().name("barter_ffi-read-ahead".into()).spawn(move || {
-            let mut bytes = Vec::new();
-            let position = cursor.encode_batch_at(cursor.position, max_events, &mut bytes)?;
-            Ok((position, bytes))
-        });
-        // Without a thread the next batch is simply encoded when asked for.
-        self.ahead = spawned.ok().map(|worker| ReadAhead { max_events, worker });
-    }
-}
-
-impl Drop for ReadAheadCursor {
-    fn drop(&mut self) {
-        // Joined so that no thread outlives the cursor; it is at most one batch of work.
-        if let Some(ahead) = self.ahead.take() {
-            let _ = ahead.worker.join();
-        }
     }
 }

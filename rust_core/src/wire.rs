@@ -51,6 +51,38 @@ pub fn encode_batch(events: &[&Event], out: &mut Vec<u8>) -> Result<(), Error> {
     writer.batch(events).map_err(|error| Error::internal(format!("encoding a batch: {error}")))
 }
 
+/// Every exchange name barter's serde reads, as it writes them (`ExchangeId::as_str`), in
+/// barter's order: the names the wire's `exchange` field can carry.
+///
+/// barter lists no exchanges; its derived `Deserialize` does, in the error it gives for an
+/// unknown name. Reading that list (aliases mapped to their exchange) follows barter's crate as
+/// it is built, so a patch release that adds an exchange shows up here without a change.
+pub fn exchange_names() -> Vec<&'static str> {
+    use barter_instrument::exchange::ExchangeId;
+    let unknown = ExchangeId::deserialize(StrDeserializer::<serde::de::value::Error>::new("")).unwrap_err();
+    let message = unknown.to_string();
+    let listed = message.split_once("expected one of ").map_or("", |(_, list)| list);
+    let mut names: Vec<&'static str> = Vec::new();
+    for quoted in listed.split(", ") {
+        let name = quoted.trim_matches('`');
+        if let Ok(exchange) = ExchangeId::deserialize(StrDeserializer::<serde::de::value::Error>::new(name)) {
+            if !names.contains(&exchange.as_str()) {
+                names.push(exchange.as_str());
+            }
+        }
+    }
+    names
+}
+
+/// Appends a MessagePack array of `names` to `out`.
+pub fn encode_names(names: &[&str], out: &mut Vec<u8>) -> Result<(), Error> {
+    let mut writer = BatchWriter { out, decimal: String::new() };
+    writer
+        .array(names.len())
+        .and_then(|()| names.iter().try_for_each(|name| writer.str(name)))
+        .map_err(|error| Error::internal(format!("encoding names: {error}")))
+}
+
 /// barter's serde name of a side, as the wire carries it.
 pub fn side_name(side: Side) -> &'static str {
     match side {

@@ -2,7 +2,10 @@
 
 mod common;
 
-use barter_ffi::load::{parse, parse_in_chunks, parse_with_progress, Parsed};
+use barter_ffi::{
+    error::BarterFfiStatus,
+    load::{chunk_count, parse, parse_in_chunks, parse_with_progress, Parsed},
+};
 use common::fixture;
 
 fn summary(parsed: &Parsed) -> (String, u64, u64) {
@@ -76,7 +79,12 @@ fn array_errors_are_those_of_one_pass() {
 }
 
 #[test]
-fn small_inputs_take_one_pass() {
+fn small_inputs_take_one_pass_and_large_ones_every_core() {
+    assert_eq!(chunk_count(0), 1);
+    assert_eq!(chunk_count((4 << 20) - 1), 1, "below 4 MiB a thread costs more than it saves");
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    assert_eq!(chunk_count(4 << 20), cores.max(1));
+    assert_eq!(chunk_count(160 << 20), cores.max(10), "pieces of about 16 MiB, for progress");
     let text = repeated("all_kinds.jsonl", 2);
     assert_eq!(
         summary(&parse(text.as_bytes(), "input").unwrap()),
@@ -97,12 +105,41 @@ fn only_jsons_whitespace_counts_as_blank() {
 }
 
 #[test]
-fn progress_adds_up_to_the_input_length() {
-    for text in [repeated("all_kinds.jsonl", 2), repeated("all_kinds.jsonl", 8_000)] {
-        let reported = std::sync::Mutex::new(Vec::new());
-        parse_with_progress(text.as_bytes(), "input", &|bytes| reported.lock().unwrap().push(bytes)).unwrap();
-        let reported = reported.into_inner().unwrap();
-        assert_eq!(reported.iter().sum::<usize>(), text.len());
+fn progress_is_reported_on_the_loading_thread_up_to_the_input_length() {
+    let loader = std::thread::current().id();
+    for text in
+        [repeated("all_kinds.jsonl", 2), repeated("all_kinds.jsonl", 8_000), array_of(&[&repeated_items(3_000)])]
+    {
+        let mut reported = Vec::new();
+        parse_with_progress(text.as_bytes(), "input", &mut |bytes| {
+            assert_eq!(std::thread::current().id(), loader, "never on a parsing thread");
+            reported.push(bytes);
+            true
+        })
+        .unwrap();
+        assert_eq!(reported.last(), Some(&text.len()));
+        assert!(reported.windows(2).all(|pair| pair[0] <= pair[1]), "never decreasing");
         assert!(text.len() < 4 << 20 || reported.len() > 1, "large inputs report more than once");
+    }
+}
+
+fn repeated_items(times: usize) -> String {
+    let text = std::fs::read_to_string(fixture("all_kinds_results.json")).unwrap();
+    let inner = text.trim().trim_start_matches('[').trim_end_matches(']').trim().to_string();
+    vec![inner; times].join(",\n")
+}
+
+#[test]
+fn a_progress_callback_cancels_a_large_load() {
+    for text in [repeated("all_kinds.jsonl", 20_000), array_of(&[&repeated_items(6_000)])] {
+        assert!(text.len() > 4 << 20);
+        let mut calls = 0;
+        let error = parse_with_progress(text.as_bytes(), "input", &mut |_| {
+            calls += 1;
+            false
+        })
+        .unwrap_err();
+        assert_eq!(error.status, BarterFfiStatus::Cancelled, "{}", error.message);
+        assert_eq!(calls, 1, "cancelled at the first report, so no more were made");
     }
 }

@@ -8,8 +8,18 @@ fn header_path() -> PathBuf {
 
 fn generate_header() -> String {
     let crate_dir = env!("CARGO_MANIFEST_DIR");
-    let config =
+    let mut config =
         cbindgen::Config::from_file(Path::new(crate_dir).join("cbindgen.toml")).expect("cbindgen.toml is readable");
+    // The release, from Cargo.toml (its one home), for hosts that want it at compile time.
+    let version_macros = format!(
+        "\n#define BARTER_FFI_VERSION \"{}\"\n#define BARTER_FFI_VERSION_MAJOR {}\n#define BARTER_FFI_VERSION_MINOR {}\n\
+         #define BARTER_FFI_VERSION_PATCH {}\n",
+        env!("CARGO_PKG_VERSION"),
+        env!("CARGO_PKG_VERSION_MAJOR"),
+        env!("CARGO_PKG_VERSION_MINOR"),
+        env!("CARGO_PKG_VERSION_PATCH"),
+    );
+    config.after_includes = Some(config.after_includes.unwrap_or_default() + &version_macros);
     let mut header = Vec::new();
     cbindgen::Builder::new()
         .with_crate(crate_dir)

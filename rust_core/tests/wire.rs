@@ -105,7 +105,7 @@ fn decimals_travel_with_every_digit_of_their_scale() {
 
 #[test]
 fn reading_ahead_yields_every_event_once_in_order() {
-    use barter_ffi::market_data::ReadAheadCursor;
+    use barter_ffi::read_ahead::ReadAheadCursor;
     let data = MarketData::from_file(&fixture("all_kinds.jsonl")).unwrap();
     let mut all = Vec::new();
     Cursor::new(&data).next_batch(1000, &mut all).unwrap();
@@ -193,4 +193,19 @@ fn decoding_errors_name_the_event_and_the_field() {
         MarketData::from_batch(&encode(vec![])).unwrap_err().status,
         barter_ffi::error::BarterFfiStatus::NoMarketEvents
     );
+}
+
+#[test]
+fn exchange_names_are_every_name_barter_reads_once_each() {
+    use barter_instrument::exchange::ExchangeId;
+    use serde::Deserialize;
+    let names = barter_ffi::wire::exchange_names();
+    assert!(names.len() >= 40, "{names:?}");
+    assert!(names.contains(&"binance_spot") && names.contains(&"htx") && names.contains(&"okx"));
+    assert!(!names.contains(&"huobi"), "an alias maps to its exchange's own name");
+    for (index, name) in names.iter().enumerate() {
+        let exchange = ExchangeId::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(name));
+        assert_eq!(exchange.unwrap().as_str(), *name);
+        assert!(!names[..index].contains(name), "{name} twice");
+    }
 }

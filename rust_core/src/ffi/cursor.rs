@@ -4,7 +4,7 @@ use super::{call, check_out, required, write_out, BarterFfiBuffer, BarterFfiErro
 use crate::{
     error::{BarterFfiStatus, Error},
     ffi::market_data::BarterFfiMarketData,
-    market_data::ReadAheadCursor,
+    read_ahead::ReadAheadCursor,
 };
 use std::sync::{atomic::Ordering, Mutex, PoisonError};
 

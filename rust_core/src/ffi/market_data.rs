@@ -12,7 +12,7 @@ use serde::{de::value::StrDeserializer, Deserialize};
 use std::{
     ffi::{c_char, c_void, CStr},
     path::PathBuf,
-    sync::{atomic::Ordering, Mutex, PoisonError},
+    sync::atomic::Ordering,
 };
 
 /// Opaque handle to barter's `MarketDataInMemory<DataKind>` and its events.
@@ -62,13 +62,16 @@ pub extern "C" fn barter_ffi_market_data_load_file(
     barter_ffi_market_data_load_file_with_progress(path, None, std::ptr::null_mut(), out, error)
 }
 
-/// Called with the bytes of the file parsed so far and the file's size: never from two threads
-/// at once, `bytes_done` never decreasing, first with 0 and last with `bytes_total`.
+/// Called with the bytes of the file parsed so far and the file's size, on the thread that
+/// called the load, never after it returns: first with 0, never decreasing, last with
+/// `bytes_total`, and at least every 50 ms while a large file is parsed on other threads (so the
+/// host can notice a Ctrl-C). Returning non-zero cancels the load: it then fails with
+/// `BARTER_FFI_STATUS_CANCELLED` and keeps nothing.
 pub type BarterFfiProgressCallback =
-    Option<unsafe extern "C" fn(context: *mut c_void, bytes_done: u64, bytes_total: u64)>;
+    Option<unsafe extern "C" fn(context: *mut c_void, bytes_done: u64, bytes_total: u64) -> i32>;
 
 /// `barter_ffi_market_data_load_file`, calling `progress(context, done, total)` as parsing
-/// advances (from the library's parsing threads). `progress` may be NULL.
+/// advances (see `BarterFfiProgressCallback`). `progress` may be NULL.
 #[no_mangle]
 pub extern "C" fn barter_ffi_market_data_load_file_with_progress(
     path: *const c_char,
@@ -81,33 +84,17 @@ pub extern "C" fn barter_ffi_market_data_load_file_with_progress(
         let path = path_from_c(path)?;
         check_out(out, "out")?;
         let total = std::fs::metadata(&path).map(|meta| meta.len()).unwrap_or(0);
-        let reporter = ProgressReporter { callback: progress, context, total, done: Mutex::new(0) };
-        reporter.advance(0);
-        let data = MarketData::from_file_with_progress(&path, &|bytes| reporter.advance(bytes as u64))?;
+        let mut report = |done: usize| match progress {
+            // SAFETY: the caller supplied a callback that accepts its own context.
+            Some(callback) => unsafe { callback(context, (done as u64).min(total), total) == 0 },
+            None => true,
+        };
+        if !report(0) {
+            return Err(Error::cancelled());
+        }
+        let data = MarketData::from_file_with_progress(&path, &mut report)?;
         write_out(out, "out", BarterFfiMarketData::into_raw(data))
     })
-}
-
-/// Serialises a caller's progress callback across parsing threads.
-struct ProgressReporter {
-    callback: BarterFfiProgressCallback,
-    context: *mut c_void,
-    total: u64,
-    done: Mutex<u64>,
-}
-
-// SAFETY: the caller's contract (see `BarterFfiProgressCallback`) lets the callback run on the
-// library's threads; the mutex keeps calls one at a time, and `context` is only passed back.
-unsafe impl Sync for ProgressReporter {}
-
-impl ProgressReporter {
-    fn advance(&self, bytes: u64) {
-        let Some(callback) = self.callback else { return };
-        let mut done = self.done.lock().unwrap_or_else(PoisonError::into_inner);
-        *done = (*done + bytes).min(self.total);
-        // SAFETY: the caller supplied a callback that accepts its own context.
-        unsafe { callback(self.context, *done, self.total) };
-    }
 }
 
 /// Loads market data from `len` bytes at `data`, which are read during the call only.
@@ -322,8 +309,11 @@ pub extern "C" fn barter_ffi_market_data_merge(
 }
 
 /// Which events `barter_ffi_market_data_filter` keeps. Each axis left empty keeps everything.
+/// Zero-initialise it and set `struct_size`; fields are only ever appended.
 #[repr(C)]
 pub struct BarterFfiFilter {
+    /// `sizeof(BarterFfiFilter)` as the caller was compiled: the library reads no further.
+    pub struct_size: usize,
     /// Bit `1 << BARTER_FFI_TAG_*` for each kind to keep; 0 keeps every kind.
     pub kinds: u32,
     /// barter's exchange names (NUL-terminated) to keep; NULL keeps every exchange.
@@ -332,11 +322,11 @@ pub struct BarterFfiFilter {
     /// Instrument indices to keep; NULL keeps every instrument.
     pub instruments: *const u64,
     pub instruments_len: usize,
-    /// Keep events whose `time_exchange` is at or after `start_ns` (when `has_start`) and
-    /// before `end_ns` (when `has_end`), in nanoseconds since the Unix epoch.
-    pub has_start: bool,
+    /// Keep events whose `time_exchange` is at or after `start_ns` (when `has_start` is not 0)
+    /// and before `end_ns` (when `has_end` is not 0), in nanoseconds since the Unix epoch.
+    pub has_start: u8,
     pub start_ns: i64,
-    pub has_end: bool,
+    pub has_end: u8,
     pub end_ns: i64,
 }
 
@@ -351,10 +341,29 @@ pub extern "C" fn barter_ffi_market_data_filter(
 ) -> BarterFfiStatus {
     call(error, || {
         let market_data = required(market_data, "market_data")?;
-        let filter = event_filter(required(filter, "filter")?)?;
+        let filter = event_filter(sized_filter(filter)?)?;
         check_out(out, "out")?;
         write_out(out, "out", BarterFfiMarketData::into_raw(select::filter(&market_data.0, &filter)?))
     })
+}
+
+/// Reads `struct_size` before anything else, so that a struct from an older header than this
+/// library knows is refused rather than read past its end.
+fn sized_filter<'a>(filter: *const BarterFfiFilter) -> Result<&'a BarterFfiFilter, Error> {
+    required(filter, "filter")?;
+    // SAFETY: a non-NULL filter points to a struct that starts with `struct_size`.
+    let struct_size = unsafe { filter.cast::<usize>().read_unaligned() };
+    if struct_size < std::mem::size_of::<BarterFfiFilter>() {
+        return Err(Error::new(
+            BarterFfiStatus::InvalidArgument,
+            format!(
+                "filter.struct_size is {struct_size}, not sizeof(BarterFfiFilter) ({}): set it, or rebuild against \
+                 this library's header",
+                std::mem::size_of::<BarterFfiFilter>()
+            ),
+        ));
+    }
+    required(filter, "filter")
 }
 
 fn event_filter(filter: &BarterFfiFilter) -> Result<EventFilter, Error> {
@@ -375,8 +384,8 @@ fn event_filter(filter: &BarterFfiFilter) -> Result<EventFilter, Error> {
         kinds,
         exchanges,
         instruments,
-        start_ns: filter.has_start.then_some(filter.start_ns),
-        end_ns: filter.has_end.then_some(filter.end_ns),
+        start_ns: (filter.has_start != 0).then_some(filter.start_ns),
+        end_ns: (filter.has_end != 0).then_some(filter.end_ns),
     })
 }
 

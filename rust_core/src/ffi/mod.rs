@@ -1,18 +1,9 @@
-//! The C ABI. Every entry point follows the same contract:
+//! The C ABI: the shared landing pad ([`call`]), errors, buffers, and one module per handle.
 //!
-//! - It returns a [`BarterFfiStatus`]; `BARTER_FFI_STATUS_OK` (0) means success.
-//! - Its last argument is an optional `BarterFfiError *`. On failure the library writes the status,
-//!   the OS error number (for I/O) and a NUL-terminated UTF-8 message into it; release the message
-//!   with `barter_ffi_error_free`. Zero-initialise the struct before first use; a later failure
-//!   releases a message still held there before writing its own, so one struct can serve a loop.
-//! - Out-pointers are written only on success.
-//! - NULL for a required pointer is `BARTER_FFI_STATUS_NULL_ARGUMENT`, never a crash.
-//! - A panic is caught at the boundary and reported as `BARTER_FFI_STATUS_INTERNAL`.
-//! - Everything the caller receives has a `*_free` function. Those return nothing, as C's `free`:
-//!   they cannot fail, accept NULL, and catch panics like every other entry point.
-//!
-//! Handles may be used from several threads at once. A `BarterFfiCursor` is locked inside, so
-//! advancing it from two threads is safe, but which thread gets which batch is then unspecified.
+//! The contract every entry point keeps is written where C programmers read it: at the top of
+//! `include/barter_ffi.h`, generated from `cbindgen.toml`'s `after_includes`. In short: a status
+//! return, an optional `BarterFfiError *` last, out-pointers written only on success, NULL never
+//! a crash, panics caught, a `*_free` for everything handed out, no call racing a `*_free`.
 
 pub mod cursor;
 pub mod market_data;
@@ -164,6 +155,18 @@ pub extern "C" fn barter_ffi_version(out: *mut *const c_char, error: *mut Barter
     call(error, || {
         let version = concat!(env!("CARGO_PKG_VERSION"), "\0");
         write_out(out, "out", version.as_ptr().cast())
+    })
+}
+
+/// Every exchange name barter reads (its serde names, as batches carry them), as a MessagePack
+/// array of strings. Release the buffer with `barter_ffi_buffer_free`.
+#[no_mangle]
+pub extern "C" fn barter_ffi_exchange_names(out: *mut BarterFfiBuffer, error: *mut BarterFfiError) -> BarterFfiStatus {
+    call(error, || {
+        check_out(out, "out")?;
+        let mut bytes = Vec::new();
+        crate::wire::encode_names(&crate::wire::exchange_names(), &mut bytes)?;
+        write_out(out, "out", BarterFfiBuffer::from_vec(bytes))
     })
 }
 

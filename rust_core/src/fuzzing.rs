@@ -1,0 +1,87 @@
+//! The properties the fuzz targets check, one function per target, shared by `cargo fuzz`
+//! (`rust_core/fuzz/`) and by the corpus replay that CI runs under valgrind
+//! (`examples/replay_corpus.rs`), since stable Rust has no AddressSanitizer here. Built only with
+//! the `fuzzing` feature. Each function panics when its property fails.
+
+use crate::{
+    error::BarterFfiStatus,
+    ffi::{
+        barter_ffi_buffer_free, barter_ffi_error_free,
+        cursor::{barter_ffi_cursor_free, barter_ffi_cursor_next_batch, barter_ffi_cursor_open},
+        market_data::{
+            barter_ffi_market_data_free, barter_ffi_market_data_from_batch, barter_ffi_market_data_load_bytes,
+            BarterFfiMarketData,
+        },
+        BarterFfiBuffer, BarterFfiError,
+    },
+    load::parse_in_chunks,
+};
+use std::ptr;
+
+fn new_error() -> BarterFfiError {
+    BarterFfiError { status: BarterFfiStatus::Ok, os_errno: 0, message: ptr::null_mut() }
+}
+
+/// Any bytes through the byte-buffer loader and the cursor: an error is fine, a panic is a bug.
+pub fn load_bytes(data: &[u8]) {
+    let mut error = new_error();
+    let mut handle = ptr::null_mut();
+    let status = barter_ffi_market_data_load_bytes(data.as_ptr(), data.len(), ptr::null(), &mut handle, &mut error);
+    assert_ne!(status, BarterFfiStatus::Internal, "a panic was caught while loading");
+    barter_ffi_error_free(&mut error);
+    if status == BarterFfiStatus::Ok {
+        drain_and_free(handle);
+    } else {
+        assert!(handle.is_null());
+    }
+}
+
+/// Any bytes as a wire batch of events built elsewhere (what Python's `from_events` sends): an
+/// error is fine; a data set that loads must hand back, through the cursor, a batch that decodes
+/// to the same data set.
+pub fn from_batch(data: &[u8]) {
+    let mut error = new_error();
+    let mut handle = ptr::null_mut();
+    let status = barter_ffi_market_data_from_batch(data.as_ptr(), data.len(), &mut handle, &mut error);
+    assert_ne!(status, BarterFfiStatus::Internal, "a panic was caught while decoding a batch");
+    barter_ffi_error_free(&mut error);
+    if status != BarterFfiStatus::Ok {
+        assert!(handle.is_null());
+        return;
+    }
+    // SAFETY: the handle was just made by the library and is freed below, once.
+    let data_set = unsafe { &*handle };
+    let mut encoded = Vec::new();
+    crate::market_data::Cursor::new(&data_set.0).next_batch(usize::MAX, &mut encoded).unwrap();
+    let again = crate::wire::decode_batch(&encoded).expect("an encoded batch decodes");
+    assert!(again.iter().eq(data_set.0.market_events()), "decode(encode(events)) == events");
+    drain_and_free(handle);
+}
+
+/// Parsing in 2, 3 or 4 parallel chunks gives exactly what one pass gives, events or error.
+pub fn chunks_match_one_pass(data: &[u8]) {
+    let render = |chunks| match parse_in_chunks(data, "fuzz", chunks) {
+        Ok(parsed) => format!("{:?} {} {}", parsed.events, parsed.reconnects, parsed.errors_skipped),
+        Err(error) => format!("{error:?}"),
+    };
+    let one_pass = render(1);
+    for chunks in 2..=4 {
+        assert_eq!(render(chunks), one_pass, "{chunks} chunks");
+    }
+}
+
+fn drain_and_free(handle: *mut BarterFfiMarketData) {
+    let mut cursor = ptr::null_mut();
+    assert_eq!(barter_ffi_cursor_open(handle, &mut cursor, ptr::null_mut()), BarterFfiStatus::Ok);
+    loop {
+        let mut batch = BarterFfiBuffer { data: ptr::null_mut(), len: 0, capacity: 0 };
+        assert_eq!(barter_ffi_cursor_next_batch(cursor, 3, &mut batch, ptr::null_mut()), BarterFfiStatus::Ok);
+        let end = batch.len == 1;
+        barter_ffi_buffer_free(&mut batch);
+        if end {
+            break;
+        }
+    }
+    barter_ffi_cursor_free(cursor);
+    barter_ffi_market_data_free(handle);
+}
