@@ -84,15 +84,14 @@ def _kind_bits(kinds: Iterable[Union[str, type]]) -> int:
             )
         for tag in _KIND_TAGS[kind]:
             bits |= 1 << tag
-    if bits == 0:
-        raise MarketDataError("no market event matches the filter")
     return bits
 
 
 def merge(*data_sets: "MarketDataInMemory") -> "MarketDataInMemory":
     """One data set of all the events of ``data_sets``, ordered by ``time_exchange``, as a
-    replay across exchanges needs. Ties keep argument order, then file order; a reconnect marker
-    follows the event that preceded it in its own data set::
+    replay across exchanges needs. It is a stable sort, so inputs need not be sorted (recordings
+    are written in arrival order): ties keep argument order, then each input's order. A reconnect
+    marker moves with the event after it in its own data set (the one before it, at the end)::
 
         replay = merge(binance, okx, kraken)
     """
@@ -323,8 +322,11 @@ class MarketDataInMemory(EventSequence):
         ``"liquidation"``) or classes (``PublicTrade``, ``OrderBookSnapshot``, ...).
         ``start`` (inclusive) and ``end`` (exclusive) bound ``time_exchange``: int nanoseconds,
         tz-aware ``datetime`` or ``pandas.Timestamp`` (nanoseconds kept), or ``numpy.datetime64``
-        (any unit, read as UTC); anything else is a ``TypeError``. Reconnect markers stay unless their exchange is
-        filtered out. No match raises ``MarketDataError``::
+        (any unit, read as UTC); anything else is a ``TypeError``.
+
+        A reconnect marker stays when its exchange is kept and the event after it (the one before
+        it, at the end) lies in the time window. No match gives an empty data set, so a loop over
+        instruments needs no ``try``::
 
             trades = md.filter(kinds=["public_trade"], exchanges=["binance_spot"], instruments=[0])
         """
@@ -333,6 +335,8 @@ class MarketDataInMemory(EventSequence):
         owners: list = []  # cffi frees memory with its last owning reference: keep them to the call
         if kinds is not None:
             spec.kinds = _kind_bits(kinds)
+            if spec.kinds == 0:  # no kind at all (0 would mean every kind to the library)
+                return self[0:0]
         if exchanges is not None:
             names = [ffi.new("char[]", ExchangeId(exchange).value.encode()) for exchange in exchanges]
             name_array = ffi.new("char *[]", names)
@@ -359,10 +363,8 @@ class MarketDataInMemory(EventSequence):
     @property
     def stats(self) -> LoadStats:
         """Counts of market events held, reconnect markers and ``Err`` items skipped."""
-        out = ffi.new("BarterFfiLoadStats *")
         with self._peeked_handle() as handle:
-            call(lib.barter_ffi_market_data_stats, handle, out)
-        return LoadStats(int(out.market_events), int(out.reconnects), int(out.errors_skipped))
+            return _stats(handle)
 
     def time_first_event_ns(self) -> int:
         """barter's ``time_first_event`` as exact nanoseconds since the Unix epoch (UTC)."""
@@ -448,6 +450,8 @@ class MarketDataInMemory(EventSequence):
         with self._lifetime:
             if self._handle is None:
                 raise ValueError("MarketDataInMemory is closed")
+            if _stats(self._handle).market_events == 0:  # loaders refuse an input without an event
+                return (MarketDataInMemory.from_events, ([],))
             return (MarketDataInMemory.from_json_bytes, (read_buffer(self._json_buffer("lines", self._handle), bytes),))
 
     def __copy__(self) -> "MarketDataInMemory":
@@ -496,7 +500,10 @@ class MarketDataInMemory(EventSequence):
                 return "<MarketDataInMemory closed>"
             if self._owner not in (None, threading.get_ident()):
                 return "<MarketDataInMemory owned by another thread>"
-            stats, first = self.stats, self.time_first_event_ns()
+            stats = self.stats
+            if stats.market_events == 0:
+                return "<MarketDataInMemory empty>"
+            first = self.time_first_event_ns()
         return (
             f"<MarketDataInMemory {_counted(stats.market_events, 'event')}, "
             f"first {iso(first)}, {_counted(stats.reconnects, 'reconnect')}, "
@@ -505,6 +512,12 @@ class MarketDataInMemory(EventSequence):
 
 
 collections.abc.Sequence.register(MarketDataInMemory)
+
+
+def _stats(handle: Any) -> LoadStats:
+    out = ffi.new("BarterFfiLoadStats *")
+    call(lib.barter_ffi_market_data_stats, handle, out)
+    return LoadStats(int(out.market_events), int(out.reconnects), int(out.errors_skipped))
 
 
 def _counted(count: int, noun: str) -> str:

@@ -51,8 +51,8 @@ class EventSequence:
         """``md[i]`` is the ``i``-th market event (negative from the end); ``md[a:b:step]`` is a
         new data set of those events with the reconnect markers that belong to them.
 
-        A slice without a market event raises ``MarketDataError``, as an empty ``filter`` does;
-        a negative step raises ``ValueError`` (a replay runs forward: use ``reversed(md)``).
+        A slice without a market event is an empty data set, as an empty ``filter`` is; a
+        negative step raises ``ValueError`` (a replay runs forward: use ``reversed(md)``).
         """
         if isinstance(key, slice):
             return self._slice(key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import pickle
 import threading
 from pathlib import Path
 
@@ -78,8 +79,8 @@ def test_filter_by_exchange_instrument_and_time() -> None:
     assert md.filter(start=aware).events() == [e for e in events if e.time_exchange >= aware]
     with pytest.raises(ValueError, match="naive datetime"):
         md.filter(end=dt.datetime(2024, 12, 20))
-    with pytest.raises(MarketDataError, match="no market event matches the filter"):
-        md.filter(instruments=[12345])
+    assert md.filter(start=start, end=end).stats.reconnects == 1, "the marker before event 2 is in the window"
+    assert md.filter(start=events[3].time_exchange_ns).stats.reconnects == 1, "only the last one now"
     with pytest.raises(ValueError):
         md.filter(exchanges=["nasdaq"])
 
@@ -119,3 +120,31 @@ def test_progress_runs_on_the_loading_thread_and_an_exception_cancels_the_load(t
         MarketDataInMemory.from_json_file(path, progress=stop_halfway)
     assert threads == {threading.get_ident()}
     assert live_objects() == live_before, "a cancelled load keeps nothing"
+
+
+def test_a_filter_that_matches_nothing_is_an_empty_data_set() -> None:
+    md = MarketDataInMemory.from_json_file(KINDS)
+    instruments = {event.instrument for event in md} | {12345}
+    counts = {instrument: len(md.filter(instruments=[instrument])) for instrument in instruments}
+    assert sum(counts.values()) == len(md), "a loop over instruments needs no try/except"
+    empty = md.filter(instruments=[12345])
+    assert len(empty) == 0 and not empty and empty.events() == [] and list(empty) == []
+    assert empty.stats == (0, 0, 0), "markers go too: they belong to events"
+    assert repr(empty) == "<MarketDataInMemory empty>"
+    with pytest.raises(MarketDataError, match="empty"):
+        empty.time_first_event()
+    assert len(md.filter(kinds=[])) == 0
+    assert pickle.loads(pickle.dumps(empty)).stats == (0, 0, 0)
+    assert merge(empty, md).events() == md.events()
+    assert len(MarketDataInMemory.from_events([])) == 0
+
+
+def test_merge_sorts_recordings_written_out_of_exchange_order(tmp_path: Path) -> None:
+    md = MarketDataInMemory.from_json_file(KINDS)
+    shuffled = tmp_path / "arrival_order.jsonl"
+    lines = [line for line in (KINDS.read_text().splitlines()) if line.strip()]
+    shuffled.write_text("\n".join(reversed(lines)))
+    merged = merge(MarketDataInMemory.from_json_file(shuffled))
+    times = [event.time_exchange_ns for event in merged]
+    assert times == sorted(times) and len(merged) == len(md)
+    assert sorted(merged.events(), key=lambda e: e.time_exchange_ns) == merged.events()

@@ -30,10 +30,14 @@ pub struct LoadStats {
 /// `MarketDataInMemory`'s fields are private and its `stream()` clones every event it yields, so
 /// the events are read through the shared `Arc` instead; the engine's value answers
 /// `time_first_event`. Cloning is cheap: both halves share one vector.
+///
+/// Loading refuses an input without a market event (barter's constructor panics on one), but a
+/// selection from loaded data (a filter, a slice, a merge, events from Python) may match none:
+/// that is an empty data set, which has no engine value and no first event.
 #[derive(Debug, Clone)]
 pub struct MarketData {
     events: Arc<Vec<StreamEvent>>,
-    engine: MarketDataInMemory<DataKind>,
+    engine: Option<MarketDataInMemory<DataKind>>,
     stats: LoadStats,
     markers: Arc<MarkerPositions>,
 }
@@ -57,34 +61,47 @@ impl MarketData {
         Self::from_parsed(load::parse(bytes, source)?, source)
     }
 
-    /// Builds a data set from a batch in the [`wire`](crate::wire) format, such as Python sends.
+    /// Builds a data set from a batch in the [`wire`](crate::wire) format, such as Python sends
+    /// (an empty batch is an empty data set).
     pub fn from_batch(bytes: &[u8]) -> Result<Self, Error> {
         let events: Vec<StreamEvent> = crate::wire::decode_batch(bytes)?.into_iter().map(Event::Item).collect();
-        Self::from_parsed(Parsed { events, reconnects: 0, errors_skipped: 0 }, "events")
+        Ok(Self::from_selection(Parsed { events, reconnects: 0, errors_skipped: 0 }))
     }
 
+    /// A loaded input: at least one market event, or `NoMarketEvents` naming `source`.
     pub(crate) fn from_parsed(parsed: Parsed, source: &str) -> Result<Self, Error> {
-        let Parsed { events, reconnects, errors_skipped } = parsed;
-        let market_events = events.len() as u64 - reconnects;
-        if market_events == 0 {
-            // Checked here because barter's constructor panics on it.
+        if parsed.events.len() as u64 == parsed.reconnects {
             return Err(Error::new(
                 BarterFfiStatus::NoMarketEvents,
                 format!(
-                    "{source}: no market event to load ({reconnects} reconnect markers, \
-                     {errors_skipped} Err items skipped); barter's MarketDataInMemory needs at least one"
+                    "{source}: no market event to load ({} reconnect markers, {} Err items skipped); barter's \
+                     MarketDataInMemory needs at least one",
+                    parsed.reconnects, parsed.errors_skipped
                 ),
             ));
+        }
+        Ok(Self::from_selection(parsed))
+    }
+
+    /// Items selected from data sets: with no market event, an empty data set (its reconnect
+    /// markers go too, as each belongs to a market event).
+    pub(crate) fn from_selection(parsed: Parsed) -> Self {
+        let Parsed { mut events, mut reconnects, errors_skipped } = parsed;
+        let market_events = events.len() as u64 - reconnects;
+        if market_events == 0 {
+            events.clear();
+            reconnects = 0;
         }
         // Most recordings hold no marker: then there is nothing to scan for.
         let markers = if reconnects == 0 { MarkerPositions::default() } else { MarkerPositions::of(&events) };
         let events = Arc::new(events);
-        Ok(Self {
-            engine: MarketDataInMemory::new(Arc::clone(&events)),
+        Self {
+            // barter's constructor panics without a market event: an empty set has no engine value.
+            engine: (market_events > 0).then(|| MarketDataInMemory::new(Arc::clone(&events))),
             events,
             stats: LoadStats { market_events, reconnects, errors_skipped },
             markers: Arc::new(markers),
-        })
+        }
     }
 
     pub fn stats(&self) -> LoadStats {
@@ -122,8 +139,10 @@ impl MarketData {
     pub fn time_first_event_ns(&self) -> Result<i64, Error> {
         // barter's future is ready at once (an `async fn` returning a stored field): poll it
         // once rather than start an executor.
-        let time = self
-            .engine
+        let engine = self.engine.as_ref().ok_or_else(|| {
+            Error::new(BarterFfiStatus::NoMarketEvents, "the data set is empty: it has no first event")
+        })?;
+        let time = engine
             .time_first_event()
             .now_or_never()
             .ok_or_else(|| Error::internal("barter's time_first_event was not ready"))?

@@ -1,55 +1,69 @@
 //! New data sets made from loaded ones: merged by exchange time, or filtered.
+//!
+//! Both treat a reconnect marker as belonging to the market event after it in its own data set
+//! (it tells a book rebuilder to reset before that event), or, at the end of a data set, to the
+//! one before it: a marker takes that event's `time_exchange` as its own.
 
 use crate::{
-    error::{BarterFfiStatus, Error},
+    error::Error,
     load::Parsed,
     market_data::{MarketData, StreamEvent},
     wire,
 };
 use barter_data::{event::DataKind, streams::reconnect::Event, subscription::book::OrderBookEvent};
 use barter_instrument::exchange::ExchangeId;
-use std::{
-    cmp::Reverse,
-    collections::{BinaryHeap, HashSet},
-};
+use std::collections::HashSet;
 
-/// Merges data sets into one ordered by `time_exchange`. Ties keep argument order, then file
-/// order; a reconnect marker follows the item that preceded it in its own data set.
+fn nanos(event: &barter_data::event::MarketEvent<barter_instrument::instrument::InstrumentIndex, DataKind>) -> i64 {
+    // Loading refuses times outside i64 nanoseconds, so the fallback is never taken.
+    event.time_exchange.timestamp_nanos_opt().unwrap_or(i64::MIN)
+}
+
+/// Each item's `time_exchange`, a marker taking its event's (see the module's rule); markers of a
+/// data set without any market event get `i64::MIN`.
+fn item_times(items: &[StreamEvent]) -> Vec<i64> {
+    let mut times = vec![i64::MIN; items.len()];
+    // Every item takes the time of the latest market event up to it: right for events, and for
+    // markers after the last event...
+    let mut latest = i64::MIN;
+    for (time, item) in times.iter_mut().zip(items) {
+        if let Event::Item(event) = item {
+            latest = nanos(event);
+        }
+        *time = latest;
+    }
+    // ...while every other marker takes the time of the event after it.
+    let mut next = None;
+    for (time, item) in times.iter_mut().zip(items).rev() {
+        match item {
+            Event::Item(event) => next = Some(nanos(event)),
+            Event::Reconnecting(_) => *time = next.unwrap_or(*time),
+        }
+    }
+    times
+}
+
+/// Merges data sets into one ordered by `time_exchange`, as a replay needs. It is a stable sort,
+/// so inputs need not be sorted (recordings are written in arrival order, not exchange order):
+/// ties keep argument order, then each input's order, and markers move with their event.
 pub fn merge(data_sets: &[&MarketData]) -> Result<MarketData, Error> {
-    let sources: Vec<&[StreamEvent]> = data_sets.iter().map(|data| data.stream_events().as_slice()).collect();
-    let mut positions = vec![0usize; sources.len()];
+    let total = data_sets.iter().map(|data| data.stream_events().len()).sum();
+    let mut keyed: Vec<(i64, usize, usize, &StreamEvent)> = Vec::new();
+    keyed.try_reserve_exact(total).map_err(|_| Error::out_of_memory(format!("merging {total} items")))?;
+    for (input, data) in data_sets.iter().enumerate() {
+        let items = data.stream_events();
+        let times = item_times(items);
+        keyed.extend(items.iter().enumerate().map(|(position, item)| (times[position], input, position, item)));
+    }
+    // Already sorted runs (each input usually is) make this close to a linear merge.
+    keyed.sort_by_key(|&(time, input, position, _)| (time, input, position));
     let mut merged = Parsed::default();
-    let mut heads = BinaryHeap::new();
-    for source in 0..sources.len() {
-        take_reconnects(sources[source], &mut positions[source], &mut merged);
-        if let Some(time) = head_time(sources[source], positions[source]) {
-            heads.push(Reverse((time, source)));
-        }
+    merged.events.try_reserve_exact(total).map_err(|_| Error::out_of_memory(format!("merging {total} items")))?;
+    for (_, _, _, item) in keyed {
+        merged.reconnects += u64::from(matches!(item, Event::Reconnecting(_)));
+        merged.events.push(item.clone());
     }
-    while let Some(Reverse((_, source))) = heads.pop() {
-        merged.events.push(sources[source][positions[source]].clone());
-        positions[source] += 1;
-        take_reconnects(sources[source], &mut positions[source], &mut merged);
-        if let Some(time) = head_time(sources[source], positions[source]) {
-            heads.push(Reverse((time, source)));
-        }
-    }
-    MarketData::from_parsed(merged, "merge")
-}
-
-fn head_time(events: &[StreamEvent], position: usize) -> Option<chrono::DateTime<chrono::Utc>> {
-    match events.get(position)? {
-        Event::Item(event) => Some(event.time_exchange),
-        Event::Reconnecting(_) => None,
-    }
-}
-
-fn take_reconnects(events: &[StreamEvent], position: &mut usize, merged: &mut Parsed) {
-    while let Some(marker @ Event::Reconnecting(_)) = events.get(*position) {
-        merged.events.push(marker.clone());
-        merged.reconnects += 1;
-        *position += 1;
-    }
+    Ok(MarketData::from_selection(merged))
 }
 
 /// Which events [`filter`] keeps; `None` keeps everything on that axis.
@@ -66,17 +80,25 @@ pub struct EventFilter {
 }
 
 impl EventFilter {
-    fn keeps(&self, item: &StreamEvent) -> bool {
-        let event = match item {
-            Event::Item(event) => event,
-            Event::Reconnecting(exchange) => return self.exchanges.as_ref().is_none_or(|set| set.contains(exchange)),
-        };
-        let nanos = event.time_exchange.timestamp_nanos_opt().unwrap_or(i64::MIN);
-        self.kinds.as_ref().is_none_or(|kinds| kinds.contains(&kind_tag(&event.kind)))
-            && self.exchanges.as_ref().is_none_or(|set| set.contains(&event.exchange))
-            && self.instruments.as_ref().is_none_or(|set| set.contains(&event.instrument.index()))
-            && self.start_ns.is_none_or(|start| nanos >= start)
-            && self.end_ns.is_none_or(|end| nanos < end)
+    fn in_window(&self, nanos: i64) -> bool {
+        self.start_ns.is_none_or(|start| nanos >= start) && self.end_ns.is_none_or(|end| nanos < end)
+    }
+
+    fn keeps_exchange(&self, exchange: &ExchangeId) -> bool {
+        self.exchanges.as_ref().is_none_or(|set| set.contains(exchange))
+    }
+
+    /// A market event by every axis; a marker (at its event's `time`) by exchange and window.
+    fn keeps(&self, item: &StreamEvent, time: i64) -> bool {
+        match item {
+            Event::Reconnecting(exchange) => self.keeps_exchange(exchange) && self.in_window(time),
+            Event::Item(event) => {
+                self.kinds.as_ref().is_none_or(|kinds| kinds.contains(&kind_tag(&event.kind)))
+                    && self.keeps_exchange(&event.exchange)
+                    && self.instruments.as_ref().is_none_or(|set| set.contains(&event.instrument.index()))
+                    && self.in_window(time)
+            }
+        }
     }
 }
 
@@ -91,16 +113,18 @@ fn kind_tag(kind: &DataKind) -> u8 {
     }
 }
 
-/// A new data set of the items `filter` keeps, in order; reconnect markers stay unless their
-/// exchange is filtered out.
+/// A new data set of the items `filter` keeps, in order: the matching market events, and the
+/// reconnect markers of the kept exchanges whose time (see the module's rule) lies in the
+/// window. Matching nothing gives an empty data set.
 pub fn filter(data: &MarketData, filter: &EventFilter) -> Result<MarketData, Error> {
+    let items = data.stream_events();
+    let times = item_times(items);
     let mut kept = Parsed::default();
-    for item in data.stream_events().iter().filter(|item| filter.keeps(item)) {
-        kept.reconnects += u64::from(matches!(item, Event::Reconnecting(_)));
-        kept.events.push(item.clone());
+    for (item, &time) in items.iter().zip(&times) {
+        if filter.keeps(item, time) {
+            kept.reconnects += u64::from(matches!(item, Event::Reconnecting(_)));
+            kept.events.push(item.clone());
+        }
     }
-    MarketData::from_parsed(kept, "filter").map_err(|error| match error.status {
-        BarterFfiStatus::NoMarketEvents => Error::new(error.status, "no market event matches the filter"),
-        _ => error,
-    })
+    Ok(MarketData::from_selection(kept))
 }

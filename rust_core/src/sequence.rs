@@ -78,7 +78,7 @@ pub fn encode_events(data: &MarketData, start: u64, stop: u64, out: &mut Vec<u8>
 
 /// A new data set of every `step`-th market event of `start..stop` (`step` ≥ 1), with the
 /// reconnect markers that belong to `start..stop` (see the module's rule) in their places.
-/// A slice without a market event is `NoMarketEvents`, as an empty filter is.
+/// A slice without a market event is an empty data set, as an empty filter is.
 pub fn slice(data: &MarketData, start: u64, stop: u64, step: u64) -> Result<MarketData, Error> {
     let (start, stop) = check_range(data, start, stop)?;
     if step == 0 {
@@ -103,10 +103,5 @@ pub fn slice(data: &MarketData, start: u64, stop: u64, step: u64) -> Result<Mark
             }
         }
     }
-    MarketData::from_parsed(kept, "slice").map_err(|error| match error.status {
-        BarterFfiStatus::NoMarketEvents => {
-            Error::new(error.status, format!("the slice {start}..{stop} (step {step}) holds no market event"))
-        }
-        _ => error,
-    })
+    Ok(MarketData::from_selection(kept))
 }

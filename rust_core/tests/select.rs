@@ -4,7 +4,7 @@ mod common;
 
 use barter_data::{event::DataKind, streams::reconnect::Event};
 use barter_ffi::{
-    market_data::MarketData,
+    market_data::{JsonShape, MarketData},
     select::{filter, merge, EventFilter},
     wire,
 };
@@ -30,7 +30,7 @@ fn merge_orders_by_exchange_time_and_keeps_every_item() {
 }
 
 #[test]
-fn merge_is_stable_for_ties_and_keeps_reconnects_after_their_item() {
+fn merge_is_stable_for_ties_and_moves_reconnects_with_the_event_after_them() {
     // trades.json: two trades at .175 (ids ...47, ...48); all_kinds.jsonl starts with one at .175.
     let (trades, kinds) = (load("trades.json"), load("all_kinds.jsonl"));
     let merged = merge(&[&trades, &kinds]).unwrap();
@@ -45,12 +45,33 @@ fn merge_is_stable_for_ties_and_keeps_reconnects_after_their_item() {
     assert_eq!(ids, ["4314349047", "4314349048", "4314349047"], "argument order, then file order");
     let reversed = merge(&[&kinds, &trades]).unwrap();
     assert_eq!(reversed.market_events().next(), kinds.market_events().next());
-    // trades.json's reconnect follows its third trade (instrument 2, .176), wherever that lands.
-    let items = merged.stream_events();
-    let marker = items.iter().position(|item| matches!(item, Event::Reconnecting(ExchangeId::BinanceSpot))).unwrap();
-    let Event::Item(before) = &items[marker - 1] else { panic!() };
-    let DataKind::Trade(trade) = &before.kind else { panic!() };
-    assert_eq!(trade.id, "1870251001");
+    // Every marker sits just before the event that followed it in its own data set.
+    for data in [&trades, &kinds] {
+        let items = data.stream_events();
+        for (position, item) in items.iter().enumerate() {
+            let Event::Reconnecting(_) = item else { continue };
+            let Some(Event::Item(owner)) = items[position..].iter().find(|item| matches!(item, Event::Item(_))) else {
+                continue;
+            };
+            let merged_items = merged.stream_events();
+            let at = merged_items.iter().position(|item| matches!(item, Event::Item(event) if event == owner)).unwrap();
+            assert!(matches!(merged_items[at - 1], Event::Reconnecting(_)), "a marker right before its event");
+        }
+    }
+}
+
+#[test]
+fn merge_sorts_inputs_recorded_out_of_exchange_order() {
+    let data = load("all_kinds.jsonl");
+    let lines = String::from_utf8(data.to_json(JsonShape::Lines).unwrap()).unwrap();
+    let reversed: Vec<&str> = lines.lines().rev().collect();
+    let reconnects = data.stats().reconnects;
+    let shuffled = MarketData::from_bytes(reversed.join("\n").as_bytes(), "shuffled").unwrap();
+    let merged = merge(&[&shuffled]).unwrap();
+    let times = nanos(&merged);
+    assert!(times.windows(2).all(|pair| pair[0] <= pair[1]), "ordered by time_exchange");
+    assert_eq!(merged.len(), data.len());
+    assert_eq!(merged.stats().reconnects, reconnects);
 }
 
 #[test]
@@ -69,6 +90,35 @@ fn filter_by_kind_exchange_instrument_and_time() {
     let window =
         filter(&data, &EventFilter { start_ns: Some(start), end_ns: Some(end), ..Default::default() }).unwrap();
     assert_eq!(nanos(&window), nanos(&data)[2..5], "start inclusive, end exclusive");
-    let none = only(EventFilter { instruments: Some([99].into_iter().collect()), ..Default::default() }).unwrap_err();
-    assert_eq!(none.message, "no market event matches the filter");
+    let none = filter(&data, &EventFilter { instruments: Some([99].into_iter().collect()), ..Default::default() });
+    let none = none.unwrap();
+    assert!(none.is_empty() && none.stream_events().is_empty(), "no match: an empty data set, markers gone too");
+    assert_eq!(none.time_first_event_ns().unwrap_err().status, barter_ffi::error::BarterFfiStatus::NoMarketEvents);
+}
+
+#[test]
+fn a_time_window_keeps_only_the_markers_whose_event_lies_in_it() {
+    // all_kinds.jsonl: a binance_spot marker before event 2, an okx marker after the last event.
+    let data = load("all_kinds.jsonl");
+    let times = nanos(&data);
+    let markers = |kept: &MarketData| -> Vec<String> {
+        kept.stream_events()
+            .iter()
+            .filter_map(|item| match item {
+                Event::Reconnecting(exchange) => Some(exchange.as_str().to_string()),
+                Event::Item(_) => None,
+            })
+            .collect()
+    };
+    let window = |start: usize, end: Option<usize>| {
+        filter(
+            &data,
+            &EventFilter { start_ns: Some(times[start]), end_ns: end.map(|end| times[end]), ..Default::default() },
+        )
+        .unwrap()
+    };
+    assert_eq!(markers(&window(2, Some(5))), ["binance_spot"], "its event, 2, is in the window");
+    assert_eq!(markers(&window(3, Some(5))), Vec::<String>::new(), "its event is before the window");
+    assert_eq!(markers(&window(0, Some(2))), Vec::<String>::new(), "its event is the window's end");
+    assert_eq!(markers(&window(5, None)), ["okx"], "the last marker goes with the last event");
 }

@@ -76,17 +76,16 @@ fn every_slice_matches_the_walk() {
         for start in 0..=len {
             for stop in start..=len {
                 for step in 1..=3 {
-                    let expected = walked_slice(data.stream_events(), start, stop, step, len);
-                    match slice(&data, start as u64, stop as u64, step as u64) {
-                        Ok(sliced) => {
-                            assert_eq!(describe(sliced.stream_events()), expected, "{layout}[{start}:{stop}:{step}]");
-                            assert_eq!(sliced.stats().reconnects, expected.matches('R').count() as u64);
-                        }
-                        Err(error) => {
-                            assert_eq!(error.status, BarterFfiStatus::NoMarketEvents, "{layout}[{start}:{stop}]");
-                            assert!(!expected.split(' ').any(|item| item != "R" && !item.is_empty()));
-                        }
-                    }
+                    let walked = walked_slice(data.stream_events(), start, stop, step, len);
+                    // Without a market event a slice is empty: its markers had no event to belong to.
+                    let expected = if walked.split(' ').all(|item| item == "R" || item.is_empty()) {
+                        String::new()
+                    } else {
+                        walked
+                    };
+                    let sliced = slice(&data, start as u64, stop as u64, step as u64).unwrap();
+                    assert_eq!(describe(sliced.stream_events()), expected, "{layout}[{start}:{stop}:{step}]");
+                    assert_eq!(sliced.stats().reconnects, expected.matches('R').count() as u64);
                 }
             }
         }

@@ -185,7 +185,8 @@ pub extern "C" fn barter_ffi_market_data_stats(
     call(error, || write_out(out, "out", required(market_data, "market_data")?.0.stats().into()))
 }
 
-/// barter's `time_first_event` (the first market event's `time_exchange`, in file order) as
+/// barter's `time_first_event` (the first market event's `time_exchange`, in file order; an empty
+/// data set has none: `BARTER_FFI_STATUS_NO_MARKET_EVENTS`) as
 /// nanoseconds since 1970-01-01T00:00:00Z.
 #[no_mangle]
 pub extern "C" fn barter_ffi_market_data_time_first_event_ns(
@@ -239,7 +240,7 @@ pub extern "C" fn barter_ffi_market_data_encode_events(
 /// `barter_ffi_market_data_encode_events` counts them, with the reconnect markers of that range in
 /// their places. A marker belongs to the market event after it: `start..stop` keeps the markers
 /// just before `start`, not those just before `stop`, and those after the last event when `stop`
-/// is the length. A slice without a market event is `BARTER_FFI_STATUS_NO_MARKET_EVENTS`.
+/// is the length. A slice without a market event is an empty data set (no items at all).
 #[no_mangle]
 pub extern "C" fn barter_ffi_market_data_slice(
     market_data: *const BarterFfiMarketData,
@@ -287,8 +288,10 @@ pub extern "C" fn barter_ffi_market_data_to_json(
     })
 }
 
-/// A new handle holding the items of `count` handles merged in order of `time_exchange`: ties
-/// keep argument order, then file order; a reconnect marker follows the item that preceded it.
+/// A new handle holding the items of `count` handles in order of `time_exchange`, as a replay
+/// needs: a stable sort, so inputs need not be sorted, and ties keep argument order, then each
+/// input's order. A reconnect marker moves with the market event after it in its own data set
+/// (with the one before it, at the end of a data set).
 #[no_mangle]
 pub extern "C" fn barter_ffi_market_data_merge(
     data_sets: *const *const BarterFfiMarketData,
@@ -330,8 +333,10 @@ pub struct BarterFfiFilter {
     pub end_ns: i64,
 }
 
-/// A new handle holding the items `filter` keeps, in order. Reconnect markers stay unless their
-/// exchange is filtered out. Matching no market event is `BARTER_FFI_STATUS_NO_MARKET_EVENTS`.
+/// A new handle holding the items `filter` keeps, in order. A reconnect marker stays when its
+/// exchange is kept and the market event after it (the one before it, at the end) lies in the
+/// time window; kinds and instruments do not drop markers. Matching no market event gives an
+/// empty data set (no items; `time_first_event_ns` is then `BARTER_FFI_STATUS_NO_MARKET_EVENTS`).
 #[no_mangle]
 pub extern "C" fn barter_ffi_market_data_filter(
     market_data: *const BarterFfiMarketData,
