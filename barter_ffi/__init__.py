@@ -19,6 +19,7 @@ from .data import (
     OrderBookSnapshot,
     OrderBookUpdate,
     PublicTrade,
+    Reconnecting,
     Side,
 )
 from ._ffi import library_version
@@ -42,6 +43,7 @@ __all__ = [
     "OrderBookUpdate",
     "OwnedByAnotherThreadError",
     "PublicTrade",
+    "Reconnecting",
     "Side",
     "get_include",
     "get_library",

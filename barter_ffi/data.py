@@ -24,7 +24,9 @@ Wire layout
 These Structs *are* the Python definition of the batch format written by
 ``rust_core/src/wire.rs``: ``array_like`` Structs encode as arrays in field order, and each
 kind's ``tag`` is its first element. Change the two together; ``tests/test_wire.py`` and the
-Rust ``tests/wire.rs`` pin them.
+Rust ``tests/wire.rs`` pin them. The items layout, which shows reconnect markers, is
+``_ItemsBatch``: the batch's events, and ``(before, exchange)`` for each marker, ``before``
+being the index of the event it precedes.
 """
 
 from __future__ import annotations
@@ -52,8 +54,10 @@ __all__ = [
     "OrderBookSnapshot",
     "OrderBookUpdate",
     "PublicTrade",
+    "Reconnecting",
     "Side",
 ]
+
 
 class _ValuedStrEnum(str, Enum):
     """A str enum whose ``str()`` and ``format()`` are its value on every Python version (3.11
@@ -292,8 +296,43 @@ class MarketEvent(_Record, frozen=True):
         )
 
 
+class Reconnecting(_Record, frozen=True):
+    """barter's ``Reconnecting`` marker: the exchange's stream reconnected here, so state built
+    from its earlier events (an order book from updates) must be reset before its next event.
+
+    Iteration shows markers only when asked: ``md.items()``, ``md.stream(include_reconnects=True)``.
+    """
+
+    exchange: ExchangeId
+
+    def __repr__(self) -> str:
+        return f"Reconnecting(exchange={self.exchange.value})"
+
+
+MarketStreamItem = Union[MarketEvent, Reconnecting]
+"""barter's ``MarketStreamEvent``: a market event or a reconnect marker."""
+
+
+class _ItemsBatch(_Record, frozen=True):
+    """The items layout: a batch's events, and each marker as (index of the event it precedes,
+    exchange)."""
+
+    events: list[MarketEvent]
+    markers: list[tuple[int, ExchangeId]]
+
+
 _decode_batch = msgspec.msgpack.Decoder(list[MarketEvent]).decode
-_BATCH_POSITION = re.compile(r"\$\[(\d+)\]")
+_decode_items_batch = msgspec.msgpack.Decoder(_ItemsBatch).decode
+_BATCH_POSITION = re.compile(r"\$(?:\.events)?\[(\d+)\]")
+
+
+def _unreadable(error: msgspec.ValidationError, first_index: int) -> MarketDataError:
+    position = _BATCH_POSITION.search(str(error))
+    where = f"event {first_index + int(position.group(1))}" if position else "a batch"
+    return MarketDataError(
+        f"{where}: the library sent what this barter_ffi cannot read ({error}); is the package older "
+        "than its library?"
+    )
 
 
 def decode_events(batch: Any, first_index: int = 0) -> list[MarketEvent]:
@@ -305,12 +344,38 @@ def decode_events(batch: Any, first_index: int = 0) -> list[MarketEvent]:
     try:
         return _decode_batch(batch)
     except msgspec.ValidationError as error:
-        position = _BATCH_POSITION.search(str(error))
-        where = f"event {first_index + int(position.group(1))}" if position else "a batch"
-        raise MarketDataError(
-            f"{where}: the library sent what this barter_ffi cannot read ({error}); is the package older "
-            "than its library?"
-        ) from None
+        raise _unreadable(error, first_index) from None
+
+
+def decode_items(batch: Any, first_index: int = 0) -> list[MarketStreamItem]:
+    """Reads one batch in the items layout: events and reconnect markers in their places."""
+    try:
+        decoded = _decode_items_batch(batch)
+    except msgspec.ValidationError as error:
+        raise _unreadable(error, first_index) from None
+    if not decoded.markers:
+        return list(decoded.events)
+    items: list[MarketStreamItem] = []
+    placed = 0
+    for before, exchange in decoded.markers:
+        items += decoded.events[placed:before]
+        items.append(Reconnecting(exchange))
+        placed = before
+    items += decoded.events[placed:]
+    return items
+
+
+def encode_items(items: list[MarketStreamItem]) -> bytes:
+    """Writes events and markers in the items layout, as ``barter_ffi_market_data_from_items``
+    reads it."""
+    events: list[MarketEvent] = []
+    markers: list[tuple[int, ExchangeId]] = []
+    for item in items:
+        if isinstance(item, Reconnecting):
+            markers.append((len(events), item.exchange))
+        else:
+            events.append(item)
+    return encode_events(_ItemsBatch(events, markers))
 
 encode_events = msgspec.msgpack.Encoder().encode
 """Writes ``MarketEvent``s as one batch, as ``barter_ffi_market_data_from_batch`` reads it."""

@@ -14,7 +14,18 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, AsyncIterator, Mapping, Callable, Iterable, Iterator, Literal, NamedTuple, Optional, Union, cast
 
 from ._ffi import call, call_returning, encode_path, ffi, lib, read_buffer
-from .data import KIND_CLASSES, ExchangeId, MarketEvent, OrderBookEvent, decode_events, encode_events
+from .data import (
+    KIND_CLASSES,
+    ExchangeId,
+    MarketEvent,
+    MarketStreamItem,
+    OrderBookEvent,
+    Reconnecting,
+    decode_events,
+    decode_items,
+    encode_events,
+    encode_items,
+)
 from .errors import MarketDataError, OwnedByAnotherThreadError
 from .records import RECORDS_SOURCE, position_as_record, records_from_json_lines, records_json
 from .sequence import EventSequence
@@ -259,20 +270,28 @@ class MarketDataInMemory(EventSequence):
         return read_buffer(self._json_buffer("lines", self._checked_handle()), records_from_json_lines)
 
     @classmethod
-    def from_events(cls, events: Iterable[MarketEvent]) -> "MarketDataInMemory":
-        """Builds barter's ``MarketDataInMemory`` from ``MarketEvent`` objects made in Python.
+    def from_events(cls, events: Iterable[MarketStreamItem]) -> "MarketDataInMemory":
+        """Builds barter's ``MarketDataInMemory`` from ``MarketEvent`` objects made in Python,
+        and ``Reconnecting`` markers in their places, if any.
 
         The events travel to Rust in the cursor's wire format and become barter's own types,
         checked as barter's JSON reader checks them: an unknown exchange, a negative instrument
         or a ``datetime`` where integer nanoseconds belong raises ``MarketDataError`` naming the
-        event's position. ``from_events(md.events()).events() == md.events()``.
+        event's position (among the market events). ``from_events(md.events()).events() ==
+        md.events()``, and ``from_events(list(md.items()))`` keeps the markers too. No events
+        give an empty data set.
         """
         batch = list(events)
         for position, event in enumerate(batch):
-            if not isinstance(event, MarketEvent):
-                raise TypeError(f"event {position}: expected a MarketEvent, not {type(event).__name__}")
-        payload = encode_events(batch)
-        return cls._owned(call_returning(_HANDLE, lib.barter_ffi_market_data_from_batch, payload, len(payload)))
+            if not isinstance(event, (MarketEvent, Reconnecting)):
+                raise TypeError(
+                    f"event {position}: expected a MarketEvent or Reconnecting, not {type(event).__name__}"
+                )
+        if any(isinstance(item, Reconnecting) for item in batch):
+            payload, build = encode_items(batch), lib.barter_ffi_market_data_from_items
+        else:
+            payload, build = encode_events(batch), lib.barter_ffi_market_data_from_batch
+        return cls._owned(call_returning(_HANDLE, build, payload, len(payload)))
 
     def _checked_handle(self) -> Any:
         """The handle for real use: claims an unclaimed instance for this thread, refuses others."""
@@ -389,20 +408,28 @@ class MarketDataInMemory(EventSequence):
         """
         return itertools.chain.from_iterable(self._batches(self._open_cursor()))
 
+    def items(self) -> Iterator[MarketStreamItem]:
+        """Yields market events and ``Reconnecting`` markers, each in its place in the replay:
+        what a book rebuilder needs, as it must reset at a reconnect. As ``MarketDataInMemory``
+        otherwise: ``from_events(list(md.items()))`` holds what ``md`` holds."""
+        return itertools.chain.from_iterable(self._batches(self._open_cursor(), with_reconnects=True))
+
     def _open_cursor(self) -> Any:
         cursor = call_returning("BarterFfiCursor *", lib.barter_ffi_cursor_open, self._checked_handle())
         return ffi.gc(cursor, lib.barter_ffi_cursor_free)
 
-    def _batches(self, cursor: Any) -> Iterator[list[MarketEvent]]:
+    def _batches(self, cursor: Any, with_reconnects: bool = False) -> Iterator[list[Any]]:
         sizes = itertools.chain(_BATCH_SIZES, itertools.repeat(_BATCH_SIZES[-1]))
+        next_batch = lib.barter_ffi_cursor_next_items if with_reconnects else lib.barter_ffi_cursor_next_batch
+        decode = decode_items if with_reconnects else decode_events
         position = 0
         try:
             for size in sizes:
                 if self._handle is not None:
                     self._checked_handle()  # the thread check; a closed handle does not stop the cursor
                 buffer = ffi.new("BarterFfiBuffer *")
-                call(lib.barter_ffi_cursor_next_batch, cursor, size, buffer)
-                batch = read_buffer(buffer, lambda view: decode_events(view, position))
+                call(next_batch, cursor, size, buffer)
+                batch = read_buffer(buffer, lambda view: decode(view, position))
                 if not batch:
                     return
                 position += len(batch)
@@ -410,9 +437,10 @@ class MarketDataInMemory(EventSequence):
         finally:
             ffi.release(cursor)
 
-    async def stream(self) -> AsyncIterator[MarketEvent]:
-        """Yields market events for an asyncio backtest loop, giving way between batches."""
-        for batch in self._batches(self._open_cursor()):
+    async def stream(self, include_reconnects: bool = False) -> AsyncIterator[MarketStreamItem]:
+        """Yields market events for an asyncio backtest loop, giving way between batches;
+        ``Reconnecting`` markers too, in their places, with ``include_reconnects=True``."""
+        for batch in self._batches(self._open_cursor(), with_reconnects=include_reconnects):
             for event in batch:
                 yield event
             await asyncio.sleep(0)
@@ -422,8 +450,9 @@ class MarketDataInMemory(EventSequence):
 
         ``shape="lines"``: JSON Lines of ``MarketStreamEvent`` (what ``MarketDataInMemory`` users
         and barter's backtest bench read); ``shape="array"``: a JSON array of
-        ``MarketStreamResult`` (barter's historic example). Reconnect markers are written;
-        ``Err`` items were dropped when loading and are not.
+        ``MarketStreamResult`` (barter's historic example). Reconnect markers are written. ``Err``
+        items were dropped when loading: the array shape writes a stand-in for each at its end,
+        so ``errors_skipped`` reads back the same; JSON Lines cannot hold them.
         """
         def write(json: Any) -> None:
             with open(path, "wb") as file:
@@ -441,7 +470,8 @@ class MarketDataInMemory(EventSequence):
         return buffer
 
     def __reduce__(self) -> tuple:
-        """Pickles by value, as barter JSON Lines (events and reconnect markers).
+        """Pickles by value, as barter JSON (events, reconnect markers and the count of skipped
+        ``Err`` items).
 
         Allowed from any thread, without claiming ownership, because process pools pickle their
         arguments on a helper thread; the Rust data is immutable, and the lock keeps ``close()``
@@ -450,9 +480,12 @@ class MarketDataInMemory(EventSequence):
         with self._lifetime:
             if self._handle is None:
                 raise ValueError("MarketDataInMemory is closed")
-            if _stats(self._handle).market_events == 0:  # loaders refuse an input without an event
+            stats = _stats(self._handle)
+            if stats.market_events == 0:  # loaders refuse an input without an event
                 return (MarketDataInMemory.from_events, ([],))
-            return (MarketDataInMemory.from_json_bytes, (read_buffer(self._json_buffer("lines", self._handle), bytes),))
+            # The array shape keeps the count of Err items skipped at load; JSON Lines cannot.
+            shape = "array" if stats.errors_skipped else "lines"
+            return (MarketDataInMemory.from_json_bytes, (read_buffer(self._json_buffer(shape, self._handle), bytes),))
 
     def __copy__(self) -> "MarketDataInMemory":
         return self.clone()

@@ -305,10 +305,21 @@ enum BarterFfiStatus barter_ffi_cursor_open(const struct BarterFfiMarketData *ma
 
 /**
  * Fills `out` with the next batch of at most `max_events` market events, in file order, as
- * MessagePack (layout: `rust_core/src/wire.rs`). A batch of zero events means the end; asking
- * again returns zero events again. Release the buffer with `barter_ffi_buffer_free`.
+ * MessagePack (layout: `rust_core/src/wire.rs`); reconnect markers are skipped. A batch of zero
+ * events means the end; asking again returns zero events again. Release the buffer with
+ * `barter_ffi_buffer_free`.
  */
 enum BarterFfiStatus barter_ffi_cursor_next_batch(const struct BarterFfiCursor *cursor,
+                                                  size_t max_events,
+                                                  struct BarterFfiBuffer *out,
+                                                  struct BarterFfiError *error);
+
+/**
+ * `barter_ffi_cursor_next_batch` in the items layout (`rust_core/src/wire.rs`): the market
+ * events and, beside them, the reconnect markers among them with their places, for hosts that
+ * rebuild order books and must reset at a reconnect. The end is a batch with neither.
+ */
+enum BarterFfiStatus barter_ffi_cursor_next_items(const struct BarterFfiCursor *cursor,
                                                   size_t max_events,
                                                   struct BarterFfiBuffer *out,
                                                   struct BarterFfiError *error);
@@ -350,9 +361,19 @@ enum BarterFfiStatus barter_ffi_market_data_load_bytes(const uint8_t *data,
 /**
  * Builds market data from `len` bytes at `data` holding market events in the cursor's batch
  * format (`rust_core/src/wire.rs`), read during the call only. Each event is checked as barter's
- * JSON reader would check it; an error names the event's position.
+ * JSON reader would check it; an error names the event's position. No events is an empty data
+ * set.
  */
 enum BarterFfiStatus barter_ffi_market_data_from_batch(const uint8_t *data,
+                                                       size_t len,
+                                                       struct BarterFfiMarketData **out,
+                                                       struct BarterFfiError *error);
+
+/**
+ * `barter_ffi_market_data_from_batch` for a batch in the items layout, reconnect markers
+ * included (what `barter_ffi_cursor_next_items` hands out).
+ */
+enum BarterFfiStatus barter_ffi_market_data_from_items(const uint8_t *data,
                                                        size_t len,
                                                        struct BarterFfiMarketData **out,
                                                        struct BarterFfiError *error);

@@ -92,6 +92,6 @@ def test_from_events_names_the_event_barter_rejects() -> None:
     for bad, message in cases:
         with pytest.raises(MarketDataError, match=re.escape(message)):
             MarketDataInMemory.from_events([good, bad])
-    with pytest.raises(TypeError, match="event 0: expected a MarketEvent, not dict"):
+    with pytest.raises(TypeError, match="event 0: expected a MarketEvent or Reconnecting, not dict"):
         MarketDataInMemory.from_events([{}])  # type: ignore[list-item]
     assert len(MarketDataInMemory.from_events([])) == 0, "no events: an empty data set"

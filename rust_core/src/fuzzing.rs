@@ -52,7 +52,8 @@ pub fn from_batch(data: &[u8]) {
     // SAFETY: the handle was just made by the library and is freed below, once.
     let data_set = unsafe { &*handle };
     let mut encoded = Vec::new();
-    crate::market_data::Cursor::new(&data_set.0).next_batch(usize::MAX, &mut encoded).unwrap();
+    let layout = crate::market_data::BatchLayout::Events;
+    crate::market_data::Cursor::new(&data_set.0).next_batch(usize::MAX, layout, &mut encoded).unwrap();
     let again = crate::wire::decode_batch(&encoded).expect("an encoded batch decodes");
     assert!(again.iter().eq(data_set.0.market_events()), "decode(encode(events)) == events");
     drain_and_free(handle);

@@ -8,14 +8,14 @@ use crate::{
 use barter::backtest::market_data::{BacktestMarketData, MarketDataInMemory};
 use barter_data::{
     event::{DataKind, MarketEvent},
-    streams::{consumer::MarketStreamEvent, reconnect::Event},
+    streams::reconnect::Event,
 };
 use barter_instrument::instrument::InstrumentIndex;
 use futures::FutureExt;
 use std::{path::Path, sync::Arc};
 
 /// One item of barter's in-memory market data: a market event or a reconnect marker.
-pub type StreamEvent = MarketStreamEvent<InstrumentIndex, DataKind>;
+pub type StreamEvent = crate::wire::StreamItem;
 
 /// What a load kept and what it left out.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -62,10 +62,14 @@ impl MarketData {
     }
 
     /// Builds a data set from a batch in the [`wire`](crate::wire) format, such as Python sends
-    /// (an empty batch is an empty data set).
-    pub fn from_batch(bytes: &[u8]) -> Result<Self, Error> {
-        let events: Vec<StreamEvent> = crate::wire::decode_batch(bytes)?.into_iter().map(Event::Item).collect();
-        Ok(Self::from_selection(Parsed { events, reconnects: 0, errors_skipped: 0 }))
+    /// (an empty batch is an empty data set), in either layout.
+    pub fn from_batch(bytes: &[u8], layout: BatchLayout) -> Result<Self, Error> {
+        let events: Vec<StreamEvent> = match layout {
+            BatchLayout::Events => crate::wire::decode_batch(bytes)?.into_iter().map(Event::Item).collect(),
+            BatchLayout::Items => crate::wire::decode_items(bytes)?,
+        };
+        let reconnects = events.iter().filter(|item| matches!(item, Event::Reconnecting(_))).count() as u64;
+        Ok(Self::from_selection(Parsed { events, reconnects, errors_skipped: 0 }))
     }
 
     /// A loaded input: at least one market event, or `NoMarketEvents` naming `source`.
@@ -155,7 +159,8 @@ impl MarketData {
 
     /// barter JSON of every item in `shape`, which barter's own types read back: barter's
     /// serialisation, plus the `"side": null` of order-book sides that barter skips when writing
-    /// but requires when reading. (`Err` items were dropped at load and are not written.)
+    /// but requires when reading. `Err` items were dropped at load; the array shape writes one
+    /// stand-in for each, at the end, so that `errors_skipped` reads back the same.
     pub fn to_json(&self, shape: JsonShape) -> Result<Vec<u8>, Error> {
         let mut out = estimated_json_buffer(self.events.len());
         if shape == JsonShape::Array {
@@ -171,6 +176,14 @@ impl MarketData {
             }
         }
         if shape == JsonShape::Array {
+            // The array shape can hold Err items: one stands for each skipped at load (their
+            // content was dropped then), so reading this back counts the same `errors_skipped`.
+            for index in 0..self.stats.errors_skipped {
+                if index > 0 || !self.events.is_empty() {
+                    out.extend_from_slice(b",\n");
+                }
+                out.extend_from_slice(SKIPPED_ERR_ITEM);
+            }
             out.extend_from_slice(b"\n]\n");
         }
         Ok(out)
@@ -194,6 +207,9 @@ fn estimated_json_buffer(items: usize) -> Vec<u8> {
     let _ = out.try_reserve(items.saturating_mul(256));
     out
 }
+
+/// Written for each `Err` item skipped at load, when writing the array shape.
+const SKIPPED_ERR_ITEM: &[u8] = br#"{"Item":{"Err":{"Socket":"an Err item skipped when this data was first loaded"}}}"#;
 
 /// The two file shapes barter reads (see [`load`](crate::load)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,33 +276,49 @@ impl Cursor {
     }
 
     /// Appends the next batch of up to `max_events` market events to `out` in the
-    /// [`wire`](crate::wire) format; an empty batch means the end, and stays the end.
-    /// On failure the position is unchanged, so no event is skipped unseen.
-    pub fn next_batch(&mut self, max_events: usize, out: &mut Vec<u8>) -> Result<(), Error> {
-        self.position = self.encode_batch_at(self.position, max_events, out)?;
+    /// [`wire`](crate::wire) format (its items layout, reconnect markers included, when
+    /// `layout` says so); an empty batch means the end, and stays the end. On failure the
+    /// position is unchanged, so no event is skipped unseen.
+    pub fn next_batch(&mut self, max_events: usize, layout: BatchLayout, out: &mut Vec<u8>) -> Result<(), Error> {
+        self.position = self.encode_batch_at(self.position, max_events, layout, out)?;
         Ok(())
     }
 
-    /// Encodes up to `max_events` market events from `position`; returns the position after them.
+    /// Encodes up to `max_events` market events from `position`, and the markers among them;
+    /// returns the position after them.
     pub(crate) fn encode_batch_at(
         &self,
         position: usize,
         max_events: usize,
+        layout: BatchLayout,
         out: &mut Vec<u8>,
     ) -> Result<usize, Error> {
         let remaining = &self.events[position..];
         let mut batch = Vec::with_capacity(max_events.min(remaining.len()));
+        let mut markers = Vec::new();
         let mut consumed = 0;
         for event in remaining {
             if batch.len() == max_events {
                 break;
             }
             consumed += 1;
-            if let Event::Item(market_event) = event {
-                batch.push(market_event);
+            match event {
+                Event::Item(market_event) => batch.push(market_event),
+                Event::Reconnecting(exchange) => markers.push((batch.len(), *exchange)),
             }
         }
-        crate::wire::encode_batch(&batch, out)?;
+        match layout {
+            BatchLayout::Events => crate::wire::encode_batch(&batch, out)?,
+            BatchLayout::Items => crate::wire::encode_items(&batch, &markers, out)?,
+        }
         Ok(position + consumed)
     }
+}
+
+/// What a cursor batch holds: the market events alone, or the items layout with the reconnect
+/// markers in their places (see [`wire`](crate::wire)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchLayout {
+    Events,
+    Items,
 }

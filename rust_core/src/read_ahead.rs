@@ -9,22 +9,22 @@
 
 use crate::{
     error::Error,
-    market_data::{Cursor, MarketData},
+    market_data::{BatchLayout, Cursor, MarketData},
 };
 use std::{
     sync::mpsc::{channel, Receiver, Sender},
     thread::JoinHandle,
 };
 
-/// A [`Cursor`] whose next batch of the same size is encoded ahead. The read-ahead never changes
+/// A [`Cursor`] whose next batch of the same size and layout is encoded ahead. The read-ahead never changes
 /// what is handed out: a prefetched batch larger than the next request, or one that failed, is
 /// dropped and that request is served from the cursor's own position.
 #[derive(Debug)]
 pub struct ReadAheadCursor {
     cursor: Cursor,
     ahead: Ahead,
-    /// The size of the batch the worker is encoding for the next request.
-    in_flight: Option<usize>,
+    /// The size and layout of the batch the worker is encoding for the next request.
+    in_flight: Option<(usize, BatchLayout)>,
 }
 
 #[derive(Debug)]
@@ -40,23 +40,24 @@ type Reply = Result<(usize, Vec<u8>), Error>;
 #[derive(Debug)]
 struct Worker {
     process: u32,
-    requests: Sender<(usize, usize)>,
+    requests: Sender<(usize, usize, BatchLayout)>,
     replies: Receiver<Reply>,
     thread: JoinHandle<()>,
 }
 
 impl Worker {
     fn start(cursor: &Cursor) -> Option<Self> {
-        let (requests, pending) = channel::<(usize, usize)>();
+        let (requests, pending) = channel::<(usize, usize, BatchLayout)>();
         let (answer, replies) = channel::<Reply>();
         let cursor = cursor.clone();
         let thread = std::thread::Builder::new()
             .name("barter_ffi-read-ahead".into())
             .spawn(move || {
                 // Ends when the cursor drops its sender (or its receiver).
-                while let Ok((position, max_events)) = pending.recv() {
+                while let Ok((position, max_events, layout)) = pending.recv() {
                     let mut bytes = Vec::new();
-                    let reply = cursor.encode_batch_at(position, max_events, &mut bytes).map(|next| (next, bytes));
+                    let reply =
+                        cursor.encode_batch_at(position, max_events, layout, &mut bytes).map(|next| (next, bytes));
                     if answer.send(reply).is_err() {
                         return;
                     }
@@ -73,41 +74,41 @@ impl ReadAheadCursor {
     }
 
     /// As [`Cursor::next_batch`], returning the encoded batch.
-    pub fn next_batch(&mut self, max_events: usize) -> Result<Vec<u8>, Error> {
+    pub fn next_batch(&mut self, max_events: usize, layout: BatchLayout) -> Result<Vec<u8>, Error> {
         self.leave_a_parents_worker();
-        let bytes = match self.prefetched(max_events) {
+        let bytes = match self.prefetched(max_events, layout) {
             Some((position, bytes)) => {
                 self.cursor.position = position;
                 bytes
             }
             None => {
                 let mut bytes = Vec::new();
-                self.cursor.next_batch(max_events, &mut bytes)?;
+                self.cursor.next_batch(max_events, layout, &mut bytes)?;
                 bytes
             }
         };
         if self.cursor.has_more() {
-            self.read_ahead(max_events);
+            self.read_ahead(max_events, layout);
         }
         Ok(bytes)
     }
 
     /// The batch the worker encoded, if it fits this request.
-    fn prefetched(&mut self, max_events: usize) -> Option<(usize, Vec<u8>)> {
-        let size = self.in_flight.take()?;
+    fn prefetched(&mut self, max_events: usize, layout: BatchLayout) -> Option<(usize, Vec<u8>)> {
+        let (size, encoded_layout) = self.in_flight.take()?;
         let Ahead::Running(worker) = &self.ahead else { return None };
         // Received even when it will not be used, so that replies stay paired with requests.
         let reply = worker.replies.recv().ok()?.ok()?;
-        (size <= max_events).then_some(reply)
+        (size <= max_events && encoded_layout == layout).then_some(reply)
     }
 
-    fn read_ahead(&mut self, max_events: usize) {
+    fn read_ahead(&mut self, max_events: usize, layout: BatchLayout) {
         if let Ahead::NotStarted = self.ahead {
             self.ahead = Worker::start(&self.cursor).map_or(Ahead::Unavailable, Ahead::Running);
         }
         if let Ahead::Running(worker) = &self.ahead {
-            if worker.requests.send((self.cursor.position, max_events)).is_ok() {
-                self.in_flight = Some(max_events);
+            if worker.requests.send((self.cursor.position, max_events, layout)).is_ok() {
+                self.in_flight = Some((max_events, layout));
             }
         }
     }

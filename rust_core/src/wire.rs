@@ -15,6 +15,11 @@
 //!   4 Candle             [4, close_time_ns, open: f64, high: f64, low: f64, close: f64, volume: f64, trade_count: uint]
 //!   5 Liquidation        [5, side: str, price: f64, quantity: f64, time_ns]
 //! level  = [price: str, amount: str]         rust_decimal's Display: every digit, scale kept
+//! items  = [batch, markers]                  the items layout, asked for to see reconnects:
+//! markers = [[before: uint, exchange], …]    each reconnect marker in order, with the index in
+//!                                            `batch` of the event it precedes (the batch's
+//!                                            length: after its last event); empty = end of data
+//!                                            when `batch` is empty too
 //! *_ns   = int, nanoseconds since 1970-01-01T00:00:00Z (loading guarantees it fits in i64)
 //! exchange = barter's serde name (`ExchangeId::as_str`), side = "Buy" | "Sell"
 //! ```
@@ -27,9 +32,10 @@ use crate::error::Error;
 use barter_data::{
     books::{Level, OrderBook},
     event::{DataKind, MarketEvent},
+    streams::{consumer::MarketStreamEvent, reconnect::Event as Item},
     subscription::book::OrderBookEvent,
 };
-use barter_instrument::{instrument::InstrumentIndex, Side};
+use barter_instrument::{exchange::ExchangeId, instrument::InstrumentIndex, Side};
 use chrono::{DateTime, Utc};
 use rmp::encode;
 use rmpv::Value;
@@ -44,11 +50,30 @@ pub const TAG_CANDLE: u8 = 4;
 pub const TAG_LIQUIDATION: u8 = 5;
 
 type Event = MarketEvent<InstrumentIndex, DataKind>;
+/// barter's stream item: a market event or a reconnect marker.
+pub type StreamItem = MarketStreamEvent<InstrumentIndex, DataKind>;
 
 /// Appends one batch holding `events` to `out`.
 pub fn encode_batch(events: &[&Event], out: &mut Vec<u8>) -> Result<(), Error> {
     let mut writer = BatchWriter { out, decimal: String::with_capacity(32) };
     writer.batch(events).map_err(|error| Error::internal(format!("encoding a batch: {error}")))
+}
+
+/// Appends one batch in the items layout: `events`, and `markers` as (index in `events` of
+/// the event each precedes, exchange), in order.
+pub fn encode_items(events: &[&Event], markers: &[(usize, ExchangeId)], out: &mut Vec<u8>) -> Result<(), Error> {
+    let mut writer = BatchWriter { out, decimal: String::with_capacity(32) };
+    let written: WriteResult = (|| {
+        writer.array(2)?;
+        writer.batch(events)?;
+        writer.array(markers.len())?;
+        markers.iter().try_for_each(|(before, exchange)| {
+            writer.array(2)?;
+            writer.uint(*before as u64)?;
+            writer.str(exchange.as_str())
+        })
+    })();
+    written.map_err(|error| Error::internal(format!("encoding a batch: {error}")))
 }
 
 /// Every exchange name barter's serde reads, as it writes them (`ExchangeId::as_str`), in
@@ -58,7 +83,6 @@ pub fn encode_batch(events: &[&Event], out: &mut Vec<u8>) -> Result<(), Error> {
 /// unknown name. Reading that list (aliases mapped to their exchange) follows barter's crate as
 /// it is built, so a patch release that adds an exchange shows up here without a change.
 pub fn exchange_names() -> Vec<&'static str> {
-    use barter_instrument::exchange::ExchangeId;
     let unknown = ExchangeId::deserialize(StrDeserializer::<serde::de::value::Error>::new("")).unwrap_err();
     let message = unknown.to_string();
     let listed = message.split_once("expected one of ").map_or("", |(_, list)| list);
@@ -255,12 +279,56 @@ impl BatchWriter<'_> {
 /// Reads a batch (the layout above) into barter's market events; an error names the event's
 /// position and the field.
 pub fn decode_batch(bytes: &[u8]) -> Result<Vec<Event>, Error> {
+    decode_events(&read_one_value(bytes)?)
+}
+
+/// Reads a batch in the items layout into barter's stream items, reconnect markers in place.
+pub fn decode_items(bytes: &[u8]) -> Result<Vec<StreamItem>, Error> {
+    let value = read_one_value(bytes)?;
+    let [events, markers] = fields::<2>(&value, "an items batch").map_err(Error::invalid_data)?;
+    let events = decode_events(events)?;
+    let markers = markers.as_array().ok_or_else(|| Error::invalid_data("an items batch's markers must be an array"))?;
+    let total = events.len();
+    let mut items = Vec::with_capacity(total + markers.len());
+    let mut events = events.into_iter();
+    let mut placed = 0;
+    for (index, marker) in markers.iter().enumerate() {
+        let (before, exchange) =
+            decode_marker(marker).map_err(|problem| Error::invalid_data(format!("marker {index}: {problem}")))?;
+        if !(placed..=total).contains(&before) {
+            return Err(Error::invalid_data(format!(
+                "marker {index}: `before` is {before}, outside {placed}..={total} (the previous marker's and the \
+                 batch's length)"
+            )));
+        }
+        items.extend(events.by_ref().take(before - placed).map(Item::Item));
+        placed = before;
+        items.push(Item::Reconnecting(exchange));
+    }
+    items.extend(events.map(Item::Item));
+    Ok(items)
+}
+
+fn decode_marker(value: &Value) -> Result<(usize, ExchangeId), String> {
+    let [before, exchange] = fields::<2>(value, "a marker")?;
+    let before = before
+        .as_u64()
+        .and_then(|before| usize::try_from(before).ok())
+        .ok_or_else(|| format!("`before` must be a non-negative integer, not {before}"))?;
+    Ok((before, serde_str(exchange, "exchange")?))
+}
+
+fn read_one_value(bytes: &[u8]) -> Result<Value, Error> {
     let mut reader = bytes;
-    let batch = rmpv::decode::read_value(&mut reader)
+    let value = rmpv::decode::read_value(&mut reader)
         .map_err(|error| Error::invalid_data(format!("not a MessagePack batch: {error}")))?;
     if !reader.is_empty() {
         return Err(Error::invalid_data(format!("{} bytes after the batch", reader.len())));
     }
+    Ok(value)
+}
+
+fn decode_events(batch: &Value) -> Result<Vec<Event>, Error> {
     let Value::Array(events) = batch else {
         return Err(Error::invalid_data("a batch must be an array of events"));
     };

@@ -208,3 +208,61 @@ fn the_json_lines_export_is_one_line_per_item() {
     assert_eq!(text.lines().count(), 5);
     assert_eq!(text.lines().nth(3), Some(r#"{"Reconnecting":"binance_spot"}"#));
 }
+
+#[test]
+fn the_items_layout_shows_each_reconnect_in_its_place_and_reads_back() {
+    let _serial = serial();
+    let before = live();
+    for name in ["all_kinds.jsonl", "all_kinds_results.json", "trades.json"] {
+        let handle = load(name);
+        let mut cursor = ptr::null_mut();
+        assert_eq!(barter_ffi_cursor_open(handle, &mut cursor, ptr::null_mut()), BarterFfiStatus::Ok);
+        let mut items = Vec::new();
+        loop {
+            let mut buffer = empty_buffer();
+            assert_eq!(barter_ffi_cursor_next_items(cursor, 2, &mut buffer, ptr::null_mut()), BarterFfiStatus::Ok);
+            let bytes = unsafe { std::slice::from_raw_parts(buffer.data, buffer.len) }.to_vec();
+            barter_ffi_buffer_free(&mut buffer);
+            let batch = barter_ffi::wire::decode_items(&bytes).unwrap();
+            if batch.is_empty() {
+                assert_eq!(bytes, [0x92, 0x90, 0x90], "the end: no events, no markers");
+                break;
+            }
+            items.extend(batch);
+        }
+        barter_ffi_cursor_free(cursor);
+        let data = barter_ffi::market_data::MarketData::from_file(&fixture(name)).unwrap();
+        assert_eq!(&items, data.stream_events().as_ref(), "{name}: every item, markers in place");
+        let mut rebuilt = ptr::null_mut();
+        let mut encoded = Vec::new();
+        let events: Vec<_> = data.market_events().collect();
+        let markers: Vec<_> = {
+            let mut seen = 0;
+            data.stream_events()
+                .iter()
+                .filter_map(|item| match item {
+                    barter_data::streams::reconnect::Event::Item(_) => {
+                        seen += 1;
+                        None
+                    }
+                    barter_data::streams::reconnect::Event::Reconnecting(exchange) => Some((seen, *exchange)),
+                })
+                .collect()
+        };
+        barter_ffi::wire::encode_items(&events, &markers, &mut encoded).unwrap();
+        let status = barter_ffi_market_data_from_items(encoded.as_ptr(), encoded.len(), &mut rebuilt, ptr::null_mut());
+        assert_eq!(status, BarterFfiStatus::Ok);
+        assert_eq!(json_lines(rebuilt), json_lines(handle), "{name}: read back, markers in place");
+        barter_ffi_market_data_free(rebuilt);
+        barter_ffi_market_data_free(handle);
+    }
+    assert_eq!(live(), before);
+}
+
+fn json_lines(handle: *const BarterFfiMarketData) -> Vec<u8> {
+    let mut buffer = empty_buffer();
+    assert_eq!(barter_ffi_market_data_to_json_lines(handle, &mut buffer, ptr::null_mut()), BarterFfiStatus::Ok);
+    let bytes = unsafe { std::slice::from_raw_parts(buffer.data, buffer.len) }.to_vec();
+    barter_ffi_buffer_free(&mut buffer);
+    bytes
+}

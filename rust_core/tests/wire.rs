@@ -8,7 +8,7 @@ use barter_data::{
     subscription::book::OrderBookEvent,
 };
 use barter_ffi::{
-    market_data::{Cursor, MarketData},
+    market_data::{BatchLayout, Cursor, MarketData},
     wire::side_name,
 };
 use barter_instrument::{instrument::InstrumentIndex, Side};
@@ -74,7 +74,7 @@ fn every_variant_is_encoded_as_documented() {
     for name in ["all_kinds.jsonl", "all_kinds_results.json"] {
         let data = MarketData::from_file(&fixture(name)).unwrap();
         let mut bytes = Vec::new();
-        Cursor::new(&data).next_batch(1000, &mut bytes).unwrap();
+        Cursor::new(&data).next_batch(1000, BatchLayout::Events, &mut bytes).unwrap();
         let decoded = rmpv::decode::read_value(&mut bytes.as_slice()).unwrap();
         let expected = Value::Array(data.market_events().map(expected).collect());
         assert_eq!(decoded, expected, "{name}");
@@ -96,7 +96,7 @@ fn wire_names_are_barters_serde_names() {
 fn decimals_travel_with_every_digit_of_their_scale() {
     let data = MarketData::from_file(&fixture("all_kinds.jsonl")).unwrap();
     let mut bytes = Vec::new();
-    Cursor::new(&data).next_batch(1000, &mut bytes).unwrap();
+    Cursor::new(&data).next_batch(1000, BatchLayout::Events, &mut bytes).unwrap();
     let text = String::from_utf8_lossy(&bytes);
     for written in ["96962.50000000", "0.51200000", "96001.000", "0.000100"] {
         assert!(text.contains(written), "{written}");
@@ -108,7 +108,7 @@ fn reading_ahead_yields_every_event_once_in_order() {
     use barter_ffi::read_ahead::ReadAheadCursor;
     let data = MarketData::from_file(&fixture("all_kinds.jsonl")).unwrap();
     let mut all = Vec::new();
-    Cursor::new(&data).next_batch(1000, &mut all).unwrap();
+    Cursor::new(&data).next_batch(1000, BatchLayout::Events, &mut all).unwrap();
     let all = rmpv::decode::read_value(&mut all.as_slice()).unwrap();
     for sizes in [vec![1], vec![2, 5, 1], vec![4, 2], vec![11], vec![3, 1, 1, 7]] {
         let mut ahead = ReadAheadCursor::new(&data);
@@ -116,7 +116,7 @@ fn reading_ahead_yields_every_event_once_in_order() {
         // Growing, shrinking and repeated sizes: a prefetched batch too large must not be used.
         for round in 0.. {
             let max_events = sizes[round % sizes.len()];
-            let batch = ahead.next_batch(max_events).unwrap();
+            let batch = ahead.next_batch(max_events, BatchLayout::Events).unwrap();
             let Value::Array(events) = rmpv::decode::read_value(&mut batch.as_slice()).unwrap() else { panic!() };
             assert!(events.len() <= max_events, "sizes {sizes:?}");
             if events.is_empty() {
@@ -125,7 +125,10 @@ fn reading_ahead_yields_every_event_once_in_order() {
             seen.extend(events);
         }
         assert_eq!(Value::Array(seen), all, "sizes {sizes:?}");
-        assert!(ahead.next_batch(3).map(|batch| batch == [0x90]).unwrap(), "the end stays the end");
+        assert!(
+            ahead.next_batch(3, BatchLayout::Events).map(|batch| batch == [0x90]).unwrap(),
+            "the end stays the end"
+        );
     }
 }
 
@@ -134,7 +137,7 @@ fn decoding_a_batch_gives_back_barters_events() {
     for name in ["all_kinds.jsonl", "all_kinds_results.json"] {
         let data = MarketData::from_file(&fixture(name)).unwrap();
         let mut bytes = Vec::new();
-        Cursor::new(&data).next_batch(1000, &mut bytes).unwrap();
+        Cursor::new(&data).next_batch(1000, BatchLayout::Events, &mut bytes).unwrap();
         let decoded = barter_ffi::wire::decode_batch(&bytes).unwrap();
         assert_eq!(decoded.iter().collect::<Vec<_>>(), data.market_events().collect::<Vec<_>>(), "{name}");
         let rebuilt = MarketData::from_batch(&bytes).unwrap();

@@ -4,6 +4,7 @@ use super::{call, check_out, required, write_out, BarterFfiBuffer, BarterFfiErro
 use crate::{
     error::{BarterFfiStatus, Error},
     ffi::market_data::BarterFfiMarketData,
+    market_data::BatchLayout,
     read_ahead::ReadAheadCursor,
 };
 use std::sync::{atomic::Ordering, Mutex, PoisonError};
@@ -36,8 +37,9 @@ pub extern "C" fn barter_ffi_cursor_open(
 }
 
 /// Fills `out` with the next batch of at most `max_events` market events, in file order, as
-/// MessagePack (layout: `rust_core/src/wire.rs`). A batch of zero events means the end; asking
-/// again returns zero events again. Release the buffer with `barter_ffi_buffer_free`.
+/// MessagePack (layout: `rust_core/src/wire.rs`); reconnect markers are skipped. A batch of zero
+/// events means the end; asking again returns zero events again. Release the buffer with
+/// `barter_ffi_buffer_free`.
 #[no_mangle]
 pub extern "C" fn barter_ffi_cursor_next_batch(
     cursor: *const BarterFfiCursor,
@@ -45,15 +47,35 @@ pub extern "C" fn barter_ffi_cursor_next_batch(
     out: *mut BarterFfiBuffer,
     error: *mut BarterFfiError,
 ) -> BarterFfiStatus {
-    call(error, || {
-        let cursor = required(cursor, "cursor")?;
-        check_out(out, "out")?;
-        if max_events == 0 {
-            return Err(Error::new(BarterFfiStatus::InvalidArgument, "max_events must be at least 1"));
-        }
-        let bytes = cursor.0.lock().unwrap_or_else(PoisonError::into_inner).next_batch(max_events)?;
-        write_out(out, "out", BarterFfiBuffer::from_vec(bytes))
-    })
+    call(error, || next_batch(cursor, max_events, BatchLayout::Events, out))
+}
+
+/// `barter_ffi_cursor_next_batch` in the items layout (`rust_core/src/wire.rs`): the market
+/// events and, beside them, the reconnect markers among them with their places, for hosts that
+/// rebuild order books and must reset at a reconnect. The end is a batch with neither.
+#[no_mangle]
+pub extern "C" fn barter_ffi_cursor_next_items(
+    cursor: *const BarterFfiCursor,
+    max_events: usize,
+    out: *mut BarterFfiBuffer,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || next_batch(cursor, max_events, BatchLayout::Items, out))
+}
+
+fn next_batch(
+    cursor: *const BarterFfiCursor,
+    max_events: usize,
+    layout: BatchLayout,
+    out: *mut BarterFfiBuffer,
+) -> Result<(), Error> {
+    let cursor = required(cursor, "cursor")?;
+    check_out(out, "out")?;
+    if max_events == 0 {
+        return Err(Error::new(BarterFfiStatus::InvalidArgument, "max_events must be at least 1"));
+    }
+    let bytes = cursor.0.lock().unwrap_or_else(PoisonError::into_inner).next_batch(max_events, layout)?;
+    write_out(out, "out", BarterFfiBuffer::from_vec(bytes))
 }
 
 /// Releases a cursor; NULL is a no-op.

@@ -3,7 +3,7 @@
 use super::{call, check_out, required, write_out, BarterFfiBuffer, BarterFfiError, LIVE_MARKET_DATA};
 use crate::{
     error::{BarterFfiStatus, Error},
-    market_data::{JsonShape, LoadStats, MarketData},
+    market_data::{BatchLayout, JsonShape, LoadStats, MarketData},
     select::{self, EventFilter},
     sequence,
 };
@@ -122,7 +122,8 @@ pub extern "C" fn barter_ffi_market_data_load_bytes(
 
 /// Builds market data from `len` bytes at `data` holding market events in the cursor's batch
 /// format (`rust_core/src/wire.rs`), read during the call only. Each event is checked as barter's
-/// JSON reader would check it; an error names the event's position.
+/// JSON reader would check it; an error names the event's position. No events is an empty data
+/// set.
 #[no_mangle]
 pub extern "C" fn barter_ffi_market_data_from_batch(
     data: *const u8,
@@ -130,13 +131,32 @@ pub extern "C" fn barter_ffi_market_data_from_batch(
     out: *mut *mut BarterFfiMarketData,
     error: *mut BarterFfiError,
 ) -> BarterFfiStatus {
-    call(error, || {
-        // A batch is never empty, so NULL is a mistake here even with `len` 0.
-        required(data, "data")?;
-        let bytes = c_array(data, len, "data")?;
-        check_out(out, "out")?;
-        write_out(out, "out", BarterFfiMarketData::into_raw(MarketData::from_batch(bytes)?))
-    })
+    call(error, || from_batch(data, len, BatchLayout::Events, out))
+}
+
+/// `barter_ffi_market_data_from_batch` for a batch in the items layout, reconnect markers
+/// included (what `barter_ffi_cursor_next_items` hands out).
+#[no_mangle]
+pub extern "C" fn barter_ffi_market_data_from_items(
+    data: *const u8,
+    len: usize,
+    out: *mut *mut BarterFfiMarketData,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || from_batch(data, len, BatchLayout::Items, out))
+}
+
+fn from_batch(
+    data: *const u8,
+    len: usize,
+    layout: BatchLayout,
+    out: *mut *mut BarterFfiMarketData,
+) -> Result<(), Error> {
+    // Even an empty batch has its array header, so NULL is a mistake here even with `len` 0.
+    required(data, "data")?;
+    let bytes = c_array(data, len, "data")?;
+    check_out(out, "out")?;
+    write_out(out, "out", BarterFfiMarketData::into_raw(MarketData::from_batch(bytes, layout)?))
 }
 
 /// A second handle over the same events (no copy); free each handle on its own.
