@@ -571,3 +571,40 @@ fn describe_byte(byte: u8) -> String {
         format!("byte 0x{byte:02X}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn large_json_lines() -> String {
+        let line = r#"{"Item":{"time_exchange":"2024-12-20T19:05:18.175Z","time_received":"2024-12-20T19:05:18.175Z","exchange":"okx","instrument":1,"kind":{"Trade":{"id":"1","price":1.0,"amount":1.0,"side":"Buy"}}}}"#;
+        vec![line; 30_000].join("\n")
+    }
+
+    #[test]
+    fn the_thread_budget_is_shared_by_every_load() {
+        let held = ThreadPermits::take(usize::MAX);
+        assert!(held.count <= cores(), "never more parse threads than cores");
+        let starved = ThreadPermits::take(4);
+        assert_eq!(starved.count, 0, "a load that starts meanwhile gets none");
+        drop((held, starved));
+        assert!(ThreadPermits::take(1).count <= 1);
+    }
+
+    #[test]
+    fn without_a_thread_to_be_had_a_load_parses_on_its_own_thread() {
+        // What happens when the budget is spent, and when the OS refuses a thread: same path.
+        let text = large_json_lines();
+        let expected = parse_in_chunks(text.as_bytes(), "input", 1).unwrap().events.len();
+        let held = ThreadPermits::take(usize::MAX);
+        let mut reports = Vec::new();
+        let parsed = parse_with_progress(text.as_bytes(), "input", &mut |done| {
+            reports.push(done);
+            true
+        })
+        .unwrap();
+        drop(held);
+        assert_eq!(parsed.events.len(), expected);
+        assert!(reports.len() > chunk_count(text.len()), "reported after each piece it parsed itself: {reports:?}");
+    }
+}
