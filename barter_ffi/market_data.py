@@ -11,7 +11,7 @@ import os
 import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, AsyncIterator, Mapping, Callable, Iterable, Iterator, Literal, NamedTuple, Optional, Union, cast
+from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Literal, Mapping, NamedTuple, Optional, Union, cast
 
 from ._ffi import call, call_returning, encode_path, ffi, lib, read_buffer
 from .data import (

@@ -140,7 +140,7 @@ fn decoding_a_batch_gives_back_barters_events() {
         Cursor::new(&data).next_batch(1000, BatchLayout::Events, &mut bytes).unwrap();
         let decoded = barter_ffi::wire::decode_batch(&bytes).unwrap();
         assert_eq!(decoded.iter().collect::<Vec<_>>(), data.market_events().collect::<Vec<_>>(), "{name}");
-        let rebuilt = MarketData::from_batch(&bytes).unwrap();
+        let rebuilt = MarketData::from_batch(&bytes, BatchLayout::Events).unwrap();
         assert_eq!(rebuilt.time_first_event_ns().unwrap(), data.time_first_event_ns().unwrap());
     }
 }
@@ -184,15 +184,19 @@ fn decoding_errors_name_the_event_and_the_field() {
         ])
     };
     for price in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
-        let error = MarketData::from_batch(&encode(vec![good.clone(), with_price(price)])).unwrap_err();
+        let error =
+            MarketData::from_batch(&encode(vec![good.clone(), with_price(price)]), BatchLayout::Events).unwrap_err();
         assert!(error.message.starts_with("event 1: `price` must be a finite number"), "{}", error.message);
     }
     for (events, expected) in cases {
-        let error = MarketData::from_batch(&encode(events)).unwrap_err();
+        let error = MarketData::from_batch(&encode(events), BatchLayout::Events).unwrap_err();
         assert!(error.message.starts_with(expected), "{}", error.message);
     }
-    assert!(MarketData::from_batch(&encode(vec![trade("huobi".into(), 0.into(), "buy")])).is_ok(), "barter's aliases");
-    let empty = MarketData::from_batch(&encode(vec![])).unwrap();
+    assert!(
+        MarketData::from_batch(&encode(vec![trade("huobi".into(), 0.into(), "buy")]), BatchLayout::Events).is_ok(),
+        "barter's aliases"
+    );
+    let empty = MarketData::from_batch(&encode(vec![]), BatchLayout::Events).unwrap();
     assert!(empty.is_empty(), "no events: an empty data set, as from_events([]) makes");
 }
 
