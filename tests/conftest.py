@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from pathlib import Path
 from typing import Any, Optional
 
@@ -99,6 +100,22 @@ def events_from_debug_export(export: bytes) -> list[MarketEvent]:
                 )
             )
     return events
+
+
+def run_in_thread(function):
+    """Runs ``function`` on a new thread; ``{"value": …}`` or ``{"error": …}`` comes back."""
+    outcome: dict = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = function()
+        except BaseException as error:  # noqa: BLE001 - handed back to the test thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    return outcome
 
 
 @pytest.fixture

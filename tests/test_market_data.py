@@ -12,24 +12,9 @@ import pytest
 
 from barter_ffi import MarketDataError, MarketDataInMemory, OwnedByAnotherThreadError
 from barter_ffi._ffi import live_objects
-from conftest import FIXTURES
+from conftest import FIXTURES, run_in_thread
 
 TRADES = FIXTURES / "trades.json"
-
-
-def run_in_thread(function):
-    outcome: dict = {}
-
-    def target() -> None:
-        try:
-            outcome["value"] = function()
-        except BaseException as error:  # noqa: BLE001 - handed back to the test thread
-            outcome["error"] = error
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    return outcome
 
 
 def test_paths_may_be_str_bytes_or_pathlike() -> None:

@@ -22,7 +22,7 @@ from barter_ffi import (
     OwnedByAnotherThreadError,
     Side,
 )
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, run_in_thread
 
 ALL_KINDS = FIXTURES / "all_kinds.jsonl"
 
@@ -34,21 +34,6 @@ TRADE_LINE = (
 
 def trades_jsonl(count: int, trade_id: str = "1") -> bytes:
     return "\n".join(TRADE_LINE % (index % 1000, trade_id) for index in range(count)).encode()
-
-
-def in_thread(function):
-    outcome: dict = {}
-
-    def target() -> None:
-        try:
-            outcome["value"] = function()
-        except BaseException as error:  # noqa: BLE001 - handed back to the test thread
-            outcome["error"] = error
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    return outcome
 
 
 RACE_SCRIPT = textwrap.dedent(
@@ -124,7 +109,7 @@ def test_introspection_does_not_claim_an_instance() -> None:
     clone = md.clone()
     assert "11 events" in repr(clone) and len(clone) == 11 and bool(clone)
     assert clone.stats.market_events == 11 and clone.time_first_event_ns() > 0
-    outcome = in_thread(clone.events)
+    outcome = run_in_thread(clone.events)
     assert outcome.get("value") == md.events(), outcome.get("error")
     assert repr(clone) == "<MarketDataInMemory owned by another thread>", "a repr never raises"
     with pytest.raises(OwnedByAnotherThreadError):
@@ -133,12 +118,12 @@ def test_introspection_does_not_claim_an_instance() -> None:
 
 def test_a_non_owner_cannot_close_and_the_owner_can() -> None:
     md = MarketDataInMemory.from_json_file(ALL_KINDS)
-    outcome = in_thread(md.close)
+    outcome = run_in_thread(md.close)
     assert isinstance(outcome.get("error"), OwnedByAnotherThreadError)
     assert not md.closed and len(md) == 11
     md.close()
     md.close()
-    assert md.closed and in_thread(md.close) == {"value": None}, "closing a closed instance is allowed anywhere"
+    assert md.closed and run_in_thread(md.close) == {"value": None}, "closing a closed instance is allowed anywhere"
 
 
 def test_mutable_buffers_are_copied_before_the_library_reads_them() -> None:
