@@ -3,6 +3,10 @@
     barter-ffi [summary] [FILE] [--json]   counts by kind, exchange and instrument; time span
     barter-ffi head FILE [-n N]            the first N market events, one a line
     barter-ffi tail FILE [-n N]            the last N market events
+    barter-ffi convert IN OUT [--decimals D]
+                                           JSON or JSON Lines to Parquet (a directory of one
+                                           file per table) and back: OUT ending in .json is a
+                                           JSON array, in .jsonl JSON Lines; needs pyarrow
     barter-ffi config --cflags --libs      flags to build a C host against the installed library
 
 With no FILE, ``summary`` reads a small fixture bundled with the package.
@@ -124,7 +128,20 @@ def load(path: Path) -> MarketDataInMemory:
     return MarketDataInMemory.from_json_file(path)
 
 
-COMMANDS = ("summary", "head", "tail", "config")
+COMMANDS = ("summary", "head", "tail", "convert", "config")
+JSON_SHAPES = {".json": "array", ".jsonl": "lines"}
+
+
+def convert(source: Path, target: Path, decimals: str) -> None:
+    """JSON (either shape) to a Parquet directory, a Parquet directory to JSON: by ``target``'s
+    suffix, ``.json`` and ``.jsonl`` being JSON."""
+    with MarketDataInMemory.from_parquet(source) if source.is_dir() else load(source) as data:
+        shape = JSON_SHAPES.get(target.suffix.lower())
+        if shape is None:
+            data.to_parquet(target, decimals=decimals)  # type: ignore[arg-type]
+        else:
+            data.to_json_file(target, shape=shape)  # type: ignore[arg-type]
+
 
 CONFIG_ANSWERS: dict[str, Callable[[], list[str]]] = {
     "cflags": linking.cflags,
@@ -148,6 +165,13 @@ def _parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=f"print the {which} market events, one a line")
         command.add_argument("file", type=Path, help="a barter JSON or JSON Lines file")
         command.add_argument("-n", "--lines", type=int, default=10, metavar="N", help="how many (default 10)")
+    convert_command = commands.add_parser("convert", help="JSON or JSON Lines to Parquet, and back")
+    convert_command.add_argument("source", type=Path, help="a barter JSON or JSON Lines file, or a Parquet directory")
+    convert_command.add_argument("target", type=Path, help="a Parquet directory, or a .json or .jsonl file")
+    convert_command.add_argument(
+        "--decimals", choices=("decimal128", "float64", "text"), default="decimal128",
+        help="how L1 and L2 prices and amounts are written to Parquet (default decimal128)",
+    )
     config = commands.add_parser("config", help="paths and flags for C hosts of the installed library")
     for answer in CONFIG_ANSWERS:
         config.add_argument(f"--{answer}", action="store_true", help=f"print the {answer}")
@@ -169,6 +193,9 @@ def _run(args: argparse.Namespace, out: Callable[[str], None]) -> None:
             out(json.dumps({"file": str(path), **facts}, indent=2))
         else:
             out(f"{path}\n{summary_text(facts)}")
+        return
+    if args.command == "convert":
+        convert(args.source, args.target, args.decimals)
         return
     if args.lines < 0:
         raise ValueError(f"-n must be at least 0, not {args.lines}")

@@ -28,6 +28,7 @@ from .data import (
 )
 from .errors import MarketDataError, OwnedByAnotherThreadError
 from .records import RECORDS_SOURCE, position_as_record, records_from_json_lines, records_json
+from .arrow import ArrowTables
 from .sequence import EventSequence
 from .timestamps import Moment, iso, nanoseconds, utc_datetime
 
@@ -122,7 +123,7 @@ class LoadStats(NamedTuple):
     """``Err`` items of the JSON-array shape, dropped as barter's historic example drops them."""
 
 
-class MarketDataInMemory(EventSequence):
+class MarketDataInMemory(EventSequence, ArrowTables):
     """barter's ``MarketDataInMemory<DataKind>``, parsed by barter's own Rust types.
 
     Load a file in either of barter's shapes (a JSON array of ``MarketStreamResult``, or JSON

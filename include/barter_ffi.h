@@ -46,13 +46,77 @@
  *           (BARTER_FFI_STATUS_CANCELLED).
  * Data      Strings are NUL-terminated UTF-8 (paths: the OS's bytes on Unix). Batches are
  *           MessagePack; their layout is written down in rust_core/src/wire.rs.
+ * Arrow     Tables leave and enter through the Arrow C Data and C Stream interfaces
+ *           (https://arrow.apache.org/docs/format/CDataInterface.html), whose structs follow,
+ *           behind the standard guards so that a host's own Arrow headers may come first.
+ *           Arrow's rules hold for them: the receiver of a struct calls its release callback
+ *           once; a moved-from struct has release == NULL. The tables' columns are written
+ *           down in rust_core/src/arrow/mod.rs, and every stream carries its own schema.
  */
+
+#ifndef ARROW_C_DATA_INTERFACE
+#define ARROW_C_DATA_INTERFACE
+
+#define ARROW_FLAG_DICTIONARY_ORDERED 1
+#define ARROW_FLAG_NULLABLE 2
+#define ARROW_FLAG_MAP_KEYS_SORTED 4
+
+struct ArrowSchema {
+  const char *format;
+  const char *name;
+  const char *metadata;
+  int64_t flags;
+  int64_t n_children;
+  struct ArrowSchema **children;
+  struct ArrowSchema *dictionary;
+  void (*release)(struct ArrowSchema *);
+  void *private_data;
+};
+
+struct ArrowArray {
+  int64_t length;
+  int64_t null_count;
+  int64_t offset;
+  int64_t n_buffers;
+  int64_t n_children;
+  const void **buffers;
+  struct ArrowArray **children;
+  struct ArrowArray *dictionary;
+  void (*release)(struct ArrowArray *);
+  void *private_data;
+};
+
+#endif  /* ARROW_C_DATA_INTERFACE */
+
+#ifndef ARROW_C_STREAM_INTERFACE
+#define ARROW_C_STREAM_INTERFACE
+
+struct ArrowArrayStream {
+  int (*get_schema)(struct ArrowArrayStream *, struct ArrowSchema *out);
+  int (*get_next)(struct ArrowArrayStream *, struct ArrowArray *out);
+  const char *(*get_last_error)(struct ArrowArrayStream *);
+  void (*release)(struct ArrowArrayStream *);
+  void *private_data;
+};
+
+#endif  /* ARROW_C_STREAM_INTERFACE */
 
 #define BARTER_FFI_VERSION "0.1.0"
 #define BARTER_FFI_VERSION_MAJOR 0
 #define BARTER_FFI_VERSION_MINOR 1
 #define BARTER_FFI_VERSION_PATCH 0
 
+
+/**
+ * Rows per exported record batch, at most (an order book event is never split, so an L2 batch
+ * may run over by one event's levels).
+ */
+#define BATCH_ROWS 65536
+
+/**
+ * Decimal128's largest precision: barter's decimals are written at it.
+ */
+#define DECIMAL128_PRECISION 38
 
 /**
  * The C ABI's version: the header's `BARTER_FFI_ABI_VERSION`, raised whenever a function, a
@@ -146,6 +210,38 @@ typedef enum BarterFfiJsonShape {
    */
   BARTER_FFI_JSON_SHAPE_ARRAY = 1,
 } BarterFfiJsonShape;
+
+/**
+ * The tables (columns: rust_core/src/arrow/mod.rs). The values are part of the C ABI: only
+ * ever appended, never renumbered.
+ */
+typedef enum BarterFfiArrowTable {
+  BARTER_FFI_ARROW_TABLE_TRADES = 0,
+  BARTER_FFI_ARROW_TABLE_L1 = 1,
+  BARTER_FFI_ARROW_TABLE_L2 = 2,
+  BARTER_FFI_ARROW_TABLE_CANDLES = 3,
+  BARTER_FFI_ARROW_TABLE_LIQUIDATIONS = 4,
+  BARTER_FFI_ARROW_TABLE_RECONNECTS = 5,
+} BarterFfiArrowTable;
+
+/**
+ * How barter's `rust_decimal` prices and amounts (L1 and L2) become Arrow values. The values
+ * are part of the C ABI.
+ */
+typedef enum BarterFfiArrowDecimals {
+  /**
+   * `decimal128(38, s)` with `s` the column's largest scale: the exact value.
+   */
+  BARTER_FFI_ARROW_DECIMALS_DECIMAL128 = 0,
+  /**
+   * The nearest `float64`.
+   */
+  BARTER_FFI_ARROW_DECIMALS_FLOAT64 = 1,
+  /**
+   * `utf8`, rust_decimal's Display: exact as barter holds it, scale included.
+   */
+  BARTER_FFI_ARROW_DECIMALS_TEXT = 2,
+} BarterFfiArrowDecimals;
 
 /**
  * Opaque cursor. It shares the events with the handle it was opened on, so it outlives that
@@ -259,6 +355,8 @@ typedef struct BarterFfiFilter {
   int64_t end_ns;
 } BarterFfiFilter;
 
+
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -295,6 +393,66 @@ void barter_ffi_buffer_free(struct BarterFfiBuffer *buffer);
  * Releases the message of an error and zeroes it; NULL is a no-op.
  */
 void barter_ffi_error_free(struct BarterFfiError *error);
+
+/**
+ * A fresh stream of `table`'s record batches (`table` a `BarterFfiArrowTable`, `decimals` a
+ * `BarterFfiArrowDecimals`), written into the caller's `*out_stream`, which the caller
+ * releases with `out_stream->release(out_stream)`. The stream holds its own reference to the
+ * data: it stays valid after the handle is freed. Batches are built as they are read, at most
+ * 65536 rows each (an L2 event's levels are never split). A decimal128 export fails up front
+ * (BARTER_FFI_STATUS_INVALID_DATA) when a value would need more than 38 digits at its
+ * column's scale.
+ */
+enum BarterFfiStatus barter_ffi_market_data_arrow_stream(const struct BarterFfiMarketData *market_data,
+                                                         uint32_t table,
+                                                         uint32_t decimals,
+                                                         struct ArrowArrayStream *out_stream,
+                                                         struct BarterFfiError *error);
+
+/**
+ * The schema `barter_ffi_market_data_arrow_stream` would yield for the same arguments, written
+ * into the caller's `*out_schema` (release with `out_schema->release(out_schema)`).
+ */
+enum BarterFfiStatus barter_ffi_market_data_arrow_schema(const struct BarterFfiMarketData *market_data,
+                                                         uint32_t table,
+                                                         uint32_t decimals,
+                                                         struct ArrowSchema *out_schema,
+                                                         struct BarterFfiError *error);
+
+/**
+ * How many rows `table` has: 0 for a kind the data set does not hold.
+ */
+enum BarterFfiStatus barter_ffi_market_data_arrow_rows(const struct BarterFfiMarketData *market_data,
+                                                       uint32_t table,
+                                                       uint64_t *out_rows,
+                                                       struct BarterFfiError *error);
+
+/**
+ * A data set rebuilt from `count` tables: `tables[i]` (a `BarterFfiArrowTable`) names what
+ * `streams[i]` holds, in that table's schema (see rust_core/src/arrow/mod.rs); rows interleave
+ * by `event_index`. Every row goes through barter's types with the checks of
+ * `barter_ffi_market_data_from_batch`; a failure names the table, row and column. Takes the
+ * streams: each non-NULL, unreleased `streams[i]` has been released when this returns,
+ * whatever the status (unless `tables` or `streams` itself is NULL).
+ */
+enum BarterFfiStatus barter_ffi_market_data_from_arrow(const uint32_t *tables,
+                                                       struct ArrowArrayStream *const *streams,
+                                                       size_t count,
+                                                       struct BarterFfiMarketData **out,
+                                                       struct BarterFfiError *error);
+
+/**
+ * The destructor of a PyCapsule named "arrow_array_stream" whose pointer is a malloc'd
+ * `struct ArrowArrayStream`: releases the stream unless a consumer took it, then frees the
+ * struct. For Python's Arrow PyCapsule protocol; it needs the Python C API in the process.
+ */
+void barter_ffi_arrow_stream_capsule_destructor(void *capsule);
+
+/**
+ * As `barter_ffi_arrow_stream_capsule_destructor`, for a capsule named "arrow_schema" holding
+ * a malloc'd `struct ArrowSchema`.
+ */
+void barter_ffi_arrow_schema_capsule_destructor(void *capsule);
 
 /**
  * Opens a cursor at the first market event of `market_data`.

@@ -116,3 +116,16 @@ def test_generated_events_load_back_equal_in_both_shapes(generated: list, reconn
         md = MarketDataInMemory.from_json_bytes(text)
         assert md.events() == generated
         assert md.time_first_event_ns() == generated[0].time_exchange_ns
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(events, max_size=12), st.lists(st.integers(0, 12), max_size=4))
+def test_generated_events_survive_arrow_tables_exactly(generated: list, marker_positions: list) -> None:
+    from barter_ffi import Reconnecting
+
+    items: list = list(generated)
+    for position in sorted(marker_positions, reverse=True):
+        items.insert(min(position, len(items)), Reconnecting(ExchangeId.OKX))
+    md = MarketDataInMemory.from_events(items)
+    back = MarketDataInMemory.from_arrow(md.tables(decimals="text"))
+    assert list(back.items()) == list(md.items())

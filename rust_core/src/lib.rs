@@ -8,6 +8,7 @@
 //! - [`sequence`]: market events by index, and slices, without a walk through the data set.
 //! - [`ffi`]: the exported C functions, one file per handle; header: `include/barter_ffi.h`.
 
+pub mod arrow;
 pub mod error;
 pub mod ffi;
 #[cfg(feature = "fuzzing")]

@@ -88,14 +88,18 @@ pub fn exchange_names() -> Vec<&'static str> {
     let listed = message.split_once("expected one of ").map_or("", |(_, list)| list);
     let mut names: Vec<&'static str> = Vec::new();
     for quoted in listed.split(", ") {
-        let name = quoted.trim_matches('`');
-        if let Ok(exchange) = ExchangeId::deserialize(StrDeserializer::<serde::de::value::Error>::new(name)) {
+        if let Some(exchange) = exchange_id(quoted.trim_matches('`')) {
             if !names.contains(&exchange.as_str()) {
                 names.push(exchange.as_str());
             }
         }
     }
     names
+}
+
+/// The exchange barter's serde reads `name` as (aliases such as "huobi" included).
+pub fn exchange_id(name: &str) -> Option<ExchangeId> {
+    ExchangeId::deserialize(StrDeserializer::<serde::de::value::Error>::new(name)).ok()
 }
 
 /// Appends a MessagePack array of `names` to `out`.
@@ -408,19 +412,32 @@ fn decode_kind(value: &Value) -> Result<DataKind, String> {
     }
 }
 
-/// OrderBook's fields are private: build it with barter's own Deserialize (which, unlike
-/// `OrderBook::new`, keeps the levels in the order given).
 fn decode_book(value: &Value) -> Result<OrderBook, String> {
     let [_, sequence, time_engine, bids, asks] = fields::<5>(value, "OrderBook")?;
     let time_engine = match time_engine {
-        Value::Nil => serde_json::Value::Null,
-        time => timestamp(time, "time_engine")?.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true).into(),
+        Value::Nil => None,
+        time => Some(timestamp(time, "time_engine")?),
     };
+    let sequence =
+        sequence.as_u64().ok_or_else(|| format!("`sequence` must be a non-negative integer, not {sequence}"))?;
+    order_book_in_order(sequence, time_engine, level_texts(bids, "bids")?, level_texts(asks, "asks")?)
+}
+
+/// An order book with its levels in the order given, each `{"price": text, "amount": text}`.
+/// OrderBook's fields are private: it is built with barter's own Deserialize (which, unlike
+/// `OrderBook::new`, keeps the levels in the order given and reads the decimals as barter does).
+pub(crate) fn order_book_in_order(
+    sequence: u64,
+    time_engine: Option<DateTime<Utc>>,
+    bids: Vec<serde_json::Value>,
+    asks: Vec<serde_json::Value>,
+) -> Result<OrderBook, String> {
+    let time_engine = time_engine.map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true));
     let book = serde_json::json!({
-        "sequence": sequence.as_u64().ok_or_else(|| format!("`sequence` must be a non-negative integer, not {sequence}"))?,
+        "sequence": sequence,
         "time_engine": time_engine,
-        "bids": { "side": null, "levels": level_texts(bids, "bids")? },
-        "asks": { "side": null, "levels": level_texts(asks, "asks")? },
+        "bids": { "side": null, "levels": bids },
+        "asks": { "side": null, "levels": asks },
     });
     OrderBook::deserialize(book).map_err(|error| format!("order book: {error}"))
 }
@@ -473,6 +490,11 @@ fn float(value: &Value, name: &str) -> Result<f64, String> {
         Value::Integer(number) => number.as_f64().ok_or_else(|| format!("`{name}`: {value} is not a number"))?,
         _ => return Err(format!("`{name}` must be a number, not {value}")),
     };
+    finite(number, name)
+}
+
+/// `number`, if finite: barter's JSON has no NaN or infinity.
+pub(crate) fn finite(number: f64, name: &str) -> Result<f64, String> {
     if number.is_finite() {
         Ok(number)
     } else {
@@ -482,6 +504,10 @@ fn float(value: &Value, name: &str) -> Result<f64, String> {
 
 /// A string field read by barter's own serde (so aliases such as "huobi" or "buy" are honoured).
 fn serde_str<T: for<'de> Deserialize<'de>>(value: &Value, name: &str) -> Result<T, String> {
-    let text = value.as_str().ok_or_else(|| format!("`{name}` must be a string, not {value}"))?;
+    serde_text(value.as_str().ok_or_else(|| format!("`{name}` must be a string, not {value}"))?, name)
+}
+
+/// `text` read by barter's own serde for `T`, as barter reads it from JSON text.
+pub(crate) fn serde_text<T: for<'de> Deserialize<'de>>(text: &str, name: &str) -> Result<T, String> {
     T::deserialize(StrDeserializer::<serde::de::value::Error>::new(text)).map_err(|error| format!("`{name}`: {error}"))
 }

@@ -20,7 +20,7 @@ use std::{
 pub struct BarterFfiMarketData(pub(crate) MarketData);
 
 impl BarterFfiMarketData {
-    fn into_raw(data: MarketData) -> *mut Self {
+    pub(crate) fn into_raw(data: MarketData) -> *mut Self {
         LIVE_MARKET_DATA.fetch_add(1, Ordering::Relaxed);
         Box::into_raw(Box::new(Self(data)))
     }

@@ -5,6 +5,7 @@
 //! return, an optional `BarterFfiError *` last, out-pointers written only on success, NULL never
 //! a crash, panics caught, a `*_free` for everything handed out, no call racing a `*_free`.
 
+pub mod arrow;
 pub mod cursor;
 pub mod market_data;
 

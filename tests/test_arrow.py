@@ -1,0 +1,254 @@
+"""The Arrow tables: their columns and values against the events, the PyCapsule protocol with
+real pyarrow, polars, DuckDB and pandas, the way back (``from_arrow``), and Parquet."""
+
+from __future__ import annotations
+
+import decimal
+import gc
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from barter_ffi import (
+    Candle,
+    ExchangeId,
+    Level,
+    Liquidation,
+    MarketDataError,
+    MarketDataInMemory,
+    MarketEvent,
+    OrderBookL1,
+    OrderBookSnapshot,
+    OrderBookUpdate,
+    PublicTrade,
+    Reconnecting,
+    Side,
+)
+from barter_ffi.arrow import TABLES
+
+pa = pytest.importorskip("pyarrow")
+pl = pytest.importorskip("polars")
+duckdb = pytest.importorskip("duckdb")
+parquet = pytest.importorskip("pyarrow.parquet")
+
+
+@pytest.fixture
+def md(fixtures: Path):
+    with MarketDataInMemory.from_json_file(fixtures / "all_kinds.jsonl") as data:
+        yield data
+
+
+def shared(event: MarketEvent, index: int) -> dict:
+    return {
+        "event_index": index,
+        "time_exchange": event.time_exchange_ns,
+        "time_received": event.time_received_ns,
+        "exchange": event.exchange.value,
+        "instrument": event.instrument,
+    }
+
+
+def rows(table) -> list[dict]:
+    """A pyarrow table's rows, timestamps as integer nanoseconds (pyarrow's datetimes stop at µs)."""
+    columns = {}
+    for name in table.column_names:
+        column = table.column(name)
+        if pa.types.is_timestamp(column.type):
+            column = column.cast(pa.int64())
+        elif pa.types.is_dictionary(column.type):
+            column = column.cast(pa.string())
+        columns[name] = column.to_pylist()
+    return [dict(zip(columns, values)) for values in zip(*columns.values())]
+
+
+def test_each_table_holds_its_kind_in_data_set_order_with_every_value(md) -> None:
+    events = md.events()
+    expected: dict[str, list[dict]] = {name: [] for name in TABLES}
+    for index, event in enumerate(events):
+        kind, row = event.kind, shared(event, index)
+        if isinstance(kind, PublicTrade):
+            expected["trades"].append({**row, "id": kind.id, "price": kind.price, "amount": kind.amount, "side": kind.side.value})
+        elif isinstance(kind, OrderBookL1):
+            bid, ask = kind.best_bid, kind.best_ask
+            expected["l1"].append({
+                **row,
+                "last_update_time": kind.last_update_time_ns,
+                "bid_price": bid and bid.price_text, "bid_amount": bid and bid.amount_text,
+                "ask_price": ask and ask.price_text, "ask_amount": ask and ask.amount_text,
+            })
+        elif isinstance(kind, (OrderBookSnapshot, OrderBookUpdate)):
+            book = {**row, "is_snapshot": kind.is_snapshot, "sequence": kind.sequence, "time_engine": kind.time_engine_ns}
+            levels = [("bid", n, level) for n, level in enumerate(kind.bids)] + [("ask", n, level) for n, level in enumerate(kind.asks)]
+            for side, position, level in levels:
+                expected["l2"].append({**book, "side": side, "level": position, "price": level.price_text, "amount": level.amount_text})
+            if not levels:
+                expected["l2"].append({**book, "side": None, "level": None, "price": None, "amount": None})
+        elif isinstance(kind, Candle):
+            expected["candles"].append({**row, "close_time": kind.close_time_ns, "open": kind.open, "high": kind.high, "low": kind.low, "close": kind.close, "volume": kind.volume, "trade_count": kind.trade_count})
+        elif isinstance(kind, Liquidation):
+            expected["liquidations"].append({**row, "side": kind.side.value, "price": kind.price, "quantity": kind.quantity, "time": kind.time_ns})
+    markers_before = 0
+    for item in md.items():
+        if isinstance(item, Reconnecting):
+            expected["reconnects"].append({"event_index": markers_before, "exchange": item.exchange.value})
+        else:
+            markers_before += 1
+    for name, wanted in expected.items():
+        assert rows(pa.table(md.to_arrow(name, decimals="text"))) == wanted, name
+        assert len(md.to_arrow(name)) == len(wanted)
+    assert set(md.tables()) == {name for name, wanted in expected.items() if wanted}
+
+
+def test_the_schemas_are_the_documented_ones(md) -> None:
+    utc_ns = pa.timestamp("ns", tz="UTC")
+    exchange = pa.dictionary(pa.int32(), pa.string())
+    side = pa.dictionary(pa.int8(), pa.string())
+    head = [("event_index", pa.uint64()), ("time_exchange", utc_ns), ("time_received", utc_ns), ("exchange", exchange), ("instrument", pa.uint64())]
+    trades = pa.table(md.to_arrow("trades")).schema
+    assert [(f.name, f.type) for f in trades] == head + [("id", pa.string()), ("price", pa.float64()), ("amount", pa.float64()), ("side", side)]
+    assert not any(field.nullable for field in trades)
+    l2 = pa.table(md.to_arrow("l2")).schema
+    assert [(f.name, f.type) for f in l2][5:] == [
+        ("is_snapshot", pa.bool_()), ("sequence", pa.uint64()), ("time_engine", utc_ns), ("side", side),
+        ("level", pa.uint32()), ("price", pa.decimal128(38, 2)), ("amount", pa.decimal128(38, 2)),
+    ]
+    # decimal128's scale is each column's largest; the schema capsule says the same as the stream
+    l1 = md.to_arrow("l1")
+    assert pa.schema(l1) == pa.table(l1).schema
+    assert pa.table(md.to_arrow("reconnects")).schema.names == ["event_index", "exchange"]
+
+
+def test_decimal_forms_keep_the_value_the_scale_or_the_speed(md) -> None:
+    books = [event.kind for event in md.events() if isinstance(event.kind, (OrderBookSnapshot, OrderBookUpdate))]
+    texts = [level.price_text for book in books for level in [*book.bids, *book.asks]]
+    exact = pa.table(md.to_arrow("l2")).column("price").to_pylist()
+    text = pa.table(md.to_arrow("l2", decimals="text")).column("price").to_pylist()
+    floats = pa.table(md.to_arrow("l2", decimals="float64")).column("price").to_pylist()
+    assert text == texts
+    assert exact == [decimal.Decimal(value) for value in texts]
+    assert floats == [float(value) for value in texts]
+    with pytest.raises(ValueError, match="decimals must be one of"):
+        md.to_arrow("l2", decimals="float32")
+    with pytest.raises(ValueError, match="table must be one of"):
+        md.to_arrow("orderbooks")
+
+
+def test_a_decimal_too_wide_for_decimal128_is_refused_up_front_and_text_keeps_it() -> None:
+    # 29 integer digits in one row, 28 decimal places in another: 57 digits at the column's scale
+    wide, fine = Level("79228162514264337593543950335", "1"), Level("0.0000000000000000000000000001", "1")
+    events = [MarketEvent(1, 1, ExchangeId.OKX, 0, OrderBookL1(1, level, None)) for level in (wide, fine)]
+    with MarketDataInMemory.from_events(events) as md:
+        with pytest.raises(MarketDataError, match=r"l1 bid_price: 79228162514264337593543950335 .* 38 digits"):
+            md.to_arrow("l1")
+        wide_prices = pa.table(md.to_arrow("l1", decimals="text")).column("bid_price").to_pylist()
+        assert wide_prices == [wide.price_text, fine.price_text]
+
+
+def test_large_tables_come_in_bounded_batches_and_fresh_streams() -> None:
+    trades = [MarketEvent(n, n, ExchangeId.BINANCE_SPOT, n % 3, PublicTrade(str(n), 1.5, 2.0, Side.BUY)) for n in range(70_000)]
+    with MarketDataInMemory.from_events(trades) as md:
+        export = md.to_arrow("trades")
+    reader = pa.RecordBatchReader.from_stream(export)
+    sizes = [batch.num_rows for batch in reader]
+    assert sizes == [65_536, 70_000 - 65_536]
+    table = pa.table(export)  # a second, fresh stream, after the data set was closed
+    assert table.column("event_index").to_pylist() == list(range(70_000))
+    assert table.column("id").to_pylist()[-1] == "69999"
+
+
+def test_polars_duckdb_and_pandas_take_the_capsules(md) -> None:
+    trades = md.to_polars("trades")
+    assert trades.schema["time_exchange"] == pl.Datetime("ns", "UTC")
+    assert trades["price"].to_list() == [event.kind.price for event in md.events() if isinstance(event.kind, PublicTrade)]
+    l2 = md.to_arrow("l2")
+    assert duckdb.sql("select count(*), sum(price) from l2").fetchall()[0] == (
+        len(l2), sum(pa.table(l2).column("price").to_pylist()),
+    )
+    frame = md.to_pandas("candles")
+    assert str(frame["time_exchange"].dtype) == "datetime64[ns, UTC]"
+    assert frame["exchange"].dtype == "category"
+    assert frame["trade_count"].tolist() == [event.kind.trade_count for event in md.events() if isinstance(event.kind, Candle)]
+
+
+def test_from_arrow_round_trips_through_every_library(md) -> None:
+    items = list(md.items())
+    assert list(MarketDataInMemory.from_arrow(md.tables(decimals="text")).items()) == items
+    for convert in (pa.table, pl.DataFrame, _through_duckdb):
+        back = MarketDataInMemory.from_arrow({name: convert(export) for name, export in md.tables().items()})
+        # decimal128 keeps the values, written at their column's scale
+        assert [item if isinstance(item, Reconnecting) else _decimal_values(item) for item in back.items()] == [
+            item if isinstance(item, Reconnecting) else _decimal_values(item) for item in items
+        ]
+    one_kind = MarketDataInMemory.from_arrow({"trades": md.to_pyarrow("trades")})
+    assert one_kind.events() == [event for event in md.events() if isinstance(event.kind, PublicTrade)]
+
+
+def _through_duckdb(export):
+    return duckdb.connect().sql("from export").to_arrow_table()
+
+
+def _decimal_values(event: MarketEvent):
+    def normal(level):
+        return None if level is None else (level.price, level.amount)
+
+    kind = event.kind
+    if isinstance(kind, OrderBookL1):
+        return (event.time_exchange_ns, normal(kind.best_bid), normal(kind.best_ask))
+    if isinstance(kind, (OrderBookSnapshot, OrderBookUpdate)):
+        return (event.time_exchange_ns, kind.sequence, [normal(level) for level in [*kind.bids, *kind.asks]])
+    return event
+
+
+def test_from_arrow_checks_rows_as_from_events_does(md) -> None:
+    trades = md.to_pyarrow("trades")
+    bad_price = trades.set_column(6, "price", pa.array([1.0, math.nan, 2.0]))
+    with pytest.raises(MarketDataError, match=r"trades row 1 \(event_index 1\): `price` must be a finite number"):
+        MarketDataInMemory.from_arrow({"trades": bad_price})
+    bad_exchange = trades.set_column(3, "exchange", pa.array(["okx", "nasdaq", "okx"]))
+    with pytest.raises(MarketDataError, match=r"trades row 1 .*\"nasdaq\" is not one of barter's exchanges"):
+        MarketDataInMemory.from_arrow({"trades": bad_exchange})
+    with pytest.raises(MarketDataError, match="the trades table has no column `side`"):
+        MarketDataInMemory.from_arrow({"trades": trades.drop_columns(["side"])})
+    with pytest.raises(MarketDataError, match=r"event_index 0 names two market events: trades row 0 and candles row 0"):
+        candles = md.to_pyarrow("candles").set_column(0, "event_index", pa.array([0], pa.uint64()))
+        MarketDataInMemory.from_arrow({"trades": trades, "candles": candles})
+    l2 = md.to_pyarrow("l2")
+    with pytest.raises(MarketDataError, match=r"l2 row 1 .*`level` is Some\(0\)"):
+        MarketDataInMemory.from_arrow({"l2": l2.set_column(9, "level", pa.array([0, 0, 0, 1, 0, 0], pa.uint32()))})
+    with pytest.raises(ValueError, match="table must be one of"):
+        MarketDataInMemory.from_arrow({"book": trades})
+    with pytest.raises(TypeError, match="does not implement the Arrow PyCapsule protocol"):
+        MarketDataInMemory.from_arrow({"trades": [1, 2, 3]})
+
+
+def test_parquet_directory_round_trip_and_cli_convert(md, tmp_path: Path, fixtures: Path) -> None:
+    md.to_parquet(tmp_path / "out", decimals="text")
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == sorted(f"{name}.parquet" for name in md.tables())
+    assert list(MarketDataInMemory.from_parquet(tmp_path / "out").items()) == list(md.items())
+    converted = tmp_path / "converted.parquet"
+    run = [sys.executable, "-m", "barter_ffi", "convert"]
+    subprocess.run([*run, str(fixtures / "all_kinds.jsonl"), str(converted)], check=True, capture_output=True)
+    back = tmp_path / "back.jsonl"
+    subprocess.run([*run, str(converted), str(back)], check=True, capture_output=True)
+    assert [_decimal_values(event) for event in MarketDataInMemory.from_json_file(back).events()] == [
+        _decimal_values(event) for event in md.events()
+    ]
+    (tmp_path / "out" / "notes.parquet").write_bytes(b"")
+    with pytest.raises(ValueError, match="notes.parquet is not one of barter-ffi's tables"):
+        MarketDataInMemory.from_parquet(tmp_path / "out")
+
+
+def test_unconsumed_capsules_and_exports_free_everything(md) -> None:
+    from barter_ffi._ffi import live_objects
+
+    gc.collect()
+    before = live_objects()
+    export = md.to_arrow("l2")
+    capsules = [export.__arrow_c_stream__(), export.__arrow_c_schema__()]
+    assert live_objects()[0] == before[0] + 1  # the export's own reference to the data
+    del export, capsules
+    gc.collect()
+    assert live_objects() == before
