@@ -13,7 +13,11 @@ import pytest
 from barter_ffi import get_library
 from conftest import FIXTURES, ROOT
 
-HOST_SOURCE = ROOT / "tests" / "c" / "market_data_host.c"
+HOSTS = ROOT / "tests" / "c"
+VALGRIND = [
+    "valgrind", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect,possible",
+    f"--suppressions={HOSTS / 'valgrind.supp'}", "--error-exitcode=99",
+]
 
 
 def config_flags(*asked: str) -> list[str]:
@@ -24,20 +28,29 @@ def config_flags(*asked: str) -> list[str]:
     return result.stdout.split()
 
 
-@pytest.fixture(scope="module")
-def host(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def compile_host(name: str, directory: Path) -> Path:
     compiler = shutil.which("cc") or shutil.which("gcc")
     if compiler is None:
         pytest.skip("no C compiler")
-    binary = tmp_path_factory.mktemp("c_host") / "market_data_host"
+    binary = directory / name
     subprocess.run(
         [
             compiler, "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic",
-            *config_flags("--cflags"), str(HOST_SOURCE), "-o", str(binary), *config_flags("--libs"),
+            *config_flags("--cflags"), str(HOSTS / f"{name}.c"), "-o", str(binary), *config_flags("--libs"),
         ],
         check=True,
     )
     return binary
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return compile_host("market_data_host", tmp_path_factory.mktemp("c_host"))
+
+
+@pytest.fixture(scope="module")
+def arrow_host(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return compile_host("arrow_host", tmp_path_factory.mktemp("arrow_host"))
 
 
 def test_the_host_links_the_installed_library_by_its_soname(host: Path) -> None:
@@ -58,15 +71,34 @@ def test_c_host_loads_drains_and_frees(host: Path, name: str, events: int) -> No
 
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
 def test_c_host_loop_is_clean_under_valgrind(host: Path) -> None:
-    result = subprocess.run(
-        [
-            "valgrind", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect,possible",
-            f"--suppressions={ROOT / 'tests' / 'c' / 'valgrind.supp'}",
-            "--error-exitcode=99", host, FIXTURES / "all_kinds_results.json", "6", "3",
-        ],
-        capture_output=True,
-        text=True,
-    )
+    result = subprocess.run([*VALGRIND, host, FIXTURES / "all_kinds_results.json", "6", "3"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "ERROR SUMMARY: 0 errors" in result.stderr
+
+
+def test_arrow_host_reads_the_values_the_events_hold(arrow_host: Path) -> None:
+    from barter_ffi import MarketDataInMemory, OrderBookSnapshot, OrderBookUpdate, PublicTrade
+
+    with MarketDataInMemory.from_json_file(FIXTURES / "all_kinds.jsonl") as md:
+        events = md.events()
+    trades = [event for event in events if isinstance(event.kind, PublicTrade)]
+    book = next(event.kind for event in events if isinstance(event.kind, (OrderBookSnapshot, OrderBookUpdate)))
+    result = subprocess.run([arrow_host, FIXTURES / "all_kinds.jsonl"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    trade_line, level_line, rebuilt_line = result.stdout.splitlines()
+    count, price_sum, first, last = trade_line.split()[1:]
+    assert int(count) == len(trades)
+    assert float(price_sum) == sum(event.kind.price for event in trades)
+    assert (int(first), int(last)) == (trades[0].time_exchange_ns, trades[-1].time_exchange_ns)
+    unscaled, format_ = level_line.split()[1:]
+    scale = int(format_.rsplit(",", 1)[1])
+    assert int(unscaled) == int(book.bids[0].price * 10**scale)
+    assert rebuilt_line == f"from_arrow {len(trades)}"
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_arrow_host_releases_every_stream_schema_and_array(arrow_host: Path) -> None:
+    result = subprocess.run([*VALGRIND, arrow_host, FIXTURES / "all_kinds.jsonl", "3"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "ERROR SUMMARY: 0 errors" in result.stderr
 
@@ -76,7 +108,7 @@ def test_the_header_compiles_as_cplusplus() -> None:
     if compiler is None:
         pytest.skip("no C++ compiler")
     subprocess.run(
-        [compiler, "-x", "c++", "-std=c++17", "-Wall", "-Werror", *config_flags("--cflags"), "-fsyntax-only", str(HOST_SOURCE)],
+        [compiler, "-x", "c++", "-std=c++17", "-Wall", "-Werror", *config_flags("--cflags"), "-fsyntax-only", str(HOSTS / "market_data_host.c")],
         check=True,
     )
 

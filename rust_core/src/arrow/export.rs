@@ -452,8 +452,13 @@ impl TimestampBuilder {
     }
 
     fn append_option(&mut self, time: Option<DateTime<Utc>>) -> Result<(), ArrowError> {
-        self.0.append_option(time.map(nanoseconds).transpose()?);
-        Ok(())
+        match time {
+            Some(time) => self.append(time),
+            None => {
+                self.0.append_null();
+                Ok(())
+            }
+        }
     }
 
     fn finish(&mut self) -> ArrayRef {
