@@ -1,11 +1,11 @@
 """Writes synthetic barter market-data files of N events of every kind, in both file shapes.
 
-    python benchmarks/generate.py 100000 benchmarks/data/mixed_100k
+    python benchmarks/generate.py 100000 benchmarks/data/mixed_100k [trades]
 
 writes ``mixed_100k.jsonl`` (JSON Lines of MarketStreamEvent) and ``mixed_100k.json`` (a JSON
 array of MarketStreamResult, one ``Err`` item per thousand), holding the same events. The mix
 per 100 events: 50 trades, 25 L1, 10 book updates, 1 snapshot, 6 candles, 8 liquidations;
-one reconnect marker per 5,000 events. Deterministic for a given N.
+one reconnect marker per 5,000 events; with ``trades``, trades only. Deterministic for a given N.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ def book(rng: random.Random, sequence: int, ns: int, depth: int) -> dict:
     }
 
 
-def kind(rng: random.Random, index: int, ns: int) -> dict:
-    slot = index % 100
+def kind(rng: random.Random, index: int, ns: int, trades_only: bool) -> dict:
+    slot = 0 if trades_only else index % 100
     price = round(rng.uniform(90_000, 100_000), 2)
     side = rng.choice(["Buy", "Sell"])
     if slot < 50:
@@ -57,7 +57,7 @@ def kind(rng: random.Random, index: int, ns: int) -> dict:
     return {"Liquidation": {"side": side, "price": price, "quantity": round(rng.uniform(0, 3), 6), "time": timestamp(ns)}}
 
 
-def events(count: int):
+def events(count: int, trades_only: bool = False):
     rng = random.Random(count)
     ns = START_NS
     for index in range(count):
@@ -69,18 +69,18 @@ def events(count: int):
             "time_received": timestamp(ns + rng.randrange(100_000, 5_000_000)),
             "exchange": rng.choice(EXCHANGES),
             "instrument": rng.randrange(8),
-            "kind": kind(rng, index, ns),
+            "kind": kind(rng, index, ns, trades_only),
         }
 
 
-def write(count: int, stem: Path) -> tuple[Path, Path]:
+def write(count: int, stem: Path, trades_only: bool = False) -> tuple[Path, Path]:
     stem.parent.mkdir(parents=True, exist_ok=True)
     lines_path, array_path = stem.with_suffix(".jsonl"), stem.with_suffix(".json")
     compact = {"separators": (",", ":")}
     with lines_path.open("w") as lines, array_path.open("w") as array:
         array.write("[\n")
         first = True
-        for number, item in enumerate(events(count)):
+        for number, item in enumerate(events(count, trades_only)):
             market_stream_event = item if "Reconnecting" in item else {"Item": item}
             lines.write(json.dumps(market_stream_event, **compact) + "\n")
             result = item if "Reconnecting" in item else {"Item": {"Ok": item}}
@@ -95,5 +95,5 @@ def write(count: int, stem: Path) -> tuple[Path, Path]:
 if __name__ == "__main__":
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     stem = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(__file__).parent / "data" / f"mixed_{count}"
-    for path in write(count, stem):
+    for path in write(count, stem, trades_only=sys.argv[3:] == ["trades"]):
         print(f"{path}  {path.stat().st_size / 1e6:.1f} MB")
