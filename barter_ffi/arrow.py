@@ -111,17 +111,17 @@ class ArrowTable:
     closed, and any thread may use it.
     """
 
-    __slots__ = ("table", "decimals", "_handle", "_release", "_rows", "__weakref__")
+    __slots__ = ("table", "decimals", "_codes", "_handle", "_release", "_rows", "__weakref__")
     table: str
     decimals: str
 
     def __init__(self, data: "MarketDataInMemory", table: Table, decimals: Decimals = "decimal128") -> None:
         self.table = table
         self.decimals = decimals
-        codes = (_table_code(table), _decimals_code(decimals))
+        self._codes = (_table_code(table), _decimals_code(decimals))
         self._handle = call_returning(_HANDLE, lib.barter_ffi_market_data_clone, data._checked_handle())
         self._release = weakref.finalize(self, lib.barter_ffi_market_data_free, self._handle)
-        self._rows: int = call_returning("uint64_t", lib.barter_ffi_market_data_arrow_rows, self._handle, codes[0])
+        self._rows: int = call_returning("uint64_t", lib.barter_ffi_market_data_arrow_rows, self._handle, self._codes[0])
         # The schema call checks the decimals fit decimal128 now rather than at first read.
         self.__arrow_c_schema__()
 
@@ -137,7 +137,7 @@ class ArrowTable:
 
     def __arrow_c_schema__(self) -> object:
         def fill(schema: Any) -> None:
-            call(lib.barter_ffi_market_data_arrow_schema, self._handle, *self._codes(), schema)
+            call(lib.barter_ffi_market_data_arrow_schema, self._handle, *self._codes, schema)
 
         return _exported_capsule(
             "struct ArrowSchema", _SCHEMA_CAPSULE, lib.barter_ffi_arrow_schema_capsule_destructor, fill
@@ -148,14 +148,11 @@ class ArrowTable:
         protocol allows: the consumer casts if it wants other types."""
 
         def fill(stream: Any) -> None:
-            call(lib.barter_ffi_market_data_arrow_stream, self._handle, *self._codes(), stream)
+            call(lib.barter_ffi_market_data_arrow_stream, self._handle, *self._codes, stream)
 
         return _exported_capsule(
             "struct ArrowArrayStream", _STREAM_CAPSULE, lib.barter_ffi_arrow_stream_capsule_destructor, fill
         )
-
-    def _codes(self) -> tuple[int, int]:
-        return _table_code(self.table), _decimals_code(self.decimals)
 
 
 def _import_handle(tables: Mapping[str, Any]) -> Any:
@@ -268,24 +265,12 @@ class ArrowTables:
     def from_parquet(cls, path: Union[str, "os.PathLike[str]"]) -> "MarketDataInMemory":
         """Reads a directory ``to_parquet`` wrote (``from_arrow``'s checks apply), a record batch
         at a time (needs pyarrow: ``barter-ffi[arrow]``)."""
+        import pyarrow
         import pyarrow.parquet as parquet
 
         readers = {}
         for name, file in _parquet_files(Path(path)).items():
             source = parquet.ParquetFile(file)
-            readers[name] = _BatchStream(source)
+            readers[name] = pyarrow.RecordBatchReader.from_batches(source.schema_arrow, source.iter_batches())
         return cls.from_arrow(readers)
 
-
-class _BatchStream:
-    """A Parquet file's record batches as an Arrow PyCapsule source, read as they are consumed."""
-
-    def __init__(self, source: Any) -> None:
-        self._source = source
-
-    def __arrow_c_stream__(self, requested_schema: Optional[object] = None) -> object:
-        import pyarrow
-
-        batches = self._source.iter_batches()
-        reader = pyarrow.RecordBatchReader.from_batches(self._source.schema_arrow, batches)
-        return reader.__arrow_c_stream__(requested_schema)

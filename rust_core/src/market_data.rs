@@ -68,8 +68,13 @@ impl MarketData {
             BatchLayout::Events => crate::wire::decode_batch(bytes)?.into_iter().map(Event::Item).collect(),
             BatchLayout::Items => crate::wire::decode_items(bytes)?,
         };
+        Ok(Self::from_items(events))
+    }
+
+    /// A data set of `items` made outside a load (an empty one if they hold no market event).
+    pub(crate) fn from_items(events: Vec<StreamEvent>) -> Self {
         let reconnects = events.iter().filter(|item| matches!(item, Event::Reconnecting(_))).count() as u64;
-        Ok(Self::from_selection(Parsed { events, reconnects, errors_skipped: 0 }))
+        Self::from_selection(Parsed { events, reconnects, errors_skipped: 0 })
     }
 
     /// A loaded input: at least one market event, or `NoMarketEvents` naming `source`.

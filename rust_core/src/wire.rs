@@ -40,7 +40,7 @@ use chrono::{DateTime, Utc};
 use rmp::encode;
 use rmpv::Value;
 use serde::{de::value::StrDeserializer, Deserialize};
-use std::fmt::Write as _;
+use std::{cmp::Ordering, fmt::Write as _};
 
 pub const TAG_TRADE: u8 = 0;
 pub const TAG_ORDER_BOOK_L1: u8 = 1;
@@ -112,7 +112,7 @@ pub fn encode_names(names: &[&str], out: &mut Vec<u8>) -> Result<(), Error> {
 }
 
 /// barter's serde name of a side, as the wire carries it.
-pub fn side_name(side: Side) -> &'static str {
+pub const fn side_name(side: Side) -> &'static str {
     match side {
         Side::Buy => "Buy",
         Side::Sell => "Sell",
@@ -420,41 +420,48 @@ fn decode_book(value: &Value) -> Result<OrderBook, String> {
     };
     let sequence =
         sequence.as_u64().ok_or_else(|| format!("`sequence` must be a non-negative integer, not {sequence}"))?;
-    order_book_in_order(sequence, time_engine, level_texts(bids, "bids")?, level_texts(asks, "asks")?)
+    order_book_in_order(sequence, time_engine, book_levels(bids, "bids")?, book_levels(asks, "asks")?)
 }
 
-/// An order book with its levels in the order given, each `{"price": text, "amount": text}`.
-/// OrderBook's fields are private: it is built with barter's own Deserialize (which, unlike
-/// `OrderBook::new`, keeps the levels in the order given and reads the decimals as barter does).
+/// An order book with its levels in the order given.
+///
+/// OrderBook's fields are private. `OrderBook::new` sorts each side (bids by falling price, asks
+/// by rising price), which changes nothing when a side is already strictly in that order, as
+/// recorded books are; any other book is built with barter's own Deserialize, which keeps the
+/// levels as given.
 pub(crate) fn order_book_in_order(
     sequence: u64,
     time_engine: Option<DateTime<Utc>>,
-    bids: Vec<serde_json::Value>,
-    asks: Vec<serde_json::Value>,
+    bids: Vec<Level>,
+    asks: Vec<Level>,
 ) -> Result<OrderBook, String> {
-    let time_engine = time_engine.map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true));
+    let strictly_sorted =
+        |levels: &[Level], order: Ordering| levels.windows(2).all(|pair| pair[0].price.cmp(&pair[1].price) == order);
+    if strictly_sorted(&bids, Ordering::Greater) && strictly_sorted(&asks, Ordering::Less) {
+        return Ok(OrderBook::new(sequence, time_engine, bids, asks));
+    }
     let book = serde_json::json!({
         "sequence": sequence,
-        "time_engine": time_engine,
+        "time_engine": time_engine.map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)),
         "bids": { "side": null, "levels": bids },
         "asks": { "side": null, "levels": asks },
     });
     OrderBook::deserialize(book).map_err(|error| format!("order book: {error}"))
 }
 
-fn level_texts(value: &Value, name: &str) -> Result<Vec<serde_json::Value>, String> {
+/// One side's levels, each `[price, amount]` as decimal text read by barter's serde.
+fn book_levels(value: &Value, name: &str) -> Result<Vec<Level>, String> {
     let levels = value.as_array().ok_or_else(|| format!("`{name}` must be an array of levels, not {value}"))?;
     levels
         .iter()
         .map(|level| {
             let [price, amount] = fields::<2>(level, "Level")?;
-            let text = |field: &Value, what: &str| {
-                field
-                    .as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| format!("`{name}` level {what} must be decimal text, not {field}"))
+            let decimal = |field: &Value, what: &str| {
+                let text =
+                    field.as_str().ok_or_else(|| format!("`{name}` level {what} must be decimal text, not {field}"))?;
+                serde_text(text, what).map_err(|problem| format!("`{name}` level {problem}"))
             };
-            Ok(serde_json::json!({ "price": text(price, "price")?, "amount": text(amount, "amount")? }))
+            Ok(Level { price: decimal(price, "price")?, amount: decimal(amount, "amount")? })
         })
         .collect()
 }
@@ -510,4 +517,44 @@ fn serde_str<T: for<'de> Deserialize<'de>>(value: &Value, name: &str) -> Result<
 /// `text` read by barter's own serde for `T`, as barter reads it from JSON text.
 pub(crate) fn serde_text<T: for<'de> Deserialize<'de>>(text: &str, name: &str) -> Result<T, String> {
     T::deserialize(StrDeserializer::<serde::de::value::Error>::new(text)).map_err(|error| format!("`{name}`: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn level(price: &str, amount: &str) -> Level {
+        Level { price: price.parse().unwrap(), amount: amount.parse().unwrap() }
+    }
+
+    fn through_barters_deserialize(bids: &[Level], asks: &[Level]) -> OrderBook {
+        let book = serde_json::json!({
+            "sequence": 7, "time_engine": null,
+            "bids": { "side": null, "levels": bids }, "asks": { "side": null, "levels": asks },
+        });
+        OrderBook::deserialize(book).unwrap()
+    }
+
+    #[test]
+    fn a_book_in_barters_order_is_the_one_barters_deserialize_makes() {
+        let bids = vec![level("96962.50", "0.5"), level("96962.0", "1.25"), level("1", "0")];
+        let asks = vec![level("96963.00", "0.75"), level("96964.1", "2")];
+        let book = order_book_in_order(7, None, bids.clone(), asks.clone()).unwrap();
+        assert_eq!(book, through_barters_deserialize(&bids, &asks));
+        // Decimal equality ignores scale: the scales must survive too.
+        let texts = |levels: &[Level]| levels.iter().map(|level| level.price.to_string()).collect::<Vec<_>>();
+        assert_eq!(texts(book.bids().levels()), ["96962.50", "96962.0", "1"]);
+    }
+
+    #[test]
+    fn a_book_out_of_order_or_with_equal_prices_keeps_its_levels_as_given() {
+        let unsorted = vec![level("1", "1"), level("3", "1"), level("2", "1")];
+        let equal_prices = vec![level("2.0", "1"), level("2.00", "3")];
+        for (bids, asks) in [(unsorted.clone(), vec![]), (vec![], unsorted), (equal_prices.clone(), equal_prices)] {
+            let book = order_book_in_order(7, None, bids.clone(), asks.clone()).unwrap();
+            assert_eq!(book, through_barters_deserialize(&bids, &asks));
+            assert_eq!(book.bids().levels(), bids.as_slice());
+            assert_eq!(book.asks().levels(), asks.as_slice());
+        }
+    }
 }

@@ -60,8 +60,12 @@ where
         if let [earlier, later] = pair {
             if earlier.event_index == later.event_index && matches!(earlier.item, Item::Item(_)) {
                 return Err(Error::invalid_data(format!(
-                    "event_index {} names two market events: {} and {}",
-                    later.event_index, earlier.origin, later.origin
+                    "event_index {} names two market events: {} row {} and {} row {}",
+                    later.event_index,
+                    earlier.table.name(),
+                    earlier.row,
+                    later.table.name(),
+                    later.row
                 )));
             }
         }
@@ -73,18 +77,20 @@ where
 struct Row {
     event_index: u64,
     item: StreamEvent,
-    origin: String,
+    table: Table,
+    /// The row's position in its table, to name it in an error.
+    row: u64,
 }
 
 /// An L2 event whose rows are still being read: its rows are consecutive in the table.
 struct OpenBook {
     event_index: u64,
     first_row: u64,
-    event: Event,
+    header: EventHeader,
     is_snapshot: bool,
     sequence: u64,
     time_engine: Option<DateTime<Utc>>,
-    sides: [Vec<serde_json::Value>; 2],
+    sides: [Vec<Level>; 2],
     /// The event had its one row without a level.
     levelless: bool,
 }
@@ -105,7 +111,7 @@ impl TableReader<'_> {
             let index = columns.u64(row, "event_index").map_err(|problem| format!("{}: {problem}", at(row)))?;
             let outcome = match self.table {
                 Table::Reconnects => self.reconnect(&columns, row, index),
-                _ => shared_event(&columns, row).and_then(|event| self.event(&columns, row, index, event)),
+                _ => EventHeader::read(&columns, row).and_then(|header| self.event(&columns, row, index, header)),
             };
             outcome.map_err(|problem| format!("{} (event_index {index}): {problem}", at(row)))?;
             self.row += 1;
@@ -114,7 +120,7 @@ impl TableReader<'_> {
     }
 
     fn push(&mut self, event_index: u64, item: StreamEvent, row: u64) {
-        self.rows.push(Row { event_index, item, origin: format!("{} row {row}", self.table.name()) });
+        self.rows.push(Row { event_index, item, table: self.table, row });
     }
 
     fn reconnect(&mut self, columns: &Columns, row: usize, event_index: u64) -> Result<(), String> {
@@ -123,7 +129,7 @@ impl TableReader<'_> {
         Ok(())
     }
 
-    fn event(&mut self, columns: &Columns, row: usize, event_index: u64, event: Event) -> Result<(), String> {
+    fn event(&mut self, columns: &Columns, row: usize, event_index: u64, header: EventHeader) -> Result<(), String> {
         let kind = match self.table {
             Table::Trades => DataKind::Trade(PublicTrade {
                 id: columns.str(row, "id")?.to_string(),
@@ -136,7 +142,7 @@ impl TableReader<'_> {
                 best_bid: columns.level(row, "bid_price", "bid_amount")?,
                 best_ask: columns.level(row, "ask_price", "ask_amount")?,
             }),
-            Table::L2 => return self.book_row(columns, row, event_index, event),
+            Table::L2 => return self.book_row(columns, row, event_index, header),
             Table::Candles => DataKind::Candle(Candle {
                 close_time: columns.timestamp(row, "close_time")?,
                 open: columns.float(row, "open")?,
@@ -154,13 +160,13 @@ impl TableReader<'_> {
             }),
             Table::Reconnects => unreachable!("reconnects carry no event"),
         };
-        self.push(event_index, Item::Item(MarketEvent { kind, ..event }), self.row);
+        self.push(event_index, Item::Item(header.with_kind(kind)), self.row);
         Ok(())
     }
 
     /// One level row of an L2 event: rows with one `event_index` make one event, each side's
     /// levels numbered from 0 in order.
-    fn book_row(&mut self, columns: &Columns, row: usize, event_index: u64, event: Event) -> Result<(), String> {
+    fn book_row(&mut self, columns: &Columns, row: usize, event_index: u64, header: EventHeader) -> Result<(), String> {
         if self.open_book.as_ref().is_some_and(|book| book.event_index != event_index) {
             self.close_book()?;
         }
@@ -169,7 +175,7 @@ impl TableReader<'_> {
             None => self.open_book.insert(OpenBook {
                 event_index,
                 first_row: self.row,
-                event,
+                header,
                 is_snapshot: columns.bool(row, "is_snapshot")?,
                 sequence: columns.u64(row, "sequence")?,
                 time_engine: columns.optional_timestamp(row, "time_engine")?,
@@ -206,12 +212,12 @@ impl TableReader<'_> {
             ));
         }
         let (price, amount) = (required(price, "price")?, required(amount, "amount")?);
-        levels.push(serde_json::json!({ "price": price.to_string(), "amount": amount.to_string() }));
+        levels.push(Level { price, amount });
         Ok(())
     }
 
     fn close_book(&mut self) -> Result<(), String> {
-        let Some(OpenBook { event_index, first_row, event, is_snapshot, sequence, time_engine, sides, .. }) =
+        let Some(OpenBook { event_index, first_row, header, is_snapshot, sequence, time_engine, sides, .. }) =
             self.open_book.take()
         else {
             return Ok(());
@@ -220,23 +226,37 @@ impl TableReader<'_> {
         let book = order_book_in_order(sequence, time_engine, bids, asks)
             .map_err(|problem| format!("l2 row {first_row} (event_index {event_index}): {problem}"))?;
         let book = if is_snapshot { OrderBookEvent::Snapshot(book) } else { OrderBookEvent::Update(book) };
-        self.push(event_index, Item::Item(MarketEvent { kind: DataKind::OrderBook(book), ..event }), first_row);
+        self.push(event_index, Item::Item(header.with_kind(DataKind::OrderBook(book))), first_row);
         Ok(())
     }
 }
 
-/// The row's event, its kind a placeholder until the table's own columns are read.
-fn shared_event(columns: &Columns, row: usize) -> Result<Event, String> {
-    let instrument = columns.u64(row, "instrument")?;
-    Ok(MarketEvent {
-        time_exchange: columns.timestamp(row, "time_exchange")?,
-        time_received: columns.timestamp(row, "time_received")?,
-        exchange: columns.exchange(row)?,
-        instrument: InstrumentIndex(
-            usize::try_from(instrument).map_err(|_| format!("`instrument` {instrument} is too large"))?,
-        ),
-        kind: DataKind::Trade(PublicTrade { id: String::new(), price: 0.0, amount: 0.0, side: Side::Buy }),
-    })
+/// A row's shared columns: its event but for the kind.
+#[derive(Debug, Clone, Copy)]
+struct EventHeader {
+    time_exchange: DateTime<Utc>,
+    time_received: DateTime<Utc>,
+    exchange: ExchangeId,
+    instrument: InstrumentIndex,
+}
+
+impl EventHeader {
+    fn read(columns: &Columns, row: usize) -> Result<Self, String> {
+        let instrument = columns.u64(row, "instrument")?;
+        Ok(Self {
+            time_exchange: columns.timestamp(row, "time_exchange")?,
+            time_received: columns.timestamp(row, "time_received")?,
+            exchange: columns.exchange(row)?,
+            instrument: InstrumentIndex(
+                usize::try_from(instrument).map_err(|_| format!("`instrument` {instrument} is too large"))?,
+            ),
+        })
+    }
+
+    fn with_kind(self, kind: DataKind) -> Event {
+        let Self { time_exchange, time_received, exchange, instrument } = self;
+        MarketEvent { time_exchange, time_received, exchange, instrument, kind }
+    }
 }
 
 fn required<T>(value: Option<T>, name: &str) -> Result<T, String> {

@@ -32,7 +32,9 @@
 pub mod export;
 pub mod import;
 
+use crate::wire::side_name;
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
+use barter_instrument::Side;
 use std::sync::Arc;
 
 /// Rows per exported record batch, at most (an order book event is never split, so an L2 batch
@@ -179,6 +181,7 @@ fn side_type() -> DataType {
     DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8))
 }
 
-/// The sides' dictionary values, in key order.
-pub const TRADE_SIDES: [&str; 2] = ["Buy", "Sell"];
-pub const BOOK_SIDES: [&str; 2] = ["bid", "ask"];
+/// The sides' dictionary values, in key order: trades and liquidations carry barter's serde
+/// names, as the wire does.
+pub(crate) const TRADE_SIDES: [&str; 2] = [side_name(Side::Buy), side_name(Side::Sell)];
+pub(crate) const BOOK_SIDES: [&str; 2] = ["bid", "ask"];

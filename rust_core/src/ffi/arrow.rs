@@ -5,7 +5,6 @@ use super::{call, check_out, market_data::BarterFfiMarketData, required, write_o
 use crate::{
     arrow::{export, import, Decimals, Table},
     error::{BarterFfiStatus, Error},
-    load::Parsed,
     market_data::MarketData,
 };
 use arrow_array::{
@@ -13,7 +12,6 @@ use arrow_array::{
     RecordBatchReader,
 };
 use arrow_schema::ffi::FFI_ArrowSchema;
-use barter_data::streams::reconnect::Event as Item;
 use std::{
     ffi::{c_char, c_void, CStr},
     panic::catch_unwind,
@@ -125,9 +123,7 @@ pub extern "C" fn barter_ffi_market_data_from_arrow(
             let reader = reader.ok_or_else(|| Error::null_argument(&format!("streams[{index}]")))?;
             inputs.push((self::table(*table)?, reader));
         }
-        let events = import::items_from_tables(inputs)?;
-        let reconnects = events.iter().filter(|item| matches!(item, Item::Reconnecting(_))).count() as u64;
-        let data = MarketData::from_selection(Parsed { events, reconnects, errors_skipped: 0 });
+        let data = MarketData::from_items(import::items_from_tables(inputs)?);
         write_out(out, "out", BarterFfiMarketData::into_raw(data))
     })
 }
