@@ -11,15 +11,13 @@ import os
 import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Literal, Mapping, NamedTuple, Optional, Union, cast
+from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Literal, Mapping, NamedTuple, Optional, Union
 
 from ._ffi import call, call_returning, encode_path, ffi, lib, read_buffer
 from .data import (
-    KIND_CLASSES,
     ExchangeId,
     MarketEvent,
     MarketStreamItem,
-    OrderBookEvent,
     Reconnecting,
     decode_events,
     decode_items,
@@ -27,10 +25,11 @@ from .data import (
     encode_items,
 )
 from .errors import MarketDataError, OwnedByAnotherThreadError
-from .records import RECORDS_SOURCE, position_as_record, records_from_json_lines, records_json
 from .arrow import ArrowTables
+from .records import RECORDS_SOURCE, position_as_record, records_from_json_lines, records_json
+from .selection import Selection
 from .sequence import EventSequence
-from .timestamps import Moment, iso, nanoseconds, utc_datetime
+from .timestamps import Moment, iso, utc_datetime
 
 __all__ = ["LoadStats", "MarketDataInMemory", "merge"]
 
@@ -44,7 +43,9 @@ The Rust cursor encodes each next batch while Python decodes the current one."""
 _HANDLE = "BarterFfiMarketData *"
 
 
-def _load_file_handle(path: PathLike, progress: Optional[Callable[[int, int], object]] = None) -> Any:
+def _load_file_handle(
+    path: PathLike, progress: Optional[Callable[[int, int], object]] = None, selection: Optional[Selection] = None
+) -> Any:
     """Loads ``path`` with a progress callback in any case: the library calls it on this thread
     at least every 50 ms, which lets Python run its signal handlers, so Ctrl-C (or an exception
     from ``progress``) cancels the load within about that time."""
@@ -60,9 +61,10 @@ def _load_file_handle(path: PathLike, progress: Optional[Callable[[int, int], ob
 
     callback = ffi.callback("int32_t(void *, uint64_t, uint64_t)", report, error=1, onerror=cancel)
     encoded = encode_path(path)
-    load = lib.barter_ffi_market_data_load_file_with_progress
+    load = lib.barter_ffi_market_data_load_file_filtered
+    spec = ffi.NULL if selection is None else selection.spec_or_null()
     try:
-        handle = call_returning(_HANDLE, load, encoded, callback, ffi.NULL, path=os.fsdecode(encoded))
+        handle = call_returning(_HANDLE, load, encoded, spec, callback, ffi.NULL, path=os.fsdecode(encoded))
     except Exception:
         if raised:  # the load stopped because the callback raised: that is the error
             raise raised[0] from None
@@ -71,32 +73,6 @@ def _load_file_handle(path: PathLike, progress: Optional[Callable[[int, int], ob
         lib.barter_ffi_market_data_free(handle)
         raise raised[0]
     return handle
-
-
-def _kind_tag_table() -> dict[Union[str, type], frozenset[int]]:
-    """Kind names and classes (``OrderBookEvent`` too) to the wire tags they stand for."""
-    table: dict[Union[str, type], frozenset[int]] = {}
-    for kind in KIND_CLASSES:
-        keys = [kind, kind.KIND_NAME] + ([OrderBookEvent] if issubclass(kind, OrderBookEvent) else [])
-        for key in keys:
-            table[key] = table.get(key, frozenset()) | {cast(int, kind.__struct_config__.tag)}
-    return table
-
-
-_KIND_TAGS = _kind_tag_table()
-
-
-def _kind_bits(kinds: Iterable[Union[str, type]]) -> int:
-    bits = 0
-    for kind in kinds:
-        if kind not in _KIND_TAGS:
-            raise ValueError(
-                f"unknown kind {kind!r}: use one of 'public_trade', 'l1', 'l2', 'candle', 'liquidation' "
-                "or an event class"
-            )
-        for tag in _KIND_TAGS[kind]:
-            bits |= 1 << tag
-    return bits
 
 
 def merge(*data_sets: "MarketDataInMemory") -> "MarketDataInMemory":
@@ -168,7 +144,15 @@ class MarketDataInMemory(EventSequence, ArrowTables):
 
     @classmethod
     def from_json_file(
-        cls, path: PathLike, *, progress: Optional[Callable[[int, int], object]] = None
+        cls,
+        path: PathLike,
+        *,
+        progress: Optional[Callable[[int, int], object]] = None,
+        kinds: Optional[Iterable[Union[str, type]]] = None,
+        exchanges: Optional[Iterable[Union[ExchangeId, str]]] = None,
+        instruments: Optional[Iterable[int]] = None,
+        start: Optional[Moment] = None,
+        end: Optional[Moment] = None,
     ) -> "MarketDataInMemory":
         """Loads a barter market-data file, parsed entirely by barter's Rust types.
 
@@ -176,26 +160,48 @@ class MarketDataInMemory(EventSequence, ArrowTables):
         thread (first with 0, last with the file's size). An exception it raises cancels the
         load and is raised here; so does Ctrl-C, within about 50 ms.
 
+        ``kinds``, ``exchanges``, ``instruments``, ``start`` and ``end`` keep only the matching
+        events, as ``filter`` does, and give the same data set as
+        ``from_json_file(path).filter(...)``; but the events left out are read only as far as
+        their kind, exchange, instrument and time, never built, so unwanted kinds cost little::
+
+            trades = MarketDataInMemory.from_json_file(path, kinds=["public_trade"])
+
+        An event left out is checked to be JSON, not field by field: a broken value inside one
+        is not reported (unless the load fails anyway: then the file's first error is).
+
         Raises ``FileNotFoundError``, ``IsADirectoryError`` or ``PermissionError`` (with the
         path) for file problems, ``MarketDataError`` (a ``ValueError``, with line and column)
         for content that is not barter market data, and ``TypeError`` for a path that is not
         a str, bytes or ``os.PathLike``.
         """
-        return cls._owned(_load_file_handle(path, progress))
+        selection = Selection(kinds, exchanges, instruments, start, end)
+        return cls._owned(_load_file_handle(path, progress, selection))
 
     @classmethod
-    def from_json_files(cls, paths: Iterable[PathLike]) -> "MarketDataInMemory":
-        """Loads several files at once and merges them by ``time_exchange`` (see ``merge``).
+    def from_json_files(
+        cls,
+        paths: Iterable[PathLike],
+        *,
+        kinds: Optional[Iterable[Union[str, type]]] = None,
+        exchanges: Optional[Iterable[Union[ExchangeId, str]]] = None,
+        instruments: Optional[Iterable[int]] = None,
+        start: Optional[Moment] = None,
+        end: Optional[Moment] = None,
+    ) -> "MarketDataInMemory":
+        """Loads several files at once and merges them by ``time_exchange`` (see ``merge``),
+        each keeping only the events selected as in ``from_json_file``.
 
         Files load on parallel threads (the library releases the GIL), each parsed on all cores.
         The first file that fails raises, as ``from_json_file`` would.
         """
+        selection = Selection(kinds, exchanges, instruments, start, end)
         paths = list(paths)
         if not paths:
             raise ValueError("from_json_files needs at least one path")
         workers = min(len(paths), os.cpu_count() or 1)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="barter_ffi-load") as pool:
-            futures = [pool.submit(_load_file_handle, path) for path in paths]
+            futures = [pool.submit(_load_file_handle, path, None, selection) for path in paths]
         # Every load has ended here; each handle is adopted before anything is raised, so a
         # failed file leaves none of the others behind in the library.
         loaded, failures = [], []
@@ -221,9 +227,18 @@ class MarketDataInMemory(EventSequence, ArrowTables):
 
     @classmethod
     def from_json_bytes(
-        cls, data: Union[bytes, bytearray, memoryview, str], *, source: str = "<bytes>"
+        cls,
+        data: Union[bytes, bytearray, memoryview, str],
+        *,
+        source: str = "<bytes>",
+        kinds: Optional[Iterable[Union[str, type]]] = None,
+        exchanges: Optional[Iterable[Union[ExchangeId, str]]] = None,
+        instruments: Optional[Iterable[int]] = None,
+        start: Optional[Moment] = None,
+        end: Optional[Moment] = None,
     ) -> "MarketDataInMemory":
-        """Loads market data held in memory, with the same shapes and errors as a file.
+        """Loads market data held in memory, with the same shapes and errors as a file, and the
+        same selection arguments as ``from_json_file``.
 
         ``source`` names the data in error messages. ``bytes`` and ``str`` are read in place;
         a ``bytearray`` or ``memoryview`` is copied first, since other threads could change it
@@ -238,8 +253,10 @@ class MarketDataInMemory(EventSequence, ArrowTables):
         elif not isinstance(data, bytes):
             raise TypeError(f"from_json_bytes takes bytes, bytearray, memoryview or str, not {type(data).__name__}")
         source_name = source.encode("utf-8", "replace").replace(b"\0", b"?")
-        load = lib.barter_ffi_market_data_load_bytes
-        return cls._owned(call_returning(_HANDLE, load, ffi.from_buffer(data), len(data), source_name))
+        selection = Selection(kinds, exchanges, instruments, start, end)
+        load = lib.barter_ffi_market_data_load_bytes_filtered
+        handle = call_returning(_HANDLE, load, ffi.from_buffer(data), len(data), source_name, selection.spec_or_null())
+        return cls._owned(handle)
 
     @classmethod
     def from_records(cls, records: Iterable[Mapping[str, Any]]) -> "MarketDataInMemory":
@@ -336,13 +353,8 @@ class MarketDataInMemory(EventSequence, ArrowTables):
         start: Optional[Moment] = None,
         end: Optional[Moment] = None,
     ) -> "MarketDataInMemory":
-        """A new data set of the matching events, selected in Rust; ``None`` keeps everything.
-
-        ``kinds``: kind names (``"public_trade"``, ``"l1"``, ``"l2"``, ``"candle"``,
-        ``"liquidation"``) or classes (``PublicTrade``, ``OrderBookSnapshot``, ...).
-        ``start`` (inclusive) and ``end`` (exclusive) bound ``time_exchange``: int nanoseconds,
-        tz-aware ``datetime`` or ``pandas.Timestamp`` (nanoseconds kept), or ``numpy.datetime64``
-        (any unit, read as UTC); anything else is a ``TypeError``.
+        """A new data set of the matching events, selected in Rust; ``None`` keeps everything
+        (the arguments as ``Selection`` reads them).
 
         A reconnect marker stays when its exchange is kept and the event after it (the one before
         it, at the end) lies in the time window. No match gives an empty data set, so a loop over
@@ -350,30 +362,8 @@ class MarketDataInMemory(EventSequence, ArrowTables):
 
             trades = md.filter(kinds=["public_trade"], exchanges=["binance_spot"], instruments=[0])
         """
-        spec = ffi.new("BarterFfiFilter *")
-        spec.struct_size = ffi.sizeof("BarterFfiFilter")
-        owners: list = []  # cffi frees memory with its last owning reference: keep them to the call
-        if kinds is not None:
-            spec.kinds = _kind_bits(kinds)
-            if spec.kinds == 0:  # no kind at all (0 would mean every kind to the library)
-                return self[0:0]
-        if exchanges is not None:
-            names = [ffi.new("char[]", ExchangeId(exchange).value.encode()) for exchange in exchanges]
-            name_array = ffi.new("char *[]", names)
-            owners += [names, name_array]
-            spec.exchanges, spec.exchanges_len = name_array, len(names)
-        if instruments is not None:
-            indices = list(instruments)
-            if any(index < 0 for index in indices):
-                raise ValueError("instruments are non-negative indices")
-            index_array = ffi.new("uint64_t[]", indices)
-            owners.append(index_array)
-            spec.instruments, spec.instruments_len = index_array, len(indices)
-        if start is not None:
-            spec.has_start, spec.start_ns = 1, nanoseconds(start, "start")
-        if end is not None:
-            spec.has_end, spec.end_ns = 1, nanoseconds(end, "end")
-        handle = call_returning(_HANDLE, lib.barter_ffi_market_data_filter, self._checked_handle(), spec)
+        selection = Selection(kinds, exchanges, instruments, start, end)
+        handle = call_returning(_HANDLE, lib.barter_ffi_market_data_filter, self._checked_handle(), selection.spec)
         return MarketDataInMemory._owned(handle)
 
     def __len__(self) -> int:

@@ -305,24 +305,6 @@ typedef int32_t (*BarterFfiProgressCallback)(void *context,
                                              uint64_t bytes_total);
 
 /**
- * What a load kept and what it skipped.
- */
-typedef struct BarterFfiLoadStats {
-  /**
-   * Market events held (what the cursor yields and `_len` reports).
-   */
-  uint64_t market_events;
-  /**
-   * `Reconnecting` markers: kept for the engine, skipped by the cursor.
-   */
-  uint64_t reconnects;
-  /**
-   * `Err` items of the JSON-array shape, dropped as barter's historic example drops them.
-   */
-  uint64_t errors_skipped;
-} BarterFfiLoadStats;
-
-/**
  * Which events `barter_ffi_market_data_filter` keeps. Each axis left empty keeps everything.
  * Zero-initialise it and set `struct_size`; fields are only ever appended.
  */
@@ -354,6 +336,24 @@ typedef struct BarterFfiFilter {
   uint8_t has_end;
   int64_t end_ns;
 } BarterFfiFilter;
+
+/**
+ * What a load kept and what it skipped.
+ */
+typedef struct BarterFfiLoadStats {
+  /**
+   * Market events held (what the cursor yields and `_len` reports).
+   */
+  uint64_t market_events;
+  /**
+   * `Reconnecting` markers: kept for the engine, skipped by the cursor.
+   */
+  uint64_t reconnects;
+  /**
+   * `Err` items of the JSON-array shape, dropped as barter's historic example drops them.
+   */
+  uint64_t errors_skipped;
+} BarterFfiLoadStats;
 
 
 
@@ -507,6 +507,21 @@ enum BarterFfiStatus barter_ffi_market_data_load_file_with_progress(const char *
                                                                     struct BarterFfiError *error);
 
 /**
+ * `barter_ffi_market_data_load_file_with_progress` keeping only what `filter` keeps (NULL keeps
+ * everything): the same data set as loading the file and then `barter_ffi_market_data_filter`,
+ * but the events left out are only read as far as their kind, exchange, instrument and time,
+ * never built, so that the unwanted kinds cost little. Such an event is checked to be JSON, not
+ * field by field: an error inside one is not reported, unless the load fails for another
+ * reason, which is then reported as the whole file's first error.
+ */
+enum BarterFfiStatus barter_ffi_market_data_load_file_filtered(const char *path,
+                                                               const struct BarterFfiFilter *filter,
+                                                               BarterFfiProgressCallback progress,
+                                                               void *context,
+                                                               struct BarterFfiMarketData **out,
+                                                               struct BarterFfiError *error);
+
+/**
  * Loads market data from `len` bytes at `data`, which are read during the call only.
  * `source_name` (NUL-terminated UTF-8, may be NULL) names the input in error messages.
  */
@@ -515,6 +530,17 @@ enum BarterFfiStatus barter_ffi_market_data_load_bytes(const uint8_t *data,
                                                        const char *source_name,
                                                        struct BarterFfiMarketData **out,
                                                        struct BarterFfiError *error);
+
+/**
+ * `barter_ffi_market_data_load_bytes` keeping only what `filter` keeps (NULL keeps everything),
+ * as `barter_ffi_market_data_load_file_filtered` does.
+ */
+enum BarterFfiStatus barter_ffi_market_data_load_bytes_filtered(const uint8_t *data,
+                                                                size_t len,
+                                                                const char *source_name,
+                                                                const struct BarterFfiFilter *filter,
+                                                                struct BarterFfiMarketData **out,
+                                                                struct BarterFfiError *error);
 
 /**
  * Builds market data from `len` bytes at `data` holding market events in the cursor's batch

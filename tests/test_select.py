@@ -148,3 +148,46 @@ def test_merge_sorts_recordings_written_out_of_exchange_order(tmp_path: Path) ->
     times = [event.time_exchange_ns for event in merged]
     assert times == sorted(times) and len(merged) == len(md)
     assert sorted(merged.events(), key=lambda e: e.time_exchange_ns) == merged.events()
+
+
+SELECTIONS = [
+    {"kinds": ["public_trade"]},
+    {"kinds": [OrderBookSnapshot, Candle]},
+    {"kinds": ["l2"], "exchanges": ["bybit_spot"]},
+    {"exchanges": [ExchangeId.OKX, "binance_spot"]},
+    {"instruments": [0]},
+    {"kinds": []},
+    {"start": 1734721518181000000},
+    {"end": 1734721518190000000, "kinds": ["l1", "public_trade"]},
+    {"start": dt.datetime(2024, 12, 20, 19, 5, 18, 180123, tzinfo=dt.timezone.utc), "end": 1734721562123456789},
+]
+
+
+@pytest.mark.parametrize("name", ["all_kinds.jsonl", "all_kinds_results.json", "trades.json", "candles.jsonl"])
+@pytest.mark.parametrize("selection", SELECTIONS, ids=repr)
+def test_loading_a_selection_equals_loading_then_filtering(name: str, selection: dict) -> None:
+    path = FIXTURES / name
+    expected = MarketDataInMemory.from_json_file(path).filter(**selection)
+    for loaded in (
+        MarketDataInMemory.from_json_file(path, **selection),
+        MarketDataInMemory.from_json_bytes(path.read_bytes(), **selection),
+        MarketDataInMemory.from_json_files([path], **selection),
+    ):
+        assert list(loaded.items()) == list(expected.items())
+        assert loaded.stats == expected.stats
+
+
+def test_a_selective_load_never_builds_what_it_leaves_out() -> None:
+    """What barter would refuse inside a left-out event goes unseen; the same error in a kept one
+    is barter's error, with its line."""
+    good = KINDS.read_text().splitlines()
+    broken_candle = next(line for line in good if '"Candle"' in line).replace('"trade_count":', '"trade_count":-')
+    text = "\n".join([*good, broken_candle])
+    with pytest.raises(MarketDataError, match=f"line {len(good) + 1}"):
+        MarketDataInMemory.from_json_bytes(text)
+    trades = MarketDataInMemory.from_json_bytes(text, kinds=["public_trade"])
+    assert trades.events() == MarketDataInMemory.from_json_file(KINDS, kinds=["public_trade"]).events()
+    with pytest.raises(MarketDataError, match=f"line {len(good) + 1}"):
+        MarketDataInMemory.from_json_bytes(text, kinds=["candle"])
+    with pytest.raises(ValueError, match="unknown kind 'trades'"):
+        MarketDataInMemory.from_json_file(KINDS, kinds=["trades"])

@@ -18,6 +18,7 @@ fn main() {
             barter_ffi::fuzzing::load_bytes(&data);
             barter_ffi::fuzzing::from_batch(&data);
             barter_ffi::fuzzing::chunks_match_one_pass(&data);
+            barter_ffi::fuzzing::selection_matches_filter(&data);
             replayed += 1;
         }
     }

@@ -15,6 +15,8 @@ use crate::{
         BarterFfiBuffer, BarterFfiError,
     },
     load::parse_in_chunks,
+    market_data::MarketData,
+    select::{self, filter, EventFilter},
 };
 use std::ptr;
 
@@ -69,6 +71,25 @@ pub fn chunks_match_one_pass(data: &[u8]) {
     for chunks in 2..=4 {
         assert_eq!(render(chunks), one_pass, "{chunks} chunks");
     }
+}
+
+/// A load that keeps only some events gives what loading everything and filtering gives, for a
+/// selection of kinds, an instrument and a time window read from the input's last bytes. (It
+/// may load where the whole load fails: what lies inside events it leaves out goes unseen.)
+pub fn selection_matches_filter(data: &[u8]) {
+    let Ok(whole) = MarketData::from_bytes(data, "fuzz") else { return };
+    let byte = |from_end: usize| data.len().checked_sub(from_end).map_or(0, |at| data[at]);
+    let first_time = whole.market_events().next().and_then(|event| event.time_exchange.timestamp_nanos_opt());
+    let selection = EventFilter {
+        kinds: (byte(1) & 1 == 1).then(|| (0..6).filter(|tag| byte(1) & (2 << tag) != 0).collect()),
+        instruments: (byte(2) & 1 == 1).then(|| [usize::from(byte(2) >> 1)].into_iter().collect()),
+        start_ns: first_time.filter(|_| byte(3) & 1 == 1).map(|time| time + i64::from(byte(3) >> 1)),
+        ..EventFilter::default()
+    };
+    let expected = filter(&whole, &selection).expect("filtering a loaded data set");
+    let selected = select::load_bytes(data, "fuzz", &selection).expect("a selective load of an input that loads whole");
+    assert_eq!(selected.stream_events(), expected.stream_events(), "{selection:?}");
+    assert_eq!(selected.stats(), expected.stats(), "{selection:?}");
 }
 
 fn drain_and_free(handle: *mut BarterFfiMarketData) {

@@ -17,5 +17,6 @@ pub mod load;
 pub mod market_data;
 pub mod read_ahead;
 pub mod select;
+pub mod selective;
 pub mod sequence;
 pub mod wire;

@@ -11,6 +11,7 @@
 use crate::{
     error::{BarterFfiStatus, Error},
     market_data::StreamEvent,
+    selective::{self, EventHeader, Selected},
 };
 use barter_data::{
     event::{DataKind, MarketEvent},
@@ -42,7 +43,22 @@ pub struct Parsed {
     pub reconnects: u64,
     /// `Err` items of the array shape, dropped as barter's historic example drops them.
     pub errors_skipped: u64,
+    /// The market events a [`Selector`] left out, in file order, so that reconnect markers can
+    /// still be placed in time among all the file's events (empty without a selector).
+    pub skipped: Vec<SkippedEvent>,
 }
+
+/// A market event a selective load left out: where it stood and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SkippedEvent {
+    /// The index in [`Parsed::events`] of the item that followed it (the length, at the end).
+    pub position: usize,
+    pub time_exchange_ns: i64,
+}
+
+/// Decides from an event's header, read without its payload, whether a load keeps it: what it
+/// does not keep it never builds (see [`parse_selected`]).
+pub type Selector<'a> = &'a (dyn Fn(&EventHeader) -> bool + Sync);
 
 /// The fewest bytes one item can take: `{"Reconnecting":"okx"}`, the shortest envelope barter
 /// writes (every market event is longer).
@@ -106,15 +122,30 @@ pub fn parse(bytes: &[u8], source: &str) -> Result<Parsed, Error> {
 
 /// [`parse`], telling `progress` as chunks of the input are done.
 pub fn parse_with_progress(bytes: &[u8], source: &str, progress: Progress) -> Result<Parsed, Error> {
-    parse_chunked(bytes, source, chunk_count(bytes.len()), progress)
+    parse_chunked(bytes, source, chunk_count(bytes.len()), None, progress)
+}
+
+/// [`parse_with_progress`] keeping only the market events `keep` selects (and every reconnect
+/// marker, with the skipped events' times in [`Parsed::skipped`]). An event `keep` leaves out
+/// is read only as far as its header: its payload is checked to be JSON but not built with
+/// barter's types. A failure here does not say the input is bad as barter would say it (a
+/// skipped event's error is never reached): parse the whole input for barter's own error.
+pub fn parse_selected(bytes: &[u8], source: &str, keep: Selector, progress: Progress) -> Result<Parsed, Error> {
+    parse_chunked(bytes, source, chunk_count(bytes.len()), Some(keep), progress)
 }
 
 /// [`parse`] with the number of chunks chosen by the caller (tests and benchmarks).
 pub fn parse_in_chunks(bytes: &[u8], source: &str, chunks: usize) -> Result<Parsed, Error> {
-    parse_chunked(bytes, source, chunks, &mut |_| true)
+    parse_chunked(bytes, source, chunks, None, &mut |_| true)
 }
 
-fn parse_chunked(bytes: &[u8], source: &str, chunks: usize, progress: Progress) -> Result<Parsed, Error> {
+fn parse_chunked(
+    bytes: &[u8],
+    source: &str,
+    chunks: usize,
+    keep: Option<Selector>,
+    progress: Progress,
+) -> Result<Parsed, Error> {
     const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
     if bytes.starts_with(UTF8_BOM) {
         return Err(Error::invalid_data(format!(
@@ -134,11 +165,11 @@ fn parse_chunked(bytes: &[u8], source: &str, chunks: usize, progress: Progress) 
         )));
     };
     match bytes[start] {
-        b'[' if chunks > 1 => parse_result_array_in_chunks(text, source, chunks, progress),
-        b'[' => parse_result_array(text, source).inspect(|_| {
+        b'[' if chunks > 1 => parse_result_array_in_chunks(text, source, chunks, keep, progress),
+        b'[' => parse_result_array(text, source, keep).inspect(|_| {
             progress(text.len());
         }),
-        b'{' => parse_event_lines_in_chunks(text, source, chunks, progress),
+        b'{' => parse_event_lines_in_chunks(text, source, chunks, keep, progress),
         other => {
             let (line, column) = line_and_column(bytes, start);
             Err(Error::invalid_data(format!(
@@ -192,9 +223,9 @@ pub fn chunk_count(len: usize) -> usize {
     }
 }
 
-fn parse_result_array(text: &str, source: &str) -> Result<Parsed, Error> {
+fn parse_result_array(text: &str, source: &str, keep: Option<Selector>) -> Result<Parsed, Error> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let parsed = ResultArrayVisitor { capacity: envelope_key_count(text), text_len: text.len() }
+    let parsed = ResultArrayVisitor { capacity: envelope_key_count(text), text_len: text.len(), keep }
         .deserialize(&mut deserializer)
         .and_then(|parsed| deserializer.end().map(|()| parsed))
         .map_err(|error| json_error(source, &error, error.line(), array_envelope_hint))?;
@@ -207,9 +238,15 @@ fn parse_result_array(text: &str, source: &str) -> Result<Parsed, Error> {
 /// inside a JSON string, and a split inside a nested value makes a piece fail to parse. Any
 /// failure re-parses the whole text in one pass, which is then the answer: its result, or its
 /// exact error.
-fn parse_result_array_in_chunks(text: &str, source: &str, chunks: usize, progress: Progress) -> Result<Parsed, Error> {
+fn parse_result_array_in_chunks(
+    text: &str,
+    source: &str,
+    chunks: usize,
+    keep: Option<Selector>,
+    progress: Progress,
+) -> Result<Parsed, Error> {
     let Some(ranges) = array_item_ranges(text, chunks) else {
-        return parse_result_array(text, source).inspect(|_| {
+        return parse_result_array(text, source, keep).inspect(|_| {
             progress(text.len());
         });
     };
@@ -222,11 +259,11 @@ fn parse_result_array_in_chunks(text: &str, source: &str, chunks: usize, progres
         piece.push('[');
         piece.push_str(&text[range.clone()]);
         piece.push(']');
-        parse_result_array(&piece, source)
+        parse_result_array(&piece, source, keep)
     });
     let parsed = parsed.or_else(|error| match error.status {
         BarterFfiStatus::Cancelled | BarterFfiStatus::OutOfMemory => Err(error),
-        _ => parse_result_array(text, source),
+        _ => parse_result_array(text, source, keep),
     })?;
     progress(text.len());
     Ok(parsed)
@@ -270,7 +307,13 @@ fn item_separator_after(text: &str, from: usize) -> Option<(usize, usize)> {
 
 /// Splits at line boundaries and parses the pieces in parallel. Line numbers stay those of the
 /// whole file, and the first failing piece holds the file's first error, so its error is exact.
-fn parse_event_lines_in_chunks(text: &str, source: &str, chunks: usize, progress: Progress) -> Result<Parsed, Error> {
+fn parse_event_lines_in_chunks(
+    text: &str,
+    source: &str,
+    chunks: usize,
+    keep: Option<Selector>,
+    progress: Progress,
+) -> Result<Parsed, Error> {
     let mut pieces = Vec::with_capacity(chunks);
     let mut start = 0;
     for chunk in 1..chunks {
@@ -293,7 +336,7 @@ fn parse_event_lines_in_chunks(text: &str, source: &str, chunks: usize, progress
         .collect();
     let weights: Vec<usize> = pieces.iter().map(|piece| piece.len()).collect();
     let parsed = parse_in_parallel(&pieces, &weights, &mut *progress, |piece, index| {
-        parse_event_lines(piece, source, first_lines[index], newlines[index] + 1)
+        parse_event_lines(piece, source, first_lines[index], newlines[index] + 1, keep)
     })?;
     progress(text.len());
     Ok(parsed)
@@ -368,6 +411,10 @@ fn parse_in_parallel<P: Sync>(
     let mut joined = Parsed::default();
     joined.events.try_reserve_exact(total).map_err(|_| Error::out_of_memory(format!("{total} parsed events")))?;
     for mut piece in parsed_pieces {
+        let offset = joined.events.len();
+        joined
+            .skipped
+            .extend(piece.skipped.iter().map(|skip| SkippedEvent { position: skip.position + offset, ..*skip }));
         joined.events.append(&mut piece.events);
         joined.reconnects += piece.reconnects;
         joined.errors_skipped += piece.errors_skipped;
@@ -375,8 +422,15 @@ fn parse_in_parallel<P: Sync>(
     Ok(joined)
 }
 
-/// Parses the `lines` lines of `text` (at most one event each), numbering them from `first_line`.
-fn parse_event_lines(text: &str, source: &str, first_line: usize, lines: usize) -> Result<Parsed, Error> {
+/// Parses the `lines` lines of `text` (at most one event each), numbering them from `first_line`,
+/// leaving out the events `keep` does not select.
+fn parse_event_lines(
+    text: &str,
+    source: &str,
+    first_line: usize,
+    lines: usize,
+    keep: Option<Selector>,
+) -> Result<Parsed, Error> {
     let mut parsed = Parsed { events: events_for(lines, text.len()), ..Parsed::default() };
     let mut line_start = 0;
     let line_ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
@@ -386,8 +440,17 @@ fn parse_event_lines(text: &str, source: &str, first_line: usize, lines: usize) 
         if line.bytes().all(is_json_whitespace) {
             continue;
         }
-        let event: StreamEvent = serde_json::from_str(line)
-            .map_err(|error| json_error(source, &error, line_number, |_| line_envelope_hint(line)))?;
+        let read = match keep {
+            Some(keep) => selective::line(line, keep),
+            None => serde_json::from_str(line).map(Selected::Built),
+        };
+        let event = match read.map_err(|error| json_error(source, &error, line_number, |_| line_envelope_hint(line)))? {
+            Selected::Built(event) => event,
+            Selected::Skipped(header) => {
+                parsed.skip(&header);
+                continue;
+            }
+        };
         match &event {
             Event::Item(market_event) => check_timestamps(market_event)
                 .map_err(|problem| Error::invalid_data(format!("{source}: line {line_number}: {problem}")))?,
@@ -407,12 +470,13 @@ fn envelope_key_count(text: &str) -> usize {
 
 /// Streams the array's items straight into [`Parsed`], so no second vector of
 /// `MarketStreamResult` is ever held.
-struct ResultArrayVisitor {
+struct ResultArrayVisitor<'a> {
     capacity: usize,
     text_len: usize,
+    keep: Option<Selector<'a>>,
 }
 
-impl<'de> DeserializeSeed<'de> for ResultArrayVisitor {
+impl<'de> DeserializeSeed<'de> for ResultArrayVisitor<'_> {
     type Value = Parsed;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Parsed, D::Error> {
@@ -420,7 +484,7 @@ impl<'de> DeserializeSeed<'de> for ResultArrayVisitor {
     }
 }
 
-impl<'de> Visitor<'de> for ResultArrayVisitor {
+impl<'de> Visitor<'de> for ResultArrayVisitor<'_> {
     type Value = Parsed;
 
     fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
@@ -430,7 +494,7 @@ impl<'de> Visitor<'de> for ResultArrayVisitor {
     fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Parsed, A::Error> {
         let mut parsed = Parsed { events: events_for(self.capacity, self.text_len), ..Parsed::default() };
         let mut index = 0usize;
-        while let Some(item) = items.next_element::<MarketStreamResult<InstrumentIndex, DataKind>>()? {
+        while let Some(item) = next_array_item(&mut items, self.keep, &mut parsed)? {
             match item {
                 Event::Item(Ok(market_event)) => {
                     check_timestamps(&market_event)
@@ -446,6 +510,31 @@ impl<'de> Visitor<'de> for ResultArrayVisitor {
             index += 1;
         }
         Ok(parsed)
+    }
+}
+
+/// The array's next item that is to be built; with a selector, the events it leaves out are
+/// recorded in `parsed` and passed over.
+fn next_array_item<'de, A: SeqAccess<'de>>(
+    items: &mut A,
+    keep: Option<Selector>,
+    parsed: &mut Parsed,
+) -> Result<Option<MarketStreamResult<InstrumentIndex, DataKind>>, A::Error> {
+    let Some(keep) = keep else {
+        return items.next_element();
+    };
+    while let Some(item) = items.next_element_seed(selective::array_item(keep))? {
+        match item {
+            Selected::Built(item) => return Ok(Some(item)),
+            Selected::Skipped(header) => parsed.skip(&header),
+        }
+    }
+    Ok(None)
+}
+
+impl Parsed {
+    fn skip(&mut self, header: &EventHeader) {
+        self.skipped.push(SkippedEvent { position: self.events.len(), time_exchange_ns: header.time_exchange_ns });
     }
 }
 

@@ -74,7 +74,7 @@ impl MarketData {
     /// A data set of `items` made outside a load (an empty one if they hold no market event).
     pub(crate) fn from_items(events: Vec<StreamEvent>) -> Self {
         let reconnects = events.iter().filter(|item| matches!(item, Event::Reconnecting(_))).count() as u64;
-        Self::from_selection(Parsed { events, reconnects, errors_skipped: 0 })
+        Self::from_selection(Parsed { events, reconnects, ..Parsed::default() })
     }
 
     /// A loaded input: at least one market event, or `NoMarketEvents` naming `source`.
@@ -95,7 +95,7 @@ impl MarketData {
     /// Items selected from data sets: with no market event, an empty data set (its reconnect
     /// markers go too, as each belongs to a market event).
     pub(crate) fn from_selection(parsed: Parsed) -> Self {
-        let Parsed { mut events, mut reconnects, errors_skipped } = parsed;
+        let Parsed { mut events, mut reconnects, errors_skipped, .. } = parsed;
         let market_events = events.len() as u64 - reconnects;
         if market_events == 0 {
             events.clear();

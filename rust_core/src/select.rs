@@ -5,14 +5,15 @@
 //! one before it: a marker takes that event's `time_exchange` as its own.
 
 use crate::{
-    error::Error,
-    load::Parsed,
+    error::{BarterFfiStatus, Error},
+    load::{self, Parsed, Progress},
     market_data::{MarketData, StreamEvent},
+    selective::EventHeader,
     wire,
 };
-use barter_data::{event::DataKind, streams::reconnect::Event, subscription::book::OrderBookEvent};
+use barter_data::{event::DataKind, streams::reconnect::Event};
 use barter_instrument::exchange::ExchangeId;
-use std::collections::HashSet;
+use std::{collections::HashSet, path::Path};
 
 fn nanos(event: &barter_data::event::MarketEvent<barter_instrument::instrument::InstrumentIndex, DataKind>) -> i64 {
     // Loading refuses times outside i64 nanoseconds, so the fallback is never taken.
@@ -22,22 +23,32 @@ fn nanos(event: &barter_data::event::MarketEvent<barter_instrument::instrument::
 /// Each item's `time_exchange`, a marker taking its event's (see the module's rule); markers of a
 /// data set without any market event get `i64::MIN`.
 fn item_times(items: &[StreamEvent]) -> Vec<i64> {
-    let mut times = vec![i64::MIN; items.len()];
+    timeline_times(items.iter().map(|item| match item {
+        Event::Item(event) => Some(nanos(event)),
+        Event::Reconnecting(_) => None,
+    }))
+}
+
+/// The times of a timeline of market events (`Some(time)`) and markers (`None`), markers taking
+/// their event's time by the module's rule.
+fn timeline_times(timeline: impl Iterator<Item = Option<i64>>) -> Vec<i64> {
+    let timeline: Vec<Option<i64>> = timeline.collect();
+    let mut times = vec![i64::MIN; timeline.len()];
     // Every item takes the time of the latest market event up to it: right for events, and for
     // markers after the last event...
     let mut latest = i64::MIN;
-    for (time, item) in times.iter_mut().zip(items) {
-        if let Event::Item(event) = item {
-            latest = nanos(event);
+    for (time, entry) in times.iter_mut().zip(&timeline) {
+        if let Some(event_time) = entry {
+            latest = *event_time;
         }
         *time = latest;
     }
     // ...while every other marker takes the time of the event after it.
     let mut next = None;
-    for (time, item) in times.iter_mut().zip(items).rev() {
-        match item {
-            Event::Item(event) => next = Some(nanos(event)),
-            Event::Reconnecting(_) => *time = next.unwrap_or(*time),
+    for (time, entry) in times.iter_mut().zip(&timeline).rev() {
+        match entry {
+            Some(event_time) => next = Some(*event_time),
+            None => *time = next.unwrap_or(*time),
         }
     }
     times
@@ -91,25 +102,35 @@ impl EventFilter {
     /// A market event by every axis; a marker (at its event's `time`) by exchange and window.
     fn keeps(&self, item: &StreamEvent, time: i64) -> bool {
         match item {
-            Event::Reconnecting(exchange) => self.keeps_exchange(exchange) && self.in_window(time),
-            Event::Item(event) => {
-                self.kinds.as_ref().is_none_or(|kinds| kinds.contains(&kind_tag(&event.kind)))
-                    && self.keeps_exchange(&event.exchange)
-                    && self.instruments.as_ref().is_none_or(|set| set.contains(&event.instrument.index()))
-                    && self.in_window(time)
-            }
+            Event::Reconnecting(exchange) => self.keeps_marker(exchange, time),
+            Event::Item(event) => self.keeps_event(&EventHeader {
+                kind_tag: wire::kind_tag(&event.kind),
+                exchange: event.exchange,
+                instrument: event.instrument.index(),
+                time_exchange_ns: time,
+            }),
         }
     }
-}
 
-fn kind_tag(kind: &DataKind) -> u8 {
-    match kind {
-        DataKind::Trade(_) => wire::TAG_TRADE,
-        DataKind::OrderBookL1(_) => wire::TAG_ORDER_BOOK_L1,
-        DataKind::OrderBook(OrderBookEvent::Snapshot(_)) => wire::TAG_ORDER_BOOK_SNAPSHOT,
-        DataKind::OrderBook(OrderBookEvent::Update(_)) => wire::TAG_ORDER_BOOK_UPDATE,
-        DataKind::Candle(_) => wire::TAG_CANDLE,
-        DataKind::Liquidation(_) => wire::TAG_LIQUIDATION,
+    fn keeps_marker(&self, exchange: &ExchangeId, time: i64) -> bool {
+        self.keeps_exchange(exchange) && self.in_window(time)
+    }
+
+    /// A market event by every axis, from its header alone: what a selective load decides on.
+    pub fn keeps_event(&self, header: &EventHeader) -> bool {
+        self.kinds.as_ref().is_none_or(|kinds| kinds.contains(&header.kind_tag))
+            && self.keeps_exchange(&header.exchange)
+            && self.instruments.as_ref().is_none_or(|set| set.contains(&header.instrument))
+            && self.in_window(header.time_exchange_ns)
+    }
+
+    /// Whether every item passes: then a load needs no selection at all.
+    pub fn keeps_everything(&self) -> bool {
+        self.kinds.is_none()
+            && self.exchanges.is_none()
+            && self.instruments.is_none()
+            && self.start_ns.is_none()
+            && self.end_ns.is_none()
     }
 }
 
@@ -127,4 +148,86 @@ pub fn filter(data: &MarketData, filter: &EventFilter) -> Result<MarketData, Err
         }
     }
     Ok(MarketData::from_selection(kept))
+}
+
+/// The items a selective load keeps, as [`filter`] would keep them from the whole load: its
+/// market events were chosen while parsing; its markers are chosen here, each timed among all
+/// the input's events, the skipped ones included.
+fn markers_of_selection(parsed: Parsed, filter: &EventFilter) -> Parsed {
+    if parsed.reconnects == 0 {
+        return Parsed { events: parsed.events, ..Parsed::default() };
+    }
+    let Parsed { events, skipped, .. } = parsed;
+    let mut skipped_times = skipped.iter().peekable();
+    let mut timeline = Vec::with_capacity(events.len() + skipped.len());
+    let mut is_item = Vec::with_capacity(timeline.capacity());
+    for position in 0..=events.len() {
+        while let Some(skip) = skipped_times.next_if(|skip| skip.position == position) {
+            timeline.push(Some(skip.time_exchange_ns));
+            is_item.push(false);
+        }
+        if let Some(item) = events.get(position) {
+            timeline.push(match item {
+                Event::Item(event) => Some(nanos(event)),
+                Event::Reconnecting(_) => None,
+            });
+            is_item.push(true);
+        }
+    }
+    let times = timeline_times(timeline.into_iter());
+    let item_times = times.into_iter().zip(is_item).filter_map(|(time, is_item)| is_item.then_some(time));
+    let mut kept = Parsed::default();
+    for (item, time) in events.into_iter().zip(item_times) {
+        if let Event::Reconnecting(exchange) = &item {
+            if !filter.keeps_marker(exchange, time) {
+                continue;
+            }
+            kept.reconnects += 1;
+        }
+        kept.events.push(item);
+    }
+    kept
+}
+
+/// Loads a file keeping only what `selection` keeps: the data set that loading it whole and then
+/// [`filter`]ing would give, but the events left out are never built (see
+/// [`load::parse_selected`]), so the kinds a user does not want cost little.
+pub fn load_file(path: &Path, selection: &EventFilter, progress: Progress) -> Result<MarketData, Error> {
+    if selection.keeps_everything() {
+        return MarketData::from_file_with_progress(path, progress);
+    }
+    let bytes = load::read_file(path, &mut *progress)?;
+    load_selected(&bytes, &path.display().to_string(), selection, progress)
+}
+
+/// [`load_file`] for a buffer; `source` names it in error messages.
+pub fn load_bytes(bytes: &[u8], source: &str, selection: &EventFilter) -> Result<MarketData, Error> {
+    if selection.keeps_everything() {
+        return MarketData::from_bytes(bytes, source);
+    }
+    load_selected(bytes, source, selection, &mut |_| true)
+}
+
+fn load_selected(bytes: &[u8], source: &str, selection: &EventFilter, progress: Progress) -> Result<MarketData, Error> {
+    let keep = |header: &EventHeader| selection.keeps_event(header);
+    let mut last_done = 0;
+    let selected = load::parse_selected(bytes, source, &keep, &mut |done| {
+        last_done = done;
+        progress(done)
+    });
+    match selected {
+        // An input without any market event is refused as a whole load refuses it.
+        Ok(parsed) if parsed.skipped.is_empty() && parsed.events.len() as u64 == parsed.reconnects => {
+            MarketData::from_parsed(parsed, source)
+        }
+        Ok(parsed) => Ok(MarketData::from_selection(markers_of_selection(parsed, selection))),
+        Err(error) if matches!(error.status, BarterFfiStatus::Cancelled | BarterFfiStatus::OutOfMemory) => Err(error),
+        // Only the whole input parsed by barter's types says what is wrong where (an event left
+        // out may hold an earlier error), or, should barter read what the header reading could
+        // not, gives the data. Progress holds where it was, never going back.
+        Err(_) => {
+            let whole = load::parse_with_progress(bytes, source, &mut |_| progress(last_done))?;
+            filter(&MarketData::from_parsed(whole, source)?, selection)
+        }
+    }
 }

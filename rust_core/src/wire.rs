@@ -111,6 +111,18 @@ pub fn encode_names(names: &[&str], out: &mut Vec<u8>) -> Result<(), Error> {
         .map_err(|error| Error::internal(format!("encoding names: {error}")))
 }
 
+/// The wire's tag for `kind`.
+pub fn kind_tag(kind: &DataKind) -> u8 {
+    match kind {
+        DataKind::Trade(_) => TAG_TRADE,
+        DataKind::OrderBookL1(_) => TAG_ORDER_BOOK_L1,
+        DataKind::OrderBook(OrderBookEvent::Snapshot(_)) => TAG_ORDER_BOOK_SNAPSHOT,
+        DataKind::OrderBook(OrderBookEvent::Update(_)) => TAG_ORDER_BOOK_UPDATE,
+        DataKind::Candle(_) => TAG_CANDLE,
+        DataKind::Liquidation(_) => TAG_LIQUIDATION,
+    }
+}
+
 /// barter's serde name of a side, as the wire carries it.
 pub const fn side_name(side: Side) -> &'static str {
     match side {

@@ -4,8 +4,10 @@ mod common;
 
 use barter_data::{event::DataKind, streams::reconnect::Event};
 use barter_ffi::{
+    load::parse_selected,
     market_data::{JsonShape, MarketData},
-    select::{filter, merge, EventFilter},
+    select::{filter, load_bytes, merge, EventFilter},
+    selective::EventHeader,
     wire,
 };
 use barter_instrument::exchange::ExchangeId;
@@ -121,4 +123,95 @@ fn a_time_window_keeps_only_the_markers_whose_event_lies_in_it() {
     assert_eq!(markers(&window(3, Some(5))), Vec::<String>::new(), "its event is before the window");
     assert_eq!(markers(&window(0, Some(2))), Vec::<String>::new(), "its event is the window's end");
     assert_eq!(markers(&window(5, None)), ["okx"], "the last marker goes with the last event");
+}
+
+/// Every selection a user might make of a data set: each kind alone, exchanges, instruments,
+/// windows cutting at every distinct time (so that markers fall just in and just out), and mixes.
+fn selections(data: &MarketData) -> Vec<EventFilter> {
+    let times: Vec<i64> = nanos(data).into_iter().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let mut selections: Vec<EventFilter> =
+        (0..6u8).map(|tag| EventFilter { kinds: Some([tag].into_iter().collect()), ..Default::default() }).collect();
+    selections.push(EventFilter { exchanges: Some([ExchangeId::Okx].into_iter().collect()), ..Default::default() });
+    selections.push(EventFilter { instruments: Some([0, 3].into_iter().collect()), ..Default::default() });
+    selections.push(EventFilter { instruments: Some([99].into_iter().collect()), ..Default::default() });
+    for (index, &time) in times.iter().enumerate() {
+        selections.push(EventFilter { start_ns: Some(time), ..Default::default() });
+        selections.push(EventFilter { end_ns: Some(time), ..Default::default() });
+        selections.push(EventFilter {
+            kinds: Some([wire::TAG_TRADE, wire::TAG_CANDLE].into_iter().collect()),
+            exchanges: Some([ExchangeId::BinanceSpot, ExchangeId::Okx].into_iter().collect()),
+            start_ns: Some(times[index / 2]),
+            end_ns: Some(time.saturating_add(1)),
+            ..Default::default()
+        });
+    }
+    selections
+}
+
+fn assert_selective_load_matches_whole_load_filtered(bytes: &[u8], source: &str) {
+    let whole = MarketData::from_bytes(bytes, source).unwrap();
+    for selection in selections(&whole) {
+        let expected = filter(&whole, &selection).unwrap();
+        let selected = load_bytes(bytes, source, &selection).unwrap();
+        assert_eq!(selected.stream_events(), expected.stream_events(), "{source}: {selection:?}");
+        // In one pass, not through the whole-input fallback: every market event built or skipped.
+        let keep = |header: &EventHeader| selection.keeps_event(header);
+        let parsed = parse_selected(bytes, source, &keep, &mut |_| true).unwrap();
+        let built = parsed.events.len() as u64 - parsed.reconnects;
+        assert_eq!(built + parsed.skipped.len() as u64, whole.len(), "{source}: {selection:?}");
+        assert_eq!(selected.stats(), expected.stats(), "{source}: {selection:?}");
+    }
+}
+
+#[test]
+fn a_selective_load_is_the_whole_load_filtered() {
+    for name in ["all_kinds.jsonl", "all_kinds_results.json", "trades.json", "candles.jsonl"] {
+        assert_selective_load_matches_whole_load_filtered(&std::fs::read(fixture(name)).unwrap(), name);
+    }
+}
+
+#[test]
+fn a_selective_load_in_parallel_chunks_is_the_whole_load_filtered() {
+    // Enough copies of the fixtures that both shapes are parsed in chunks on several threads,
+    // with markers at the chunk edges somewhere among them.
+    let lines = std::fs::read_to_string(fixture("all_kinds.jsonl")).unwrap();
+    let many_lines = lines.repeat(2_000);
+    assert!(many_lines.len() > 5 << 20);
+    assert_selective_load_matches_whole_load_filtered(many_lines.as_bytes(), "many.jsonl");
+    let array = std::fs::read_to_string(fixture("all_kinds_results.json")).unwrap();
+    let items = array.trim().trim_start_matches('[').trim_end_matches(']').trim();
+    let many_items = format!("[{}]", vec![items; 2_500].join(",\n"));
+    assert_selective_load_matches_whole_load_filtered(many_items.as_bytes(), "many.json");
+}
+
+#[test]
+fn a_selective_load_reports_the_files_first_error_and_refuses_an_input_without_events() {
+    let only_trades = EventFilter { kinds: Some([wire::TAG_TRADE].into_iter().collect()), ..Default::default() };
+    // A candle that barter refuses, then a trade that is kept and broken: the whole load's first
+    // error is the candle's, and so is the selective load's.
+    let input = format!(
+        "{}\n{}\n",
+        common::TRADE_LINE.replace(
+            r#""Trade":{"id":"1","price":1.5,"amount":2.0,"side":"Buy"}"#,
+            r#""Candle":{"close_time":"2024-12-20T19:05:18Z","open":"x"}"#
+        ),
+        common::TRADE_LINE.replace(r#""price":1.5"#, r#""price":"#),
+    );
+    let whole = MarketData::from_bytes(input.as_bytes(), "broken.jsonl").unwrap_err();
+    let selected = load_bytes(input.as_bytes(), "broken.jsonl", &only_trades).unwrap_err();
+    assert_eq!((selected.status, selected.message.clone()), (whole.status, whole.message.clone()));
+    assert!(whole.message.contains("line 1"), "{}", whole.message);
+    // What lies inside an event left out goes unseen, in both shapes.
+    let broken_candle = r#"{"time_exchange":"2024-12-20T19:05:18Z","time_received":"2024-12-20T19:05:18Z","exchange":"okx","instrument":1,"kind":{"Candle":{"open":"x"}}}"#;
+    let trade = common::TRADE_LINE.strip_prefix(r#"{"Item":"#).and_then(|rest| rest.strip_suffix('}')).unwrap();
+    for (input, source) in [
+        (format!("{{\"Item\":{broken_candle}}}\n{}\n", common::TRADE_LINE), "lines.jsonl"),
+        (format!("[{{\"Item\":{{\"Ok\":{broken_candle}}}}},{{\"Item\":{{\"Ok\":{trade}}}}}]"), "array.json"),
+    ] {
+        assert!(MarketData::from_bytes(input.as_bytes(), source).is_err());
+        assert_eq!(load_bytes(input.as_bytes(), source, &only_trades).unwrap().len(), 1, "{source}");
+    }
+    let markers_only = r#"{"Reconnecting":"okx"}"#;
+    let refused = load_bytes(markers_only.as_bytes(), "markers.jsonl", &only_trades).unwrap_err();
+    assert_eq!(refused.status, barter_ffi::error::BarterFfiStatus::NoMarketEvents);
 }

@@ -80,8 +80,27 @@ pub extern "C" fn barter_ffi_market_data_load_file_with_progress(
     out: *mut *mut BarterFfiMarketData,
     error: *mut BarterFfiError,
 ) -> BarterFfiStatus {
+    barter_ffi_market_data_load_file_filtered(path, std::ptr::null(), progress, context, out, error)
+}
+
+/// `barter_ffi_market_data_load_file_with_progress` keeping only what `filter` keeps (NULL keeps
+/// everything): the same data set as loading the file and then `barter_ffi_market_data_filter`,
+/// but the events left out are only read as far as their kind, exchange, instrument and time,
+/// never built, so that the unwanted kinds cost little. Such an event is checked to be JSON, not
+/// field by field: an error inside one is not reported, unless the load fails for another
+/// reason, which is then reported as the whole file's first error.
+#[no_mangle]
+pub extern "C" fn barter_ffi_market_data_load_file_filtered(
+    path: *const c_char,
+    filter: *const BarterFfiFilter,
+    progress: BarterFfiProgressCallback,
+    context: *mut c_void,
+    out: *mut *mut BarterFfiMarketData,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
     call(error, || {
         let path = path_from_c(path)?;
+        let selection = optional_filter(filter)?;
         check_out(out, "out")?;
         let total = std::fs::metadata(&path).map(|meta| meta.len()).unwrap_or(0);
         let mut report = |done: usize| match progress {
@@ -92,7 +111,7 @@ pub extern "C" fn barter_ffi_market_data_load_file_with_progress(
         if !report(0) {
             return Err(Error::cancelled());
         }
-        let data = MarketData::from_file_with_progress(&path, &mut report)?;
+        let data = select::load_file(&path, &selection, &mut report)?;
         write_out(out, "out", BarterFfiMarketData::into_raw(data))
     })
 }
@@ -107,6 +126,20 @@ pub extern "C" fn barter_ffi_market_data_load_bytes(
     out: *mut *mut BarterFfiMarketData,
     error: *mut BarterFfiError,
 ) -> BarterFfiStatus {
+    barter_ffi_market_data_load_bytes_filtered(data, len, source_name, std::ptr::null(), out, error)
+}
+
+/// `barter_ffi_market_data_load_bytes` keeping only what `filter` keeps (NULL keeps everything),
+/// as `barter_ffi_market_data_load_file_filtered` does.
+#[no_mangle]
+pub extern "C" fn barter_ffi_market_data_load_bytes_filtered(
+    data: *const u8,
+    len: usize,
+    source_name: *const c_char,
+    filter: *const BarterFfiFilter,
+    out: *mut *mut BarterFfiMarketData,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
     call(error, || {
         let bytes = c_array(data, len, "data")?;
         let source = if source_name.is_null() {
@@ -115,8 +148,9 @@ pub extern "C" fn barter_ffi_market_data_load_bytes(
             // SAFETY: a non-NULL source_name is a NUL-terminated string.
             unsafe { CStr::from_ptr(source_name) }.to_string_lossy().into_owned()
         };
+        let selection = optional_filter(filter)?;
         check_out(out, "out")?;
-        write_out(out, "out", BarterFfiMarketData::into_raw(MarketData::from_bytes(bytes, &source)?))
+        write_out(out, "out", BarterFfiMarketData::into_raw(select::load_bytes(bytes, &source, &selection)?))
     })
 }
 
@@ -389,6 +423,15 @@ fn sized_filter<'a>(filter: *const BarterFfiFilter) -> Result<&'a BarterFfiFilte
         ));
     }
     required(filter, "filter")
+}
+
+/// A filter argument that may be NULL, which keeps everything.
+fn optional_filter(filter: *const BarterFfiFilter) -> Result<EventFilter, Error> {
+    if filter.is_null() {
+        Ok(EventFilter::default())
+    } else {
+        event_filter(sized_filter(filter)?)
+    }
 }
 
 fn event_filter(filter: &BarterFfiFilter) -> Result<EventFilter, Error> {

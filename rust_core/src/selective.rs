@@ -1,0 +1,400 @@
+//! Reading one item for a load that keeps only some events: in one pass, an event the selector
+//! keeps is built with barter's types, and one it leaves out is read only as far as its header.
+//!
+//! `MarketEvent`'s derived `Deserialize` cannot stop halfway, so the event's map is walked here,
+//! field by field, as that derive walks it (the same field names, unknown fields ignored, a
+//! duplicate or missing field refused), each field read by barter's own type for it. The kind
+//! comes last in barter's files, when the header is known: a kept kind is then built by
+//! `DataKind`'s own variants, a left-out one is only checked to be JSON. A kind that comes
+//! before the header is built, and the choice made at the end.
+//!
+//! Where this reading and barter's could differ (an event written as a JSON array, which
+//! barter's derive also reads), this one fails, and the load then parses the whole input with
+//! barter's types (see `select::load_file`), so a selective load never accepts or refuses what
+//! barter would not, except for what lies inside events it leaves out.
+
+use crate::{load::Selector, market_data::StreamEvent, wire};
+use barter_data::{
+    error::DataError,
+    event::{DataKind, MarketEvent},
+    streams::{consumer::MarketStreamResult, reconnect::Event},
+    subscription::book::OrderBookEvent,
+};
+use barter_instrument::{exchange::ExchangeId, instrument::InstrumentIndex};
+use chrono::{DateTime, Utc};
+use serde::{
+    de::{self, DeserializeSeed, EnumAccess, IgnoredAny, MapAccess, VariantAccess, Visitor},
+    Deserialize, Deserializer,
+};
+use std::fmt;
+
+/// What a selection is decided on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventHeader {
+    /// The kind as the wire tags it ([`wire::TAG_TRADE`] …).
+    pub kind_tag: u8,
+    pub exchange: ExchangeId,
+    pub instrument: usize,
+    /// `time_exchange` in nanoseconds since the Unix epoch.
+    pub time_exchange_ns: i64,
+}
+
+/// One item of a selective load.
+#[derive(Debug)]
+pub enum Selected<T> {
+    /// What a whole load builds: a kept event, a marker, or (array shape) an `Err` item.
+    Built(T),
+    /// A market event the selector left out.
+    Skipped(EventHeader),
+}
+
+impl<T> Selected<T> {
+    fn map<U>(self, build: impl FnOnce(T) -> U) -> Selected<U> {
+        match self {
+            Selected::Built(item) => Selected::Built(build(item)),
+            Selected::Skipped(header) => Selected::Skipped(header),
+        }
+    }
+}
+
+type Market = MarketEvent<InstrumentIndex, DataKind>;
+
+/// A JSON Lines line: a `MarketStreamEvent`.
+pub fn line(text: &str, keep: Selector) -> serde_json::Result<Selected<StreamEvent>> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let item = Envelope(EventSeed { keep }).deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(item)
+}
+
+/// An item of the array shape, a `MarketStreamResult`: a seed for the array's `SeqAccess`.
+pub fn array_item<'a>(
+    keep: Selector<'a>,
+) -> impl for<'de> DeserializeSeed<'de, Value = Selected<MarketStreamResult<InstrumentIndex, DataKind>>> + 'a {
+    Envelope(ResultSeed { keep })
+}
+
+/// What `"Item"` holds: the event (JSON Lines) or a result (the array shape).
+trait ItemSeed<'de>: DeserializeSeed<'de, Value = Selected<Self::Item>> {
+    type Item;
+}
+
+/// barter's `reconnect::Event` envelope: `{"Reconnecting": exchange}` or `{"Item": …}`.
+struct Envelope<S>(S);
+
+#[derive(Deserialize)]
+#[serde(variant_identifier)]
+enum EnvelopeVariant {
+    Reconnecting,
+    Item,
+}
+
+impl<'de, S: ItemSeed<'de>> DeserializeSeed<'de> for Envelope<S> {
+    type Value = Selected<Event<ExchangeId, S::Item>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_enum("Event", &["Reconnecting", "Item"], self)
+    }
+}
+
+impl<'de, S: ItemSeed<'de>> Visitor<'de> for Envelope<S> {
+    type Value = Selected<Event<ExchangeId, S::Item>>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("barter's {\"Item\": …} or {\"Reconnecting\": …}")
+    }
+
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
+        let (variant, access) = data.variant::<EnvelopeVariant>()?;
+        match variant {
+            EnvelopeVariant::Reconnecting => Ok(Selected::Built(Event::Reconnecting(access.newtype_variant()?))),
+            EnvelopeVariant::Item => Ok(access.newtype_variant_seed(self.0)?.map(Event::Item)),
+        }
+    }
+}
+
+/// `Result<MarketEvent, DataError>`: `{"Ok": event}` or `{"Err": error}`.
+struct ResultSeed<'a> {
+    keep: Selector<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(variant_identifier)]
+enum ResultVariant {
+    Ok,
+    Err,
+}
+
+impl<'de> ItemSeed<'de> for ResultSeed<'_> {
+    type Item = Result<Market, DataError>;
+}
+
+impl<'de> DeserializeSeed<'de> for ResultSeed<'_> {
+    type Value = Selected<Result<Market, DataError>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_enum("Result", &["Ok", "Err"], self)
+    }
+}
+
+impl<'de> Visitor<'de> for ResultSeed<'_> {
+    type Value = Selected<Result<Market, DataError>>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("{\"Ok\": …} or {\"Err\": …}")
+    }
+
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
+        let (variant, access) = data.variant::<ResultVariant>()?;
+        match variant {
+            ResultVariant::Ok => Ok(access.newtype_variant_seed(EventSeed { keep: self.keep })?.map(Ok)),
+            ResultVariant::Err => Ok(Selected::Built(Err(access.newtype_variant()?))),
+        }
+    }
+}
+
+/// `MarketEvent`'s fields, as its derive names them; any other key is ignored, as there.
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "snake_case")]
+enum Field {
+    TimeExchange,
+    TimeReceived,
+    Exchange,
+    Instrument,
+    Kind,
+    #[serde(other)]
+    Other,
+}
+
+const FIELDS: &[&str] = &["time_exchange", "time_received", "exchange", "instrument", "kind"];
+
+struct EventSeed<'a> {
+    keep: Selector<'a>,
+}
+
+impl<'de> ItemSeed<'de> for EventSeed<'_> {
+    type Item = Market;
+}
+
+impl<'de> DeserializeSeed<'de> for EventSeed<'_> {
+    type Value = Selected<Market>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_struct("MarketEvent", FIELDS, self)
+    }
+}
+
+/// A kind as read: built, or left out with its tag.
+enum KindRead {
+    Built(DataKind),
+    Skipped(u8),
+}
+
+impl<'de> Visitor<'de> for EventSeed<'_> {
+    type Value = Selected<Market>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("struct MarketEvent")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut time_exchange: Option<DateTime<Utc>> = None;
+        let mut time_received: Option<DateTime<Utc>> = None;
+        let mut exchange: Option<ExchangeId> = None;
+        let mut instrument: Option<InstrumentIndex> = None;
+        let mut kind: Option<KindRead> = None;
+        fn once<T, E: de::Error>(slot: &Option<T>, name: &'static str) -> Result<(), E> {
+            slot.as_ref().map_or(Ok(()), |_| Err(E::duplicate_field(name)))
+        }
+        while let Some(field) = map.next_key::<Field>()? {
+            match field {
+                Field::TimeExchange => {
+                    once(&time_exchange, "time_exchange")?;
+                    time_exchange = Some(map.next_value()?);
+                }
+                Field::TimeReceived => {
+                    once(&time_received, "time_received")?;
+                    time_received = Some(map.next_value()?);
+                }
+                Field::Exchange => {
+                    once(&exchange, "exchange")?;
+                    exchange = Some(map.next_value()?);
+                }
+                Field::Instrument => {
+                    once(&instrument, "instrument")?;
+                    instrument = Some(map.next_value()?);
+                }
+                Field::Kind => {
+                    once(&kind, "kind")?;
+                    let decide = match (time_exchange, exchange, instrument) {
+                        (Some(time), Some(exchange), Some(instrument)) => {
+                            Some(PartialHeader { time_exchange_ns: nanoseconds(time)?, exchange, instrument })
+                        }
+                        _ => None,
+                    };
+                    kind = Some(match decide {
+                        Some(header) => map.next_value_seed(KindSeed { keep: self.keep, header })?,
+                        None => KindRead::Built(map.next_value()?),
+                    });
+                }
+                Field::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let time_exchange = time_exchange.ok_or_else(|| de::Error::missing_field("time_exchange"))?;
+        let time_received = time_received.ok_or_else(|| de::Error::missing_field("time_received"))?;
+        let exchange = exchange.ok_or_else(|| de::Error::missing_field("exchange"))?;
+        let instrument = instrument.ok_or_else(|| de::Error::missing_field("instrument"))?;
+        let header = |kind_tag| -> Result<EventHeader, A::Error> {
+            Ok(EventHeader {
+                kind_tag,
+                exchange,
+                instrument: instrument.index(),
+                time_exchange_ns: nanoseconds(time_exchange)?,
+            })
+        };
+        match kind.ok_or_else(|| de::Error::missing_field("kind"))? {
+            KindRead::Skipped(tag) => Ok(Selected::Skipped(header(tag)?)),
+            KindRead::Built(kind) => {
+                let header = header(wire::kind_tag(&kind))?;
+                if (self.keep)(&header) {
+                    Ok(Selected::Built(MarketEvent { time_exchange, time_received, exchange, instrument, kind }))
+                } else {
+                    Ok(Selected::Skipped(header))
+                }
+            }
+        }
+    }
+}
+
+/// A time outside i64 nanoseconds fails here; the whole load then names it as barter's reader
+/// does.
+fn nanoseconds<E: de::Error>(time: DateTime<Utc>) -> Result<i64, E> {
+    time.timestamp_nanos_opt().ok_or_else(|| E::custom("time_exchange is outside i64 nanoseconds"))
+}
+
+/// The header but for the kind, known when the kind is reached.
+#[derive(Clone, Copy)]
+struct PartialHeader {
+    time_exchange_ns: i64,
+    exchange: ExchangeId,
+    instrument: InstrumentIndex,
+}
+
+impl PartialHeader {
+    fn with(self, kind_tag: u8) -> EventHeader {
+        EventHeader {
+            kind_tag,
+            exchange: self.exchange,
+            instrument: self.instrument.index(),
+            time_exchange_ns: self.time_exchange_ns,
+        }
+    }
+}
+
+/// `DataKind`, built by its own variants' types when kept, passed over when not.
+struct KindSeed<'a> {
+    keep: Selector<'a>,
+    header: PartialHeader,
+}
+
+#[derive(Deserialize)]
+#[serde(variant_identifier)]
+enum KindVariant {
+    Trade,
+    OrderBookL1,
+    OrderBook,
+    Candle,
+    Liquidation,
+}
+
+const KIND_VARIANTS: &[&str] = &["Trade", "OrderBookL1", "OrderBook", "Candle", "Liquidation"];
+
+impl<'de> DeserializeSeed<'de> for KindSeed<'_> {
+    type Value = KindRead;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<KindRead, D::Error> {
+        deserializer.deserialize_enum("DataKind", KIND_VARIANTS, self)
+    }
+}
+
+impl<'de> Visitor<'de> for KindSeed<'_> {
+    type Value = KindRead;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("enum DataKind")
+    }
+
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<KindRead, A::Error> {
+        let keeps = |tag: u8| (self.keep)(&self.header.with(tag));
+        let (variant, access) = data.variant::<KindVariant>()?;
+        let tag = match variant {
+            KindVariant::Trade => wire::TAG_TRADE,
+            KindVariant::OrderBookL1 => wire::TAG_ORDER_BOOK_L1,
+            KindVariant::OrderBook => {
+                let (snapshot, update) = (keeps(wire::TAG_ORDER_BOOK_SNAPSHOT), keeps(wire::TAG_ORDER_BOOK_UPDATE));
+                return match (snapshot, update) {
+                    (true, true) => Ok(KindRead::Built(DataKind::OrderBook(access.newtype_variant()?))),
+                    // Which of the two it is decides: build it, then keep or drop it.
+                    (true, false) | (false, true) => match access.newtype_variant::<OrderBookEvent>()? {
+                        book @ OrderBookEvent::Snapshot(_) if snapshot => {
+                            Ok(KindRead::Built(DataKind::OrderBook(book)))
+                        }
+                        book @ OrderBookEvent::Update(_) if update => Ok(KindRead::Built(DataKind::OrderBook(book))),
+                        book => Ok(KindRead::Skipped(wire::kind_tag(&DataKind::OrderBook(book)))),
+                    },
+                    (false, false) => access.newtype_variant_seed(BookTag).map(KindRead::Skipped),
+                };
+            }
+            KindVariant::Candle => wire::TAG_CANDLE,
+            KindVariant::Liquidation => wire::TAG_LIQUIDATION,
+        };
+        if !keeps(tag) {
+            access.newtype_variant::<IgnoredAny>()?;
+            return Ok(KindRead::Skipped(tag));
+        }
+        Ok(KindRead::Built(match variant {
+            KindVariant::Trade => DataKind::Trade(access.newtype_variant()?),
+            KindVariant::OrderBookL1 => DataKind::OrderBookL1(access.newtype_variant()?),
+            KindVariant::Candle => DataKind::Candle(access.newtype_variant()?),
+            KindVariant::Liquidation => DataKind::Liquidation(access.newtype_variant()?),
+            KindVariant::OrderBook => unreachable!("order books return above"),
+        }))
+    }
+}
+
+/// An order book event left out: its variant's tag, the book passed over.
+struct BookTag;
+
+#[derive(Deserialize)]
+#[serde(variant_identifier)]
+enum BookVariant {
+    Snapshot,
+    Update,
+}
+
+impl<'de> DeserializeSeed<'de> for BookTag {
+    type Value = u8;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<u8, D::Error> {
+        deserializer.deserialize_enum("OrderBookEvent", &["Snapshot", "Update"], self)
+    }
+}
+
+impl<'de> Visitor<'de> for BookTag {
+    type Value = u8;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("enum OrderBookEvent")
+    }
+
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<u8, A::Error> {
+        let (variant, access) = data.variant::<BookVariant>()?;
+        access.newtype_variant::<IgnoredAny>()?;
+        Ok(match variant {
+            BookVariant::Snapshot => wire::TAG_ORDER_BOOK_SNAPSHOT,
+            BookVariant::Update => wire::TAG_ORDER_BOOK_UPDATE,
+        })
+    }
+}
