@@ -190,7 +190,9 @@ def test_from_arrow_round_trips_through_every_library(md) -> None:
 
 
 def _through_duckdb(export):
-    return duckdb.connect().sql("from export").to_arrow_table()
+    # The connection must outlive the query's result: DuckDB closes it when it is collected.
+    with duckdb.connect() as connection:
+        return connection.sql("from export").to_arrow_table()
 
 
 def _decimal_values(event: MarketEvent):
