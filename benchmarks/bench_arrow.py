@@ -8,7 +8,8 @@ and ``time_received`` as ``datetime[ns, UTC]`` (not strings), ``exchange``, ``in
 value by value, to barter-ffi's before any timing. Rounds alternate between the ways; the table
 gives each way's median (min..max) and its ratio to barter-ffi's median. Peak memory is each
 way's peak RSS in a fresh process, above what its imports hold (Linux: VmHWM after a reset). Then, on the largest file: ``to_arrow`` of every table
-against the load time, and Parquet's size and reload time next to the JSON's.
+against the load time, loads that keep one kind (``kinds=``) against the whole load, and
+Parquet's size and reload time next to the JSON's.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ RFC3339 = "%Y-%m-%dT%H:%M:%S%.fZ"
 
 def barter_ffi_polars(path: Path) -> pl.DataFrame:
     with MarketDataInMemory.from_json_file(path) as md:
+        return md.to_polars("trades").select(COLUMNS)
+
+
+def barter_ffi_trades_only(path: Path) -> pl.DataFrame:
+    with MarketDataInMemory.from_json_file(path, kinds=["public_trade"]) as md:
         return md.to_polars("trades").select(COLUMNS)
 
 
@@ -154,6 +160,7 @@ def barter_ffi_events(path: Path) -> pl.DataFrame:
 WAYS: dict[str, Callable[[Path], pl.DataFrame]] = {
     "barter-ffi load + to_polars": barter_ffi_polars,
     "barter-ffi load + to_pyarrow": barter_ffi_pyarrow,
+    "barter-ffi load(kinds=[\"public_trade\"]) + to_polars": barter_ffi_trades_only,
     "polars scan_ndjson + unnest + filter": polars_ndjson,
     "pyarrow.json.read_json + flatten + filter": pyarrow_json,
     "DuckDB read_json + SQL casts": duckdb_json,
@@ -211,7 +218,7 @@ def bench_file(path: Path, rounds: int) -> None:
 
 
 def bench_tables_and_parquet(path: Path, rounds: int) -> None:
-    loads, exports = [], []
+    loads, exports, selective = [], [], {kind: [] for kind in ("public_trade", "l1", "l2", "candle")}
     for _ in range(rounds):
         start = time.perf_counter()
         md = MarketDataInMemory.from_json_file(path)
@@ -219,11 +226,22 @@ def bench_tables_and_parquet(path: Path, rounds: int) -> None:
         tables = {name: pa.table(export) for name, export in md.tables().items()}
         exports.append(time.perf_counter() - loaded)
         loads.append(loaded - start)
+        md.close()
+        for kind, samples in selective.items():
+            start = time.perf_counter()
+            MarketDataInMemory.from_json_file(path, kinds=[kind]).close()
+            samples.append(time.perf_counter() - start)
     load, export = statistics.median(loads), statistics.median(exports)
-    print(f"\n{path.name}: load {load:.3f} s, every table to pyarrow {export:.3f} s ({export / load:.0%} of the load), "
-          f"{sum(table.num_rows for table in tables.values())} rows in {len(tables)} tables")
+    print(f"\n{path.name}: load {load:.3f} s ({min(loads):.3f}..{max(loads):.3f}), every table to pyarrow "
+          f"{export:.3f} s ({export / load:.0%} of the load), {sum(t.num_rows for t in tables.values())} rows in "
+          f"{len(tables)} tables")
+    for kind, samples in selective.items():
+        median = statistics.median(samples)
+        print(f"from_json_file(kinds=[{kind!r}]): {median:.3f} s ({min(samples):.3f}..{max(samples):.3f}), "
+              f"{median / load:.0%} of the whole load")
     with tempfile.TemporaryDirectory() as scratch:
-        md.to_parquet(scratch)
+        with MarketDataInMemory.from_json_file(path) as md:
+            md.to_parquet(scratch)
         size = sum(file.stat().st_size for file in Path(scratch).iterdir())
         reloads = []
         for _ in range(rounds):
@@ -232,7 +250,6 @@ def bench_tables_and_parquet(path: Path, rounds: int) -> None:
             reloads.append(time.perf_counter() - start)
     print(f"Parquet (decimal128, pyarrow defaults): {size / 1e6:.1f} MB vs JSON {path.stat().st_size / 1e6:.1f} MB; "
           f"from_parquet {statistics.median(reloads):.3f} s vs from_json_file {load:.3f} s")
-    md.close()
 
 
 if __name__ == "__main__":

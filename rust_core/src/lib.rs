@@ -4,7 +4,9 @@
 //! - [`market_data`]: the loaded data set (the engine's value plus its `Arc`) and its cursor.
 //! - [`read_ahead`]: a cursor that encodes its next batch on a worker thread.
 //! - [`wire`]: the MessagePack batch layout the cursor hands out.
-//! - [`select`]: data sets made from others: merged by exchange time, or filtered.
+//! - [`select`]: data sets made from others: merged by exchange time, or filtered; and loads that
+//!   keep only what a filter selects, reading each item through [`selective`].
+//! - [`arrow`]: the data set's tables through Arrow, out and back in.
 //! - [`sequence`]: market events by index, and slices, without a walk through the data set.
 //! - [`ffi`]: the exported C functions, one file per handle; header: `include/barter_ffi.h`.
 
