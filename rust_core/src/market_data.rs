@@ -3,7 +3,7 @@
 use crate::{
     error::{BarterFfiStatus, Error},
     load::{self, Parsed},
-    sequence::MarkerPositions,
+    sequence::{KindIndex, MarkerPositions},
 };
 use barter::backtest::market_data::{BacktestMarketData, MarketDataInMemory};
 use barter_data::{
@@ -12,7 +12,10 @@ use barter_data::{
 };
 use barter_instrument::instrument::InstrumentIndex;
 use futures::FutureExt;
-use std::{path::Path, sync::Arc};
+use std::{
+    path::Path,
+    sync::{Arc, OnceLock},
+};
 
 /// One item of barter's in-memory market data: a market event or a reconnect marker.
 pub type StreamEvent = crate::wire::StreamItem;
@@ -40,6 +43,8 @@ pub struct MarketData {
     engine: Option<MarketDataInMemory<DataKind>>,
     stats: LoadStats,
     markers: Arc<MarkerPositions>,
+    /// Built on first use (an export), shared by clones.
+    kinds: Arc<OnceLock<KindIndex>>,
 }
 
 impl MarketData {
@@ -110,6 +115,7 @@ impl MarketData {
             events,
             stats: LoadStats { market_events, reconnects, errors_skipped },
             markers: Arc::new(markers),
+            kinds: Arc::default(),
         }
     }
 
@@ -134,6 +140,11 @@ impl MarketData {
     /// Where the reconnect markers sit among the market events.
     pub fn markers(&self) -> &MarkerPositions {
         &self.markers
+    }
+
+    /// Each kind's market events, by index (built on first use).
+    pub fn kinds(&self) -> &KindIndex {
+        self.kinds.get_or_init(|| KindIndex::of(&self.events))
     }
 
     /// The market events alone, in file order.

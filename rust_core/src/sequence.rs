@@ -16,7 +16,7 @@ use crate::{
     market_data::{MarketData, StreamEvent},
     wire,
 };
-use barter_data::streams::reconnect::Event;
+use barter_data::{event::DataKind, streams::reconnect::Event};
 
 /// Where the reconnect markers sit among the market events.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -38,6 +38,11 @@ impl MarkerPositions {
         Self { market_events_before }
     }
 
+    /// Each marker, in vector order, as (market events before it, its vector position).
+    pub fn iter(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.market_events_before.iter().enumerate().map(|(marker, &before)| (before, before + marker))
+    }
+
     /// The vector position of market event `index`.
     pub fn event_position(&self, index: usize) -> usize {
         index + self.market_events_before.partition_point(|&before| before <= index)
@@ -47,6 +52,45 @@ impl MarkerPositions {
     /// when none precede it).
     pub fn markers_position(&self, index: usize) -> usize {
         index + self.market_events_before.partition_point(|&before| before < index)
+    }
+}
+
+/// The market events of each kind, by index, in order: found in one walk when an export first
+/// needs them, so that reading one kind's events does not walk the whole data set again.
+#[derive(Debug, Default)]
+pub struct KindIndex {
+    /// Indexed by [`KindIndex::slot`].
+    events: [Vec<usize>; 5],
+}
+
+impl KindIndex {
+    pub fn of(items: &[StreamEvent]) -> Self {
+        let mut index = Self::default();
+        let market_events = items.iter().filter_map(|item| match item {
+            Event::Item(event) => Some(event),
+            Event::Reconnecting(_) => None,
+        });
+        for (event_index, event) in market_events.enumerate() {
+            index.events[Self::slot(&event.kind)].push(event_index);
+        }
+        index
+    }
+
+    /// `DataKind`'s variants in declaration order: Trade, OrderBookL1, OrderBook, Candle,
+    /// Liquidation.
+    pub fn slot(kind: &DataKind) -> usize {
+        match kind {
+            DataKind::Trade(_) => 0,
+            DataKind::OrderBookL1(_) => 1,
+            DataKind::OrderBook(_) => 2,
+            DataKind::Candle(_) => 3,
+            DataKind::Liquidation(_) => 4,
+        }
+    }
+
+    /// The indices of the market events in `slot`, in order.
+    pub fn events(&self, slot: usize) -> &[usize] {
+        &self.events[slot]
     }
 }
 

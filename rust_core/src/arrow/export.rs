@@ -1,7 +1,7 @@
 //! A data set's events → record batches of one table, built lazily, [`BATCH_ROWS`] at a time.
 
 use super::{schema, Decimals, Table, BATCH_ROWS, BOOK_SIDES, DECIMAL128_PRECISION, TRADE_SIDES};
-use crate::{error::Error, market_data::StreamEvent, wire::exchange_names};
+use crate::{error::Error, market_data::MarketData, wire::exchange_names};
 use arrow_array::{
     builder::{
         BooleanBuilder, Decimal128Builder, Float64Builder, Int32Builder, Int8Builder, StringBuilder,
@@ -27,33 +27,41 @@ type Event = MarketEvent<InstrumentIndex, DataKind>;
 /// One table of a data set as a stream of record batches. Holds its own reference to the
 /// events, so it outlives the data set it came from.
 pub struct TableBatches {
-    items: Arc<Vec<StreamEvent>>,
+    data: MarketData,
     table: Table,
     schema: SchemaRef,
-    position: usize,
-    event_index: u64,
+    /// How many of the table's events (or markers) earlier batches took.
+    taken: usize,
 }
 
 impl TableBatches {
-    pub fn new(items: &Arc<Vec<StreamEvent>>, table: Table, decimals: Decimals) -> Result<Self, Error> {
-        let schema = Arc::new(schema(table, &decimal_types(items, table, decimals)?));
-        Ok(Self { items: Arc::clone(items), table, schema, position: 0, event_index: 0 })
+    pub fn new(data: &MarketData, table: Table, decimals: Decimals) -> Result<Self, Error> {
+        let schema = Arc::new(schema(table, &decimal_types(data, table, decimals)?));
+        Ok(Self { data: data.clone(), table, schema, taken: 0 })
     }
 
     fn next_batch(&mut self) -> Result<Option<RecordBatch>, ArrowError> {
-        if self.position == self.items.len() {
-            return Ok(None);
-        }
         let mut rows = TableRows::new(self.table, &self.schema);
         let mut count = 0;
-        while count < BATCH_ROWS {
-            let Some(item) = self.items.get(self.position) else { break };
-            count += match item {
-                Item::Item(event) => rows.append(self.event_index, event)?,
-                Item::Reconnecting(exchange) => rows.append_marker(self.event_index, *exchange),
-            };
-            self.position += 1;
-            self.event_index += u64::from(matches!(item, Item::Item(_)));
+        match kind_slot(self.table) {
+            None => {
+                for (event_index, position) in self.data.markers().iter().skip(self.taken).take(BATCH_ROWS) {
+                    let Some(Item::Reconnecting(exchange)) = self.data.stream_events().get(position) else {
+                        return Err(ArrowError::ComputeError(format!("no marker at position {position}")));
+                    };
+                    count += rows.append_marker(event_index as u64, *exchange);
+                    self.taken += 1;
+                }
+            }
+            Some(slot) => {
+                for event_index in &self.data.kinds().events(slot)[self.taken..] {
+                    if count >= BATCH_ROWS {
+                        break;
+                    }
+                    count += rows.append(*event_index as u64, market_event(&self.data, *event_index)?)?;
+                    self.taken += 1;
+                }
+            }
         }
         if count == 0 {
             return Ok(None);
@@ -76,29 +84,42 @@ impl RecordBatchReader for TableBatches {
     }
 }
 
-/// How many rows `table` has in `items`.
-pub fn row_count(items: &[StreamEvent], table: Table) -> u64 {
-    items
-        .iter()
-        .map(|item| match (item, table) {
-            (Item::Reconnecting(_), Table::Reconnects) => 1,
-            (Item::Item(event), Table::L2) => match &event.kind {
-                DataKind::OrderBook(book) => book_rows(order_book(book)).max(1) as u64,
-                _ => 0,
-            },
-            (Item::Item(event), table) => u64::from(table_of(&event.kind) == table),
-            _ => 0,
-        })
-        .sum()
+/// The [`KindIndex`](crate::sequence::KindIndex) slot of a table's events; reconnects have none.
+fn kind_slot(table: Table) -> Option<usize> {
+    match table {
+        Table::Trades => Some(0),
+        Table::L1 => Some(1),
+        Table::L2 => Some(2),
+        Table::Candles => Some(3),
+        Table::Liquidations => Some(4),
+        Table::Reconnects => None,
+    }
 }
 
-fn table_of(kind: &DataKind) -> Table {
-    match kind {
-        DataKind::Trade(_) => Table::Trades,
-        DataKind::OrderBookL1(_) => Table::L1,
-        DataKind::OrderBook(_) => Table::L2,
-        DataKind::Candle(_) => Table::Candles,
-        DataKind::Liquidation(_) => Table::Liquidations,
+fn market_event(data: &MarketData, event_index: usize) -> Result<&Event, ArrowError> {
+    match data.stream_events().get(data.markers().event_position(event_index)) {
+        Some(Item::Item(event)) => Ok(event),
+        _ => Err(ArrowError::ComputeError(format!("no market event {event_index}"))),
+    }
+}
+
+/// The market events of `table`'s kind (none for reconnects).
+fn table_events(data: &MarketData, table: Table) -> impl Iterator<Item = &Event> {
+    let indices = kind_slot(table).map_or(&[][..], |slot| data.kinds().events(slot));
+    indices.iter().filter_map(|&index| market_event(data, index).ok())
+}
+
+/// How many rows `table` has.
+pub fn row_count(data: &MarketData, table: Table) -> u64 {
+    match table {
+        Table::Reconnects => data.stats().reconnects,
+        Table::L2 => table_events(data, table)
+            .map(|event| match &event.kind {
+                DataKind::OrderBook(book) => book_rows(order_book(book)).max(1) as u64,
+                _ => 0,
+            })
+            .sum(),
+        _ => kind_slot(table).map_or(0, |slot| data.kinds().events(slot).len() as u64),
     }
 }
 
@@ -115,27 +136,49 @@ fn book_rows(book: &OrderBook) -> usize {
 /// The Arrow type of each of `table`'s decimal columns in `decimals`' form. Decimal128 takes the
 /// column's largest scale; a value that then needs more than 38 digits is refused here, before
 /// any batch, rather than midway through the stream.
-fn decimal_types(items: &[StreamEvent], table: Table, decimals: Decimals) -> Result<Vec<DataType>, Error> {
+fn decimal_types(data: &MarketData, table: Table, decimals: Decimals) -> Result<Vec<DataType>, Error> {
     let columns = table.decimal_columns();
     match decimals {
+        _ if columns.is_empty() => return Ok(Vec::new()),
         Decimals::Float64 => return Ok(vec![DataType::Float64; columns.len()]),
         Decimals::Text => return Ok(vec![DataType::Utf8; columns.len()]),
         Decimals::Decimal128 => {}
     }
-    let mut extents = vec![DecimalExtent::default(); columns.len()];
-    for_each_decimal(items, table, |column, value| extents[column].include(value));
-    columns.iter().zip(&extents).map(|(name, extent)| extent.decimal128_type(table, name)).collect()
+    let mut bounds = vec![DecimalBounds::default(); columns.len()];
+    for_each_decimal(data, table, |column, value| bounds[column].include(value));
+    columns
+        .iter()
+        .enumerate()
+        .map(|(column, name)| {
+            let scale = bounds[column].scale;
+            if bounds[column].surely_fits() {
+                return Ok(decimal128(scale));
+            }
+            // Only a column the bounds cannot clear is read again, value by value.
+            let mut widest = WidestDecimal::default();
+            for_each_decimal(data, table, |other, value| {
+                if other == column {
+                    widest.include(value);
+                }
+            });
+            widest.check(table, name, scale).map(|()| decimal128(scale))
+        })
+        .collect()
 }
 
-/// Calls `visit(column, value)` for every decimal of `table` in `items`, columns numbered as in
+/// `decimal128(38, scale)`; `scale` is at most rust_decimal's 28.
+fn decimal128(scale: u32) -> DataType {
+    DataType::Decimal128(DECIMAL128_PRECISION, scale as i8)
+}
+
+/// Calls `visit(column, value)` for every decimal of `table`, columns numbered as in
 /// [`Table::decimal_columns`].
-fn for_each_decimal(items: &[StreamEvent], table: Table, mut visit: impl FnMut(usize, &Decimal)) {
+fn for_each_decimal(data: &MarketData, table: Table, mut visit: impl FnMut(usize, &Decimal)) {
     let mut visit_level = |first_column: usize, level: &Level| {
         visit(first_column, &level.price);
         visit(first_column + 1, &level.amount);
     };
-    for item in items {
-        let Item::Item(event) = item else { continue };
+    for event in table_events(data, table) {
         match (&event.kind, table) {
             (DataKind::OrderBookL1(l1), Table::L1) => {
                 l1.best_bid.iter().for_each(|level| visit_level(0, level));
@@ -150,37 +193,60 @@ fn for_each_decimal(items: &[StreamEvent], table: Table, mut visit: impl FnMut(u
     }
 }
 
-/// The largest scale and integer-digit count a decimal column holds, and the value behind the
-/// latter, to name it if it does not fit.
-#[derive(Debug, Clone, Copy, Default)]
-struct DecimalExtent {
+/// A decimal column's largest and smallest scale and largest mantissa: cheap to gather, and
+/// enough to show that every value fits decimal128 at the largest scale in nearly all data.
+#[derive(Debug, Clone, Copy)]
+struct DecimalBounds {
     scale: u32,
-    integer_digits: i64,
-    widest: Option<Decimal>,
+    smallest_scale: u32,
+    largest_mantissa: u128,
 }
 
-impl DecimalExtent {
+impl Default for DecimalBounds {
+    fn default() -> Self {
+        Self { scale: 0, smallest_scale: u32::MAX, largest_mantissa: 0 }
+    }
+}
+
+impl DecimalBounds {
     fn include(&mut self, value: &Decimal) {
         self.scale = self.scale.max(value.scale());
+        self.smallest_scale = self.smallest_scale.min(value.scale());
+        self.largest_mantissa = self.largest_mantissa.max(value.mantissa().unsigned_abs());
+    }
+
+    /// No value has more integer digits than the largest mantissa at the smallest scale.
+    fn surely_fits(&self) -> bool {
+        let integer_digits = digits(self.largest_mantissa) - i64::from(self.smallest_scale.min(self.scale));
+        integer_digits.max(0) + i64::from(self.scale) <= i64::from(DECIMAL128_PRECISION)
+    }
+}
+
+/// The value with the most integer digits in a column, to check it exactly and name it.
+#[derive(Debug, Clone, Copy, Default)]
+struct WidestDecimal {
+    integer_digits: i64,
+    value: Option<Decimal>,
+}
+
+impl WidestDecimal {
+    fn include(&mut self, value: &Decimal) {
         let integer_digits = digits(value.mantissa().unsigned_abs()) - i64::from(value.scale());
-        if self.widest.is_none() || integer_digits > self.integer_digits {
-            self.integer_digits = integer_digits;
-            self.widest = Some(*value);
+        if self.value.is_none() || integer_digits > self.integer_digits {
+            *self = Self { integer_digits, value: Some(*value) };
         }
     }
 
-    fn decimal128_type(&self, table: Table, column: &str) -> Result<DataType, Error> {
-        if self.integer_digits.max(0) + i64::from(self.scale) > i64::from(DECIMAL128_PRECISION) {
-            return Err(Error::invalid_data(format!(
-                "{} {column}: {} at scale {} needs more than decimal128's {DECIMAL128_PRECISION} digits; export \
-                 with decimals=\"text\" to keep it exactly",
-                table.name(),
-                self.widest.unwrap_or_default(),
-                self.scale,
-            )));
+    fn check(&self, table: Table, column: &str, scale: u32) -> Result<(), Error> {
+        if self.integer_digits.max(0) + i64::from(scale) <= i64::from(DECIMAL128_PRECISION) {
+            return Ok(());
         }
-        // `scale` is at most rust_decimal's 28.
-        Ok(DataType::Decimal128(DECIMAL128_PRECISION, self.scale as i8))
+        Err(Error::invalid_data(format!(
+            "{} {column}: {} at scale {scale} needs more than decimal128's {DECIMAL128_PRECISION} digits; export \
+             with decimals=\"text\" to keep it exactly",
+            table.name(),
+            self.value.unwrap_or_default(),
+        )))
     }
 }
 
@@ -380,12 +446,10 @@ impl L2Rows {
         let is_snapshot = matches!(book_event, OrderBookEvent::Snapshot(_));
         let sides = [(0, book.bids().levels()), (1, book.asks().levels())];
         let rows = book_rows(book).max(1);
-        for _ in 0..rows {
-            self.shared.append(event_index, event)?;
-            self.is_snapshot.append_value(is_snapshot);
-            self.sequence.append_value(book.sequence());
-            self.time_engine.append_option(book.time_engine())?;
-        }
+        self.shared.append_n(event_index, event, rows)?;
+        self.is_snapshot.append_n(rows, is_snapshot);
+        self.sequence.append_value_n(book.sequence(), rows);
+        self.time_engine.append_n(book.time_engine(), rows)?;
         if book_rows(book) == 0 {
             self.side.append_null();
             self.level.append_null();
@@ -416,11 +480,16 @@ struct SharedColumns {
 
 impl SharedColumns {
     fn append(&mut self, event_index: u64, event: &Event) -> Result<(), ArrowError> {
-        self.event_index.append_value(event_index);
-        self.time_exchange.append(event.time_exchange)?;
-        self.time_received.append(event.time_received)?;
-        self.exchange.append_value(exchange_key(event.exchange));
-        self.instrument.append_value(event.instrument.index() as u64);
+        self.append_n(event_index, event, 1)
+    }
+
+    /// `rows` rows of one event (an order book's levels).
+    fn append_n(&mut self, event_index: u64, event: &Event, rows: usize) -> Result<(), ArrowError> {
+        self.event_index.append_value_n(event_index, rows);
+        self.time_exchange.append_n(Some(event.time_exchange), rows)?;
+        self.time_received.append_n(Some(event.time_received), rows)?;
+        self.exchange.append_value_n(exchange_key(event.exchange), rows);
+        self.instrument.append_value_n(event.instrument.index() as u64, rows);
         Ok(())
     }
 
@@ -447,18 +516,17 @@ impl Default for TimestampBuilder {
 
 impl TimestampBuilder {
     fn append(&mut self, time: DateTime<Utc>) -> Result<(), ArrowError> {
-        self.0.append_value(nanoseconds(time)?);
-        Ok(())
+        self.append_n(Some(time), 1)
     }
 
-    fn append_option(&mut self, time: Option<DateTime<Utc>>) -> Result<(), ArrowError> {
+    /// `rows` copies of `time`, or nulls. (Matching on the option, rather than mapping it, keeps
+    /// an absent time's bytes unread: valgrind saw the release build read them speculatively.)
+    fn append_n(&mut self, time: Option<DateTime<Utc>>, rows: usize) -> Result<(), ArrowError> {
         match time {
-            Some(time) => self.append(time),
-            None => {
-                self.0.append_null();
-                Ok(())
-            }
+            Some(time) => self.0.append_value_n(nanoseconds(time)?, rows),
+            None => self.0.append_nulls(rows),
         }
+        Ok(())
     }
 
     fn finish(&mut self) -> ArrayRef {

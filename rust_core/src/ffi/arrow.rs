@@ -48,7 +48,7 @@ pub extern "C" fn barter_ffi_market_data_arrow_stream(
     call(error, || {
         let data = &required(market_data, "market_data")?.0;
         check_out(out_stream, "out_stream")?;
-        let batches = export::TableBatches::new(data.stream_events(), self::table(table)?, self::decimals(decimals)?)?;
+        let batches = export::TableBatches::new(data, self::table(table)?, self::decimals(decimals)?)?;
         write_out(out_stream, "out_stream", FFI_ArrowArrayStream::new(Box::new(batches)))
     })
 }
@@ -66,7 +66,7 @@ pub extern "C" fn barter_ffi_market_data_arrow_schema(
     call(error, || {
         let data = &required(market_data, "market_data")?.0;
         check_out(out_schema, "out_schema")?;
-        let batches = export::TableBatches::new(data.stream_events(), self::table(table)?, self::decimals(decimals)?)?;
+        let batches = export::TableBatches::new(data, self::table(table)?, self::decimals(decimals)?)?;
         let schema = FFI_ArrowSchema::try_from(batches.schema().as_ref())
             .map_err(|error| Error::internal(format!("exporting a schema: {error}")))?;
         write_out(out_schema, "out_schema", schema)
@@ -83,7 +83,7 @@ pub extern "C" fn barter_ffi_market_data_arrow_rows(
 ) -> BarterFfiStatus {
     call(error, || {
         let data = &required(market_data, "market_data")?.0;
-        write_out(out_rows, "out_rows", export::row_count(data.stream_events(), self::table(table)?))
+        write_out(out_rows, "out_rows", export::row_count(data, self::table(table)?))
     })
 }
 
