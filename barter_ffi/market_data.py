@@ -163,7 +163,8 @@ class MarketDataInMemory(EventSequence, ArrowTables):
         ``kinds``, ``exchanges``, ``instruments``, ``start`` and ``end`` keep only the matching
         events, as ``filter`` does, and give the same data set as
         ``from_json_file(path).filter(...)``; but the events left out are read only as far as
-        their kind, exchange, instrument and time, never built, so unwanted kinds cost little::
+        their kind, exchange, instrument and time, never built, so unwanted kinds cost less than
+        building them (how much less: ``benchmarks/README.md``)::
 
             trades = MarketDataInMemory.from_json_file(path, kinds=["public_trade"])
 

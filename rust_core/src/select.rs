@@ -23,21 +23,24 @@ fn nanos(event: &barter_data::event::MarketEvent<barter_instrument::instrument::
 /// Each item's `time_exchange`, a marker taking its event's (see the module's rule); markers of a
 /// data set without any market event get `i64::MIN`.
 fn item_times(items: &[StreamEvent]) -> Vec<i64> {
-    timeline_times(items.iter().map(|item| match item {
-        Event::Item(event) => Some(nanos(event)),
-        Event::Reconnecting(_) => None,
-    }))
+    let timeline: Vec<Option<i64>> = items
+        .iter()
+        .map(|item| match item {
+            Event::Item(event) => Some(nanos(event)),
+            Event::Reconnecting(_) => None,
+        })
+        .collect();
+    timeline_times(&timeline)
 }
 
 /// The times of a timeline of market events (`Some(time)`) and markers (`None`), markers taking
 /// their event's time by the module's rule.
-fn timeline_times(timeline: impl Iterator<Item = Option<i64>>) -> Vec<i64> {
-    let timeline: Vec<Option<i64>> = timeline.collect();
+fn timeline_times(timeline: &[Option<i64>]) -> Vec<i64> {
     let mut times = vec![i64::MIN; timeline.len()];
     // Every item takes the time of the latest market event up to it: right for events, and for
     // markers after the last event...
     let mut latest = i64::MIN;
-    for (time, entry) in times.iter_mut().zip(&timeline) {
+    for (time, entry) in times.iter_mut().zip(timeline) {
         if let Some(event_time) = entry {
             latest = *event_time;
         }
@@ -45,7 +48,7 @@ fn timeline_times(timeline: impl Iterator<Item = Option<i64>>) -> Vec<i64> {
     }
     // ...while every other marker takes the time of the event after it.
     let mut next = None;
-    for (time, entry) in times.iter_mut().zip(&timeline).rev() {
+    for (time, entry) in times.iter_mut().zip(timeline).rev() {
         match entry {
             Some(event_time) => next = Some(*event_time),
             None => *time = next.unwrap_or(*time),
@@ -174,7 +177,7 @@ fn markers_of_selection(parsed: Parsed, filter: &EventFilter) -> Parsed {
             is_item.push(true);
         }
     }
-    let times = timeline_times(timeline.into_iter());
+    let times = timeline_times(&timeline);
     let item_times = times.into_iter().zip(is_item).filter_map(|(time, is_item)| is_item.then_some(time));
     let mut kept = Parsed::default();
     for (item, time) in events.into_iter().zip(item_times) {
