@@ -15,8 +15,9 @@ use crate::{
 use arrow_array::{
     cast::AsArray,
     types::{
-        Decimal128Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, TimestampNanosecondType, UInt16Type,
-        UInt32Type, UInt64Type, UInt8Type,
+        Decimal128Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, TimestampMicrosecondType,
+        TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt16Type, UInt32Type, UInt64Type,
+        UInt8Type,
     },
     Array, ArrayRef, RecordBatch,
 };
@@ -299,14 +300,32 @@ impl<'a> Columns<'a> {
         required(values.is_valid(row).then(|| values.value(row)), name)
     }
 
-    /// Timestamps must be in nanoseconds (any time zone names the same instant).
+    /// A timestamp in any unit, as nanoseconds (any time zone names the same instant): DuckDB
+    /// and polars may hand out microseconds. A time outside i64 nanoseconds is refused.
     fn optional_timestamp(&self, row: usize, name: &str) -> Result<Option<DateTime<Utc>>, String> {
         let column = self.column(name)?;
-        let DataType::Timestamp(TimeUnit::Nanosecond, _) = column.data_type() else {
-            return Err(format!("`{name}` must be a timestamp[ns] column, not {}", column.data_type()));
+        if column.is_null(row) {
+            return Ok(None);
+        }
+        let (value, nanoseconds_per_unit) = match column.data_type() {
+            DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+                (column.as_primitive::<TimestampNanosecondType>().value(row), 1)
+            }
+            DataType::Timestamp(TimeUnit::Microsecond, _) => {
+                (column.as_primitive::<TimestampMicrosecondType>().value(row), 1_000)
+            }
+            DataType::Timestamp(TimeUnit::Millisecond, _) => {
+                (column.as_primitive::<TimestampMillisecondType>().value(row), 1_000_000)
+            }
+            DataType::Timestamp(TimeUnit::Second, _) => {
+                (column.as_primitive::<TimestampSecondType>().value(row), 1_000_000_000)
+            }
+            other => return Err(format!("`{name}` must be a timestamp column, not {other}")),
         };
-        let values = column.as_primitive::<TimestampNanosecondType>();
-        Ok(values.is_valid(row).then(|| DateTime::from_timestamp_nanos(values.value(row))))
+        let nanoseconds = value
+            .checked_mul(nanoseconds_per_unit)
+            .ok_or_else(|| format!("`{name}`: {value} is outside i64 nanoseconds since the Unix epoch"))?;
+        Ok(Some(DateTime::from_timestamp_nanos(nanoseconds)))
     }
 
     fn timestamp(&self, row: usize, name: &str) -> Result<DateTime<Utc>, String> {
