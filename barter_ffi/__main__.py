@@ -6,7 +6,9 @@
     barter-ffi convert IN OUT [--decimals D]
                                            JSON or JSON Lines to Parquet (a directory of one
                                            file per table) and back: OUT ending in .json is a
-                                           JSON array, in .jsonl JSON Lines; needs pyarrow
+                                           JSON array, in .jsonl JSON Lines, either
+                                           compressed by a .gz, .zst or .bz2 suffix;
+                                           needs pyarrow
     barter-ffi config --cflags --libs      flags to build a C host against the installed library
 
 With no FILE, ``summary`` reads a small fixture bundled with the package.
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 from . import linking
+from .compression import without_compression_suffix
 from ._paths import package_data_dir
 from .data import Level, MarketEvent, OrderBookEvent, OrderBookL1
 from .timestamps import iso
@@ -133,10 +136,11 @@ JSON_SHAPES = {".json": "array", ".jsonl": "lines"}
 
 
 def convert(source: Path, target: Path, decimals: str) -> None:
-    """JSON (either shape) to a Parquet directory, a Parquet directory to JSON: by ``target``'s
-    suffix, ``.json`` and ``.jsonl`` being JSON."""
+    """JSON (either shape, compressed or not) to a Parquet directory, a Parquet directory to
+    JSON: by ``target``'s suffix, ``.json`` and ``.jsonl`` being JSON, and a further ``.gz``,
+    ``.zst`` or ``.bz2`` compressing it."""
     with MarketDataInMemory.from_parquet(source) if source.is_dir() else load(source) as data:
-        shape = JSON_SHAPES.get(target.suffix.lower())
+        shape = JSON_SHAPES.get(without_compression_suffix(target).suffix.lower())
         if shape is None:
             data.to_parquet(target, decimals=decimals)  # type: ignore[arg-type]
         else:

@@ -26,6 +26,7 @@ from .data import (
 )
 from .errors import MarketDataError, OwnedByAnotherThreadError
 from .arrow import ArrowTables
+from .compression import Compression, compression_code
 from .records import RECORDS_SOURCE, position_as_record, records_from_json_lines, records_json
 from .selection import Selection
 from .sequence import EventSequence
@@ -437,7 +438,13 @@ class MarketDataInMemory(EventSequence, ArrowTables):
                 yield event
             await asyncio.sleep(0)
 
-    def to_json_file(self, path: PathLike, shape: Literal["lines", "array"] = "lines") -> None:
+    def to_json_file(
+        self,
+        path: PathLike,
+        shape: Literal["lines", "array"] = "lines",
+        *,
+        compression: Union[Compression, Literal["infer"], None] = "infer",
+    ) -> None:
         """Writes barter JSON that barter's own loaders, and ``from_json_file``, read back equal.
 
         ``shape="lines"``: JSON Lines of ``MarketStreamEvent`` (what ``MarketDataInMemory`` users
@@ -445,20 +452,27 @@ class MarketDataInMemory(EventSequence, ArrowTables):
         ``MarketStreamResult`` (barter's historic example). Reconnect markers are written. ``Err``
         items were dropped when loading: the array shape writes a stand-in for each at its end,
         so ``errors_skipped`` reads back the same; JSON Lines cannot hold them.
+
+        ``compression``: ``"zstd"``, ``"gzip"``, ``"bz2"`` or ``None``; by default inferred from
+        the file name (``.zst``, ``.gz``, ``.bz2``). The JSON is streamed to the file, never held
+        whole in memory; a write that fails removes the file.
         """
-        def write(json: Any) -> None:
-            with open(path, "wb") as file:
-                file.write(json)
+        code = compression_code(os.fsdecode(path), compression)
+        shape_code = self._json_shape_code(shape)
+        encoded = encode_path(path)
+        call(lib.barter_ffi_market_data_write_json_file, self._checked_handle(), encoded, shape_code, code,
+             path=os.fsdecode(encoded))
 
-        # Written straight from the library's buffer: a multi-gigabyte export is not copied.
-        read_buffer(self._json_buffer(shape, self._checked_handle()), write)
-
-    def _json_buffer(self, shape: str, handle: Any) -> Any:
+    @staticmethod
+    def _json_shape_code(shape: str) -> int:
         shapes = {"lines": lib.BARTER_FFI_JSON_SHAPE_LINES, "array": lib.BARTER_FFI_JSON_SHAPE_ARRAY}
         if shape not in shapes:
             raise ValueError(f"shape must be 'lines' or 'array', not {shape!r}")
+        return int(shapes[shape])
+
+    def _json_buffer(self, shape: str, handle: Any) -> Any:
         buffer = ffi.new("BarterFfiBuffer *")
-        call(lib.barter_ffi_market_data_to_json, handle, shapes[shape], buffer)
+        call(lib.barter_ffi_market_data_to_json, handle, self._json_shape_code(shape), buffer)
         return buffer
 
     def __reduce__(self) -> tuple:

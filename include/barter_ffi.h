@@ -212,6 +212,20 @@ typedef enum BarterFfiJsonShape {
 } BarterFfiJsonShape;
 
 /**
+ * A compression format this crate reads and writes. The discriminants are part of the C ABI
+ * (`BarterFfiCompression`, used when writing): append, never renumber.
+ */
+typedef enum BarterFfiCompression {
+  /**
+   * Plain JSON.
+   */
+  BARTER_FFI_COMPRESSION_NONE = 0,
+  BARTER_FFI_COMPRESSION_GZIP = 1,
+  BARTER_FFI_COMPRESSION_ZSTD = 2,
+  BARTER_FFI_COMPRESSION_BZIP2 = 3,
+} BarterFfiCompression;
+
+/**
  * The tables (columns: rust_core/src/arrow/mod.rs). The values are part of the C ABI: only
  * ever appended, never renumbered.
  */
@@ -639,6 +653,18 @@ enum BarterFfiStatus barter_ffi_market_data_to_json(const struct BarterFfiMarket
                                                     uint32_t shape,
                                                     struct BarterFfiBuffer *out,
                                                     struct BarterFfiError *error);
+
+/**
+ * Writes what `barter_ffi_market_data_to_json` returns to the file at `path` (NUL-terminated,
+ * as for loading; created or truncated), compressed as `compression` (a
+ * `BarterFfiCompression`) says, without holding the JSON in memory. On failure the file is
+ * removed. Every loader reads the result back, detecting the compression from its content.
+ */
+enum BarterFfiStatus barter_ffi_market_data_write_json_file(const struct BarterFfiMarketData *market_data,
+                                                            const char *path,
+                                                            uint32_t shape,
+                                                            uint32_t compression,
+                                                            struct BarterFfiError *error);
 
 /**
  * A new handle holding the items of `count` handles in order of `time_exchange`, as a replay

@@ -26,13 +26,10 @@ use serde::{
 };
 use std::{
     fmt,
-    io::Read,
-    path::Path,
     sync::{
         atomic::{AtomicBool, AtomicUsize, Ordering},
         Mutex, PoisonError,
     },
-    time::Instant,
 };
 
 /// Everything one load produced: the events barter will hold, and what was left out.
@@ -87,30 +84,6 @@ pub type Progress<'a> = &'a mut dyn FnMut(usize) -> bool;
 
 /// How often the loading thread reports while other threads parse.
 pub const PROGRESS_INTERVAL: std::time::Duration = std::time::Duration::from_millis(50);
-
-/// Reads a file for [`parse_with_progress`] in pieces, asking `progress` (nothing parsed yet)
-/// between them at the usual interval, so that a load can be cancelled while a large file is
-/// still being read. The buffer is sized once, from the file's length, and fallibly.
-pub fn read_file(path: &Path, progress: Progress) -> Result<Vec<u8>, Error> {
-    const PIECE_BYTES: u64 = 16 << 20;
-    let io_error = |error: std::io::Error| Error::io(path, &error);
-    let mut file = std::fs::File::open(path).map_err(io_error)?;
-    let size = file.metadata().map_or(0, |metadata| metadata.len());
-    let mut bytes = Vec::new();
-    bytes
-        .try_reserve_exact(usize::try_from(size).unwrap_or(usize::MAX))
-        .map_err(|_| Error::out_of_memory(format!("'{}' ({size} bytes)", path.display())))?;
-    let mut reported = Instant::now();
-    while (&mut file).take(PIECE_BYTES).read_to_end(&mut bytes).map_err(io_error)? > 0 {
-        if reported.elapsed() >= PROGRESS_INTERVAL {
-            if !progress(0) {
-                return Err(Error::cancelled());
-            }
-            reported = Instant::now();
-        }
-    }
-    Ok(bytes)
-}
 
 /// Parses `bytes` as either of barter's shapes; `source` names the input in error messages.
 ///

@@ -1,6 +1,7 @@
 //! The loaded data set: barter's own `MarketDataInMemory` beside the `Arc` it was built from.
 
 use crate::{
+    compression::{self, BarterFfiCompression, FileContent},
     error::{BarterFfiStatus, Error},
     load::{self, Parsed},
     sequence::{KindIndex, MarkerPositions},
@@ -13,6 +14,7 @@ use barter_data::{
 use barter_instrument::instrument::InstrumentIndex;
 use futures::FutureExt;
 use std::{
+    io::Write,
     path::Path,
     sync::{Arc, OnceLock},
 };
@@ -48,7 +50,7 @@ pub struct MarketData {
 }
 
 impl MarketData {
-    /// Loads a file of either barter shape.
+    /// Loads a file of either barter shape, compressed or not (see [`compression`]).
     pub fn from_file(path: &Path) -> Result<Self, Error> {
         Self::from_file_with_progress(path, &mut |_| true)
     }
@@ -56,14 +58,16 @@ impl MarketData {
     /// [`from_file`](Self::from_file), telling `progress` how many bytes have been parsed, on
     /// this thread; it may cancel the load (see [`load::Progress`]).
     pub fn from_file_with_progress(path: &Path, progress: load::Progress) -> Result<Self, Error> {
-        let bytes = load::read_file(path, &mut *progress)?;
+        let content = FileContent::read(path, &mut *progress)?;
         let source = path.display().to_string();
-        Self::from_parsed(load::parse_with_progress(&bytes, &source, progress)?, &source)
+        let parsed = load::parse_with_progress(&content.json, &source, &mut content.parse_progress(progress))?;
+        Self::from_parsed(parsed, &source)
     }
 
-    /// Loads a buffer of either barter shape; `source` names it in error messages.
+    /// Loads a buffer of either barter shape, compressed or not; `source` names it in error
+    /// messages.
     pub fn from_bytes(bytes: &[u8], source: &str) -> Result<Self, Error> {
-        Self::from_parsed(load::parse(bytes, source)?, source)
+        Self::from_parsed(load::parse(&compression::decompressed(bytes, source)?, source)?, source)
     }
 
     /// Builds a data set from a batch in the [`wire`](crate::wire) format, such as Python sends
@@ -178,17 +182,35 @@ impl MarketData {
     /// but requires when reading. `Err` items were dropped at load; the array shape writes one
     /// stand-in for each, at the end, so that `errors_skipped` reads back the same.
     pub fn to_json(&self, shape: JsonShape) -> Result<Vec<u8>, Error> {
-        let mut out = estimated_json_buffer(self.events.len());
+        self.write_json(estimated_json_buffer(self.events.len()), shape)
+            .map_err(|error| Error::internal(format!("serialising: {error}")))
+    }
+
+    /// [`to_json`](Self::to_json) written to `path` (created or truncated), compressed as asked,
+    /// without holding the JSON in memory. A write that fails removes what it wrote.
+    pub fn to_json_file(&self, path: &Path, shape: JsonShape, compression: BarterFfiCompression) -> Result<(), Error> {
+        let written = std::fs::File::create(path).and_then(|file| {
+            let encoder = compression.encoder(file)?;
+            let buffered = self.write_json(std::io::BufWriter::with_capacity(1 << 20, encoder), shape)?;
+            buffered.into_inner().map_err(std::io::IntoInnerError::into_error)?.finish().map(drop)
+        });
+        written.map_err(|error| {
+            let _ = std::fs::remove_file(path);
+            Error::io(path, &error)
+        })
+    }
+
+    fn write_json<W: Write>(&self, mut out: W, shape: JsonShape) -> std::io::Result<W> {
         if shape == JsonShape::Array {
-            out.extend_from_slice(b"[\n");
+            out.write_all(b"[\n")?;
         }
         for (index, item) in self.events.iter().enumerate() {
             if shape == JsonShape::Array && index > 0 {
-                out.extend_from_slice(b",\n");
+                out.write_all(b",\n")?;
             }
-            write_item(&mut out, item, shape).map_err(|error| Error::internal(format!("serialising: {error}")))?;
+            write_item(&mut out, item, shape)?;
             if shape == JsonShape::Lines {
-                out.push(b'\n');
+                out.write_all(b"\n")?;
             }
         }
         if shape == JsonShape::Array {
@@ -196,11 +218,11 @@ impl MarketData {
             // content was dropped then), so reading this back counts the same `errors_skipped`.
             for index in 0..self.stats.errors_skipped {
                 if index > 0 || !self.events.is_empty() {
-                    out.extend_from_slice(b",\n");
+                    out.write_all(b",\n")?;
                 }
-                out.extend_from_slice(SKIPPED_ERR_ITEM);
+                out.write_all(SKIPPED_ERR_ITEM)?;
             }
-            out.extend_from_slice(b"\n]\n");
+            out.write_all(b"\n]\n")?;
         }
         Ok(out)
     }
@@ -238,24 +260,23 @@ pub enum JsonShape {
 
 /// One item as barter writes it, in `shape`'s envelope. Only order books go through a
 /// `serde_json::Value`, to gain the `"side": null` barter's reader needs.
-fn write_item(out: &mut Vec<u8>, item: &StreamEvent, shape: JsonShape) -> serde_json::Result<()> {
+fn write_item(mut out: impl Write, item: &StreamEvent, shape: JsonShape) -> std::io::Result<()> {
     let Event::Item(event) = item else {
-        return serde_json::to_writer(out, item);
+        return Ok(serde_json::to_writer(out, item)?);
     };
     if shape == JsonShape::Array {
-        out.extend_from_slice(br#"{"Item":{"Ok":"#);
+        out.write_all(br#"{"Item":{"Ok":"#)?;
     } else {
-        out.extend_from_slice(br#"{"Item":"#);
+        out.write_all(br#"{"Item":"#)?;
     }
     if matches!(event.kind, DataKind::OrderBook(_)) {
         let mut value = serde_json::to_value(event)?;
         add_order_book_sides(&mut value);
-        serde_json::to_writer(&mut *out, &value)?;
+        serde_json::to_writer(&mut out, &value)?;
     } else {
-        serde_json::to_writer(&mut *out, event)?;
+        serde_json::to_writer(&mut out, event)?;
     }
-    out.extend_from_slice(if shape == JsonShape::Array { b"}}" } else { b"}" });
-    Ok(())
+    out.write_all(if shape == JsonShape::Array { b"}}" } else { b"}" })
 }
 
 /// Inserts `"side": null` into both sides of an order book event, where barter's reader needs it.

@@ -5,6 +5,7 @@
 //! one before it: a marker takes that event's `time_exchange` as its own.
 
 use crate::{
+    compression::{self, FileContent},
     error::{BarterFfiStatus, Error},
     load::{self, Parsed, Progress},
     market_data::{MarketData, StreamEvent},
@@ -199,8 +200,8 @@ pub fn load_file(path: &Path, selection: &EventFilter, progress: Progress) -> Re
     if selection.keeps_everything() {
         return MarketData::from_file_with_progress(path, progress);
     }
-    let bytes = load::read_file(path, &mut *progress)?;
-    load_selected(&bytes, &path.display().to_string(), selection, progress)
+    let content = FileContent::read(path, &mut *progress)?;
+    load_selected(&content.json, &path.display().to_string(), selection, &mut content.parse_progress(progress))
 }
 
 /// [`load_file`] for a buffer; `source` names it in error messages.
@@ -208,7 +209,7 @@ pub fn load_bytes(bytes: &[u8], source: &str, selection: &EventFilter) -> Result
     if selection.keeps_everything() {
         return MarketData::from_bytes(bytes, source);
     }
-    load_selected(bytes, source, selection, &mut |_| true)
+    load_selected(&compression::decompressed(bytes, source)?, source, selection, &mut |_| true)
 }
 
 fn load_selected(bytes: &[u8], source: &str, selection: &EventFilter, progress: Progress) -> Result<MarketData, Error> {

@@ -2,6 +2,7 @@
 
 use super::{call, check_out, required, write_out, BarterFfiBuffer, BarterFfiError, LIVE_MARKET_DATA};
 use crate::{
+    compression::BarterFfiCompression,
     error::{BarterFfiStatus, Error},
     market_data::{BatchLayout, JsonShape, LoadStats, MarketData},
     select::{self, EventFilter},
@@ -332,14 +333,45 @@ pub extern "C" fn barter_ffi_market_data_to_json(
 ) -> BarterFfiStatus {
     call(error, || {
         let market_data = required(market_data, "market_data")?;
-        let shape = match shape {
-            0 => JsonShape::Lines,
-            1 => JsonShape::Array,
-            other => return Err(Error::new(BarterFfiStatus::InvalidArgument, format!("unknown JSON shape {other}"))),
-        };
+        let shape = json_shape(shape)?;
         check_out(out, "out")?;
         write_out(out, "out", BarterFfiBuffer::from_vec(market_data.0.to_json(shape)?))
     })
+}
+
+/// Writes what `barter_ffi_market_data_to_json` returns to the file at `path` (NUL-terminated,
+/// as for loading; created or truncated), compressed as `compression` (a
+/// `BarterFfiCompression`) says, without holding the JSON in memory. On failure the file is
+/// removed. Every loader reads the result back, detecting the compression from its content.
+#[no_mangle]
+pub extern "C" fn barter_ffi_market_data_write_json_file(
+    market_data: *const BarterFfiMarketData,
+    path: *const c_char,
+    shape: u32,
+    compression: u32,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || {
+        let market_data = required(market_data, "market_data")?;
+        let path = path_from_c(path)?;
+        let shape = json_shape(shape)?;
+        let compression = match compression {
+            0 => BarterFfiCompression::None,
+            1 => BarterFfiCompression::Gzip,
+            2 => BarterFfiCompression::Zstd,
+            3 => BarterFfiCompression::Bzip2,
+            other => return Err(Error::new(BarterFfiStatus::InvalidArgument, format!("unknown compression {other}"))),
+        };
+        market_data.0.to_json_file(&path, shape, compression)
+    })
+}
+
+fn json_shape(shape: u32) -> Result<JsonShape, Error> {
+    match shape {
+        0 => Ok(JsonShape::Lines),
+        1 => Ok(JsonShape::Array),
+        other => Err(Error::new(BarterFfiStatus::InvalidArgument, format!("unknown JSON shape {other}"))),
+    }
 }
 
 /// A new handle holding the items of `count` handles in order of `time_exchange`, as a replay
