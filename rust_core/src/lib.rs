@@ -8,6 +8,7 @@
 //! - [`select`]: data sets made from others: merged by exchange time, or filtered; and loads that
 //!   keep only what a filter selects, reading each item through [`selective`].
 //! - [`arrow`]: the data set's tables through Arrow, out and back in.
+//! - [`stream`]: files larger than memory, read and parsed in bounded pieces.
 //! - [`sequence`]: market events by index, and slices, without a walk through the data set.
 //! - [`ffi`]: the exported C functions, one file per handle; header: `include/barter_ffi.h`.
 
@@ -23,4 +24,5 @@ pub mod read_ahead;
 pub mod select;
 pub mod selective;
 pub mod sequence;
+pub mod stream;
 pub mod wire;

@@ -119,32 +119,49 @@ fn parse_chunked(
     keep: Option<Selector>,
     progress: Progress,
 ) -> Result<Parsed, Error> {
+    reject_byte_order_mark(bytes, source)?;
+    // Validating once up front lets serde_json skip validating every string as it parses.
+    let text = std::str::from_utf8(bytes).map_err(|error| invalid_utf8(bytes, error.valid_up_to(), 1, source))?;
+    match detect_shape(bytes, source)? {
+        Shape::Array if chunks > 1 => parse_result_array_in_chunks(text, source, chunks, keep, progress),
+        Shape::Array => parse_result_array(text, source, keep).inspect(|_| {
+            progress(text.len());
+        }),
+        Shape::Lines => parse_event_lines_in_chunks(text, source, chunks, 1, keep, progress),
+    }
+}
+
+/// Which of barter's shapes an input is in, told by its first non-blank byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    Array,
+    Lines,
+}
+
+pub(crate) fn reject_byte_order_mark(bytes: &[u8], source: &str) -> Result<(), Error> {
     const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
     if bytes.starts_with(UTF8_BOM) {
         return Err(Error::invalid_data(format!(
             "{source}: starts with a UTF-8 byte-order mark, which JSON forbids; remove it"
         )));
     }
-    // Validating once up front lets serde_json skip validating every string as it parses.
-    let text = std::str::from_utf8(bytes).map_err(|error| {
-        let (line, column) = line_and_column(bytes, error.valid_up_to());
-        let byte = bytes[error.valid_up_to()];
-        Error::invalid_data(format!("{source}: line {line} column {column}: invalid UTF-8 (byte 0x{byte:02X})"))
-    })?;
-    let Some(start) = text.bytes().position(|byte| !is_json_whitespace(byte)) else {
+    Ok(())
+}
+
+/// The shape of an input starting with `head`, which holds its first non-blank byte unless it
+/// is the whole input; or the error a load gives for it.
+pub(crate) fn detect_shape(head: &[u8], source: &str) -> Result<Shape, Error> {
+    let Some(start) = head.iter().position(|&byte| !is_json_whitespace(byte)) else {
         return Err(Error::invalid_data(format!(
             "{source}: the input is empty: expected a JSON array of MarketStreamResult \
              or JSON Lines of MarketStreamEvent"
         )));
     };
-    match bytes[start] {
-        b'[' if chunks > 1 => parse_result_array_in_chunks(text, source, chunks, keep, progress),
-        b'[' => parse_result_array(text, source, keep).inspect(|_| {
-            progress(text.len());
-        }),
-        b'{' => parse_event_lines_in_chunks(text, source, chunks, keep, progress),
+    match head[start] {
+        b'[' => Ok(Shape::Array),
+        b'{' => Ok(Shape::Lines),
         other => {
-            let (line, column) = line_and_column(bytes, start);
+            let (line, column) = line_and_column(head, start);
             Err(Error::invalid_data(format!(
                 "{source}: line {line} column {column}: expected '[' (a JSON array of \
                  MarketStreamResult) or '{{' (JSON Lines of MarketStreamEvent), found {}",
@@ -152,6 +169,17 @@ fn parse_chunked(
             )))
         }
     }
+}
+
+/// The error for the invalid UTF-8 at `offset` of `bytes`, whose first line is the input's line
+/// `first_line`.
+pub(crate) fn invalid_utf8(bytes: &[u8], offset: usize, first_line: usize, source: &str) -> Error {
+    let (line, column) = line_and_column(bytes, offset);
+    invalid_utf8_at(first_line + line - 1, column, bytes[offset], source)
+}
+
+pub(crate) fn invalid_utf8_at(line: usize, column: usize, byte: u8, source: &str) -> Error {
+    Error::invalid_data(format!("{source}: line {line} column {column}: invalid UTF-8 (byte 0x{byte:02X})"))
 }
 
 fn cores() -> usize {
@@ -198,7 +226,7 @@ pub fn chunk_count(len: usize) -> usize {
 
 fn parse_result_array(text: &str, source: &str, keep: Option<Selector>) -> Result<Parsed, Error> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let parsed = ResultArrayVisitor { capacity: envelope_key_count(text), text_len: text.len(), keep }
+    let parsed = ResultArrayVisitor { capacity: envelope_key_count(text), text_len: text.len(), keep, pieces: None }
         .deserialize(&mut deserializer)
         .and_then(|parsed| deserializer.end().map(|()| parsed))
         .map_err(|error| json_error(source, &error, error.line(), array_envelope_hint))?;
@@ -279,11 +307,13 @@ fn item_separator_after(text: &str, from: usize) -> Option<(usize, usize)> {
 }
 
 /// Splits at line boundaries and parses the pieces in parallel. Line numbers stay those of the
-/// whole file, and the first failing piece holds the file's first error, so its error is exact.
-fn parse_event_lines_in_chunks(
+/// whole input (whose line `first_line` `text` starts with), and the first failing piece holds
+/// the first error, so its error is exact.
+pub(crate) fn parse_event_lines_in_chunks(
     text: &str,
     source: &str,
     chunks: usize,
+    first_line: usize,
     keep: Option<Selector>,
     progress: Progress,
 ) -> Result<Parsed, Error> {
@@ -301,7 +331,7 @@ fn parse_event_lines_in_chunks(
         pieces.iter().map(|piece| memchr::memchr_iter(b'\n', piece.as_bytes()).count()).collect();
     let first_lines: Vec<usize> = newlines
         .iter()
-        .scan(1, |line, piece_newlines| {
+        .scan(first_line, |line, piece_newlines| {
             let first = *line;
             *line += piece_newlines;
             Some(first)
@@ -447,6 +477,34 @@ struct ResultArrayVisitor<'a> {
     capacity: usize,
     text_len: usize,
     keep: Option<Selector<'a>>,
+    /// Given every `capacity` items read, when the array is streamed (see
+    /// [`parse_result_array_pieces`]); returning false stops the parse.
+    pieces: Option<&'a mut dyn FnMut(Parsed) -> bool>,
+}
+
+/// Reads a JSON array of `MarketStreamResult` from `reader` as [`parse`] reads it, with the
+/// same errors, handing `piece` the items read every `items_per_piece` items (false stops the
+/// parse): the array is never held whole. Returns the items after the last piece.
+pub(crate) fn parse_result_array_pieces(
+    reader: impl std::io::Read,
+    source: &str,
+    items_per_piece: usize,
+    keep: Option<Selector>,
+    piece: &mut dyn FnMut(Parsed) -> bool,
+) -> Result<Parsed, Error> {
+    let mut deserializer = serde_json::Deserializer::from_reader(reader);
+    let visitor = ResultArrayVisitor { capacity: items_per_piece, text_len: usize::MAX, keep, pieces: Some(piece) };
+    visitor.deserialize(&mut deserializer).and_then(|parsed| deserializer.end().map(|()| parsed)).map_err(|error| {
+        // The reader's own errors (decompression, UTF-8) are already this crate's.
+        if error.io_error_kind().is_none() {
+            return json_error(source, &error, error.line(), array_envelope_hint);
+        }
+        let io = std::io::Error::from(error);
+        match io.get_ref().and_then(|inner| inner.downcast_ref::<Error>()) {
+            Some(inner) => inner.clone(),
+            None => Error::invalid_data(format!("{source}: {io}")),
+        }
+    })
 }
 
 impl<'de> DeserializeSeed<'de> for ResultArrayVisitor<'_> {
@@ -464,10 +522,27 @@ impl<'de> Visitor<'de> for ResultArrayVisitor<'_> {
         formatter.write_str("a JSON array of MarketStreamResult items")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Parsed, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut items: A) -> Result<Parsed, A::Error> {
         let mut parsed = Parsed { events: events_for(self.capacity, self.text_len), ..Parsed::default() };
         let mut index = 0usize;
-        while let Some(item) = next_array_item(&mut items, self.keep, &mut parsed)? {
+        loop {
+            if parsed.events.len() + parsed.skipped.len() >= self.capacity {
+                if let Some(piece) = self.pieces.as_mut() {
+                    let next = Parsed { events: events_for(self.capacity, self.text_len), ..Parsed::default() };
+                    if !piece(std::mem::replace(&mut parsed, next)) {
+                        return Err(serde::de::Error::custom("the stream was closed"));
+                    }
+                }
+            }
+            let item = match next_array_item(&mut items, self.keep)? {
+                None => break,
+                Some(Selected::Skipped(header)) => {
+                    parsed.skip(&header);
+                    index += 1;
+                    continue;
+                }
+                Some(Selected::Built(item)) => item,
+            };
             match item {
                 Event::Item(Ok(market_event)) => {
                     check_timestamps(&market_event)
@@ -486,23 +561,15 @@ impl<'de> Visitor<'de> for ResultArrayVisitor<'_> {
     }
 }
 
-/// The array's next item that is to be built; with a selector, the events it leaves out are
-/// recorded in `parsed` and passed over.
+/// The array's next item: built, or, when `keep` leaves it out, read only to its header.
 fn next_array_item<'de, A: SeqAccess<'de>>(
     items: &mut A,
     keep: Option<Selector>,
-    parsed: &mut Parsed,
-) -> Result<Option<MarketStreamResult<InstrumentIndex, DataKind>>, A::Error> {
-    let Some(keep) = keep else {
-        return items.next_element();
-    };
-    while let Some(item) = items.next_element_seed(selective::array_item(keep))? {
-        match item {
-            Selected::Built(item) => return Ok(Some(item)),
-            Selected::Skipped(header) => parsed.skip(&header),
-        }
+) -> Result<Option<Selected<MarketStreamResult<InstrumentIndex, DataKind>>>, A::Error> {
+    match keep {
+        None => Ok(items.next_element()?.map(Selected::Built)),
+        Some(keep) => items.next_element_seed(selective::array_item(keep)),
     }
-    Ok(None)
 }
 
 impl Parsed {
@@ -513,7 +580,7 @@ impl Parsed {
 
 /// JSON's whitespace: narrower than Rust's (no form feed, no vertical tab), and the only
 /// definition used here, so that every path agrees with serde_json on where content starts.
-fn is_json_whitespace(byte: u8) -> bool {
+pub(crate) fn is_json_whitespace(byte: u8) -> bool {
     matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
 }
 

@@ -89,27 +89,36 @@ impl MarketData {
     /// A loaded input: at least one market event, or `NoMarketEvents` naming `source`.
     pub(crate) fn from_parsed(parsed: Parsed, source: &str) -> Result<Self, Error> {
         if parsed.events.len() as u64 == parsed.reconnects {
-            return Err(Error::new(
-                BarterFfiStatus::NoMarketEvents,
-                format!(
-                    "{source}: no market event to load ({} reconnect markers, {} Err items skipped); barter's \
-                     MarketDataInMemory needs at least one",
-                    parsed.reconnects, parsed.errors_skipped
-                ),
-            ));
+            return Err(Self::no_market_events(source, parsed.reconnects, parsed.errors_skipped));
         }
         Ok(Self::from_selection(parsed))
     }
 
+    pub(crate) fn no_market_events(source: &str, reconnects: u64, errors_skipped: u64) -> Error {
+        Error::new(
+            BarterFfiStatus::NoMarketEvents,
+            format!(
+                "{source}: no market event to load ({reconnects} reconnect markers, {errors_skipped} Err items \
+                 skipped); barter's MarketDataInMemory needs at least one"
+            ),
+        )
+    }
+
     /// Items selected from data sets: with no market event, an empty data set (its reconnect
     /// markers go too, as each belongs to a market event).
-    pub(crate) fn from_selection(parsed: Parsed) -> Self {
-        let Parsed { mut events, mut reconnects, errors_skipped, .. } = parsed;
-        let market_events = events.len() as u64 - reconnects;
-        if market_events == 0 {
-            events.clear();
-            reconnects = 0;
+    pub(crate) fn from_selection(mut parsed: Parsed) -> Self {
+        if parsed.events.len() as u64 == parsed.reconnects {
+            parsed.events.clear();
+            parsed.reconnects = 0;
         }
+        Self::from_stream_piece(parsed)
+    }
+
+    /// A piece of a streamed input (see [`stream`](crate::stream)): its markers are kept even
+    /// without a market event beside them, as the stream holds one elsewhere.
+    pub(crate) fn from_stream_piece(parsed: Parsed) -> Self {
+        let Parsed { events, reconnects, errors_skipped, .. } = parsed;
+        let market_events = events.len() as u64 - reconnects;
         // Most recordings hold no marker: then there is nothing to scan for.
         let markers = if reconnects == 0 { MarkerPositions::default() } else { MarkerPositions::of(&events) };
         let events = Arc::new(events);

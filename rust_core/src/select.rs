@@ -7,7 +7,7 @@
 use crate::{
     compression::{self, FileContent},
     error::{BarterFfiStatus, Error},
-    load::{self, Parsed, Progress},
+    load::{self, Parsed, Progress, SkippedEvent},
     market_data::{MarketData, StreamEvent},
     selective::EventHeader,
     wire,
@@ -161,27 +161,9 @@ fn markers_of_selection(parsed: Parsed, filter: &EventFilter) -> Parsed {
     if parsed.reconnects == 0 {
         return Parsed { events: parsed.events, ..Parsed::default() };
     }
-    let Parsed { events, skipped, .. } = parsed;
-    let mut skipped_times = skipped.iter().peekable();
-    let mut timeline = Vec::with_capacity(events.len() + skipped.len());
-    let mut is_item = Vec::with_capacity(timeline.capacity());
-    for position in 0..=events.len() {
-        while let Some(skip) = skipped_times.next_if(|skip| skip.position == position) {
-            timeline.push(Some(skip.time_exchange_ns));
-            is_item.push(false);
-        }
-        if let Some(item) = events.get(position) {
-            timeline.push(match item {
-                Event::Item(event) => Some(nanos(event)),
-                Event::Reconnecting(_) => None,
-            });
-            is_item.push(true);
-        }
-    }
-    let times = timeline_times(&timeline);
-    let item_times = times.into_iter().zip(is_item).filter_map(|(time, is_item)| is_item.then_some(time));
+    let times = times_among_skipped(&parsed.events, &parsed.skipped, None);
     let mut kept = Parsed::default();
-    for (item, time) in events.into_iter().zip(item_times) {
+    for (item, time) in parsed.events.into_iter().zip(times) {
         if let Event::Reconnecting(exchange) = &item {
             if !filter.keeps_marker(exchange, time) {
                 continue;
@@ -191,6 +173,116 @@ fn markers_of_selection(parsed: Parsed, filter: &EventFilter) -> Parsed {
         kept.events.push(item);
     }
     kept
+}
+
+/// Each item's time by the module's rule, among the `skipped` events too; `before` is the time
+/// of a market event before them all (the last of an earlier piece of a stream), if any.
+fn times_among_skipped(items: &[StreamEvent], skipped: &[SkippedEvent], before: Option<i64>) -> Vec<i64> {
+    let mut skipped_times = skipped.iter().peekable();
+    let mut timeline = Vec::with_capacity(items.len() + skipped.len() + 1);
+    let mut is_item = Vec::with_capacity(timeline.capacity());
+    if let Some(time) = before {
+        timeline.push(Some(time));
+        is_item.push(false);
+    }
+    for position in 0..=items.len() {
+        while let Some(skip) = skipped_times.next_if(|skip| skip.position == position) {
+            timeline.push(Some(skip.time_exchange_ns));
+            is_item.push(false);
+        }
+        if let Some(item) = items.get(position) {
+            timeline.push(match item {
+                Event::Item(event) => Some(nanos(event)),
+                Event::Reconnecting(_) => None,
+            });
+            is_item.push(true);
+        }
+    }
+    let times = timeline_times(&timeline);
+    times.into_iter().zip(is_item).filter_map(|(time, is_item)| is_item.then_some(time)).collect()
+}
+
+/// A selection applied to a streamed input piece by piece, keeping what [`load_file`] keeps
+/// from the whole input, in the same order. A marker needs the next market event's time (kept
+/// or skipped), which may lie in a later piece: markers after a piece's last event wait for
+/// it. Markers kept before any market event is kept wait too, since a data set without a market
+/// event holds no marker.
+#[derive(Debug, Default)]
+pub struct StreamedSelection {
+    filter: EventFilter,
+    /// Markers after the last market event read so far, not yet timed.
+    untimed: Vec<StreamEvent>,
+    /// Markers kept while no market event has been.
+    held: Vec<StreamEvent>,
+    /// `time_exchange` of the last market event read, kept or skipped.
+    latest: Option<i64>,
+    kept_an_event: bool,
+    markers_read: u64,
+    errors_skipped: u64,
+}
+
+impl StreamedSelection {
+    pub fn new(filter: EventFilter) -> Self {
+        Self { filter, ..Self::default() }
+    }
+
+    /// What to hand out of the next piece read.
+    pub fn piece(&mut self, parsed: Parsed) -> Parsed {
+        let Parsed { events, skipped, reconnects, errors_skipped } = parsed;
+        self.markers_read += reconnects;
+        self.errors_skipped += errors_skipped;
+        let offset = self.untimed.len();
+        let mut items = std::mem::take(&mut self.untimed);
+        items.extend(events);
+        let skipped: Vec<SkippedEvent> =
+            skipped.into_iter().map(|skip| SkippedEvent { position: skip.position + offset, ..skip }).collect();
+        let after_kept = items.iter().rposition(|item| matches!(item, Event::Item(_))).map_or(0, |last| last + 1);
+        let after_skipped = skipped.last().map_or(0, |skip| skip.position);
+        self.untimed = items.split_off(after_kept.max(after_skipped));
+        let times = times_among_skipped(&items, &skipped, self.latest);
+        self.latest = match (after_kept, skipped.last()) {
+            (0, None) => self.latest,
+            (kept, Some(skip)) if skip.position >= kept => Some(skip.time_exchange_ns),
+            (kept, _) => Some(times[kept - 1]),
+        };
+        let mut kept = std::mem::take(&mut self.held);
+        kept.extend(
+            items
+                .into_iter()
+                .zip(times)
+                .filter(|(item, time)| match item {
+                    Event::Reconnecting(exchange) => self.filter.keeps_marker(exchange, *time),
+                    Event::Item(_) => true,
+                })
+                .map(|(item, _)| item),
+        );
+        self.hand_out(kept)
+    }
+
+    /// What is left to hand out at the end of the input, or, for an input without any market
+    /// event, the error a whole load gives.
+    pub fn finish(&mut self, source: &str) -> Result<Parsed, Error> {
+        let Some(latest) = self.latest else {
+            return Err(MarketData::no_market_events(source, self.markers_read, self.errors_skipped));
+        };
+        let mut kept = std::mem::take(&mut self.held);
+        let untimed = std::mem::take(&mut self.untimed);
+        kept.extend(untimed.into_iter().filter(|item| match item {
+            Event::Reconnecting(exchange) => self.filter.keeps_marker(exchange, latest),
+            Event::Item(_) => true,
+        }));
+        Ok(self.hand_out(kept))
+    }
+
+    fn hand_out(&mut self, kept: Vec<StreamEvent>) -> Parsed {
+        let reconnects = kept.iter().filter(|item| matches!(item, Event::Reconnecting(_))).count() as u64;
+        if reconnects == kept.len() as u64 && !self.kept_an_event {
+            self.held = kept;
+            return Parsed::default();
+        }
+        self.kept_an_event = true;
+        Parsed { events: kept, reconnects, ..Parsed::default() }
+    }
 }
 
 /// Loads a file keeping only what `selection` keeps: the data set that loading it whole and then

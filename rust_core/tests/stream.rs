@@ -1,0 +1,138 @@
+//! Streaming a file in pieces gives what loading it whole gives: the same items in the same
+//! order, with any selection, in both shapes, compressed or not, and the same first error.
+
+mod common;
+
+use barter_ffi::{
+    compression::BarterFfiCompression,
+    market_data::{JsonShape, MarketData, StreamEvent},
+    select::{load_file, EventFilter},
+    stream::{FileStream, PieceSize},
+};
+use barter_instrument::exchange::ExchangeId;
+use common::fixture;
+use std::path::{Path, PathBuf};
+
+const SMALL: PieceSize = PieceSize { bytes: 700, array_items: 3 };
+
+fn temp_dir() -> PathBuf {
+    let directory = std::env::temp_dir().join(format!("barter_ffi_stream_{}", std::process::id()));
+    std::fs::create_dir_all(&directory).unwrap();
+    directory
+}
+
+/// Every fixture's items several times over, reconnect markers included, in `shape`.
+fn recording(shape: JsonShape, compression: BarterFfiCompression) -> PathBuf {
+    let sources = ["all_kinds.jsonl", "all_kinds_results.json", "candles.jsonl", "trades.json"];
+    let data: Vec<MarketData> = sources.iter().map(|name| MarketData::from_file(&fixture(name)).unwrap()).collect();
+    let mut lines = Vec::new();
+    for _ in 0..4 {
+        for set in &data {
+            lines.extend_from_slice(&set.to_json(JsonShape::Lines).unwrap());
+        }
+    }
+    let whole = MarketData::from_bytes(&lines, "recording").unwrap();
+    // Each test writes its own file: tests run in parallel.
+    static WRITTEN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let number = WRITTEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = temp_dir().join(format!("recording_{number}_{shape:?}.{}", compression.name()));
+    whole.to_json_file(&path, shape, compression).unwrap();
+    path
+}
+
+fn streamed(path: &Path, filter: &EventFilter, size: PieceSize) -> Result<Vec<StreamEvent>, barter_ffi::error::Error> {
+    let mut stream = FileStream::open_in_pieces(path, filter.clone(), size)?;
+    let mut items = Vec::new();
+    while let Some(piece) = stream.next_piece()? {
+        assert!(!piece.stream_events().is_empty(), "no empty piece is handed out");
+        items.extend(piece.stream_events().iter().cloned());
+    }
+    assert!(stream.next_piece().unwrap().is_none(), "the end stays the end");
+    Ok(items)
+}
+
+fn filters() -> Vec<EventFilter> {
+    let everything = EventFilter::default();
+    let trades = EventFilter { kinds: Some([0].into()), ..EventFilter::default() };
+    let books = EventFilter { kinds: Some([2, 3].into()), ..EventFilter::default() };
+    let okx = EventFilter { exchanges: Some([ExchangeId::Okx].into()), ..EventFilter::default() };
+    let window = EventFilter {
+        start_ns: Some(1_734_721_518_176_000_000),
+        end_ns: Some(1_734_721_550_000_000_000),
+        ..EventFilter::default()
+    };
+    let nothing = EventFilter { instruments: Some([999].into()), ..EventFilter::default() };
+    vec![everything, trades, books, okx, window, nothing]
+}
+
+#[test]
+fn pieces_hold_what_the_whole_load_holds_for_every_shape_compression_and_filter() {
+    for shape in [JsonShape::Lines, JsonShape::Array] {
+        for compression in [BarterFfiCompression::None, BarterFfiCompression::Zstd, BarterFfiCompression::Gzip] {
+            let path = recording(shape, compression);
+            for filter in filters() {
+                let whole = load_file(&path, &filter, &mut |_| true).unwrap();
+                for size in [SMALL, PieceSize { bytes: 1, array_items: 1 }, PieceSize::default()] {
+                    let items = streamed(&path, &filter, size).unwrap();
+                    assert_eq!(&items, whole.stream_events().as_ref(), "{shape:?} {compression:?} {filter:?} {size:?}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_first_error_is_the_whole_loads_error() {
+    let plain = std::fs::read_to_string(recording(JsonShape::Lines, BarterFfiCompression::None)).unwrap();
+    let array = std::fs::read_to_string(recording(JsonShape::Array, BarterFfiCompression::None)).unwrap();
+    let late = plain.len() * 3 / 4;
+    let cases = [
+        ("bad_variant.jsonl", plain.replacen("\"Sell\"", "\"Sold\"", 3)),
+        (
+            "late_bad_json.jsonl",
+            format!("{}{{\"Item\":oops\n{}", &plain[..plain[..late].rfind('\n').unwrap() + 1], &plain[late..]),
+        ),
+        ("no_events.jsonl", "{\"Reconnecting\":\"okx\"}\n\n".to_owned()),
+        ("blank.jsonl", " \n\t\n".to_owned()),
+        ("bad_start.json", "  x".to_owned()),
+        ("bad_array_item.json", array.replacen("\"Buy\"", "\"Bought\"", 5)),
+        ("trailing.json", format!("{array} ]")),
+        ("unclosed.json", array.trim_end().trim_end_matches(']').to_owned()),
+    ];
+    for (name, text) in cases {
+        let path = temp_dir().join(name);
+        std::fs::write(&path, &text).unwrap();
+        let expected = MarketData::from_file(&path).unwrap_err();
+        for size in [SMALL, PieceSize::default()] {
+            assert_eq!(streamed(&path, &EventFilter::default(), size).unwrap_err(), expected, "{name} {size:?}");
+        }
+    }
+    let mut bytes = plain.into_bytes();
+    let at = bytes.len() / 2;
+    bytes[at] = 0xFF;
+    let path = temp_dir().join("invalid_utf8.jsonl");
+    std::fs::write(&path, &bytes).unwrap();
+    let expected = MarketData::from_file(&path).unwrap_err();
+    assert!(expected.message.contains("invalid UTF-8"), "{expected}");
+    assert_eq!(streamed(&path, &EventFilter::default(), SMALL).unwrap_err(), expected);
+    let mut bytes = array.into_bytes();
+    let at = bytes.len() / 2;
+    bytes[at] = 0xC3; // a character's first byte with no continuation
+    let path = temp_dir().join("invalid_utf8.json");
+    std::fs::write(&path, &bytes).unwrap();
+    let expected = MarketData::from_file(&path).unwrap_err();
+    assert!(expected.message.contains("invalid UTF-8"), "{expected}");
+    assert_eq!(streamed(&path, &EventFilter::default(), SMALL).unwrap_err(), expected);
+}
+
+#[test]
+fn a_stream_closed_mid_file_stops_its_reader() {
+    let path = recording(JsonShape::Lines, BarterFfiCompression::Zstd);
+    let mut stream = FileStream::open_in_pieces(&path, EventFilter::default(), SMALL).unwrap();
+    assert!(stream.next_piece().unwrap().is_some());
+    let (read, size) = stream.progress();
+    assert!(read > 0 && read <= size, "{read} of {size}");
+    drop(stream); // joins the producer: a hang here fails the test by timeout
+    let missing = FileStream::open(&temp_dir().join("missing.jsonl"), EventFilter::default()).unwrap_err();
+    assert_eq!(missing.status, barter_ffi::error::BarterFfiStatus::FileNotFound);
+}
