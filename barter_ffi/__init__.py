@@ -26,6 +26,7 @@ from ._ffi import library_version
 from .errors import MarketDataError, OwnedByAnotherThreadError
 from .linking import get_include, get_library
 from .market_data import LoadStats, MarketDataInMemory, merge
+from .streaming import JsonFileStream, iter_json_file
 
 __all__ = [
     "Candle",
@@ -45,8 +46,10 @@ __all__ = [
     "PublicTrade",
     "Reconnecting",
     "Side",
+    "JsonFileStream",
     "get_include",
     "get_library",
+    "iter_json_file",
     "merge",
 ]
 __version__ = library_version()

@@ -30,6 +30,7 @@ from ._paths import package_data_dir
 from .data import Level, MarketEvent, OrderBookEvent, OrderBookL1
 from .timestamps import iso
 from .market_data import MarketDataInMemory
+from .streaming import iter_json_file
 
 BUNDLED_FIXTURE = "all_kinds.jsonl"
 
@@ -138,9 +139,20 @@ JSON_SHAPES = {".json": "array", ".jsonl": "lines"}
 def convert(source: Path, target: Path, decimals: str) -> None:
     """JSON (either shape, compressed or not) to a Parquet directory, a Parquet directory to
     JSON: by ``target``'s suffix, ``.json`` and ``.jsonl`` being JSON, and a further ``.gz``,
-    ``.zst`` or ``.bz2`` compressing it."""
+    ``.zst`` or ``.bz2`` compressing it. JSON is streamed to Parquet in bounded memory."""
+    shape = JSON_SHAPES.get(without_compression_suffix(target).suffix.lower())
+    if shape is None and not source.is_dir():
+        with iter_json_file(source) as stream:
+            show = sys.stderr.isatty() and source.stat().st_size >= PROGRESS_BAR_BYTES
+
+            def report() -> None:
+                if show:
+                    progress_bar(*stream.progress)
+
+            stream.to_parquet(target, decimals=decimals, after_each_piece=report)  # type: ignore[arg-type]
+            report()
+        return
     with MarketDataInMemory.from_parquet(source) if source.is_dir() else load(source) as data:
-        shape = JSON_SHAPES.get(without_compression_suffix(target).suffix.lower())
         if shape is None:
             data.to_parquet(target, decimals=decimals)  # type: ignore[arg-type]
         else:

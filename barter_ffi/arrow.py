@@ -11,17 +11,19 @@ them with the extras ``barter-ffi[arrow]``, ``[polars]``, ``[pandas]``.
 from __future__ import annotations
 
 import ctypes
+import itertools
 import os
 import weakref
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal, Mapping, Optional, Union
 
 from ._ffi import call, call_returning, ffi, lib
+from .errors import MarketDataError
 
 if TYPE_CHECKING:
     from .market_data import MarketDataInMemory
 
-__all__ = ["TABLES", "ArrowTable", "ArrowTables", "Decimals", "Table"]
+__all__ = ["TABLES", "ArrowTable", "ArrowTables", "Decimals", "Table", "record_batch_reader", "write_parquet_pieces"]
 
 Table = Literal["trades", "l1", "l2", "candles", "liquidations", "reconnects"]
 Decimals = Literal["decimal128", "float64", "text"]
@@ -274,3 +276,88 @@ class ArrowTables:
             readers[name] = pyarrow.RecordBatchReader.from_batches(source.schema_arrow, source.iter_batches())
         return cls.from_arrow(readers)
 
+
+
+# Streamed tables: a file read in pieces (``iter_json_file(...).pieces()``), each piece exported
+# as above. A decimal128 column's scale is its piece's largest, so later pieces are cast to the
+# first piece's schema: exact when the scale grows, refused when a digit would be lost.
+
+
+def _conformed(table: Any, schema: Any) -> Any:
+    """``table`` in ``schema``; ``MarketDataError`` if a value needs a larger decimal scale."""
+    import pyarrow
+
+    if table.schema.equals(schema):
+        return table
+    try:
+        return table.cast(schema)
+    except pyarrow.ArrowInvalid as error:
+        raise MarketDataError(
+            f"a later piece of the file has decimals of a larger scale than the first piece's schema {schema} "
+            f"allows ({error}); stream with decimals='text' (exact, as written) or 'float64'"
+        ) from error
+
+
+def _piece_tables(pieces: Iterable["MarketDataInMemory"], names: Iterable[str], decimals: Decimals) -> Iterator[Any]:
+    """``(name, pyarrow.Table)`` of each piece's non-empty tables among ``names``: each in the
+    schema its table first had, ``event_index`` counted over the whole file, one piece held at
+    a time."""
+    import pyarrow
+    import pyarrow.compute
+
+    names = list(names)
+    schemas: dict[str, Any] = {}
+    events_before = 0
+    for piece in pieces:
+        with piece:
+            for name in names:
+                export = piece.to_arrow(name, decimals=decimals)  # type: ignore[arg-type]
+                if not export.num_rows:
+                    continue
+                table = pyarrow.table(export)
+                position = table.schema.get_field_index("event_index")
+                shifted = pyarrow.compute.add(table.column(position), pyarrow.scalar(events_before, pyarrow.uint64()))
+                table = table.set_column(position, table.schema.field(position), shifted)
+                yield name, _conformed(table, schemas.setdefault(name, table.schema))
+            events_before += len(piece)
+
+
+def record_batch_reader(pieces: Iterable["MarketDataInMemory"], table: Table, decimals: Decimals) -> Any:
+    """``table`` of every piece, as one ``pyarrow.RecordBatchReader`` in the first non-empty
+    piece's schema (needs pyarrow)."""
+    import pyarrow
+
+    from .market_data import MarketDataInMemory
+
+    tables = _piece_tables(pieces, [table], decimals)
+    first = next(tables, None)
+    if first is None:
+        with MarketDataInMemory.from_events([]) as empty:
+            schema = pyarrow.schema(empty.to_arrow(table, decimals=decimals))
+        return pyarrow.RecordBatchReader.from_batches(schema, iter(()))
+    schema = first[1].schema
+
+    def batches() -> Iterator[Any]:
+        for _, piece_table in itertools.chain([first], tables):
+            yield from piece_table.to_batches()
+
+    return pyarrow.RecordBatchReader.from_batches(schema, batches())
+
+
+def write_parquet_pieces(pieces: Iterable["MarketDataInMemory"], path: Union[str, "os.PathLike[str]"],
+                         decimals: Decimals) -> None:
+    """Every non-empty table of every piece to ``path/<table>.parquet``, as ``to_parquet``
+    writes it, holding one piece at a time (needs pyarrow)."""
+    import pyarrow.parquet as parquet
+
+    directory = Path(path)
+    directory.mkdir(parents=True, exist_ok=True)
+    writers: dict[str, Any] = {}
+    try:
+        for name, table in _piece_tables(pieces, TABLES, decimals):
+            if name not in writers:
+                writers[name] = parquet.ParquetWriter(directory / f"{name}.parquet", table.schema)
+            writers[name].write_table(table)
+    finally:
+        for writer in writers.values():
+            writer.close()

@@ -19,13 +19,12 @@ from .data import (
     MarketEvent,
     MarketStreamItem,
     Reconnecting,
-    decode_events,
-    decode_items,
     encode_events,
     encode_items,
 )
 from .errors import MarketDataError, OwnedByAnotherThreadError
 from .arrow import ArrowTables
+from .batches import cursor_batches
 from .compression import Compression, compression_code
 from .records import RECORDS_SOURCE, position_as_record, records_from_json_lines, records_json
 from .selection import Selection
@@ -35,11 +34,6 @@ from .timestamps import Moment, iso, utc_datetime
 __all__ = ["LoadStats", "MarketDataInMemory", "merge"]
 
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
-
-_BATCH_SIZES = (256, 2048, 16_384)
-"""Events per cursor batch: a small first batch so the first event comes at once, then batches
-large enough to amortise a call and small enough to stay in cache (the last size repeats).
-The Rust cursor encodes each next batch while Python decodes the current one."""
 
 _HANDLE = "BarterFfiMarketData *"
 
@@ -412,21 +406,12 @@ class MarketDataInMemory(EventSequence, ArrowTables):
         return ffi.gc(cursor, lib.barter_ffi_cursor_free)
 
     def _batches(self, cursor: Any, with_reconnects: bool = False) -> Iterator[list[Any]]:
-        sizes = itertools.chain(_BATCH_SIZES, itertools.repeat(_BATCH_SIZES[-1]))
-        next_batch = lib.barter_ffi_cursor_next_items if with_reconnects else lib.barter_ffi_cursor_next_batch
-        decode = decode_items if with_reconnects else decode_events
-        position = 0
+        def check_thread() -> None:
+            if self._handle is not None:
+                self._checked_handle()  # the thread check; a closed handle does not stop the cursor
+
         try:
-            for size in sizes:
-                if self._handle is not None:
-                    self._checked_handle()  # the thread check; a closed handle does not stop the cursor
-                buffer = ffi.new("BarterFfiBuffer *")
-                call(next_batch, cursor, size, buffer)
-                batch = read_buffer(buffer, lambda view: decode(view, position))
-                if not batch:
-                    return
-                position += len(batch)
-                yield batch
+            yield from cursor_batches(cursor, with_reconnects, check_thread)
         finally:
             ffi.release(cursor)
 

@@ -125,6 +125,21 @@ struct ArrowArrayStream {
  */
 #define BARTER_FFI_ABI_VERSION 1
 
+/**
+ * About how much JSON one piece holds.
+ */
+#define PIECE_BYTES (8 << 20)
+
+/**
+ * Items of a JSON array per piece: about [`PIECE_BYTES`] of typical items.
+ */
+#define ITEMS_PER_ARRAY_PIECE 32768
+
+/**
+ * Pieces parsed and waiting beyond the one the consumer holds.
+ */
+#define PIECES_AHEAD 1
+
 #define BARTER_FFI_TAG_TRADE 0
 
 #define BARTER_FFI_TAG_ORDER_BOOK_L1 1
@@ -265,6 +280,14 @@ typedef enum BarterFfiArrowDecimals {
 typedef struct BarterFfiCursor BarterFfiCursor;
 
 /**
+ * Opaque cursor over a barter market-data file (either shape, compressed or not) that never
+ * holds the whole file: a background thread reads and parses it in pieces of about 8 MiB of
+ * JSON, one piece ahead of the caller, so memory stays bounded whatever the file's size.
+ * Release with `barter_ffi_file_stream_free`, at the end or mid-file.
+ */
+typedef struct BarterFfiFileStream BarterFfiFileStream;
+
+/**
  * Opaque handle to barter's `MarketDataInMemory<DataKind>` and its events.
  * Create with `barter_ffi_market_data_load_*` or `_clone`; release with `barter_ffi_market_data_free`.
  */
@@ -308,17 +331,6 @@ typedef struct BarterFfiLiveObjects {
 } BarterFfiLiveObjects;
 
 /**
- * Called with the bytes of the file parsed so far and the file's size, on the thread that
- * called the load, never after it returns: first with 0, never decreasing, last with
- * `bytes_total`, and at least every 50 ms while a large file is parsed on other threads (so the
- * host can notice a Ctrl-C). Returning non-zero cancels the load: it then fails with
- * `BARTER_FFI_STATUS_CANCELLED` and keeps nothing.
- */
-typedef int32_t (*BarterFfiProgressCallback)(void *context,
-                                             uint64_t bytes_done,
-                                             uint64_t bytes_total);
-
-/**
  * Which events `barter_ffi_market_data_filter` keeps. Each axis left empty keeps everything.
  * Zero-initialise it and set `struct_size`; fields are only ever appended.
  */
@@ -350,6 +362,17 @@ typedef struct BarterFfiFilter {
   uint8_t has_end;
   int64_t end_ns;
 } BarterFfiFilter;
+
+/**
+ * Called with the bytes of the file parsed so far and the file's size, on the thread that
+ * called the load, never after it returns: first with 0, never decreasing, last with
+ * `bytes_total`, and at least every 50 ms while a large file is parsed on other threads (so the
+ * host can notice a Ctrl-C). Returning non-zero cancels the load: it then fails with
+ * `BARTER_FFI_STATUS_CANCELLED` and keeps nothing.
+ */
+typedef int32_t (*BarterFfiProgressCallback)(void *context,
+                                             uint64_t bytes_done,
+                                             uint64_t bytes_total);
 
 /**
  * What a load kept and what it skipped.
@@ -500,6 +523,64 @@ enum BarterFfiStatus barter_ffi_cursor_next_items(const struct BarterFfiCursor *
  * Releases a cursor; NULL is a no-op.
  */
 void barter_ffi_cursor_free(struct BarterFfiCursor *cursor);
+
+/**
+ * Opens `path` (NUL-terminated, as for loading) and starts reading it, keeping what `filter`
+ * keeps (NULL keeps everything). A missing or unreadable file fails here; bad content fails
+ * the call that reaches it. What the stream yields, in order, is what
+ * `barter_ffi_market_data_load_file_filtered` loads, and its first error is that load's error
+ * (an invalid UTF-8 byte is reported where the stream reaches it, after the events before it).
+ */
+enum BarterFfiStatus barter_ffi_file_stream_open(const char *path,
+                                                 const struct BarterFfiFilter *filter,
+                                                 struct BarterFfiFileStream **out,
+                                                 struct BarterFfiError *error);
+
+/**
+ * As `barter_ffi_cursor_next_batch`: the next batch of at most `max_events` market events of
+ * the file, as MessagePack (`rust_core/src/wire.rs`); zero events means the end. After an
+ * error the stream is at its end. Release the buffer with `barter_ffi_buffer_free`.
+ */
+enum BarterFfiStatus barter_ffi_file_stream_next_batch(const struct BarterFfiFileStream *stream,
+                                                       size_t max_events,
+                                                       struct BarterFfiBuffer *out,
+                                                       struct BarterFfiError *error);
+
+/**
+ * `barter_ffi_file_stream_next_batch` in the items layout, reconnect markers included, as
+ * `barter_ffi_cursor_next_items`.
+ */
+enum BarterFfiStatus barter_ffi_file_stream_next_items(const struct BarterFfiFileStream *stream,
+                                                       size_t max_events,
+                                                       struct BarterFfiBuffer *out,
+                                                       struct BarterFfiError *error);
+
+/**
+ * The next piece of the file not yet handed out, as a data set of its own (at least one item:
+ * market events, or reconnect markers of the stream's data set), or NULL at the end. Each
+ * piece is a data set like any other (export it through Arrow, encode it, merge it). Mixing
+ * this with `_next_batch` on one stream hands out the piece after the one the batches read.
+ * Release a piece with `barter_ffi_market_data_free`.
+ */
+enum BarterFfiStatus barter_ffi_file_stream_next_market_data(const struct BarterFfiFileStream *stream,
+                                                             struct BarterFfiMarketData **out,
+                                                             struct BarterFfiError *error);
+
+/**
+ * How far the stream has read: bytes of the file read from disk (compressed bytes, for a
+ * compressed file; the reader runs up to one piece ahead of what was handed out) and the
+ * file's size on disk.
+ */
+enum BarterFfiStatus barter_ffi_file_stream_progress(const struct BarterFfiFileStream *stream,
+                                                     uint64_t *bytes_read,
+                                                     uint64_t *bytes_total,
+                                                     struct BarterFfiError *error);
+
+/**
+ * Releases a stream, at its end or mid-file: the reading thread stops after the piece it is
+ * on. NULL is a no-op.
+ */
+void barter_ffi_file_stream_free(struct BarterFfiFileStream *stream);
 
 /**
  * Loads a barter market-data file (a JSON array of `MarketStreamResult` or JSON Lines of

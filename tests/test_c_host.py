@@ -132,3 +132,47 @@ def test_the_readme_c_program_compiles_as_written_and_runs(tmp_path: Path) -> No
     assert result.stdout.startswith("11 market events, first at 1734721518175000000 ns, 1 batches, ")
     missing = subprocess.run([binary, tmp_path / "missing.jsonl"], capture_output=True, text=True, timeout=60)
     assert missing.returncode == 1 and "missing.jsonl" in missing.stderr
+
+
+@pytest.fixture(scope="module")
+def stream_host(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return compile_host("stream_host", tmp_path_factory.mktemp("stream_host"))
+
+
+@pytest.fixture(scope="module")
+def large_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """About 60 MB of JSON Lines: several of the stream's 8 MiB pieces."""
+    lines = (FIXTURES / "all_kinds.jsonl").read_bytes()
+    path = tmp_path_factory.mktemp("stream_data") / "recording.jsonl"
+    path.write_bytes(lines * 20_000)
+    return path
+
+
+def test_stream_host_reads_a_compressed_file_in_pieces(stream_host: Path, large_recording: Path) -> None:
+    from barter_ffi import MarketDataInMemory
+
+    whole = MarketDataInMemory.from_json_file(large_recording)
+    whole.to_json_file(large_recording.with_suffix(".jsonl.zst"))
+    large_recording = large_recording.with_suffix(".jsonl.zst")
+    result = subprocess.run([stream_host, large_recording], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    size = large_recording.stat().st_size
+    assert result.stdout.split() == ["events", str(len(whole)), "bytes", str(size), str(size)]
+    trades = subprocess.run([stream_host, large_recording, "trades"], capture_output=True, text=True)
+    assert trades.stdout.split()[:2] == ["events", str(len(whole.filter(kinds=["public_trade"])))], trades.stderr
+
+
+def test_stream_host_closes_mid_file_and_reports_bad_content(stream_host: Path, large_recording: Path,
+                                                            tmp_path: Path) -> None:
+    result = subprocess.run([*VALGRIND, stream_host, large_recording, "2"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    read, total = map(int, result.stdout.split()[3:])
+    assert result.stdout.split()[:2] == ["events", str(2 * 4096)] and 0 < read < total, result.stdout
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes((FIXTURES / "all_kinds.jsonl").read_bytes() + b'{"Item":oops}\n')
+    failed = subprocess.run([*VALGRIND, stream_host, bad], capture_output=True, text=True)
+    from barter_ffi import MarketDataError, MarketDataInMemory
+
+    with pytest.raises(MarketDataError) as whole_load:
+        MarketDataInMemory.from_json_file(bad)
+    assert failed.returncode == 1 and f"status 7: {whole_load.value}" in failed.stderr, failed.stderr

@@ -223,10 +223,14 @@ fn read_prefix(reader: &mut impl Read) -> io::Result<Vec<u8>> {
     Ok(prefix)
 }
 
+/// The file's own error inside a marked one (its OS error number kept), else `error`.
 fn unmarked(error: io::Error) -> io::Error {
-    match error.get_ref().and_then(|inner| inner.downcast_ref::<SourceError>()) {
-        Some(SourceError(inner)) => io::Error::new(inner.kind(), inner.to_string()),
-        None => error,
+    if !error.get_ref().is_some_and(|inner| inner.is::<SourceError>()) {
+        return error;
+    }
+    match error.into_inner().map(|inner| inner.downcast::<SourceError>()) {
+        Some(Ok(marked)) => marked.0,
+        _ => io::Error::other("a read failed"),
     }
 }
 

@@ -28,7 +28,7 @@
 //! through barter's own serde for exchanges, sides, decimals and order books, so it accepts
 //! exactly what barter's JSON reader accepts.
 
-use crate::error::Error;
+use crate::{error::Error, market_data::BatchLayout};
 use barter_data::{
     books::{Level, OrderBook},
     event::{DataKind, MarketEvent},
@@ -52,6 +52,19 @@ pub const TAG_LIQUIDATION: u8 = 5;
 type Event = MarketEvent<InstrumentIndex, DataKind>;
 /// barter's stream item: a market event or a reconnect marker.
 pub type StreamItem = MarketStreamEvent<InstrumentIndex, DataKind>;
+
+/// The batch that says the data has ended, in `layout`.
+pub fn end_of_data(layout: BatchLayout) -> Vec<u8> {
+    match layout {
+        BatchLayout::Events => vec![0x90],
+        BatchLayout::Items => vec![0x92, 0x90, 0x90],
+    }
+}
+
+/// Whether `batch` is the end of data in `layout`: no market event (and no marker).
+pub fn is_end(batch: &[u8], layout: BatchLayout) -> bool {
+    batch == end_of_data(layout)
+}
 
 /// Appends one batch holding `events` to `out`.
 pub fn encode_batch(events: &[&Event], out: &mut Vec<u8>) -> Result<(), Error> {

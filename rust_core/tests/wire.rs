@@ -214,3 +214,17 @@ fn exchange_names_are_every_name_barter_reads_once_each() {
         assert!(!names[..index].contains(name), "{name} twice");
     }
 }
+
+#[test]
+fn the_end_of_data_is_what_an_exhausted_cursor_encodes() {
+    let data = MarketData::from_file(&fixture("all_kinds.jsonl")).unwrap();
+    for layout in [BatchLayout::Events, BatchLayout::Items] {
+        let mut cursor = Cursor::new(&data);
+        let mut batch = Vec::new();
+        cursor.next_batch(usize::MAX, layout, &mut batch).unwrap();
+        assert!(!barter_ffi::wire::is_end(&batch, layout));
+        batch.clear();
+        cursor.next_batch(usize::MAX, layout, &mut batch).unwrap();
+        assert_eq!(batch, barter_ffi::wire::end_of_data(layout), "{layout:?}");
+    }
+}

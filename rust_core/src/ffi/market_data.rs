@@ -458,7 +458,7 @@ fn sized_filter<'a>(filter: *const BarterFfiFilter) -> Result<&'a BarterFfiFilte
 }
 
 /// A filter argument that may be NULL, which keeps everything.
-fn optional_filter(filter: *const BarterFfiFilter) -> Result<EventFilter, Error> {
+pub(crate) fn optional_filter(filter: *const BarterFfiFilter) -> Result<EventFilter, Error> {
     if filter.is_null() {
         Ok(EventFilter::default())
     } else {
@@ -508,7 +508,7 @@ fn c_array<'a, T>(items: *const T, len: usize, name: &str) -> Result<&'a [T], Er
     Ok(unsafe { std::slice::from_raw_parts(items, len) })
 }
 
-fn path_from_c(path: *const c_char) -> Result<PathBuf, Error> {
+pub(crate) fn path_from_c(path: *const c_char) -> Result<PathBuf, Error> {
     required(path, "path")?;
     // SAFETY: a non-NULL path is NUL-terminated, by contract.
     let bytes = unsafe { CStr::from_ptr(path) }.to_bytes();

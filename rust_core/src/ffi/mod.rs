@@ -7,6 +7,7 @@
 
 pub mod arrow;
 pub mod cursor;
+pub mod file_stream;
 pub mod market_data;
 
 // The header promises that handles may be used from several threads: hold the types to it.

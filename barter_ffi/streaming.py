@@ -1,0 +1,152 @@
+"""iter_json_file: a barter recording larger than memory, read in bounded pieces."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Union
+
+from ._ffi import call, call_returning, encode_path, ffi, lib
+from .batches import decoded_batches
+from .data import ExchangeId, MarketStreamItem
+from .errors import OwnedByAnotherThreadError
+from .market_data import MarketDataInMemory, PathLike
+from .selection import Selection
+from .timestamps import Moment
+
+if TYPE_CHECKING:
+    from .arrow import Decimals, Table
+
+__all__ = ["JsonFileStream", "iter_json_file"]
+
+
+def iter_json_file(
+    path: PathLike,
+    *,
+    kinds: Optional[Iterable[Union[str, type]]] = None,
+    exchanges: Optional[Iterable[Union[ExchangeId, str]]] = None,
+    instruments: Optional[Iterable[int]] = None,
+    start: Optional[Moment] = None,
+    end: Optional[Moment] = None,
+    include_reconnects: bool = False,
+) -> "JsonFileStream":
+    """Market events of a barter file of any size, in file order, without holding the file::
+
+        for event in barter_ffi.iter_json_file("2024-12.jsonl.zst", kinds=["public_trade"]):
+            ...
+
+    The library reads and parses the file (either shape, compressed or not) in pieces of about
+    8 MiB of JSON on a background thread, one piece ahead, so memory stays bounded whatever the
+    file's size. The events, their order and the selection arguments are those of
+    ``MarketDataInMemory.from_json_file(path, ...)``; ``include_reconnects=True`` yields the
+    ``Reconnecting`` markers too, in their places, as ``items()`` does.
+
+    Errors are ``from_json_file``'s, with the same message, line and column, raised when the
+    stream reaches them (after the events before them). A missing file raises at once.
+    """
+    return JsonFileStream(path, Selection(kinds, exchanges, instruments, start, end), include_reconnects)
+
+
+class JsonFileStream:
+    """A file being read in pieces (see ``iter_json_file``): iterate it once, for events, or
+    call ``pieces()`` for data sets of bounded size. Used by the thread that opened it.
+    ``close()`` (or leaving ``with``) stops the reading thread mid-file."""
+
+    __slots__ = ("_handle", "_path", "_include_reconnects", "_owner", "_started")
+
+    def __init__(self, path: PathLike, selection: Selection, include_reconnects: bool = False) -> None:
+        encoded = encode_path(path)
+        self._path = os.fsdecode(encoded)
+        spec = selection.spec_or_null()
+        handle = call_returning("BarterFfiFileStream *", lib.barter_ffi_file_stream_open, encoded, spec,
+                                path=self._path)
+        self._handle: Any = ffi.gc(handle, lib.barter_ffi_file_stream_free)
+        self._include_reconnects = include_reconnects
+        self._owner = threading.get_ident()
+        self._started = False
+
+    def __iter__(self) -> Iterator[MarketStreamItem]:
+        return itertools.chain.from_iterable(self._batches())
+
+    def _batches(self) -> Iterator[list[Any]]:
+        self._start()
+        handle = self._handle
+        yield from decoded_batches(handle, self._include_reconnects, lib.barter_ffi_file_stream_next_batch,
+                                   lib.barter_ffi_file_stream_next_items, self._checked)
+
+    def pieces(self) -> Iterator[MarketDataInMemory]:
+        """The file as consecutive data sets of about 8 MiB of JSON each: what to export through
+        Arrow, or to process one piece at a time. Together they hold what ``from_json_file``
+        holds; a piece may hold only reconnect markers that belong between its neighbours."""
+        self._start()
+        while True:
+            self._checked()
+            handle = call_returning("BarterFfiMarketData *", lib.barter_ffi_file_stream_next_market_data, self._handle)
+            if handle == ffi.NULL:
+                return
+            yield MarketDataInMemory._owned(handle)
+
+    def record_batches(self, table: "Table", *, decimals: "Decimals" = "decimal128") -> Any:
+        """One table of the file as a ``pyarrow.RecordBatchReader`` (needs pyarrow): Arrow
+        record batches, piece by piece, in bounded memory. See ``barter_ffi.arrow``."""
+        from .arrow import record_batch_reader
+
+        return record_batch_reader(self.pieces(), table, decimals)
+
+    def to_parquet(self, path: Union[str, "os.PathLike[str]"], *, decimals: "Decimals" = "decimal128",
+                   after_each_piece: Optional[Callable[[], object]] = None) -> None:
+        """Writes every non-empty table to ``path/<table>.parquet``, as
+        ``MarketDataInMemory.to_parquet`` does, one piece at a time: bounded memory whatever the
+        file's size (needs pyarrow). ``after_each_piece()`` is called as pieces are written."""
+        from .arrow import write_parquet_pieces
+
+        write_parquet_pieces(self._pieces_then(after_each_piece), path, decimals)
+
+    def _pieces_then(self, after_each: Optional[Callable[[], object]]) -> Iterator[MarketDataInMemory]:
+        for piece in self.pieces():
+            yield piece
+            if after_each is not None:
+                after_each()
+
+    @property
+    def progress(self) -> tuple[int, int]:
+        """(bytes read from disk, the file's size on disk); compressed bytes for a compressed file."""
+        done, total = ffi.new("uint64_t *"), ffi.new("uint64_t *")
+        call(lib.barter_ffi_file_stream_progress, self._checked(), done, total)
+        return int(done[0]), int(total[0])
+
+    def _start(self) -> None:
+        self._checked()
+        if self._started:
+            raise RuntimeError("a JsonFileStream is read once: call iter_json_file again to read the file again")
+        self._started = True
+
+    def _checked(self) -> Any:
+        if self._handle is None:
+            raise ValueError("the JsonFileStream is closed")
+        if threading.get_ident() != self._owner:
+            raise OwnedByAnotherThreadError("a JsonFileStream is read by the thread that opened it")
+        return self._handle
+
+    def close(self) -> None:
+        """Stops reading (the library's thread ends after the piece it is on) and frees the stream.
+        An iteration in progress raises ``ValueError`` once the batch it holds is used up."""
+        if self._handle is not None:
+            self._checked()
+            handle, self._handle = self._handle, None
+            ffi.release(handle)
+
+    @property
+    def closed(self) -> bool:
+        return self._handle is None
+
+    def __enter__(self) -> "JsonFileStream":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._handle is None else "open"
+        return f"<JsonFileStream {self._path!r} {state}>"

@@ -1,0 +1,172 @@
+//! `BarterFfiFileStream`: a cursor over a file larger than memory, read in bounded pieces.
+
+use super::{
+    call, check_out,
+    market_data::{optional_filter, path_from_c, BarterFfiFilter, BarterFfiMarketData},
+    required, write_out, BarterFfiBuffer, BarterFfiError, LIVE_CURSORS,
+};
+use crate::{
+    error::{BarterFfiStatus, Error},
+    market_data::{BatchLayout, MarketData},
+    read_ahead::ReadAheadCursor,
+    stream::FileStream,
+    wire,
+};
+use std::{
+    ffi::c_char,
+    sync::{atomic::Ordering, Mutex, PoisonError},
+};
+
+/// Opaque cursor over a barter market-data file (either shape, compressed or not) that never
+/// holds the whole file: a background thread reads and parses it in pieces of about 8 MiB of
+/// JSON, one piece ahead of the caller, so memory stays bounded whatever the file's size.
+/// Release with `barter_ffi_file_stream_free`, at the end or mid-file.
+pub struct BarterFfiFileStream(Mutex<Reader>);
+
+struct Reader {
+    stream: FileStream,
+    /// The piece the batches are being read from.
+    current: Option<ReadAheadCursor>,
+}
+
+impl Drop for BarterFfiFileStream {
+    fn drop(&mut self) {
+        LIVE_CURSORS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl BarterFfiFileStream {
+    fn reader(&self) -> std::sync::MutexGuard<'_, Reader> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Opens `path` (NUL-terminated, as for loading) and starts reading it, keeping what `filter`
+/// keeps (NULL keeps everything). A missing or unreadable file fails here; bad content fails
+/// the call that reaches it. What the stream yields, in order, is what
+/// `barter_ffi_market_data_load_file_filtered` loads, and its first error is that load's error
+/// (an invalid UTF-8 byte is reported where the stream reaches it, after the events before it).
+#[no_mangle]
+pub extern "C" fn barter_ffi_file_stream_open(
+    path: *const c_char,
+    filter: *const BarterFfiFilter,
+    out: *mut *mut BarterFfiFileStream,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || {
+        let path = path_from_c(path)?;
+        let selection = optional_filter(filter)?;
+        check_out(out, "out")?;
+        let stream = FileStream::open(&path, selection)?;
+        LIVE_CURSORS.fetch_add(1, Ordering::Relaxed);
+        let handle = BarterFfiFileStream(Mutex::new(Reader { stream, current: None }));
+        write_out(out, "out", Box::into_raw(Box::new(handle)))
+    })
+}
+
+/// As `barter_ffi_cursor_next_batch`: the next batch of at most `max_events` market events of
+/// the file, as MessagePack (`rust_core/src/wire.rs`); zero events means the end. After an
+/// error the stream is at its end. Release the buffer with `barter_ffi_buffer_free`.
+#[no_mangle]
+pub extern "C" fn barter_ffi_file_stream_next_batch(
+    stream: *const BarterFfiFileStream,
+    max_events: usize,
+    out: *mut BarterFfiBuffer,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || next_batch(stream, max_events, BatchLayout::Events, out))
+}
+
+/// `barter_ffi_file_stream_next_batch` in the items layout, reconnect markers included, as
+/// `barter_ffi_cursor_next_items`.
+#[no_mangle]
+pub extern "C" fn barter_ffi_file_stream_next_items(
+    stream: *const BarterFfiFileStream,
+    max_events: usize,
+    out: *mut BarterFfiBuffer,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || next_batch(stream, max_events, BatchLayout::Items, out))
+}
+
+fn next_batch(
+    stream: *const BarterFfiFileStream,
+    max_events: usize,
+    layout: BatchLayout,
+    out: *mut BarterFfiBuffer,
+) -> Result<(), Error> {
+    let stream = required(stream, "stream")?;
+    check_out(out, "out")?;
+    if max_events == 0 {
+        return Err(Error::new(BarterFfiStatus::InvalidArgument, "max_events must be at least 1"));
+    }
+    let mut reader = stream.reader();
+    loop {
+        if let Some(cursor) = reader.current.as_mut() {
+            let bytes = cursor.next_batch(max_events, layout)?;
+            if !wire::is_end(&bytes, layout) {
+                return write_out(out, "out", BarterFfiBuffer::from_vec(bytes));
+            }
+        }
+        // This piece is done (or held only markers, in the events layout): on to the next.
+        match reader.stream.next_piece()? {
+            Some(piece) => reader.current = Some(ReadAheadCursor::new(&piece)),
+            None => {
+                reader.current = None;
+                return write_out(out, "out", BarterFfiBuffer::from_vec(wire::end_of_data(layout)));
+            }
+        }
+    }
+}
+
+/// The next piece of the file not yet handed out, as a data set of its own (at least one item:
+/// market events, or reconnect markers of the stream's data set), or NULL at the end. Each
+/// piece is a data set like any other (export it through Arrow, encode it, merge it). Mixing
+/// this with `_next_batch` on one stream hands out the piece after the one the batches read.
+/// Release a piece with `barter_ffi_market_data_free`.
+#[no_mangle]
+pub extern "C" fn barter_ffi_file_stream_next_market_data(
+    stream: *const BarterFfiFileStream,
+    out: *mut *mut BarterFfiMarketData,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || {
+        let stream = required(stream, "stream")?;
+        check_out(out, "out")?;
+        let piece: Option<MarketData> = stream.reader().stream.next_piece()?;
+        write_out(out, "out", piece.map_or(std::ptr::null_mut(), BarterFfiMarketData::into_raw))
+    })
+}
+
+/// How far the stream has read: bytes of the file read from disk (compressed bytes, for a
+/// compressed file; the reader runs up to one piece ahead of what was handed out) and the
+/// file's size on disk.
+#[no_mangle]
+pub extern "C" fn barter_ffi_file_stream_progress(
+    stream: *const BarterFfiFileStream,
+    bytes_read: *mut u64,
+    bytes_total: *mut u64,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || {
+        let stream = required(stream, "stream")?;
+        check_out(bytes_read, "bytes_read")?;
+        check_out(bytes_total, "bytes_total")?;
+        let (read, total) = stream.reader().stream.progress();
+        write_out(bytes_read, "bytes_read", read)?;
+        write_out(bytes_total, "bytes_total", total)
+    })
+}
+
+/// Releases a stream, at its end or mid-file: the reading thread stops after the piece it is
+/// on. NULL is a no-op.
+#[no_mangle]
+pub extern "C" fn barter_ffi_file_stream_free(stream: *mut BarterFfiFileStream) {
+    let _ = call(std::ptr::null_mut(), || {
+        if !stream.is_null() {
+            // SAFETY: a non-NULL stream came from `barter_ffi_file_stream_open`, freed once by contract.
+            drop(unsafe { Box::from_raw(stream) });
+        }
+        Ok(())
+    });
+}

@@ -1,0 +1,158 @@
+"""iter_json_file: files read in bounded pieces, holding what from_json_file holds."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+import barter_ffi
+from barter_ffi import MarketDataError, MarketDataInMemory, OwnedByAnotherThreadError, iter_json_file
+from conftest import FIXTURES
+
+KINDS = FIXTURES / "all_kinds.jsonl"
+FILTERS = [{}, {"kinds": ["public_trade"]}, {"exchanges": ["okx"]}, {"kinds": ["l1", "candle"]},
+           {"start": 1_734_721_518_176_000_000, "end": 1_734_721_550_000_000_000}]
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """About 35 MB of JSON Lines (several 8 MiB pieces), every kind and reconnect markers."""
+    path = tmp_path_factory.mktemp("streaming") / "large.jsonl"
+    path.write_bytes(KINDS.read_bytes() * 11_000)
+    return path
+
+
+@pytest.mark.parametrize("name", ["all_kinds.jsonl", "all_kinds_results.json", "candles.jsonl", "trades.json"])
+@pytest.mark.parametrize("compression", [None, "zstd", "gzip"])
+def test_streams_what_the_whole_load_holds(tmp_path: Path, name: str, compression: str) -> None:
+    path = tmp_path / name
+    shape = "array" if name.endswith(".json") else "lines"
+    MarketDataInMemory.from_json_file(FIXTURES / name).to_json_file(path, shape=shape, compression=compression)
+    for selection in FILTERS:
+        whole = MarketDataInMemory.from_json_file(path, **selection)  # type: ignore[arg-type]
+        assert list(iter_json_file(path, **selection)) == whole.events(), selection  # type: ignore[arg-type]
+        items = list(iter_json_file(path, include_reconnects=True, **selection))  # type: ignore[arg-type]
+        assert items == list(whole.items()), selection
+
+
+def test_a_file_of_many_pieces_streams_whole_and_in_order(large: Path) -> None:
+    whole = MarketDataInMemory.from_json_file(large)
+    stream = iter_json_file(large, include_reconnects=True)
+    assert list(stream) == list(whole.items())
+    assert stream.progress == (large.stat().st_size, large.stat().st_size)
+    pieces = list(iter_json_file(large).pieces())
+    assert len(pieces) >= 4 and sum(len(piece) for piece in pieces) == len(whole)
+    trades = MarketDataInMemory.from_json_file(large, kinds=["public_trade"]).events()
+    assert list(iter_json_file(large, kinds=["public_trade"])) == trades
+
+
+def test_errors_are_the_whole_loads_raised_where_the_stream_reaches_them(tmp_path: Path, large: Path) -> None:
+    text = large.read_bytes()
+    late = text.rindex(b"\n", 0, len(text) * 3 // 4) + 1
+    cases = {
+        "late.jsonl": text[:late] + b'{"Item":oops}\n' + text[late:],
+        "variant.json": (FIXTURES / "all_kinds_results.json").read_bytes().replace(b'"Buy"', b'"Bought"'),
+        "empty.jsonl": b"\n  \n",
+        "markers_only.jsonl": b'{"Reconnecting":"okx"}\n',
+    }
+    for name, content in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(MarketDataError) as whole:
+            MarketDataInMemory.from_json_file(path)
+        read = []
+        with pytest.raises(MarketDataError) as streamed:
+            for event in iter_json_file(path):
+                read.append(event)
+        assert str(streamed.value) == str(whole.value), name
+    assert len(read) == 0
+    with pytest.raises(FileNotFoundError):
+        iter_json_file(tmp_path / "missing.jsonl")
+
+
+def test_closing_mid_file_stops_and_the_stream_belongs_to_its_thread(large: Path) -> None:
+    with iter_json_file(large) as stream:
+        events = iter(stream)
+        assert next(events).time_exchange_ns > 0
+        assert repr(stream).endswith("open>")
+        with iter_json_file(large) as other:
+            raised: list[BaseException] = []
+
+            def read_elsewhere() -> None:
+                try:
+                    next(iter(other))
+                except OwnedByAnotherThreadError as error:
+                    raised.append(error)
+
+            thread = threading.Thread(target=read_elsewhere)
+            thread.start()
+            thread.join()
+            assert raised, "another thread may not read the stream"
+        with pytest.raises(RuntimeError, match="read once"):
+            list(stream.pieces())
+    assert stream.closed and repr(stream).endswith("closed>")
+    with pytest.raises(ValueError, match="closed"):  # at the end of the batch already decoded
+        for _ in events:
+            pass
+
+
+def test_record_batches_and_parquet_count_event_index_over_the_whole_file(large: Path, tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    whole = MarketDataInMemory.from_json_file(large)
+    for table in ["trades", "l2", "reconnects"]:
+        streamed = iter_json_file(large).record_batches(table, decimals="text").read_all()  # type: ignore[arg-type]
+        assert streamed.equals(whole.to_pyarrow(table, decimals="text")), table  # type: ignore[arg-type]
+    iter_json_file(large).to_parquet(tmp_path / "tables", decimals="text")
+    assert MarketDataInMemory.from_parquet(tmp_path / "tables").events() == whole.events()
+    nothing = iter_json_file(KINDS, kinds=["candle"]).record_batches("trades").read_all()
+    assert nothing.num_rows == 0 and nothing.schema.names[0] == "event_index"
+
+
+def test_a_later_piece_needing_more_decimal_scale_is_cast_or_refused(tmp_path: Path) -> None:
+    pyarrow = pytest.importorskip("pyarrow")
+    lines = KINDS.read_text().splitlines(keepends=True)
+    l1 = next(line for line in lines if "OrderBookL1" in line)
+    def finer_price(match: re.Match) -> str:
+        digits = match.group(1)
+        return f'"price":"{digits}{"" if "." in digits else "."}00000000001"'
+
+    finer = re.sub(r'"price":"([0-9.]+)"', finer_price, l1, count=1)
+    assert finer != l1
+    path = tmp_path / "scales.jsonl"
+    path.write_text(l1 * 200_000 + finer)
+    with pytest.raises(MarketDataError, match="larger scale"):
+        iter_json_file(path).record_batches("l1").read_all()
+    exact = iter_json_file(path).record_batches("l1", decimals="text").read_all()
+    assert exact.num_rows == 200_001 and pyarrow.types.is_string(exact.schema.field("bid_price").type)
+
+
+def test_streaming_memory_is_bounded_whatever_the_file_size(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    path.write_bytes(KINDS.read_bytes() * 50_000)  # about 160 MB
+    script = (
+        "import resource, sys, barter_ffi\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "count = sum(1 for _ in barter_ffi.iter_json_file(sys.argv[1]))\n"
+        "print(count, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    count, peak_mb = map(int, result.stdout.split())
+    assert count == 550_000
+    assert peak_mb < 110, f"{peak_mb} MB above the imports while streaming a {path.stat().st_size >> 20} MB file"
+
+
+def test_cli_convert_streams_json_to_parquet(large: Path, tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    compressed = tmp_path / "large.jsonl.zst"
+    MarketDataInMemory.from_json_file(large).to_json_file(compressed)
+    result = subprocess.run([sys.executable, "-m", "barter_ffi", "convert", str(compressed), str(tmp_path / "out"),
+                             "--decimals", "text"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert MarketDataInMemory.from_parquet(tmp_path / "out").events() == MarketDataInMemory.from_json_file(large).events()
+    assert barter_ffi.JsonFileStream.__name__ in dir(barter_ffi)
