@@ -1,0 +1,111 @@
+"""barter_ffi.dask on a real scheduler: a LocalCluster of two worker processes."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+pandas = pytest.importorskip("pandas")
+
+from barter_ffi import MarketDataInMemory  # noqa: E402
+from barter_ffi.dask import read_events, read_market_data  # noqa: E402
+from conftest import FIXTURES, ROOT  # noqa: E402
+
+SOURCES = ["all_kinds.jsonl", "trades.json", "all_kinds_results.json", "candles.jsonl"]
+COMPRESSIONS = ["zstd", "gzip", "bz2", None]
+
+
+@pytest.fixture(scope="module")
+def recordings(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The fixtures as compressed recordings, several of each, named as a recorder names them."""
+    directory = tmp_path_factory.mktemp("recordings")
+    paths = []
+    for copy in range(2):
+        for index, (name, compression) in enumerate(zip(SOURCES, COMPRESSIONS)):
+            path = directory / f"day{copy}{index}.jsonl{'.' + compression if compression else ''}"
+            MarketDataInMemory.from_json_file(FIXTURES / name).to_json_file(path, compression=compression)
+            paths.append(path)
+    return sorted(paths)
+
+
+@pytest.fixture(scope="module")
+def client():  # type: ignore[no-untyped-def]
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        yield client
+
+
+def in_process(paths: list[Path], table: str, **selection: object) -> object:
+    frames = []
+    for path in paths:
+        with MarketDataInMemory.from_json_file(path, **selection) as data:  # type: ignore[arg-type]
+            frames.append(data.to_pandas(table, decimals="float64"))  # type: ignore[arg-type]
+    return pandas.concat(frames, ignore_index=True)
+
+
+def comparable(frame: object) -> object:
+    frame = frame.reset_index(drop=True)  # type: ignore[attr-defined]
+    for column in frame.columns:  # Dask may turn text and categories into its string dtype
+        dtype = frame[column].dtype
+        if isinstance(dtype, (pandas.CategoricalDtype, pandas.StringDtype)) or dtype == object:
+            frame[column] = frame[column].astype(str).astype(object)
+    return frame
+
+
+@pytest.mark.parametrize("table", ["trades", "l1", "l2", "reconnects"])
+def test_tables_equal_reading_the_files_in_process(client: object, recordings: list[Path], table: str) -> None:
+    frame = read_market_data(recordings, table, decimals="float64")  # type: ignore[arg-type]
+    assert frame.npartitions == len(recordings)
+    expected = in_process(recordings, table)
+    pandas.testing.assert_frame_equal(comparable(frame.compute()), comparable(expected))
+
+
+def test_two_worker_processes_do_the_work(client: object, recordings: list[Path]) -> None:
+    frame = read_market_data(str(recordings[0].parent / "*"), "trades", decimals="float64")
+    pids = frame.map_partitions(lambda part: part.assign(pid=os.getpid())).compute()["pid"]
+    assert len(set(pids)) == 2 and os.getpid() not in set(pids), set(pids)
+
+
+def test_projection_filters_and_meta_without_reading_a_file(client: object, recordings: list[Path],
+                                                           tmp_path: Path) -> None:
+    prices = read_market_data(recordings, "trades", columns=["price"], exchanges=["okx"], decimals="float64")
+    assert list(prices.columns) == ["price"]
+    expected = in_process(recordings, "trades", exchanges=["okx"])[["price"]]
+    pandas.testing.assert_frame_equal(comparable(prices.compute()), comparable(expected))
+    missing = read_market_data([tmp_path / "not_yet_written.jsonl"], "l2")
+    assert list(missing.columns)[:2] == ["event_index", "time_exchange"]  # the schema, with no file read
+    with pytest.raises(FileNotFoundError):
+        missing.compute()
+
+
+def test_read_events_is_a_bag_of_every_files_events(client: object, recordings: list[Path]) -> None:
+    bag = read_events(recordings, kinds=["public_trade", "l1"])
+    expected = []
+    for path in recordings:
+        expected += MarketDataInMemory.from_json_file(path, kinds=["public_trade", "l1"]).events()
+    assert bag.compute() == expected
+
+
+def test_the_vwap_example_runs_on_a_local_cluster(recordings: list[Path]) -> None:
+    # The example imports barter_ffi as any user script does: from the installed package.
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "vwap.py"), str(recordings[0].parent / "*")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    vwap = pandas.read_csv(io.StringIO(result.stdout))
+    trades = in_process(recordings, "trades")
+    trades["minute"] = trades["time_exchange"].dt.floor("1min").astype(str)
+    trades["exchange"] = trades["exchange"].astype(str)
+    trades["notional"] = trades["price"] * trades["amount"]
+    grouped = trades.groupby(["exchange", "minute"])
+    expected = (grouped["notional"].sum() / grouped["amount"].sum()).rename("vwap").reset_index()
+    expected["trades"] = grouped.size().values
+    assert len(vwap) == len(expected) > 1
+    assert list(vwap["trades"]) == list(expected["trades"])
+    assert vwap["vwap"].tolist() == pytest.approx(expected["vwap"].tolist(), rel=1e-12)
