@@ -6,6 +6,8 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from barter_ffi import (
     Candle,
@@ -143,3 +145,16 @@ def test_an_event_python_cannot_read_is_a_market_data_error_naming_it() -> None:
     raw[4][2] = "new_exchange"
     with pytest.raises(MarketDataError, match=r"^event 104: .*new_exchange|^event 104: .*exchange"):
         decode_events(msgspec.msgpack.encode(raw), first_index=100)
+
+
+@given(st.integers(min_value=-(2**63), max_value=2**63 - 1))
+@settings(max_examples=2000)
+def test_datetime_properties_are_the_nanoseconds_truncated_to_microseconds(nanoseconds: int) -> None:
+    from datetime import timedelta
+
+    from barter_ffi.timestamps import EPOCH, utc_datetime
+
+    expected = EPOCH + timedelta(microseconds=nanoseconds // 1000)
+    for _ in range(2):  # computed, then from the cache of seconds
+        moment = utc_datetime(nanoseconds)
+        assert moment == expected and moment.tzinfo is timezone.utc and moment.utcoffset() == timedelta(0)
