@@ -19,6 +19,7 @@ fn main() {
             barter_ffi::fuzzing::from_batch(&data);
             barter_ffi::fuzzing::chunks_match_one_pass(&data);
             barter_ffi::fuzzing::selection_matches_filter(&data);
+            barter_ffi::fuzzing::stream_matches_whole_load(&data);
             replayed += 1;
         }
     }

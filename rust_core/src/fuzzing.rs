@@ -17,6 +17,7 @@ use crate::{
     load::parse_in_chunks,
     market_data::MarketData,
     select::{self, filter, EventFilter},
+    stream::{FileStream, PieceSize},
 };
 use std::ptr;
 
@@ -90,6 +91,40 @@ pub fn selection_matches_filter(data: &[u8]) {
     let selected = select::load_bytes(data, "fuzz", &selection).expect("a selective load of an input that loads whole");
     assert_eq!(selected.stream_events(), expected.stream_events(), "{selection:?}");
     assert_eq!(selected.stats(), expected.stats(), "{selection:?}");
+}
+
+/// A file streamed in small pieces holds what loading it whole holds, with or without a
+/// selection (read from the input's last bytes), in the same order; or fails as the whole load
+/// fails. Invalid UTF-8 is the documented exception: a whole load reports it before anything
+/// else, a stream where it reaches it, so then both need only fail.
+pub fn stream_matches_whole_load(data: &[u8]) {
+    thread_local! {
+        static FILE: std::path::PathBuf =
+            std::env::temp_dir().join(format!("barter_ffi_fuzz_stream_{}_{:?}", std::process::id(), std::thread::current().id()));
+    }
+    let path = FILE.with(std::path::PathBuf::clone);
+    std::fs::write(&path, data).expect("a writable temporary directory");
+    let byte = |from_end: usize| data.len().checked_sub(from_end).map_or(0, |at| data[at]);
+    let selection = EventFilter {
+        kinds: (byte(1) & 1 == 1).then(|| (0..6).filter(|tag| byte(1) & (2 << tag) != 0).collect()),
+        ..EventFilter::default()
+    };
+    let size = PieceSize { bytes: 1 + usize::from(byte(2)), array_items: 1 + usize::from(byte(3) % 4) };
+    let whole = select::load_file(&path, &selection, &mut |_| true).map(|data| data.stream_events().to_vec());
+    let streamed = (|| {
+        let mut stream = FileStream::open_in_pieces(&path, selection.clone(), size)?;
+        let mut items = Vec::new();
+        while let Some(piece) = stream.next_piece()? {
+            items.extend(piece.stream_events().iter().cloned());
+        }
+        Ok(items)
+    })();
+    let _ = std::fs::remove_file(&path);
+    if std::str::from_utf8(data).is_err() {
+        assert!(whole.is_err() && streamed.is_err(), "invalid UTF-8 fails both ways");
+    } else {
+        assert_eq!(streamed, whole, "{selection:?} {size:?}");
+    }
 }
 
 fn drain_and_free(handle: *mut BarterFfiMarketData) {

@@ -225,11 +225,42 @@ pub fn chunk_count(len: usize) -> usize {
 }
 
 fn parse_result_array(text: &str, source: &str, keep: Option<Selector>) -> Result<Parsed, Error> {
+    parse_result_array_piece(text, source, keep, ArrayPiece::WHOLE)
+}
+
+/// Where a piece of a JSON array stands in the whole array (see [`parse_result_array_piece`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ArrayPiece {
+    /// The input's line number of the piece's line 1.
+    pub first_line: usize,
+    /// The array index of the piece's first item.
+    pub first_item: usize,
+}
+
+impl ArrayPiece {
+    const WHOLE: Self = Self { first_line: 1, first_item: 0 };
+}
+
+/// Parses `text`, an array holding a run of a larger array's items, as [`parse`] parses the
+/// larger one: line numbers and item indices are restated by `piece`, and the caller lays the
+/// text out so that columns are the input's (see `stream.rs`).
+pub(crate) fn parse_result_array_piece(
+    text: &str,
+    source: &str,
+    keep: Option<Selector>,
+    piece: ArrayPiece,
+) -> Result<Parsed, Error> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let parsed = ResultArrayVisitor { capacity: envelope_key_count(text), text_len: text.len(), keep, pieces: None }
+    let visitor = ResultArrayVisitor {
+        capacity: envelope_key_count(text),
+        text_len: text.len(),
+        keep,
+        first_item: piece.first_item,
+    };
+    let parsed = visitor
         .deserialize(&mut deserializer)
         .and_then(|parsed| deserializer.end().map(|()| parsed))
-        .map_err(|error| json_error(source, &error, error.line(), array_envelope_hint))?;
+        .map_err(|error| json_error(source, &error, piece.first_line + error.line().max(1) - 1, array_envelope_hint))?;
     Ok(parsed)
 }
 
@@ -477,34 +508,8 @@ struct ResultArrayVisitor<'a> {
     capacity: usize,
     text_len: usize,
     keep: Option<Selector<'a>>,
-    /// Given every `capacity` items read, when the array is streamed (see
-    /// [`parse_result_array_pieces`]); returning false stops the parse.
-    pieces: Option<&'a mut dyn FnMut(Parsed) -> bool>,
-}
-
-/// Reads a JSON array of `MarketStreamResult` from `reader` as [`parse`] reads it, with the
-/// same errors, handing `piece` the items read every `items_per_piece` items (false stops the
-/// parse): the array is never held whole. Returns the items after the last piece.
-pub(crate) fn parse_result_array_pieces(
-    reader: impl std::io::Read,
-    source: &str,
-    items_per_piece: usize,
-    keep: Option<Selector>,
-    piece: &mut dyn FnMut(Parsed) -> bool,
-) -> Result<Parsed, Error> {
-    let mut deserializer = serde_json::Deserializer::from_reader(reader);
-    let visitor = ResultArrayVisitor { capacity: items_per_piece, text_len: usize::MAX, keep, pieces: Some(piece) };
-    visitor.deserialize(&mut deserializer).and_then(|parsed| deserializer.end().map(|()| parsed)).map_err(|error| {
-        // The reader's own errors (decompression, UTF-8) are already this crate's.
-        if error.io_error_kind().is_none() {
-            return json_error(source, &error, error.line(), array_envelope_hint);
-        }
-        let io = std::io::Error::from(error);
-        match io.get_ref().and_then(|inner| inner.downcast_ref::<Error>()) {
-            Some(inner) => inner.clone(),
-            None => Error::invalid_data(format!("{source}: {io}")),
-        }
-    })
+    /// The array index of the first item (of a piece of a larger array).
+    first_item: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for ResultArrayVisitor<'_> {
@@ -522,18 +527,10 @@ impl<'de> Visitor<'de> for ResultArrayVisitor<'_> {
         formatter.write_str("a JSON array of MarketStreamResult items")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(mut self, mut items: A) -> Result<Parsed, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Parsed, A::Error> {
         let mut parsed = Parsed { events: events_for(self.capacity, self.text_len), ..Parsed::default() };
-        let mut index = 0usize;
+        let mut index = self.first_item;
         loop {
-            if parsed.events.len() + parsed.skipped.len() >= self.capacity {
-                if let Some(piece) = self.pieces.as_mut() {
-                    let next = Parsed { events: events_for(self.capacity, self.text_len), ..Parsed::default() };
-                    if !piece(std::mem::replace(&mut parsed, next)) {
-                        return Err(serde::de::Error::custom("the stream was closed"));
-                    }
-                }
-            }
             let item = match next_array_item(&mut items, self.keep)? {
                 None => break,
                 Some(Selected::Skipped(header)) => {

@@ -8,9 +8,9 @@
 //!
 //! - JSON Lines are cut after a newline, and each piece is parsed as the whole load parses its
 //!   lines (on all cores), numbered from the piece's first line in the file;
-//! - a JSON array is read by serde_json from the file as a stream, item by item, through a
-//!   reader that checks UTF-8 as the whole load does, and handed on every
-//!   [`ITEMS_PER_ARRAY_PIECE`] items.
+//! - a JSON array is cut after every [`ITEMS_PER_ARRAY_PIECE`] items, found by a scanner of
+//!   JSON's strings and brackets, and each run of items is parsed as an array of its own, laid
+//!   out so that serde_json reports the whole array's lines, columns and item indices.
 //!
 //! What a stream cannot do is look ahead: it raises the first error it reaches, after handing
 //! out the pieces before it, and an invalid UTF-8 byte past the first piece is reported where
@@ -25,7 +25,6 @@ use crate::{
     selective::EventHeader,
 };
 use std::{
-    io,
     path::Path,
     sync::{
         atomic::{AtomicU64, Ordering},
@@ -80,11 +79,11 @@ impl FileStream {
     pub fn open_in_pieces(path: &Path, filter: EventFilter, size: PieceSize) -> Result<Self, Error> {
         let file = OpenedFile::open(path)?;
         let (read_from_disk, size_on_disk) = (Arc::clone(&file.read_from_disk), file.size);
-        let source = path.display().to_string();
+        let owned_path = path.to_path_buf();
         let (send, pieces) = sync_channel(PIECES_AHEAD);
         let producer = std::thread::Builder::new()
             .name("barter_ffi-stream".into())
-            .spawn(move || produce(file, &source, filter, size, &send))
+            .spawn(move || produce(file, &owned_path, filter, size, &send))
             .map_err(|error| {
                 Error::new(BarterFfiStatus::Io, format!("cannot start a thread to read {path:?}: {error}"))
             })?;
@@ -125,7 +124,8 @@ impl Drop for FileStream {
     }
 }
 
-fn produce(mut file: OpenedFile, source: &str, filter: EventFilter, size: PieceSize, send: &SyncSender<Piece>) {
+fn produce(mut file: OpenedFile, path: &Path, filter: EventFilter, size: PieceSize, send: &SyncSender<Piece>) {
+    let source = &path.display().to_string();
     let mut selection = StreamedSelection::new(filter.clone());
     let keep = |header: &EventHeader| filter.keeps_event(header);
     let selector: Option<Selector> = if filter.keeps_everything() { None } else { Some(&keep) };
@@ -133,13 +133,26 @@ fn produce(mut file: OpenedFile, source: &str, filter: EventFilter, size: PieceS
         let piece = selection.piece(parsed);
         piece.events.is_empty() || send.send(Ok(MarketData::from_stream_piece(piece))).is_ok()
     };
-    let read = read_pieces(&mut file, source, size, selector, &mut hand_over);
+    let read = read_pieces(&mut file, source, size, selector, &mut hand_over).map_err(|error| {
+        match error.status {
+            // As a selective load does: only the whole file read with barter's types says what is
+            // wrong where (a left-out event may hold an earlier error). Read again, keeping nothing.
+            BarterFfiStatus::InvalidData if selector.is_some() => first_error(path, size).unwrap_or(error),
+            _ => error,
+        }
+    });
     let last = read.and_then(|()| selection.finish(source));
     let _ = match last {
         Ok(rest) if rest.events.is_empty() => Ok(()),
         Ok(rest) => send.send(Ok(MarketData::from_stream_piece(rest))),
         Err(error) => send.send(Err(error)),
     };
+}
+
+/// The first error of the whole file read with barter's types, in bounded memory.
+fn first_error(path: &Path, size: PieceSize) -> Option<Error> {
+    let mut file = OpenedFile::open(path).ok()?;
+    read_pieces(&mut file, &path.display().to_string(), size, None, &mut |_| true).err()
 }
 
 /// Reads the whole file, handing each piece parsed to `hand_over` (false: stop reading).
@@ -165,13 +178,7 @@ fn read_pieces(
     }
     match load::detect_shape(&head, source)? {
         Shape::Lines => read_lines(file, head, source, size.bytes, keep, hand_over),
-        Shape::Array => {
-            let text =
-                CheckedText { file, pending: head, start: 0, checked: 0, lines_before: 0, column_before: 0, source };
-            let rest = load::parse_result_array_pieces(text, source, size.array_items, keep, &mut *hand_over)?;
-            hand_over(rest);
-            Ok(())
-        }
+        Shape::Array => read_array(file, head, source, size, keep, hand_over),
     }
 }
 
@@ -215,66 +222,164 @@ fn read_lines(
     }
 }
 
-/// The file's text for serde_json's reader, checked to be UTF-8 as a whole load checks it,
-/// failing with the same message and position.
-struct CheckedText<'a> {
-    file: &'a mut OpenedFile,
-    /// Bytes read from the file and not yet handed out, from `start`; those before `checked`
-    /// are valid UTF-8, the rest the start of a character cut by a read.
-    pending: Vec<u8>,
-    start: usize,
-    checked: usize,
-    /// Newlines in the bytes before `pending`, and bytes after the last of them.
-    lines_before: usize,
-    column_before: usize,
-    source: &'a str,
+/// A JSON array, cut after every `array_items` items (or at the last item separator once
+/// `bytes` are held): each run of items is parsed as an array of its own, laid out so that
+/// serde_json reports the input's positions (see [`ArrayText`]).
+fn read_array(
+    file: &mut OpenedFile,
+    mut buffer: Vec<u8>,
+    source: &str,
+    size: PieceSize,
+    keep: Option<Selector>,
+    hand_over: &mut dyn FnMut(Parsed) -> bool,
+) -> Result<(), Error> {
+    let mut scanner = ArrayScanner::default();
+    let mut scanned = 0;
+    let mut separators = Vec::new();
+    let mut piece_start = Position::START;
+    let mut first_item = 0;
+    let mut at_end = false;
+    // A piece that fails is parsed again with the next item too: serde_json places an error
+    // about an array's item after looking past it, at the next item, not at our closing `]`.
+    let mut retrying = false;
+    let mut wanted_items = size.array_items.max(1);
+    loop {
+        scanner.separators(&buffer[scanned..], scanned, &mut separators);
+        scanned = buffer.len();
+        let enough_bytes = buffer.len() >= size.bytes && !retrying;
+        let cut = separators.get(wanted_items - 1).or_else(|| separators.last().filter(|_| enough_bytes)).copied();
+        let (text_end, next_start) = match cut {
+            Some(separator) => (separator, separator + 1),
+            None if at_end => (buffer.len(), buffer.len()),
+            None => {
+                at_end = file.append_to(&mut buffer, size.bytes)? == 0;
+                continue;
+            }
+        };
+        let items = separators.iter().take_while(|&&separator| separator <= text_end).count();
+        let piece = ArrayText::new(&buffer[..text_end], piece_start, cut.is_some());
+        let text = std::str::from_utf8(&piece.bytes)
+            .map_err(|error| load::invalid_utf8(&piece.bytes, error.valid_up_to(), piece.first_line, source))?;
+        let place = load::ArrayPiece { first_line: piece.first_line, first_item };
+        // A closed piece holds every item up to its cut, unless the cut was not after an item
+        // (as in `[,`): then serde_json reads the text wrongly and says so with the next item.
+        let whole = |parsed: &Parsed| {
+            cut.is_none() || parsed.events.len() + parsed.skipped.len() + parsed.errors_skipped as usize == items
+        };
+        let parsed = match load::parse_result_array_piece(text, source, keep, place) {
+            Ok(parsed) if whole(&parsed) => parsed,
+            _ if cut.is_some() && !retrying => {
+                (retrying, wanted_items) = (true, items + 1);
+                continue;
+            }
+            Ok(_) => {
+                return Err(Error::invalid_data(format!(
+                    "{source}: line {}: an array item is missing",
+                    piece.first_line
+                )))
+            }
+            Err(error) => return Err(error),
+        };
+        (retrying, wanted_items) = (false, size.array_items.max(1));
+        if !hand_over(parsed) || cut.is_none() {
+            return Ok(());
+        }
+        first_item += items;
+        piece_start = piece_start.after(&buffer[..next_start]);
+        buffer.drain(..next_start);
+        separators.retain_mut(|separator| match separator.checked_sub(next_start) {
+            Some(moved) => {
+                *separator = moved;
+                true
+            }
+            None => false,
+        });
+        scanned = buffer.len();
+    }
 }
 
-impl CheckedText<'_> {
-    /// Makes checked bytes available; false at the end of the file.
-    fn refill(&mut self) -> Result<bool, Error> {
-        (self.lines_before, self.column_before) = self.position_of(self.start);
-        self.pending.drain(..self.start);
-        self.checked -= self.start;
-        self.start = 0;
-        loop {
-            let at_end = self.file.append_to(&mut self.pending, 1 << 20)? == 0;
-            match std::str::from_utf8(&self.pending[self.checked..]) {
-                Ok(_) => self.checked = self.pending.len(),
-                Err(error) if error.error_len().is_none() && !at_end => self.checked += error.valid_up_to(),
-                Err(error) => {
-                    let offset = self.checked + error.valid_up_to();
-                    let (lines, column) = self.position_of(offset);
-                    return Err(load::invalid_utf8_at(lines + 1, column + 1, self.pending[offset], self.source));
+/// A line and column of the input (both from 1, the column in bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Position {
+    line: usize,
+    column: usize,
+}
+
+impl Position {
+    const START: Self = Self { line: 1, column: 1 };
+
+    /// The position just after `text`, which starts here.
+    fn after(self, text: &[u8]) -> Self {
+        match memchr::memrchr(b'\n', text) {
+            Some(newline) => {
+                Self { line: self.line + memchr::memchr_iter(b'\n', text).count(), column: text.len() - newline }
+            }
+            None => Self { line: self.line, column: self.column + text.len() },
+        }
+    }
+}
+
+/// A run of an array's items as an array of its own, for serde_json to read as it reads the
+/// whole array. The first piece is the input's own start (its `[` included); a later one is
+/// `[`, a newline and as many spaces as put its first item in the input's column, so that every
+/// position serde_json reports is the input's once its line is moved by `first_line`. A piece
+/// that ends at an item separator is closed with `]`; the last one keeps the input's own end.
+struct ArrayText {
+    bytes: Vec<u8>,
+    /// The input's line number of the piece's line 1.
+    first_line: usize,
+}
+
+impl ArrayText {
+    fn new(items: &[u8], start: Position, closed: bool) -> Self {
+        let mut bytes = Vec::with_capacity(items.len() + start.column + 3);
+        let first_line = if start == Position::START {
+            1
+        } else {
+            bytes.extend_from_slice(b"[\n");
+            bytes.resize(bytes.len() + start.column - 1, b' ');
+            start.line - 1
+        };
+        bytes.extend_from_slice(items);
+        if closed {
+            bytes.push(b']');
+        }
+        Self { bytes, first_line }
+    }
+}
+
+/// Finds the commas that separate a JSON array's items (outside strings, directly inside the
+/// outermost brackets), across reads. Malformed JSON may make it find wrong ones after the
+/// input's first error; that only moves where later pieces are cut, and the piece holding the
+/// first error reports it.
+#[derive(Debug, Default)]
+struct ArrayScanner {
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+}
+
+impl ArrayScanner {
+    /// Appends to `found` the offsets (plus `offset`) of the separators in `bytes`, which follow
+    /// what was scanned before.
+    fn separators(&mut self, bytes: &[u8], offset: usize, found: &mut Vec<usize>) {
+        for (at, &byte) in bytes.iter().enumerate() {
+            if self.in_string {
+                match byte {
+                    _ if self.escaped => self.escaped = false,
+                    b'\\' => self.escaped = true,
+                    b'"' => self.in_string = false,
+                    _ => {}
                 }
+                continue;
             }
-            if self.checked > 0 || at_end {
-                return Ok(self.checked > 0);
+            match byte {
+                b'"' => self.in_string = true,
+                b'[' | b'{' => self.depth += 1,
+                b']' | b'}' => self.depth = self.depth.saturating_sub(1),
+                b',' if self.depth == 1 => found.push(offset + at),
+                _ => {}
             }
         }
-    }
-}
-
-impl CheckedText<'_> {
-    /// Newlines before `pending[offset]` in the whole text, and bytes after the last of them.
-    fn position_of(&self, offset: usize) -> (usize, usize) {
-        let before = &self.pending[..offset];
-        let lines = self.lines_before + memchr::memchr_iter(b'\n', before).count();
-        match memchr::memrchr(b'\n', before) {
-            Some(newline) => (lines, offset - newline - 1),
-            None => (lines, self.column_before + offset),
-        }
-    }
-}
-
-impl io::Read for CheckedText<'_> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if self.start == self.checked && !self.refill().map_err(io::Error::other)? {
-            return Ok(0);
-        }
-        let count = out.len().min(self.checked - self.start);
-        out[..count].copy_from_slice(&self.pending[self.start..self.start + count]);
-        self.start += count;
-        Ok(count)
     }
 }
