@@ -1,11 +1,19 @@
-"""Writes synthetic barter market-data files of N events of every kind, in both file shapes.
+"""Writes synthetic barter market-data files of N events, in both file shapes.
 
-    python benchmarks/generate.py 100000 benchmarks/data/mixed_100k [trades]
+    python benchmarks/generate.py 100000 benchmarks/data/mixed_100k [MIX]
 
 writes ``mixed_100k.jsonl`` (JSON Lines of MarketStreamEvent) and ``mixed_100k.json`` (a JSON
-array of MarketStreamResult, one ``Err`` item per thousand), holding the same events. The mix
-per 100 events: 50 trades, 25 L1, 10 book updates, 1 snapshot, 6 candles, 8 liquidations;
-one reconnect marker per 5,000 events; with ``trades``, trades only. Deterministic for a given N.
+array of MarketStreamResult, one ``Err`` item per thousand), holding the same events, with one
+reconnect marker per 5,000 events. Deterministic for a given N and mix. Mixes, per 100 events:
+
+- ``mixed`` (the default): 50 trades, 25 L1, 10 book updates (3 levels a side), 1 snapshot
+  (20 levels), 6 candles, 8 liquidations;
+- ``trades``: trades only;
+- ``l1``: top of book only;
+- ``nobooks``: 60 trades, 20 L1, 10 candles, 10 liquidations;
+- ``bookheavy``: 30 trades, 20 L1, 45 book updates and 5 snapshots of 0-12 levels a side;
+- ``books``, ``candles``, ``liquidations``: that kind only (books as in ``bookheavy``), for the
+  load's cost per kind.
 """
 
 from __future__ import annotations
@@ -40,24 +48,63 @@ def book(rng: random.Random, sequence: int, ns: int, depth: int) -> dict:
     }
 
 
-def kind(rng: random.Random, index: int, ns: int, trades_only: bool) -> dict:
-    slot = 0 if trades_only else index % 100
+MIXES = ("mixed", "trades", "l1", "nobooks", "bookheavy", "books", "candles", "liquidations")
+
+
+def trade(rng: random.Random, index: int, price: float, side: str) -> dict:
+    return {"Trade": {"id": str(4_314_349_047 + index), "price": price, "amount": round(rng.uniform(0, 2), 8), "side": side}}
+
+
+def l1(rng: random.Random, ns: int) -> dict:
+    return {"OrderBookL1": {"last_update_time": timestamp(ns), "best_bid": level(rng, 96_000), "best_ask": level(rng, 96_100)}}
+
+
+def candle(rng: random.Random, ns: int, price: float) -> dict:
+    return {"Candle": {"close_time": timestamp(ns), "open": price, "high": price + 10.5, "low": price - 9.25, "close": price + 1.0, "volume": round(rng.uniform(0, 100), 6), "trade_count": rng.randrange(5000)}}
+
+
+def liquidation(rng: random.Random, ns: int, price: float, side: str) -> dict:
+    return {"Liquidation": {"side": side, "price": price, "quantity": round(rng.uniform(0, 3), 6), "time": timestamp(ns)}}
+
+
+def kind(rng: random.Random, index: int, ns: int, mix: str) -> dict:
+    slot = index % 100
     price = round(rng.uniform(90_000, 100_000), 2)
     side = rng.choice(["Buy", "Sell"])
+    if mix == "trades":
+        return trade(rng, index, price, side)
+    if mix == "l1":
+        return l1(rng, ns)
+    if mix == "candles":
+        return candle(rng, ns, price)
+    if mix == "liquidations":
+        return liquidation(rng, ns, price, side)
+    if mix == "books":
+        slot = 50 + slot // 2
+    if mix == "nobooks":
+        if slot < 60:
+            return trade(rng, index, price, side)
+        if slot < 80:
+            return l1(rng, ns)
+        return candle(rng, ns, price) if slot < 90 else liquidation(rng, ns, price, side)
+    if mix in ("bookheavy", "books"):
+        if slot < 30:
+            return trade(rng, index, price, side)
+        if slot < 50:
+            return l1(rng, ns)
+        return {"OrderBook": {"Update" if slot < 95 else "Snapshot": book(rng, index, ns, rng.randrange(13))}}
     if slot < 50:
-        return {"Trade": {"id": str(4_314_349_047 + index), "price": price, "amount": round(rng.uniform(0, 2), 8), "side": side}}
+        return trade(rng, index, price, side)
     if slot < 75:
-        return {"OrderBookL1": {"last_update_time": timestamp(ns), "best_bid": level(rng, 96_000), "best_ask": level(rng, 96_100)}}
+        return l1(rng, ns)
     if slot < 85:
         return {"OrderBook": {"Update": book(rng, index, ns, 3)}}
     if slot < 86:
         return {"OrderBook": {"Snapshot": book(rng, index, ns, 20)}}
-    if slot < 92:
-        return {"Candle": {"close_time": timestamp(ns), "open": price, "high": price + 10.5, "low": price - 9.25, "close": price + 1.0, "volume": round(rng.uniform(0, 100), 6), "trade_count": rng.randrange(5000)}}
-    return {"Liquidation": {"side": side, "price": price, "quantity": round(rng.uniform(0, 3), 6), "time": timestamp(ns)}}
+    return candle(rng, ns, price) if slot < 92 else liquidation(rng, ns, price, side)
 
 
-def events(count: int, trades_only: bool = False):
+def events(count: int, mix: str = "mixed"):
     rng = random.Random(count)
     ns = START_NS
     for index in range(count):
@@ -69,18 +116,18 @@ def events(count: int, trades_only: bool = False):
             "time_received": timestamp(ns + rng.randrange(100_000, 5_000_000)),
             "exchange": rng.choice(EXCHANGES),
             "instrument": rng.randrange(8),
-            "kind": kind(rng, index, ns, trades_only),
+            "kind": kind(rng, index, ns, mix),
         }
 
 
-def write(count: int, stem: Path, trades_only: bool = False) -> tuple[Path, Path]:
+def write(count: int, stem: Path, mix: str = "mixed") -> tuple[Path, Path]:
     stem.parent.mkdir(parents=True, exist_ok=True)
     lines_path, array_path = stem.with_suffix(".jsonl"), stem.with_suffix(".json")
     compact = {"separators": (",", ":")}
     with lines_path.open("w") as lines, array_path.open("w") as array:
         array.write("[\n")
         first = True
-        for number, item in enumerate(events(count, trades_only)):
+        for number, item in enumerate(events(count, mix)):
             market_stream_event = item if "Reconnecting" in item else {"Item": item}
             lines.write(json.dumps(market_stream_event, **compact) + "\n")
             result = item if "Reconnecting" in item else {"Item": {"Ok": item}}
@@ -95,5 +142,8 @@ def write(count: int, stem: Path, trades_only: bool = False) -> tuple[Path, Path
 if __name__ == "__main__":
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     stem = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(__file__).parent / "data" / f"mixed_{count}"
-    for path in write(count, stem, trades_only=sys.argv[3:] == ["trades"]):
+    mix = sys.argv[3] if len(sys.argv) > 3 else "mixed"
+    if mix not in MIXES:
+        raise SystemExit(f"unknown mix {mix!r}: one of {', '.join(MIXES)}")
+    for path in write(count, stem, mix):
         print(f"{path}  {path.stat().st_size / 1e6:.1f} MB")

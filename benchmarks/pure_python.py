@@ -5,14 +5,14 @@
 
 Both read either shape (JSON Lines of ``MarketStreamEvent``, or a JSON array of
 ``MarketStreamResult``) and produce one object per market event, skipping reconnect markers and
-``Err`` items, as ``MarketDataInMemory.events()`` does.
+``Err`` items, as ``MarketDataInMemory.events()`` does. Both do the work barter-ffi's events do:
+timestamps become datetimes, book levels stay decimal text (``Level`` parses it when read).
 """
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, Optional
 
 import msgspec
@@ -44,7 +44,8 @@ class Record:
 
 
 def _level(raw: Optional[dict]) -> Optional[tuple]:
-    return None if raw is None else (Decimal(raw["price"]), Decimal(raw["amount"]))
+    # The decimal text, as barter-ffi's Level keeps it until read: the same work both ways.
+    return None if raw is None else (raw["price"], raw["amount"])
 
 
 def _kind(raw: dict) -> Record:
@@ -84,8 +85,9 @@ def load_stdlib(path: str) -> list:
 
 
 class Level(msgspec.Struct, gc=False):
-    price: Decimal
-    amount: Decimal
+    # The decimal text, as barter-ffi's Level keeps it until read: the same work both ways.
+    price: str
+    amount: str
 
 
 class Trade(msgspec.Struct, gc=False):
@@ -165,7 +167,7 @@ class StreamResult(msgspec.Struct, gc=False):
     Reconnecting: Optional[str] = None
 
 
-_decode_line = msgspec.json.Decoder(StreamEvent).decode
+_decode_lines = msgspec.json.Decoder(StreamEvent).decode_lines
 _decode_array = msgspec.json.Decoder(list[StreamResult]).decode
 
 
@@ -173,6 +175,7 @@ def load_msgspec(path: str) -> list:
     if _is_array(path):
         with open(path, "rb") as file:
             return [item.Item.Ok for item in _decode_array(file.read()) if item.Item and item.Item.Ok]
-    with open(path, "rb") as lines:
-        return [item.Item for line in lines if line.strip() and (item := _decode_line(line)).Item is not None]
+    # The fastest way msgspec offers for JSON Lines: one call over the whole file.
+    with open(path, "rb") as file:
+        return [item.Item for item in _decode_lines(file.read()) if item.Item is not None]
 
