@@ -7,7 +7,7 @@ every API that accepts or shows a time treats it the same way.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Union
+from typing import Any, Callable, Union
 
 __all__ = ["EPOCH", "Moment", "iso", "nanoseconds", "utc_datetime"]
 
@@ -26,29 +26,35 @@ _NUMPY_UNIT_NS = {
 
 
 _UTC = _dt.timezone.utc
-_DATETIME = _dt.datetime
-_SECOND_FIELDS: dict[int, tuple[int, int, int, int, int, int]] = {}
-"""(year, month, day, hour, minute, second) of recently seen seconds since the epoch: events
-come many to a second, so most reads skip the calendar arithmetic."""
-_SECOND_FIELDS_KEPT = 4096
+_FROM_STATE: Callable[[bytes, _dt.tzinfo], _dt.datetime] = _dt.datetime  # type: ignore[assignment]
+"""``datetime(state, tzinfo)``: the constructor's form for pickled state, unknown to typeshed."""
+_SECOND_STATES: dict[int, bytes] = {}
+"""The first seven bytes of ``datetime``'s pickled state (year: 2 bytes, month, day, hour,
+minute, second) of recently seen seconds since the epoch: events come many to a second, so most
+reads skip the calendar arithmetic."""
+_SECOND_STATES_KEPT = 4096
 
 
-def _second_fields(second: int) -> tuple[int, int, int, int, int, int]:
+def _second_state(second: int) -> bytes:
     moment = EPOCH + _dt.timedelta(seconds=second)
-    fields = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
-    if len(_SECOND_FIELDS) >= _SECOND_FIELDS_KEPT:
-        _SECOND_FIELDS.clear()
-    _SECOND_FIELDS[second] = fields
-    return fields
+    state = bytes([moment.year >> 8, moment.year & 0xFF, moment.month, moment.day, moment.hour, moment.minute,
+                   moment.second])
+    if len(_SECOND_STATES) >= _SECOND_STATES_KEPT:
+        _SECOND_STATES.clear()
+    _SECOND_STATES[second] = state
+    return state
 
 
 def utc_datetime(nanoseconds: int) -> _dt.datetime:
-    """A tz-aware UTC datetime, truncated to the microsecond ``datetime`` can hold. Called for
-    every datetime property of every event, so it is built from cached calendar fields with the
-    positional constructor, the cheapest way CPython offers."""
-    second, microsecond = divmod(nanoseconds // 1000, 1_000_000)
-    fields = _SECOND_FIELDS.get(second) or _second_fields(second)
-    return _DATETIME(*fields, microsecond, _UTC)
+    """A tz-aware UTC datetime, truncated to the microsecond ``datetime`` can hold.
+
+    Called for every datetime property of every event, so it takes the fastest way CPython has
+    to make one: ``datetime(state, tzinfo)`` with the 10-byte state that pickling uses (which
+    every version keeps reading, so that old pickles load), from the cached bytes of the second.
+    """
+    second, nanos = divmod(nanoseconds, 1_000_000_000)
+    state = _SECOND_STATES.get(second) or _second_state(second)
+    return _FROM_STATE(state + (nanos // 1000).to_bytes(3, "big"), _UTC)
 
 
 def iso(nanoseconds: int) -> str:
