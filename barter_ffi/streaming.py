@@ -141,6 +141,12 @@ class JsonFileStream:
     def closed(self) -> bool:
         return self._handle is None
 
+    def __reduce__(self) -> tuple:
+        raise TypeError(
+            "a JsonFileStream is a position in a file being read by this process and cannot be pickled: "
+            "send the path (and the selection) and call iter_json_file where the file is read"
+        )
+
     def __enter__(self) -> "JsonFileStream":
         return self
 

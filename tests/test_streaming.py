@@ -161,3 +161,45 @@ def test_cli_convert_streams_json_to_parquet(large: Path, tmp_path: Path) -> Non
     assert result.returncode == 0, result.stderr
     assert MarketDataInMemory.from_parquet(tmp_path / "out").events() == MarketDataInMemory.from_json_file(large).events()
     assert barter_ffi.JsonFileStream.__name__ in dir(barter_ffi)
+
+
+FORKED_STREAM = """
+import multiprocessing, sys, warnings
+from barter_ffi import iter_json_file
+warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork of a process with threads
+stream = iter_json_file(sys.argv[1])
+events = iter(stream)
+next(events)
+
+def read_in_child(outcome):
+    try:
+        for _ in events:
+            pass
+        outcome.put("read to the end")
+    except Exception as error:
+        outcome.put(f"{type(error).__name__}: {error}")
+
+context = multiprocessing.get_context("fork")
+outcome = context.Queue()
+child = context.Process(target=read_in_child, args=(outcome,))
+child.start()
+child.join(timeout=60)
+print(child.exitcode, outcome.get(timeout=5))
+print(sum(1 for _ in events) > 0)  # the parent reads on
+"""
+
+
+def test_a_stream_is_not_pickled_and_a_forked_child_gets_an_error_not_a_hang(large: Path) -> None:
+    import os
+    import pickle
+
+    with iter_json_file(large) as stream, pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(stream)
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork here")
+    result = subprocess.run([sys.executable, "-c", FORKED_STREAM, str(large)], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    child, parent = result.stdout.splitlines()
+    assert child.startswith("0 ValueError") and "forked child" in child, child
+    assert parent == "True"

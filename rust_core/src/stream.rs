@@ -66,6 +66,8 @@ pub struct FileStream {
     ended: bool,
     read_from_disk: Arc<AtomicU64>,
     size_on_disk: u64,
+    /// The process that opened the stream: a fork's child holds the stream but not its thread.
+    process: u32,
 }
 
 impl FileStream {
@@ -87,12 +89,20 @@ impl FileStream {
             .map_err(|error| {
                 Error::new(BarterFfiStatus::Io, format!("cannot start a thread to read {path:?}: {error}"))
             })?;
-        Ok(Self { pieces: Some(pieces), producer: Some(producer), ended: false, read_from_disk, size_on_disk })
+        let process = std::process::id();
+        Ok(Self { pieces: Some(pieces), producer: Some(producer), ended: false, read_from_disk, size_on_disk, process })
     }
 
     /// The next piece (a data set of at least one item), or `None` at the end. An error ends
     /// the stream: after it, `None`.
     pub fn next_piece(&mut self) -> Result<Option<MarketData>, Error> {
+        if self.process != std::process::id() {
+            // Waiting here would wait forever: the reading thread stayed in the parent.
+            return Err(Error::new(
+                BarterFfiStatus::InvalidArgument,
+                "a file stream cannot be read in a forked child process: open the file again there",
+            ));
+        }
         let Some(pieces) = self.pieces.as_ref().filter(|_| !self.ended) else { return Ok(None) };
         match pieces.recv() {
             Ok(Ok(piece)) => Ok(Some(piece)),
@@ -116,6 +126,13 @@ impl FileStream {
 
 impl Drop for FileStream {
     fn drop(&mut self) {
+        if self.process != std::process::id() {
+            // A fork's child: the channel and the thread belong to the parent; set them aside
+            // untouched (a few bytes leaked) rather than wait on a thread that is not here.
+            std::mem::forget(self.pieces.take());
+            std::mem::forget(self.producer.take());
+            return;
+        }
         // Closing the channel makes the producer's next hand-over fail, which ends it.
         drop(self.pieces.take());
         if let Some(producer) = self.producer.take() {
