@@ -27,7 +27,7 @@ use crate::{
 use std::{
     path::Path,
     sync::{
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
         mpsc::{sync_channel, Receiver, SyncSender},
         Arc,
     },
@@ -68,6 +68,8 @@ pub struct FileStream {
     size_on_disk: u64,
     /// The process that opened the stream: a fork's child holds the stream but not its thread.
     process: u32,
+    /// Set when the stream is dropped, for work the producer does without handing anything over.
+    closed: Arc<AtomicBool>,
 }
 
 impl FileStream {
@@ -82,15 +84,25 @@ impl FileStream {
         let file = OpenedFile::open(path)?;
         let (read_from_disk, size_on_disk) = (Arc::clone(&file.read_from_disk), file.size);
         let owned_path = path.to_path_buf();
+        let closed = Arc::new(AtomicBool::new(false));
+        let producer_closed = Arc::clone(&closed);
         let (send, pieces) = sync_channel(PIECES_AHEAD);
         let producer = std::thread::Builder::new()
             .name("barter_ffi-stream".into())
-            .spawn(move || produce(file, &owned_path, filter, size, &send))
+            .spawn(move || produce(file, &owned_path, filter, size, &send, &producer_closed))
             .map_err(|error| {
                 Error::new(BarterFfiStatus::Io, format!("cannot start a thread to read {path:?}: {error}"))
             })?;
         let process = std::process::id();
-        Ok(Self { pieces: Some(pieces), producer: Some(producer), ended: false, read_from_disk, size_on_disk, process })
+        Ok(Self {
+            pieces: Some(pieces),
+            producer: Some(producer),
+            ended: false,
+            read_from_disk,
+            size_on_disk,
+            process,
+            closed,
+        })
     }
 
     /// The next piece (a data set of at least one item), or `None` at the end. An error ends
@@ -134,6 +146,7 @@ impl Drop for FileStream {
             return;
         }
         // Closing the channel makes the producer's next hand-over fail, which ends it.
+        self.closed.store(true, Ordering::Relaxed);
         drop(self.pieces.take());
         if let Some(producer) = self.producer.take() {
             let _ = producer.join();
@@ -141,7 +154,14 @@ impl Drop for FileStream {
     }
 }
 
-fn produce(mut file: OpenedFile, path: &Path, filter: EventFilter, size: PieceSize, send: &SyncSender<Piece>) {
+fn produce(
+    mut file: OpenedFile,
+    path: &Path,
+    filter: EventFilter,
+    size: PieceSize,
+    send: &SyncSender<Piece>,
+    closed: &AtomicBool,
+) {
     let source = &path.display().to_string();
     let mut selection = StreamedSelection::new(filter.clone());
     let keep = |header: &EventHeader| filter.keeps_event(header);
@@ -154,7 +174,7 @@ fn produce(mut file: OpenedFile, path: &Path, filter: EventFilter, size: PieceSi
         match error.status {
             // As a selective load does: only the whole file read with barter's types says what is
             // wrong where (a left-out event may hold an earlier error). Read again, keeping nothing.
-            BarterFfiStatus::InvalidData if selector.is_some() => first_error(path, size).unwrap_or(error),
+            BarterFfiStatus::InvalidData if selector.is_some() => first_error(path, size, closed).unwrap_or(error),
             _ => error,
         }
     });
@@ -166,10 +186,14 @@ fn produce(mut file: OpenedFile, path: &Path, filter: EventFilter, size: PieceSi
     };
 }
 
-/// The first error of the whole file read with barter's types, in bounded memory.
-fn first_error(path: &Path, size: PieceSize) -> Option<Error> {
+/// The first error of the whole file read with barter's types, in bounded memory; `None` once
+/// `closed` says the stream was dropped (which then waits for this at most a piece's parse).
+fn first_error(path: &Path, size: PieceSize, closed: &AtomicBool) -> Option<Error> {
     let mut file = OpenedFile::open(path).ok()?;
-    read_pieces(&mut file, &path.display().to_string(), size, None, &mut |_| true).err()
+    let open = &mut |_| !closed.load(Ordering::Relaxed);
+    read_pieces(&mut file, &path.display().to_string(), size, None, open)
+        .err()
+        .filter(|_| !closed.load(Ordering::Relaxed))
 }
 
 /// Reads the whole file, handing each piece parsed to `hand_over` (false: stop reading).
