@@ -219,6 +219,9 @@ pub struct StreamedSelection {
     kept_an_event: bool,
     markers_read: u64,
     errors_skipped: u64,
+    /// `Err` items skipped since the last piece handed out, which the next one counts (those
+    /// after the last item handed out are counted by no piece).
+    errors_not_counted: u64,
 }
 
 impl StreamedSelection {
@@ -231,6 +234,7 @@ impl StreamedSelection {
         let Parsed { events, skipped, reconnects, errors_skipped } = parsed;
         self.markers_read += reconnects;
         self.errors_skipped += errors_skipped;
+        self.errors_not_counted += errors_skipped;
         let offset = self.untimed.len();
         let mut items = std::mem::take(&mut self.untimed);
         items.extend(events);
@@ -275,13 +279,17 @@ impl StreamedSelection {
     }
 
     fn hand_out(&mut self, kept: Vec<StreamEvent>) -> Parsed {
+        if kept.is_empty() {
+            return Parsed::default();
+        }
         let reconnects = kept.iter().filter(|item| matches!(item, Event::Reconnecting(_))).count() as u64;
         if reconnects == kept.len() as u64 && !self.kept_an_event {
             self.held = kept;
             return Parsed::default();
         }
         self.kept_an_event = true;
-        Parsed { events: kept, reconnects, ..Parsed::default() }
+        let errors_skipped = std::mem::take(&mut self.errors_not_counted);
+        Parsed { events: kept, reconnects, errors_skipped, ..Parsed::default() }
     }
 }
 

@@ -41,14 +41,24 @@ fn recording(shape: JsonShape, compression: BarterFfiCompression) -> PathBuf {
 }
 
 fn streamed(path: &Path, filter: &EventFilter, size: PieceSize) -> Result<Vec<StreamEvent>, barter_ffi::error::Error> {
+    Ok(streamed_with_errors_skipped(path, filter, size)?.0)
+}
+
+/// The items of every piece, and the `Err` items the pieces count as skipped.
+fn streamed_with_errors_skipped(
+    path: &Path,
+    filter: &EventFilter,
+    size: PieceSize,
+) -> Result<(Vec<StreamEvent>, u64), barter_ffi::error::Error> {
     let mut stream = FileStream::open_in_pieces(path, filter.clone(), size)?;
-    let mut items = Vec::new();
+    let (mut items, mut errors_skipped) = (Vec::new(), 0);
     while let Some(piece) = stream.next_piece()? {
         assert!(!piece.stream_events().is_empty(), "no empty piece is handed out");
         items.extend(piece.stream_events().iter().cloned());
+        errors_skipped += piece.stats().errors_skipped;
     }
     assert!(stream.next_piece().unwrap().is_none(), "the end stays the end");
-    Ok(items)
+    Ok((items, errors_skipped))
 }
 
 fn filters() -> Vec<EventFilter> {
@@ -78,6 +88,24 @@ fn pieces_hold_what_the_whole_load_holds_for_every_shape_compression_and_filter(
                 }
             }
         }
+    }
+}
+
+#[test]
+fn pieces_count_the_err_items_of_an_array() {
+    let path = fixture("all_kinds_results.json");
+    let whole = MarketData::from_file(&path).unwrap();
+    assert!(whole.stats().errors_skipped > 0);
+    let (_, errors_skipped) =
+        streamed_with_errors_skipped(&path, &EventFilter::default(), PieceSize::default()).unwrap();
+    assert_eq!(errors_skipped, whole.stats().errors_skipped);
+    // In small pieces, those after the last item handed out are counted by no piece.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let last_item = text.rfind("{\"Item\":{\"Ok\"").or_else(|| text.rfind("{\"Item\": {\"Ok\"")).unwrap();
+    let after_last = text[last_item..].matches("\"Err\"").count() as u64;
+    for size in [SMALL, PieceSize { bytes: 1, array_items: 1 }] {
+        let (_, errors_skipped) = streamed_with_errors_skipped(&path, &EventFilter::default(), size).unwrap();
+        assert_eq!(errors_skipped, whole.stats().errors_skipped - after_last, "{size:?}");
     }
 }
 
