@@ -16,6 +16,8 @@
 //! out the pieces before it, and an invalid UTF-8 byte past the first piece is reported where
 //! the stream reaches it (a whole load checks the whole file first).
 
+use barter_data::streams::reconnect::Event;
+
 use crate::{
     compression::OpenedFile,
     error::{BarterFfiStatus, Error},
@@ -89,7 +91,15 @@ impl FileStream {
         let (send, pieces) = sync_channel(PIECES_AHEAD);
         let producer = std::thread::Builder::new()
             .name("barter_ffi-stream".into())
-            .spawn(move || produce(file, &owned_path, filter, size, &send, &producer_closed))
+            .spawn(move || {
+                // A panic must end the stream with an error, never look like its end.
+                let produced = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    produce(file, &owned_path, filter, size, &send, &producer_closed);
+                }));
+                if produced.is_err() {
+                    let _ = send.send(Err(Error::internal("the stream's reading thread panicked; please report it")));
+                }
+            })
             .map_err(|error| {
                 Error::new(BarterFfiStatus::Io, format!("cannot start a thread to read {path:?}: {error}"))
             })?;
@@ -301,14 +311,16 @@ fn read_array(
         let piece = ArrayText::new(&buffer[..text_end], piece_start, cut.is_some());
         let text = std::str::from_utf8(&piece.bytes)
             .map_err(|error| load::invalid_utf8(&piece.bytes, error.valid_up_to(), piece.first_line, source))?;
-        let place = load::ArrayPiece { first_line: piece.first_line, first_item };
-        // A closed piece holds every item up to its cut, unless the cut was not after an item
-        // (as in `[,`): then serde_json reads the text wrongly and says so with the next item.
-        let whole = |parsed: &Parsed| {
-            cut.is_none() || parsed.events.len() + parsed.skipped.len() + parsed.errors_skipped as usize == items
-        };
+        let context = usize::from(piece.with_context);
+        let place = load::ArrayPiece { first_line: piece.first_line, first_item: first_item - context };
+        // Every item up to the cut (or, in the last piece, up to the end) must be read: a count
+        // short of that means the text was read otherwise than in the input (as `[,` would be),
+        // and the piece with its next item says how serde_json reads it there.
+        let expected = if cut.is_some() { items } else { items + 1 } + context;
+        let complete =
+            |parsed: &Parsed| (cut.is_none() && !piece.with_context) || ArrayText::parsed_items(parsed) == expected;
         let parsed = match load::parse_result_array_piece(text, source, keep, place) {
-            Ok(parsed) if whole(&parsed) => parsed,
+            Ok(parsed) if complete(&parsed) => piece.own(parsed),
             _ if cut.is_some() && !retrying => {
                 (retrying, wanted_items) = (true, items + 1);
                 continue;
@@ -316,7 +328,7 @@ fn read_array(
             Ok(_) => {
                 return Err(Error::invalid_data(format!(
                     "{source}: line {}: an array item is missing",
-                    piece.first_line
+                    piece.first_line + context
                 )))
             }
             Err(error) => return Err(error),
@@ -361,31 +373,59 @@ impl Position {
 }
 
 /// A run of an array's items as an array of its own, for serde_json to read as it reads the
-/// whole array. The first piece is the input's own start (its `[` included); a later one is
-/// `[`, a newline and as many spaces as put its first item in the input's column, so that every
-/// position serde_json reports is the input's once its line is moved by `first_line`. A piece
-/// that ends at an item separator is closed with `]`; the last one keeps the input's own end.
+/// whole array. The first piece is the input's own start (its `[` included). A later one starts
+/// with `[`, a stand-in item and a comma ([`CONTEXT_ITEM`]), so that its first item is read as
+/// after a separator, as in the input (`, ]` is a trailing comma, not an empty array); then, on
+/// the next line, as many spaces as put its first item in the input's column, so that every position serde_json reports is the input's once its line is
+/// moved by `first_line`. A piece that ends at an item separator is closed with `]`; the last
+/// one keeps the input's own end.
 struct ArrayText {
     bytes: Vec<u8>,
-    /// The input's line number of the piece's line 1.
+    /// The input's line number of the piece's line 1 (0 for a later piece starting on line 1).
     first_line: usize,
+    /// Whether the piece starts with [`CONTEXT_ITEM`], which its parse must leave out.
+    with_context: bool,
 }
+
+/// A stand-in for the item before a later piece: a reconnect marker, which every selection
+/// builds, so that it is always the first item parsed.
+const CONTEXT_ITEM: &[u8] = br#"{"Reconnecting":"other"},"#;
 
 impl ArrayText {
     fn new(items: &[u8], start: Position, closed: bool) -> Self {
-        let mut bytes = Vec::with_capacity(items.len() + start.column + 3);
-        let first_line = if start == Position::START {
-            1
-        } else {
-            bytes.extend_from_slice(b"[\n");
+        let mut bytes = Vec::with_capacity(items.len() + start.column + CONTEXT_ITEM.len() + 4);
+        let with_context = start != Position::START;
+        let first_line = if with_context {
+            bytes.push(b'[');
+            bytes.extend_from_slice(CONTEXT_ITEM);
+            bytes.push(b'\n');
             bytes.resize(bytes.len() + start.column - 1, b' ');
             start.line - 1
+        } else {
+            1
         };
         bytes.extend_from_slice(items);
         if closed {
             bytes.push(b']');
         }
-        Self { bytes, first_line }
+        Self { bytes, first_line, with_context }
+    }
+
+    /// The piece's own items out of what its parse gave: without the stand-in.
+    fn own(&self, mut parsed: Parsed) -> Parsed {
+        if self.with_context && matches!(parsed.events.first(), Some(Event::Reconnecting(_))) {
+            parsed.events.remove(0);
+            parsed.reconnects -= 1;
+            for skip in &mut parsed.skipped {
+                skip.position -= 1;
+            }
+        }
+        parsed
+    }
+
+    /// How many items the parse found: the stand-in, markers, built and skipped events, `Err`s.
+    fn parsed_items(parsed: &Parsed) -> usize {
+        parsed.events.len() + parsed.skipped.len() + parsed.errors_skipped as usize
     }
 }
 

@@ -126,6 +126,12 @@ fn the_first_error_is_the_whole_loads_error() {
         ("bad_array_item.json", array.replacen("\"Buy\"", "\"Bought\"", 5)),
         ("trailing.json", format!("{array} ]")),
         ("unclosed.json", array.trim_end().trim_end_matches(']').to_owned()),
+        // What the fuzzer found: read at a piece's edge as it would be alone, each of these
+        // was once a different error, or none at all.
+        ("trailing_comma.json", format!("{},\n]", array.trim_end().trim_end_matches(']').trim_end())),
+        ("trailing_comma_one_line.json", r#"[{"Reconnecting":"okx"},{"Reconnecting":"okx"},]"#.to_owned()),
+        ("leading_comma.json", format!("[,{}", &array.trim_start()[1..])),
+        ("garbage_after.json", format!("{} {{\"a\":1, \"b\":2}}]", array.trim_end())),
     ];
     for (name, text) in cases {
         let path = temp_dir().join(name);
