@@ -304,15 +304,12 @@ pub fn decompressed<'a>(bytes: &'a [u8], source: &str) -> Result<Cow<'a, [u8]>, 
     let mut decoder = compression.decoder(bytes).map_err(|error| corrupt(source, compression, &error))?;
     let mut json = Vec::new();
     reserve(&mut json, bytes.len().saturating_mul(4), source)?;
-    let mut piece = vec![0u8; 1 << 20];
-    loop {
-        let count = match decoder.read(&mut piece) {
-            Ok(0) => return Ok(Cow::Owned(json)),
-            Ok(count) => count,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(corrupt(source, compression, &error)),
-        };
-        reserve(&mut json, count, source)?;
-        json.extend_from_slice(&piece[..count]);
+    // Straight into the output (no bounce buffer); growth is fallible inside read_to_end.
+    match decoder.read_to_end(&mut json) {
+        Ok(_) => Ok(Cow::Owned(json)),
+        Err(error) if error.kind() == io::ErrorKind::OutOfMemory => {
+            Err(Error::out_of_memory(format!("'{source}' ({} bytes decompressed)", json.len())))
+        }
+        Err(error) => Err(corrupt(source, compression, &error)),
     }
 }

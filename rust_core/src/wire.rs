@@ -54,10 +54,10 @@ type Event = MarketEvent<InstrumentIndex, DataKind>;
 pub type StreamItem = MarketStreamEvent<InstrumentIndex, DataKind>;
 
 /// The batch that says the data has ended, in `layout`.
-pub fn end_of_data(layout: BatchLayout) -> Vec<u8> {
+pub fn end_of_data(layout: BatchLayout) -> &'static [u8] {
     match layout {
-        BatchLayout::Events => vec![0x90],
-        BatchLayout::Items => vec![0x92, 0x90, 0x90],
+        BatchLayout::Events => &[0x90],
+        BatchLayout::Items => &[0x92, 0x90, 0x90],
     }
 }
 

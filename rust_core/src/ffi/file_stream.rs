@@ -113,7 +113,7 @@ fn next_batch(
             Some(piece) => reader.current = Some(ReadAheadCursor::new(&piece)),
             None => {
                 reader.current = None;
-                return write_out(out, "out", BarterFfiBuffer::from_vec(wire::end_of_data(layout)));
+                return write_out(out, "out", BarterFfiBuffer::from_vec(wire::end_of_data(layout).to_vec()));
             }
         }
     }
