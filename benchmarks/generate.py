@@ -40,11 +40,14 @@ def level(rng: random.Random, mid: float) -> dict:
 
 
 def book(rng: random.Random, sequence: int, ns: int, depth: int) -> dict:
+    # Best first, as barter's own books keep their levels.
+    bids = sorted((level(rng, 96_000) for _ in range(depth)), key=lambda bid: float(bid["price"]), reverse=True)
+    asks = sorted((level(rng, 96_100) for _ in range(depth)), key=lambda ask: float(ask["price"]))
     return {
         "sequence": sequence,
         "time_engine": timestamp(ns) if sequence % 3 else None,
-        "bids": {"side": None, "levels": [level(rng, 96_000) for _ in range(depth)]},
-        "asks": {"side": None, "levels": [level(rng, 96_100) for _ in range(depth)]},
+        "bids": {"side": None, "levels": bids},
+        "asks": {"side": None, "levels": asks},
     }
 
 

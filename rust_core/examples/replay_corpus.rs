@@ -20,6 +20,7 @@ fn main() {
             barter_ffi::fuzzing::chunks_match_one_pass(&data);
             barter_ffi::fuzzing::selection_matches_filter(&data);
             barter_ffi::fuzzing::stream_matches_whole_load(&data);
+            barter_ffi::fuzzing::canonical_matches_serde(&data);
             replayed += 1;
         }
     }

@@ -4,6 +4,7 @@
 //! the `fuzzing` feature. Each function panics when its property fails.
 
 use crate::{
+    canonical,
     error::BarterFfiStatus,
     ffi::{
         barter_ffi_buffer_free, barter_ffi_error_free,
@@ -18,7 +19,10 @@ use crate::{
     market_data::MarketData,
     select::{self, filter, EventFilter},
     stream::{FileStream, PieceSize},
+    wire::StreamItem,
 };
+use barter_data::{event::DataKind, streams::consumer::MarketStreamResult};
+use barter_instrument::instrument::InstrumentIndex;
 use std::ptr;
 
 fn new_error() -> BarterFfiError {
@@ -71,6 +75,24 @@ pub fn chunks_match_one_pass(data: &[u8]) {
     let one_pass = render(1);
     for chunks in 2..=4 {
         assert_eq!(render(chunks), one_pass, "{chunks} chunks");
+    }
+}
+
+/// Every line the canonical reader reads, barter's serde types read to the same event; and an
+/// array it reads, they read to the same items.
+pub fn canonical_matches_serde(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let mut items = Vec::new();
+    if canonical::result_array(text, |item| Some(items.push(format!("{item:?}")))).is_some() {
+        let through_serde = serde_json::from_str::<Vec<MarketStreamResult<InstrumentIndex, DataKind>>>(text)
+            .map(|items| items.iter().map(|item| format!("{item:?}")).collect::<Vec<_>>());
+        assert_eq!(through_serde.ok(), Some(items), "the canonical reader accepted the array");
+    }
+    for line in text.split('\n') {
+        if let Some(event) = canonical::event_line(line) {
+            let through_serde = serde_json::from_str::<StreamItem>(line).map(|event| format!("{event:?}"));
+            assert_eq!(through_serde.ok(), Some(format!("{event:?}")), "{line:?}");
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! barter's `MarketDataInMemory<DataKind>` behind a C ABI.
 //!
 //! - [`load`]: barter's two JSON shapes, parsed by barter's own serde types.
+//! - [`canonical`]: a fast reader for the events as barter writes them, beside serde_json.
 //! - [`compression`]: gzip, zstd and bzip2 recordings, detected from their magic bytes.
 //! - [`market_data`]: the loaded data set (the engine's value plus its `Arc`) and its cursor.
 //! - [`read_ahead`]: a cursor that encodes its next batch on a worker thread.
@@ -13,6 +14,7 @@
 //! - [`ffi`]: the exported C functions, one file per handle; header: `include/barter_ffi.h`.
 
 pub mod arrow;
+pub mod canonical;
 pub mod compression;
 pub mod error;
 pub mod ffi;

@@ -13,7 +13,7 @@
 //! barter's types (see `select::load_file`), so a selective load never accepts or refuses what
 //! barter would not, except for what lies inside events it leaves out.
 
-use crate::{load::Selector, market_data::StreamEvent, wire};
+use crate::{canonical, load::Selector, market_data::StreamEvent, wire};
 use barter_data::{
     error::DataError,
     event::{DataKind, MarketEvent},
@@ -61,10 +61,27 @@ type Market = MarketEvent<InstrumentIndex, DataKind>;
 
 /// A JSON Lines line: a `MarketStreamEvent`.
 pub fn line(text: &str, keep: Selector) -> serde_json::Result<Selected<StreamEvent>> {
+    if let Some(selected) = canonical_line(text, keep) {
+        return Ok(selected);
+    }
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let item = Envelope(EventSeed { keep }).deserialize(&mut deserializer)?;
     deserializer.end()?;
     Ok(item)
+}
+
+/// A line [`canonical::event_line`] reads, selected as the walk below would select it (`None`
+/// leaves the line, and a time outside i64 nanoseconds, to that walk).
+fn canonical_line(text: &str, keep: Selector) -> Option<Selected<StreamEvent>> {
+    let event = canonical::event_line(text)?;
+    let Event::Item(market) = &event else { return Some(Selected::Built(event)) };
+    let header = EventHeader {
+        kind_tag: wire::kind_tag(&market.kind),
+        exchange: market.exchange,
+        instrument: market.instrument.index(),
+        time_exchange_ns: market.time_exchange.timestamp_nanos_opt()?,
+    };
+    Some(if keep(&header) { Selected::Built(event) } else { Selected::Skipped(header) })
 }
 
 /// An item of the array shape, a `MarketStreamResult`: a seed for the array's `SeqAccess`.

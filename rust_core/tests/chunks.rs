@@ -83,8 +83,8 @@ fn small_inputs_take_one_pass_and_large_ones_every_core() {
     assert_eq!(chunk_count(0), 1);
     assert_eq!(chunk_count((4 << 20) - 1), 1, "below 4 MiB a thread costs more than it saves");
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    assert_eq!(chunk_count(4 << 20), cores.max(1));
-    assert_eq!(chunk_count(160 << 20), cores.max(10), "pieces of about 16 MiB, for progress");
+    assert_eq!(chunk_count(4 << 20), 4 * cores.max(1), "four pieces per core, to share them out");
+    assert_eq!(chunk_count(1 << 30), (4 * cores).max(64), "pieces of at most 16 MiB, for progress");
     let text = repeated("all_kinds.jsonl", 2);
     assert_eq!(
         summary(&parse(text.as_bytes(), "input").unwrap()),

@@ -1,0 +1,436 @@
+//! A fast reader for the market events barter itself writes, in either file shape, beside
+//! serde_json.
+//!
+//! barter's recorder writes each event with `serde_json`, compactly and in field order:
+//!
+//! ```text
+//! {"Item":{"time_exchange":"2024-12-20T19:05:18.175195893Z","time_received":"…","exchange":"okx",
+//!  "instrument":3,"kind":{"Trade":{"id":"…","price":99175.52,"amount":1.5,"side":"Sell"}}}}
+//! {"Item":{…,"kind":{"OrderBookL1":{"last_update_time":"…","best_bid":{"price":"96028.8","amount":"3.5"},"best_ask":null}}}}
+//! ```
+//!
+//! serde_json and chrono's general RFC 3339 parser spend most of a load on such lines.
+//! [`event_line`] reads exactly this layout, for every kind (JSON blanks allowed between tokens),
+//! and builds barter's own structs; anything else makes it decline, and the caller parses the
+//! line with barter's serde types as before. [`result_array`] reads the array shape's events
+//! so, and leaves its other items to serde_json one by one. Neither reports an error: every
+//! error, and every input they do not recognise, is serde_json's to judge. Books are read when
+//! their bids fall and asks rise strictly, as barter keeps them (see [`book`]); selective loads
+//! of arrays stay with serde_json.
+//!
+//! What it builds is what serde_json builds with barter's `Deserialize` impls, bit for bit:
+//! - the exchange, the side, each level's `Decimal` and any timestamp not in the form below go
+//!   through those very impls, fed the same string serde_json would feed them;
+//! - a timestamp `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z` is built with chrono's own constructors, which is
+//!   what chrono's parser ends with for that form;
+//! - a price or amount is read only as `D+[.D+]` with at most 2^53 as its digits and at most 22
+//!   of them after the point: then the significand and the power of ten are exact `f64`s, and one
+//!   division is the correctly rounded value, which is what serde_json computes there too.
+//!
+//! `tests/canonical.rs` pins this against serde_json on the fixtures, on thousands of mutations
+//! of barter's lines and arrays, and on random prices; the fuzz target `chunks_match_one_pass`
+//! checks it on every input it makes.
+
+use crate::market_data::StreamEvent;
+use barter_data::{
+    books::{Level, OrderBook},
+    event::{DataKind, MarketEvent},
+    streams::{consumer::MarketStreamResult, reconnect::Event},
+    subscription::{
+        book::{OrderBookEvent, OrderBookL1},
+        candle::Candle,
+        liquidation::Liquidation,
+        trade::PublicTrade,
+    },
+};
+use barter_instrument::{exchange::ExchangeId, instrument::InstrumentIndex, Side};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{de::value::BorrowedStrDeserializer, Deserialize};
+use std::cmp::Ordering;
+
+/// The event on `line` (one line of a JSON Lines file, without its newline), if it is a market
+/// event in the layout barter writes; `None` for anything else, valid or not.
+pub fn event_line(line: &str) -> Option<StreamEvent> {
+    let mut reader = Reader::new(line);
+    reader.expect(b'{')?;
+    reader.key("Item")?;
+    let event = market_event(&mut reader)?;
+    reader.expect(b'}')?;
+    reader.at_end().then_some(Event::Item(event))
+}
+
+/// Hands `each` the items of `text`, a JSON array of `MarketStreamResult` (barter's historic
+/// shape), in order: `{"Item":{"Ok":event}}` read as [`event_line`] reads an event, any other
+/// item (an `Err`, a marker, another layout) by barter's serde types through serde_json. `None`
+/// if the array or an item is not read so, or `each` says `None`: the caller then parses the
+/// whole array with serde_json, which words the error.
+pub fn result_array(
+    text: &str,
+    mut each: impl FnMut(MarketStreamResult<InstrumentIndex, DataKind>) -> Option<()>,
+) -> Option<()> {
+    let mut reader = Reader::new(text);
+    reader.expect(b'[')?;
+    if reader.expect(b']').is_none() {
+        loop {
+            each(result_item(&mut reader)?)?;
+            if reader.expect(b',').is_none() {
+                reader.expect(b']')?;
+                break;
+            }
+        }
+    }
+    reader.at_end().then_some(())
+}
+
+fn result_item(reader: &mut Reader) -> Option<MarketStreamResult<InstrumentIndex, DataKind>> {
+    let start = reader.at;
+    let mut event_in_envelope = || {
+        reader.expect(b'{')?;
+        reader.key("Item")?;
+        reader.expect(b'{')?;
+        reader.key("Ok")?;
+        let event = market_event(reader)?;
+        reader.expect(b'}')?;
+        reader.expect(b'}')?;
+        Some(Event::Item(Ok(event)))
+    };
+    event_in_envelope().or_else(|| {
+        reader.at = start;
+        reader.array_item_through_serde()
+    })
+}
+
+fn market_event(reader: &mut Reader) -> Option<MarketEvent<InstrumentIndex, DataKind>> {
+    reader.expect(b'{')?;
+    reader.key("time_exchange")?;
+    let time_exchange = timestamp(reader.string()?)?;
+    reader.next_key("time_received")?;
+    let time_received = timestamp(reader.string()?)?;
+    reader.next_key("exchange")?;
+    let exchange = through_deserialize::<ExchangeId>(reader.string()?)?;
+    reader.next_key("instrument")?;
+    let instrument = InstrumentIndex(usize::try_from(reader.unsigned()?).ok()?);
+    reader.next_key("kind")?;
+    let kind = data_kind(reader)?;
+    reader.expect(b'}')?;
+    Some(MarketEvent { time_exchange, time_received, exchange, instrument, kind })
+}
+
+/// An enum as serde writes it, `{"Variant":value}`, the value read by `read_variant`.
+fn variant<T>(reader: &mut Reader, read_variant: impl FnOnce(&str, &mut Reader) -> Option<T>) -> Option<T> {
+    reader.expect(b'{')?;
+    let name = reader.string()?;
+    reader.expect(b':')?;
+    let value = read_variant(name, reader)?;
+    reader.expect(b'}')?;
+    Some(value)
+}
+
+fn data_kind(reader: &mut Reader) -> Option<DataKind> {
+    variant(reader, |name, reader| match name {
+        "Trade" => trade(reader).map(DataKind::Trade),
+        "OrderBookL1" => top_of_book(reader).map(DataKind::OrderBookL1),
+        "OrderBook" => book_event(reader).map(DataKind::OrderBook),
+        "Candle" => candle(reader).map(DataKind::Candle),
+        "Liquidation" => liquidation(reader).map(DataKind::Liquidation),
+        _ => None,
+    })
+}
+
+fn trade(reader: &mut Reader) -> Option<PublicTrade> {
+    reader.expect(b'{')?;
+    reader.key("id")?;
+    let id = reader.string()?.to_owned();
+    reader.next_key("price")?;
+    let price = reader.float()?;
+    reader.next_key("amount")?;
+    let amount = reader.float()?;
+    reader.next_key("side")?;
+    let side = through_deserialize::<Side>(reader.string()?)?;
+    reader.expect(b'}')?;
+    Some(PublicTrade { id, price, amount, side })
+}
+
+fn top_of_book(reader: &mut Reader) -> Option<OrderBookL1> {
+    reader.expect(b'{')?;
+    reader.key("last_update_time")?;
+    let last_update_time = timestamp(reader.string()?)?;
+    reader.next_key("best_bid")?;
+    let best_bid = optional_level(reader)?;
+    reader.next_key("best_ask")?;
+    let best_ask = optional_level(reader)?;
+    reader.expect(b'}')?;
+    Some(OrderBookL1 { last_update_time, best_bid, best_ask })
+}
+
+fn book_event(reader: &mut Reader) -> Option<OrderBookEvent> {
+    variant(reader, |name, reader| match name {
+        "Snapshot" => book(reader).map(OrderBookEvent::Snapshot),
+        "Update" => book(reader).map(OrderBookEvent::Update),
+        _ => None,
+    })
+}
+
+/// A book whose bids fall and asks rise strictly, as barter keeps its books: [`OrderBook::new`],
+/// the only way to build one outside its crate, sorts them, and only then does that leave them
+/// in the order `Deserialize` keeps.
+fn book(reader: &mut Reader) -> Option<OrderBook> {
+    reader.expect(b'{')?;
+    reader.key("sequence")?;
+    let sequence = reader.unsigned()?;
+    reader.next_key("time_engine")?;
+    let time_engine = if reader.null() { None } else { Some(timestamp(reader.string()?)?) };
+    reader.next_key("bids")?;
+    let bids = book_side(reader)?;
+    reader.next_key("asks")?;
+    let asks = book_side(reader)?;
+    reader.expect(b'}')?;
+    let strictly = |levels: &[Level], order| levels.windows(2).all(|pair| pair[0].price.cmp(&pair[1].price) == order);
+    (strictly(&bids, Ordering::Greater) && strictly(&asks, Ordering::Less))
+        .then(|| OrderBook::new(sequence, time_engine, bids, asks))
+}
+
+/// `{"side":null,"levels":[…]}`: the side's tag is a unit struct, written as `null`.
+fn book_side(reader: &mut Reader) -> Option<Vec<Level>> {
+    reader.expect(b'{')?;
+    reader.key("side")?;
+    reader.null().then_some(())?;
+    reader.next_key("levels")?;
+    reader.expect(b'[')?;
+    let mut levels = Vec::new();
+    if reader.peek()? == b']' {
+        reader.at += 1;
+    } else {
+        loop {
+            levels.push(level(reader)?);
+            if reader.expect(b',').is_none() {
+                reader.expect(b']')?;
+                break;
+            }
+        }
+    }
+    reader.expect(b'}')?;
+    Some(levels)
+}
+
+fn candle(reader: &mut Reader) -> Option<Candle> {
+    reader.expect(b'{')?;
+    reader.key("close_time")?;
+    let close_time = timestamp(reader.string()?)?;
+    reader.next_key("open")?;
+    let open = reader.float()?;
+    reader.next_key("high")?;
+    let high = reader.float()?;
+    reader.next_key("low")?;
+    let low = reader.float()?;
+    reader.next_key("close")?;
+    let close = reader.float()?;
+    reader.next_key("volume")?;
+    let volume = reader.float()?;
+    reader.next_key("trade_count")?;
+    let trade_count = reader.unsigned()?;
+    reader.expect(b'}')?;
+    Some(Candle { close_time, open, high, low, close, volume, trade_count })
+}
+
+fn liquidation(reader: &mut Reader) -> Option<Liquidation> {
+    reader.expect(b'{')?;
+    reader.key("side")?;
+    let side = through_deserialize::<Side>(reader.string()?)?;
+    reader.next_key("price")?;
+    let price = reader.float()?;
+    reader.next_key("quantity")?;
+    let quantity = reader.float()?;
+    reader.next_key("time")?;
+    let time = timestamp(reader.string()?)?;
+    reader.expect(b'}')?;
+    Some(Liquidation { side, price, quantity, time })
+}
+
+/// `Some(None)` for `null`, `Some(Some(level))` for a level, `None` to decline.
+fn optional_level(reader: &mut Reader) -> Option<Option<Level>> {
+    if reader.null() {
+        return Some(None);
+    }
+    level(reader).map(Some)
+}
+
+fn level(reader: &mut Reader) -> Option<Level> {
+    reader.expect(b'{')?;
+    reader.key("price")?;
+    let price = through_deserialize::<Decimal>(reader.string()?)?;
+    reader.next_key("amount")?;
+    let amount = through_deserialize::<Decimal>(reader.string()?)?;
+    reader.expect(b'}')?;
+    Some(Level { price, amount })
+}
+
+/// A value built by its type's own `Deserialize` from a JSON string's content, as serde_json
+/// hands it over for a string without escapes (a borrowed `&str`).
+fn through_deserialize<'de, T: Deserialize<'de>>(text: &'de str) -> Option<T> {
+    T::deserialize(BorrowedStrDeserializer::<serde::de::value::Error>::new(text)).ok()
+}
+
+/// A timestamp: the common form built directly, any other through chrono's `Deserialize`.
+fn timestamp(text: &str) -> Option<DateTime<Utc>> {
+    utc_timestamp(text).or_else(|| through_deserialize(text))
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.fZ` with 1 to 9 digits of fraction; `None`
+/// for any other text, and for a date or time that does not exist (chrono's parser then
+/// decides, and fails or reads a leap second as it does).
+pub fn utc_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    let bytes = text.as_bytes();
+    let (whole, fraction) = match bytes.len() {
+        20 => (&bytes[..19], &b""[..]),
+        22..=30 if bytes[19] == b'.' => (&bytes[..19], &bytes[20..bytes.len() - 1]),
+        _ => return None,
+    };
+    if bytes[bytes.len() - 1] != b'Z'
+        || !matches!(whole, [_, _, _, _, b'-', _, _, b'-', _, _, b'T', _, _, b':', _, _, b':', _, _])
+    {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| digits_value(&whole[range]);
+    let nanosecond = digits_value(fraction)? * 10u32.pow(9 - fraction.len() as u32);
+    NaiveDate::from_ymd_opt(number(0..4)? as i32, number(5..7)?, number(8..10)?)?
+        .and_hms_nano_opt(number(11..13)?, number(14..16)?, number(17..19)?, nanosecond)
+        .map(|time| time.and_utc())
+}
+
+/// The value of a run of at most nine ASCII digits (`Some(0)` for none).
+fn digits_value(digits: &[u8]) -> Option<u32> {
+    digits.iter().try_fold(0u32, |value, &digit| digit.is_ascii_digit().then(|| value * 10 + u32::from(digit - b'0')))
+}
+
+/// Exact powers of ten as `f64`: every one up to 10^22 is representable.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+    1e21, 1e22,
+];
+
+/// The largest significand every `f64` below it holds exactly.
+const EXACT_SIGNIFICAND: u64 = 1 << 53;
+
+/// A cursor over one line: each method skips JSON blanks, then reads one token or declines.
+struct Reader<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn new(text: &'a str) -> Self {
+        Self { text, bytes: text.as_bytes(), at: 0 }
+    }
+
+    fn skip_blanks(&mut self) {
+        while self.bytes.get(self.at).is_some_and(|&byte| crate::load::is_json_whitespace(byte)) {
+            self.at += 1;
+        }
+    }
+
+    fn peek(&mut self) -> Option<u8> {
+        self.skip_blanks();
+        self.bytes.get(self.at).copied()
+    }
+
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        (self.peek()? == byte).then(|| self.at += 1)
+    }
+
+    fn at_end(&mut self) -> bool {
+        self.peek().is_none()
+    }
+
+    /// `"name":`, compared in place: the key is exactly `name` when `name` and a quote follow
+    /// its opening quote, as `name` holds no quote or backslash.
+    fn key(&mut self, name: &str) -> Option<()> {
+        self.expect(b'"')?;
+        let rest = self.bytes[self.at..].strip_prefix(name.as_bytes())?;
+        (rest.first() == Some(&b'"')).then(|| self.at += name.len() + 1)?;
+        self.expect(b':')
+    }
+
+    /// `,"name":`: the next field of an object read in barter's field order.
+    fn next_key(&mut self, name: &str) -> Option<()> {
+        self.expect(b',')?;
+        self.key(name)
+    }
+
+    fn null(&mut self) -> bool {
+        let is_null = self.peek() == Some(b'n') && self.bytes[self.at..].starts_with(b"null");
+        if is_null {
+            self.at += 4;
+        }
+        is_null
+    }
+
+    /// A string's content, if it has no escapes and no control characters (serde_json rejects
+    /// those raw; escapes it unescapes, and that is left to it). The line is a `str` and a `"`
+    /// is ASCII, so the content is on character boundaries.
+    fn string(&mut self) -> Option<&'a str> {
+        self.expect(b'"')?;
+        let start = self.at;
+        let length = memchr::memchr(b'"', &self.bytes[start..])?;
+        let content = &self.bytes[start..start + length];
+        let plain = content.iter().fold(true, |plain, &byte| plain & (byte >= 0x20) & (byte != b'\\'));
+        self.at = start + length + 1;
+        plain.then(|| &self.text[start..start + length])
+    }
+
+    /// The next value, an item of an array, read by its type's `Deserialize` through
+    /// serde_json as it reads it inside the array. (It refuses a 128th level of nesting, which
+    /// it would count from the array's level; but barter's items nest a few levels only, and
+    /// what it skips it skips without that limit.)
+    fn array_item_through_serde<T: Deserialize<'a>>(&mut self) -> Option<T> {
+        let mut values = serde_json::Deserializer::from_str(&self.text[self.at..]).into_iter::<T>();
+        let value = values.next()?.ok()?;
+        self.at += values.byte_offset();
+        Some(value)
+    }
+
+    fn expect_here(&mut self, byte: u8) -> Option<()> {
+        (self.bytes.get(self.at) == Some(&byte)).then(|| self.at += 1)
+    }
+
+    /// Digits: `0`, or a run not starting with `0`, with the count of digits read.
+    fn digits(&mut self, mut value: u64) -> Option<(u64, usize)> {
+        let start = self.at;
+        while let Some(&digit) = self.bytes.get(self.at).filter(|byte| byte.is_ascii_digit()) {
+            value = value.checked_mul(10)?.checked_add(u64::from(digit - b'0'))?;
+            self.at += 1;
+        }
+        Some((value, self.at - start))
+    }
+
+    /// A JSON integer without sign, fraction or exponent.
+    fn unsigned(&mut self) -> Option<u64> {
+        let value = self.unsigned_part()?;
+        (!matches!(self.bytes.get(self.at), Some(b'.' | b'e' | b'E'))).then_some(value)
+    }
+
+    /// A JSON number `D+[.D+]` (no sign, no exponent) whose value one exact division gives.
+    fn float(&mut self) -> Option<f64> {
+        let mut significand = self.unsigned_part()?;
+        let mut fraction_digits = 0;
+        if self.expect_here(b'.').is_some() {
+            (significand, fraction_digits) = self.digits(significand)?;
+            if fraction_digits == 0 {
+                return None;
+            }
+        }
+        let number_ends = !matches!(self.bytes.get(self.at), Some(b'e' | b'E'));
+        (number_ends && significand <= EXACT_SIGNIFICAND)
+            .then(|| POW10.get(fraction_digits).map(|power| significand as f64 / power))?
+    }
+
+    /// The integer part of a number: [`Self::unsigned`] but leaving a `.` to the caller.
+    fn unsigned_part(&mut self) -> Option<u64> {
+        self.skip_blanks();
+        let first = *self.bytes.get(self.at)?;
+        let (value, count) = self.digits(0)?;
+        (count > 0 && (first != b'0' || count == 1)).then_some(value)
+    }
+}
