@@ -19,8 +19,10 @@
 //! of arrays stay with serde_json.
 //!
 //! What it builds is what serde_json builds with barter's `Deserialize` impls, bit for bit:
-//! - the exchange, the side, each level's `Decimal` and any timestamp not in the form below go
-//!   through those very impls, fed the same string serde_json would feed them;
+//! - the exchange, the side, and any decimal or timestamp not in the forms below go through
+//!   those very impls, fed the same string serde_json would feed them;
+//! - a level's decimal of at most 18 digits with at most one point is built from its digits and
+//!   its scale, which is what rust_decimal's parser makes of it;
 //! - a timestamp `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z` is built with chrono's own constructors, which is
 //!   what chrono's parser ends with for that form;
 //! - a price or amount is read only as `D+[.D+]` with at most 2^53 as its digits and at most 22
@@ -47,14 +49,14 @@ use barter_instrument::{exchange::ExchangeId, instrument::InstrumentIndex, Side}
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{de::value::BorrowedStrDeserializer, Deserialize};
-use std::cmp::Ordering;
+use std::{cell::Cell, cmp::Ordering};
 
 /// The event on `line` (one line of a JSON Lines file, without its newline), if it is a market
 /// event in the layout barter writes; `None` for anything else, valid or not.
 pub fn event_line(line: &str) -> Option<StreamEvent> {
     let mut reader = Reader::new(line);
     reader.expect(b'{')?;
-    reader.key("Item")?;
+    reader.key(b"Item")?;
     let event = market_event(&mut reader)?;
     reader.expect(b'}')?;
     reader.at_end().then_some(Event::Item(event))
@@ -87,9 +89,9 @@ fn result_item(reader: &mut Reader) -> Option<MarketStreamResult<InstrumentIndex
     let start = reader.at;
     let mut event_in_envelope = || {
         reader.expect(b'{')?;
-        reader.key("Item")?;
+        reader.key(b"Item")?;
         reader.expect(b'{')?;
-        reader.key("Ok")?;
+        reader.key(b"Ok")?;
         let event = market_event(reader)?;
         reader.expect(b'}')?;
         reader.expect(b'}')?;
@@ -103,15 +105,15 @@ fn result_item(reader: &mut Reader) -> Option<MarketStreamResult<InstrumentIndex
 
 fn market_event(reader: &mut Reader) -> Option<MarketEvent<InstrumentIndex, DataKind>> {
     reader.expect(b'{')?;
-    reader.key("time_exchange")?;
+    reader.key(b"time_exchange")?;
     let time_exchange = timestamp(reader.string()?)?;
-    reader.next_key("time_received")?;
+    reader.next_key(b"time_received")?;
     let time_received = timestamp(reader.string()?)?;
-    reader.next_key("exchange")?;
+    reader.next_key(b"exchange")?;
     let exchange = through_deserialize::<ExchangeId>(reader.string()?)?;
-    reader.next_key("instrument")?;
+    reader.next_key(b"instrument")?;
     let instrument = InstrumentIndex(usize::try_from(reader.unsigned()?).ok()?);
-    reader.next_key("kind")?;
+    reader.next_key(b"kind")?;
     let kind = data_kind(reader)?;
     reader.expect(b'}')?;
     Some(MarketEvent { time_exchange, time_received, exchange, instrument, kind })
@@ -140,13 +142,13 @@ fn data_kind(reader: &mut Reader) -> Option<DataKind> {
 
 fn trade(reader: &mut Reader) -> Option<PublicTrade> {
     reader.expect(b'{')?;
-    reader.key("id")?;
+    reader.key(b"id")?;
     let id = reader.string()?.to_owned();
-    reader.next_key("price")?;
+    reader.next_key(b"price")?;
     let price = reader.float()?;
-    reader.next_key("amount")?;
+    reader.next_key(b"amount")?;
     let amount = reader.float()?;
-    reader.next_key("side")?;
+    reader.next_key(b"side")?;
     let side = through_deserialize::<Side>(reader.string()?)?;
     reader.expect(b'}')?;
     Some(PublicTrade { id, price, amount, side })
@@ -154,11 +156,11 @@ fn trade(reader: &mut Reader) -> Option<PublicTrade> {
 
 fn top_of_book(reader: &mut Reader) -> Option<OrderBookL1> {
     reader.expect(b'{')?;
-    reader.key("last_update_time")?;
+    reader.key(b"last_update_time")?;
     let last_update_time = timestamp(reader.string()?)?;
-    reader.next_key("best_bid")?;
+    reader.next_key(b"best_bid")?;
     let best_bid = optional_level(reader)?;
-    reader.next_key("best_ask")?;
+    reader.next_key(b"best_ask")?;
     let best_ask = optional_level(reader)?;
     reader.expect(b'}')?;
     Some(OrderBookL1 { last_update_time, best_bid, best_ask })
@@ -177,28 +179,38 @@ fn book_event(reader: &mut Reader) -> Option<OrderBookEvent> {
 /// in the order `Deserialize` keeps.
 fn book(reader: &mut Reader) -> Option<OrderBook> {
     reader.expect(b'{')?;
-    reader.key("sequence")?;
+    reader.key(b"sequence")?;
     let sequence = reader.unsigned()?;
-    reader.next_key("time_engine")?;
+    reader.next_key(b"time_engine")?;
     let time_engine = if reader.null() { None } else { Some(timestamp(reader.string()?)?) };
-    reader.next_key("bids")?;
+    reader.next_key(b"bids")?;
     let bids = book_side(reader)?;
-    reader.next_key("asks")?;
+    reader.next_key(b"asks")?;
     let asks = book_side(reader)?;
     reader.expect(b'}')?;
-    let strictly = |levels: &[Level], order| levels.windows(2).all(|pair| pair[0].price.cmp(&pair[1].price) == order);
+    let strictly = |levels: &[Level], order| levels.windows(2).all(|pair| price_order(&pair[0], &pair[1]) == order);
     (strictly(&bids, Ordering::Greater) && strictly(&asks, Ordering::Less))
         .then(|| OrderBook::new(sequence, time_engine, bids, asks))
+}
+
+/// How two levels' prices compare: as integers when they have one scale (as a book's prices
+/// mostly do), which is much cheaper than aligning scales.
+fn price_order(first: &Level, second: &Level) -> Ordering {
+    if first.price.scale() == second.price.scale() {
+        first.price.mantissa().cmp(&second.price.mantissa())
+    } else {
+        first.price.cmp(&second.price)
+    }
 }
 
 /// `{"side":null,"levels":[…]}`: the side's tag is a unit struct, written as `null`.
 fn book_side(reader: &mut Reader) -> Option<Vec<Level>> {
     reader.expect(b'{')?;
-    reader.key("side")?;
+    reader.key(b"side")?;
     reader.null().then_some(())?;
-    reader.next_key("levels")?;
+    reader.next_key(b"levels")?;
     reader.expect(b'[')?;
-    let mut levels = Vec::new();
+    let mut levels = Vec::with_capacity(reader.objects_in_array());
     if reader.peek()? == b']' {
         reader.at += 1;
     } else {
@@ -216,19 +228,19 @@ fn book_side(reader: &mut Reader) -> Option<Vec<Level>> {
 
 fn candle(reader: &mut Reader) -> Option<Candle> {
     reader.expect(b'{')?;
-    reader.key("close_time")?;
+    reader.key(b"close_time")?;
     let close_time = timestamp(reader.string()?)?;
-    reader.next_key("open")?;
+    reader.next_key(b"open")?;
     let open = reader.float()?;
-    reader.next_key("high")?;
+    reader.next_key(b"high")?;
     let high = reader.float()?;
-    reader.next_key("low")?;
+    reader.next_key(b"low")?;
     let low = reader.float()?;
-    reader.next_key("close")?;
+    reader.next_key(b"close")?;
     let close = reader.float()?;
-    reader.next_key("volume")?;
+    reader.next_key(b"volume")?;
     let volume = reader.float()?;
-    reader.next_key("trade_count")?;
+    reader.next_key(b"trade_count")?;
     let trade_count = reader.unsigned()?;
     reader.expect(b'}')?;
     Some(Candle { close_time, open, high, low, close, volume, trade_count })
@@ -236,13 +248,13 @@ fn candle(reader: &mut Reader) -> Option<Candle> {
 
 fn liquidation(reader: &mut Reader) -> Option<Liquidation> {
     reader.expect(b'{')?;
-    reader.key("side")?;
+    reader.key(b"side")?;
     let side = through_deserialize::<Side>(reader.string()?)?;
-    reader.next_key("price")?;
+    reader.next_key(b"price")?;
     let price = reader.float()?;
-    reader.next_key("quantity")?;
+    reader.next_key(b"quantity")?;
     let quantity = reader.float()?;
-    reader.next_key("time")?;
+    reader.next_key(b"time")?;
     let time = timestamp(reader.string()?)?;
     reader.expect(b'}')?;
     Some(Liquidation { side, price, quantity, time })
@@ -258,10 +270,10 @@ fn optional_level(reader: &mut Reader) -> Option<Option<Level>> {
 
 fn level(reader: &mut Reader) -> Option<Level> {
     reader.expect(b'{')?;
-    reader.key("price")?;
-    let price = through_deserialize::<Decimal>(reader.string()?)?;
-    reader.next_key("amount")?;
-    let amount = through_deserialize::<Decimal>(reader.string()?)?;
+    reader.key(b"price")?;
+    let price = reader.decimal()?;
+    reader.next_key(b"amount")?;
+    let amount = reader.decimal()?;
     reader.expect(b'}')?;
     Some(Level { price, amount })
 }
@@ -270,6 +282,43 @@ fn level(reader: &mut Reader) -> Option<Level> {
 /// hands it over for a string without escapes (a borrowed `&str`).
 fn through_deserialize<'de, T: Deserialize<'de>>(text: &'de str) -> Option<T> {
     T::deserialize(BorrowedStrDeserializer::<serde::de::value::Error>::new(text)).ok()
+}
+
+/// The largest count of digits an `i64` always holds.
+const I64_DIGITS: usize = 18;
+
+/// `D+[.D+]` with at most 18 digits, built from its digits and scale, which is what
+/// rust_decimal's parser makes of it (trailing zeros kept in the scale); `None` for any other
+/// text.
+pub fn plain_decimal(text: &str) -> Option<Decimal> {
+    plain_decimal_prefix(text.as_bytes()).and_then(|(decimal, length)| (length == text.len()).then_some(decimal))
+}
+
+/// The longest `D+[.D+]` `bytes` start with, and its length; `None` if it has more than 18
+/// digits, or a point with no digit after it.
+fn plain_decimal_prefix(bytes: &[u8]) -> Option<(Decimal, usize)> {
+    // Wrapping: a value with more digits than an i64 holds is refused below, whatever it wrapped to.
+    let mut mantissa = 0i64;
+    let mut digits_until = |mut at: usize| {
+        while let Some(&digit) = bytes.get(at).filter(|byte| byte.is_ascii_digit()) {
+            mantissa = mantissa.wrapping_mul(10).wrapping_add(i64::from(digit - b'0'));
+            at += 1;
+        }
+        at
+    };
+    let whole = digits_until(0);
+    let (length, scale) = match bytes.get(whole) {
+        Some(b'.') => {
+            let end = digits_until(whole + 1);
+            (end, end - whole - 1)
+        }
+        _ => (whole, 0),
+    };
+    let point_without_digits = length == whole + 1;
+    if whole == 0 || point_without_digits || whole + scale > I64_DIGITS {
+        return None;
+    }
+    Some((Decimal::new(mantissa, scale as u32), length))
 }
 
 /// A timestamp: the common form built directly, any other through chrono's `Deserialize`.
@@ -293,16 +342,73 @@ pub fn utc_timestamp(text: &str) -> Option<DateTime<Utc>> {
         return None;
     }
     let number = |range: std::ops::Range<usize>| digits_value(&whole[range]);
-    let nanosecond = digits_value(fraction)? * 10u32.pow(9 - fraction.len() as u32);
-    NaiveDate::from_ymd_opt(number(0..4)? as i32, number(5..7)?, number(8..10)?)?
+    let nanosecond = digits_value(fraction)? * NANOSECONDS_PER_DIGIT[fraction.len()];
+    date(&whole[..10])?
         .and_hms_nano_opt(number(11..13)?, number(14..16)?, number(17..19)?, nanosecond)
         .map(|time| time.and_utc())
 }
+
+thread_local! {
+    /// The `YYYY-MM-DD` last read, and its date: a recording holds thousands of events a day.
+    static LAST_DATE: Cell<Option<([u8; 10], NaiveDate)>> = const { Cell::new(None) };
+}
+
+/// `YYYY-MM-DD`, if that date exists.
+fn date(text: &[u8]) -> Option<NaiveDate> {
+    let text: [u8; 10] = text.try_into().ok()?;
+    if let Some((last_text, last_date)) = LAST_DATE.get() {
+        if last_text == text {
+            return Some(last_date);
+        }
+    }
+    let number = |range: std::ops::Range<usize>| digits_value(&text[range]);
+    let date = NaiveDate::from_ymd_opt(number(0..4)? as i32, number(5..7)?, number(8..10)?)?;
+    LAST_DATE.set(Some((text, date)));
+    Some(date)
+}
+
+/// What the last of `n` digits of a second's fraction counts, in nanoseconds.
+const NANOSECONDS_PER_DIGIT: [u32; 10] = [0, 100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1];
 
 /// The value of a run of at most nine ASCII digits (`Some(0)` for none).
 fn digits_value(digits: &[u8]) -> Option<u32> {
     digits.iter().try_fold(0u32, |value, &digit| digit.is_ascii_digit().then(|| value * 10 + u32::from(digit - b'0')))
 }
+
+/// Where the first byte that ends a plain string lies (see [`ENDS_PLAIN_STRING`]), found eight
+/// bytes at a time: timestamps, the most common strings, are 20 to 30 bytes long.
+fn plain_length(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH_BITS: u64 = ONES << 7;
+    // The high bit of each byte that is zero, or below `limit`: exact for the first such byte,
+    // as a borrow only carries from one, up.
+    let below = |word: u64, limit: u8| word.wrapping_sub(ONES * u64::from(limit)) & !word & HIGH_BITS;
+    let mut at = 0;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().ok()?);
+        let ends =
+            below(word ^ (ONES * u64::from(b'"')), 1) | below(word ^ (ONES * u64::from(b'\\')), 1) | below(word, 0x20);
+        if ends != 0 {
+            return Some(at + (ends.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    bytes[at..].iter().position(|&byte| ENDS_PLAIN_STRING[usize::from(byte)]).map(|length| at + length)
+}
+
+/// The bytes a string without escapes ends at: its closing quote, or what makes it not plain (a
+/// backslash, or a control character, which JSON refuses raw).
+static ENDS_PLAIN_STRING: [bool; 256] = {
+    let mut ends = [false; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        ends[byte] = true;
+        byte += 1;
+    }
+    ends[b'"' as usize] = true;
+    ends[b'\\' as usize] = true;
+    ends
+};
 
 /// Exact powers of ten as `f64`: every one up to 10^22 is representable.
 const POW10: [f64; 23] = [
@@ -336,8 +442,12 @@ impl<'a> Reader<'a> {
         self.bytes.get(self.at).copied()
     }
 
+    /// (barter writes no blanks: the byte is looked for first where it most likely is.)
     fn expect(&mut self, byte: u8) -> Option<()> {
-        (self.peek()? == byte).then(|| self.at += 1)
+        self.expect_here(byte).or_else(|| {
+            self.skip_blanks();
+            self.expect_here(byte)
+        })
     }
 
     fn at_end(&mut self) -> bool {
@@ -346,15 +456,16 @@ impl<'a> Reader<'a> {
 
     /// `"name":`, compared in place: the key is exactly `name` when `name` and a quote follow
     /// its opening quote, as `name` holds no quote or backslash.
-    fn key(&mut self, name: &str) -> Option<()> {
+    /// (A name of known length compares without a call to `memcmp`.)
+    fn key<const N: usize>(&mut self, name: &[u8; N]) -> Option<()> {
         self.expect(b'"')?;
-        let rest = self.bytes[self.at..].strip_prefix(name.as_bytes())?;
-        (rest.first() == Some(&b'"')).then(|| self.at += name.len() + 1)?;
+        let quoted = self.bytes.get(self.at..self.at + N + 1)?;
+        (quoted[..N] == name[..] && quoted[N] == b'"').then(|| self.at += N + 1)?;
         self.expect(b':')
     }
 
     /// `,"name":`: the next field of an object read in barter's field order.
-    fn next_key(&mut self, name: &str) -> Option<()> {
+    fn next_key<const N: usize>(&mut self, name: &[u8; N]) -> Option<()> {
         self.expect(b',')?;
         self.key(name)
     }
@@ -367,17 +478,43 @@ impl<'a> Reader<'a> {
         is_null
     }
 
+    /// How many objects the array just opened seems to hold, to size a vector once: the `{`
+    /// before the next `]` (a guess, if a string holds either).
+    fn objects_in_array(&self) -> usize {
+        let rest = &self.bytes[self.at..];
+        let end = memchr::memchr(b']', rest).unwrap_or(rest.len());
+        memchr::memchr_iter(b'{', &rest[..end]).count()
+    }
+
     /// A string's content, if it has no escapes and no control characters (serde_json rejects
     /// those raw; escapes it unescapes, and that is left to it). The line is a `str` and a `"`
     /// is ASCII, so the content is on character boundaries.
     fn string(&mut self) -> Option<&'a str> {
         self.expect(b'"')?;
         let start = self.at;
-        let length = memchr::memchr(b'"', &self.bytes[start..])?;
-        let content = &self.bytes[start..start + length];
-        let plain = content.iter().fold(true, |plain, &byte| plain & (byte >= 0x20) & (byte != b'\\'));
-        self.at = start + length + 1;
-        plain.then(|| &self.text[start..start + length])
+        let length = plain_length(&self.bytes[start..])?;
+        self.at = start + length;
+        self.expect_here(b'"')?;
+        Some(&self.text[start..start + length])
+    }
+
+    /// A decimal string: the plain form read in place, any other through rust_decimal's
+    /// `Deserialize`.
+    fn decimal(&mut self) -> Option<Decimal> {
+        self.expect(b'"')?;
+        let start = self.at;
+        let plain = plain_decimal_prefix(&self.bytes[start..])
+            .filter(|&(_, length)| self.bytes.get(start + length) == Some(&b'"'));
+        match plain {
+            Some((decimal, length)) => {
+                self.at = start + length + 1;
+                Some(decimal)
+            }
+            None => {
+                self.at = start - 1;
+                through_deserialize(self.string()?)
+            }
+        }
     }
 
     /// The next value, an item of an array, read by its type's `Deserialize` through
@@ -432,5 +569,27 @@ impl<'a> Reader<'a> {
         let first = *self.bytes.get(self.at)?;
         let (value, count) = self.digits(0)?;
         (count > 0 && (first != b'0' || count == 1)).then_some(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every byte value at every position of the first two words and the tail, behind any
+    /// prefix of ordinary text (ASCII and UTF-8's high bytes): the first end is found exactly.
+    #[test]
+    fn a_plain_string_ends_at_its_first_quote_backslash_or_control_byte() {
+        for length in 0..24 {
+            for filler in [b'a', 0x80, 0xFF, b'!', b'#', b'[', b']', 0x7F] {
+                for stop in 0..=255u8 {
+                    let mut text = vec![filler; length];
+                    text.push(stop);
+                    text.extend_from_slice(b"xyz\"more");
+                    let expected = text.iter().position(|&byte| ENDS_PLAIN_STRING[usize::from(byte)]);
+                    assert_eq!(plain_length(&text), expected, "{text:?}");
+                }
+            }
+        }
     }
 }

@@ -4,11 +4,12 @@
 
 use barter_data::{event::DataKind, streams::consumer::MarketStreamResult};
 use barter_ffi::{
-    canonical::{event_line, result_array, utc_timestamp},
+    canonical::{event_line, plain_decimal, result_array, utc_timestamp},
     wire::StreamItem,
 };
 use barter_instrument::instrument::InstrumentIndex;
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use serde::{de::value::BorrowedStrDeserializer, Deserialize};
 
 const TRADE: &str = r#"{"Item":{"time_exchange":"2024-12-20T19:05:18.175195893Z","time_received":"2024-12-20T19:05:18.179371794Z","exchange":"binance_spot","instrument":6,"kind":{"Trade":{"id":"4314349047","price":99175.52,"amount":1.57640435,"side":"Sell"}}}}"#;
@@ -161,6 +162,38 @@ fn prices_are_serde_jsons_f64s_to_the_bit() {
         read += usize::from(assert_agrees(&TRADE.replace("1.57640435", &number)));
     }
     assert!(read > 5_000, "{read}");
+}
+
+/// Decimal text of digits, points and a few other bytes, against rust_decimal's `Deserialize`:
+/// value and scale.
+#[test]
+fn decimals_are_rust_decimals_to_the_scale() {
+    let mut state = 0x2545_F491_4F6C_DD1D_u64;
+    let mut next = move |below: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % below
+    };
+    let through_deserialize = |text: &str| {
+        <Decimal as Deserialize>::deserialize(BorrowedStrDeserializer::<serde::de::value::Error>::new(text))
+    };
+    let mut built = 0;
+    let edges = ["0", "00", "0.0", "000.000", "1.", ".5", "1..2", "1.2.3", "", "-1", "+1", "1e3", " 1", "0.10"];
+    let mut texts: Vec<String> = edges.iter().map(|text| text.to_string()).collect();
+    texts.extend(["9".repeat(18), "9".repeat(19), format!("0.{}", "0".repeat(17)), format!("1.{}", "0".repeat(17))]);
+    texts.extend((0..20_000).map(|_| {
+        let length = next(22);
+        (0..length).map(|_| char::from(b"0123456789012345678901234567890.-e"[next(34) as usize])).collect()
+    }));
+    for text in &texts {
+        if let Some(decimal) = plain_decimal(text) {
+            let expected = through_deserialize(text).unwrap_or_else(|error| panic!("{text:?}: {error}"));
+            assert_eq!((decimal.mantissa(), decimal.scale()), (expected.mantissa(), expected.scale()), "{text:?}");
+            built += 1;
+        }
+    }
+    assert!(built > 5_000, "{built}");
 }
 
 fn random_digits(next: &mut impl FnMut(u64) -> u64, count: u64) -> String {
