@@ -144,13 +144,7 @@ fn one_byte_mutations_of_barters_lines_never_make_the_readers_disagree() {
 /// digits before the point and 24 after): the f64 is serde_json's, bit for bit.
 #[test]
 fn prices_are_serde_jsons_f64s_to_the_bit() {
-    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
-    let mut next = move |below: u64| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state % below
-    };
+    let mut next = random_below(0x9E37_79B9_7F4A_7C15_u64);
     let mut read = 0;
     for _ in 0..20_000 {
         let count = next(10);
@@ -168,13 +162,7 @@ fn prices_are_serde_jsons_f64s_to_the_bit() {
 /// value and scale.
 #[test]
 fn decimals_are_rust_decimals_to_the_scale() {
-    let mut state = 0x2545_F491_4F6C_DD1D_u64;
-    let mut next = move |below: u64| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state % below
-    };
+    let mut next = random_below(0x2545_F491_4F6C_DD1D_u64);
     let through_deserialize = |text: &str| {
         <Decimal as Deserialize>::deserialize(BorrowedStrDeserializer::<serde::de::value::Error>::new(text))
     };
@@ -194,6 +182,16 @@ fn decimals_are_rust_decimals_to_the_scale() {
         }
     }
     assert!(built > 5_000, "{built}");
+}
+
+/// A deterministic xorshift generator: `next(n)` is below `n`.
+fn random_below(mut state: u64) -> impl FnMut(u64) -> u64 {
+    move |below| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % below
+    }
 }
 
 fn random_digits(next: &mut impl FnMut(u64) -> u64, count: u64) -> String {
