@@ -24,6 +24,10 @@ use std::sync::{Arc, OnceLock};
 
 type Event = MarketEvent<InstrumentIndex, DataKind>;
 
+/// Room reserved per trade id and per decimal as text: what exchanges' ids and prices mostly take.
+const TRADE_ID_BYTES: usize = 16;
+const DECIMAL_TEXT_BYTES: usize = 16;
+
 /// One table of a data set as a stream of record batches. Holds its own reference to the
 /// events, so it outlives the data set it came from.
 pub struct TableBatches {
@@ -41,7 +45,7 @@ impl TableBatches {
     }
 
     fn next_batch(&mut self) -> Result<Option<RecordBatch>, ArrowError> {
-        let mut rows = TableRows::new(self.table, &self.schema);
+        let mut rows = TableRows::new(self.table, &self.schema, self.rows_ahead());
         let mut count = 0;
         match kind_slot(self.table) {
             None => {
@@ -67,6 +71,19 @@ impl TableBatches {
             return Ok(None);
         }
         RecordBatch::try_new(Arc::clone(&self.schema), rows.finish()).map(Some)
+    }
+}
+
+impl TableBatches {
+    /// The rows the next batch holds at most: one per event of the table's kind (one per
+    /// marker), or, for books, about a batch's worth of levels.
+    fn rows_ahead(&self) -> usize {
+        let left = match kind_slot(self.table) {
+            None => usize::try_from(self.data.stats().reconnects).unwrap_or(BATCH_ROWS),
+            Some(_) if self.table == Table::L2 => BATCH_ROWS,
+            Some(slot) => self.data.kinds().events(slot).len(),
+        };
+        left.saturating_sub(self.taken).min(BATCH_ROWS)
     }
 }
 
@@ -300,45 +317,51 @@ struct L2Rows {
 }
 
 impl TableRows {
-    fn new(table: Table, schema: &SchemaRef) -> Self {
-        let decimal = |name: &str| DecimalColumn::new(schema.field_with_name(name).map(|field| field.data_type()));
+    /// Builders sized for `rows` rows, so that a batch's columns are allocated once rather than
+    /// grown by doubling (a copy, and fresh pages, at each step).
+    fn new(table: Table, schema: &SchemaRef, rows: usize) -> Self {
+        let decimal =
+            |name: &str| DecimalColumn::new(schema.field_with_name(name).map(|field| field.data_type()), rows);
         match table {
             Table::Trades => Self::Trades {
-                shared: SharedColumns::default(),
-                id: StringBuilder::new(),
-                price: Float64Builder::new(),
-                amount: Float64Builder::new(),
-                side: Int8Builder::new(),
+                shared: SharedColumns::with_capacity(rows),
+                id: StringBuilder::with_capacity(rows, rows * TRADE_ID_BYTES),
+                price: Float64Builder::with_capacity(rows),
+                amount: Float64Builder::with_capacity(rows),
+                side: Int8Builder::with_capacity(rows),
             },
             Table::L1 => Self::L1 {
-                shared: SharedColumns::default(),
-                last_update_time: TimestampBuilder::default(),
+                shared: SharedColumns::with_capacity(rows),
+                last_update_time: TimestampBuilder::with_capacity(rows),
                 decimals: ["bid_price", "bid_amount", "ask_price", "ask_amount"].map(decimal),
             },
             Table::L2 => Self::L2(Box::new(L2Rows {
-                shared: SharedColumns::default(),
-                is_snapshot: BooleanBuilder::new(),
-                sequence: UInt64Builder::new(),
-                time_engine: TimestampBuilder::default(),
-                side: Int8Builder::new(),
-                level: UInt32Builder::new(),
+                shared: SharedColumns::with_capacity(rows),
+                is_snapshot: BooleanBuilder::with_capacity(rows),
+                sequence: UInt64Builder::with_capacity(rows),
+                time_engine: TimestampBuilder::with_capacity(rows),
+                side: Int8Builder::with_capacity(rows),
+                level: UInt32Builder::with_capacity(rows),
                 price: decimal("price"),
                 amount: decimal("amount"),
             })),
             Table::Candles => Self::Candles {
-                shared: SharedColumns::default(),
-                close_time: TimestampBuilder::default(),
-                floats: Default::default(),
-                trade_count: UInt64Builder::new(),
+                shared: SharedColumns::with_capacity(rows),
+                close_time: TimestampBuilder::with_capacity(rows),
+                floats: std::array::from_fn(|_| Float64Builder::with_capacity(rows)),
+                trade_count: UInt64Builder::with_capacity(rows),
             },
             Table::Liquidations => Self::Liquidations {
-                shared: SharedColumns::default(),
-                side: Int8Builder::new(),
-                price: Float64Builder::new(),
-                quantity: Float64Builder::new(),
-                time: TimestampBuilder::default(),
+                shared: SharedColumns::with_capacity(rows),
+                side: Int8Builder::with_capacity(rows),
+                price: Float64Builder::with_capacity(rows),
+                quantity: Float64Builder::with_capacity(rows),
+                time: TimestampBuilder::with_capacity(rows),
             },
-            Table::Reconnects => Self::Reconnects { event_index: UInt64Builder::new(), exchange: Int32Builder::new() },
+            Table::Reconnects => Self::Reconnects {
+                event_index: UInt64Builder::with_capacity(rows),
+                exchange: Int32Builder::with_capacity(rows),
+            },
         }
     }
 
@@ -469,7 +492,6 @@ impl L2Rows {
 }
 
 /// The columns every table but reconnects starts with.
-#[derive(Default)]
 struct SharedColumns {
     event_index: UInt64Builder,
     time_exchange: TimestampBuilder,
@@ -479,6 +501,16 @@ struct SharedColumns {
 }
 
 impl SharedColumns {
+    fn with_capacity(rows: usize) -> Self {
+        Self {
+            event_index: UInt64Builder::with_capacity(rows),
+            time_exchange: TimestampBuilder::with_capacity(rows),
+            time_received: TimestampBuilder::with_capacity(rows),
+            exchange: Int32Builder::with_capacity(rows),
+            instrument: UInt64Builder::with_capacity(rows),
+        }
+    }
+
     fn append(&mut self, event_index: u64, event: &Event) -> Result<(), ArrowError> {
         self.append_n(event_index, event, 1)
     }
@@ -508,13 +540,11 @@ impl SharedColumns {
 /// `timestamp[ns, UTC]` values from barter's `DateTime<Utc>`s.
 struct TimestampBuilder(TimestampNanosecondBuilder);
 
-impl Default for TimestampBuilder {
-    fn default() -> Self {
-        Self(TimestampNanosecondBuilder::new().with_timezone("UTC"))
-    }
-}
-
 impl TimestampBuilder {
+    fn with_capacity(rows: usize) -> Self {
+        Self(TimestampNanosecondBuilder::with_capacity(rows).with_timezone("UTC"))
+    }
+
     fn append(&mut self, time: DateTime<Utc>) -> Result<(), ArrowError> {
         self.append_n(Some(time), 1)
     }
@@ -543,6 +573,18 @@ fn overflow(what: &str) -> ArrowError {
     ArrowError::ComputeError(format!("{what} does not fit its Arrow column"))
 }
 
+/// 10^0 to 10^28: what rescales a decimal to its column's scale (rust_decimal's scales are at
+/// most 28).
+const POW10_I128: [i128; 29] = {
+    let mut powers = [1i128; 29];
+    let mut exponent = 1;
+    while exponent < powers.len() {
+        powers[exponent] = powers[exponent - 1] * 10;
+        exponent += 1;
+    }
+    powers
+};
+
 /// A decimal column in the form its schema field says.
 enum DecimalColumn {
     Exact { builder: Decimal128Builder, scale: u32 },
@@ -551,16 +593,16 @@ enum DecimalColumn {
 }
 
 impl DecimalColumn {
-    fn new(data_type: Result<&DataType, ArrowError>) -> Self {
+    fn new(data_type: Result<&DataType, ArrowError>, rows: usize) -> Self {
         match data_type {
             Ok(DataType::Decimal128(precision, scale)) => Self::Exact {
-                builder: Decimal128Builder::new()
+                builder: Decimal128Builder::with_capacity(rows)
                     .with_precision_and_scale(*precision, *scale)
                     .expect("the schema's own decimal type"),
                 scale: *scale as u32,
             },
-            Ok(DataType::Float64) => Self::Float(Float64Builder::new()),
-            _ => Self::Text(StringBuilder::new()),
+            Ok(DataType::Float64) => Self::Float(Float64Builder::with_capacity(rows)),
+            _ => Self::Text(StringBuilder::with_capacity(rows, rows * DECIMAL_TEXT_BYTES)),
         }
     }
 
@@ -575,9 +617,9 @@ impl DecimalColumn {
         };
         match self {
             Self::Exact { builder, scale } => builder.append_value(
-                10i128
-                    .checked_pow(*scale - value.scale())
-                    .and_then(|factor| value.mantissa().checked_mul(factor))
+                POW10_I128
+                    .get((*scale - value.scale()) as usize)
+                    .and_then(|factor| value.mantissa().checked_mul(*factor))
                     .ok_or_else(|| overflow("a decimal"))?,
             ),
             Self::Float(builder) => builder.append_option(value.to_f64()),
