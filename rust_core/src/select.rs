@@ -161,17 +161,16 @@ fn markers_of_selection(parsed: Parsed, filter: &EventFilter) -> Parsed {
     if parsed.reconnects == 0 {
         return Parsed { events: parsed.events, ..Parsed::default() };
     }
-    let times = times_among_skipped(&parsed.events, &parsed.skipped, None);
-    let mut kept = Parsed::default();
-    for (item, time) in parsed.events.into_iter().zip(times) {
-        if let Event::Reconnecting(exchange) = &item {
-            if !filter.keeps_marker(exchange, time) {
-                continue;
-            }
-            kept.reconnects += 1;
-        }
-        kept.events.push(item);
-    }
+    let mut times = times_among_skipped(&parsed.events, &parsed.skipped, None).into_iter();
+    let mut kept = Parsed { events: parsed.events, ..Parsed::default() };
+    // In place: `retain` visits each item once, in order, so each meets its own time.
+    kept.events.retain(|item| {
+        let time = times.next().unwrap_or_default();
+        let Event::Reconnecting(exchange) = item else { return true };
+        let keep = filter.keeps_marker(exchange, time);
+        kept.reconnects += u64::from(keep);
+        keep
+    });
     kept
 }
 
