@@ -12,6 +12,10 @@
 //! barter's derive also reads), this one fails, and the load then parses the whole input with
 //! barter's types (see `select::load_file`), so a selective load never accepts or refuses what
 //! barter would not, except for what lies inside events it leaves out.
+//!
+//! A line in barter's own layout is read first, whole, by the canonical reader
+//! ([`crate::canonical`]), which is faster than this walk even for an event then left out; the
+//! walk reads the lines it declines.
 
 use crate::{canonical, load::Selector, market_data::StreamEvent, wire};
 use barter_data::{
