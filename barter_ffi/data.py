@@ -31,7 +31,6 @@ being the index of the event it precedes.
 
 from __future__ import annotations
 
-import datetime as _dt
 import re
 from decimal import Decimal
 from enum import Enum
@@ -40,7 +39,7 @@ from typing import Any, ClassVar, Optional, Union, cast
 import msgspec
 
 from .errors import MarketDataError
-from .timestamps import iso, utc_datetime
+from .timestamps import iso, utc_datetime_property
 
 __all__ = [
     "Candle",
@@ -176,9 +175,7 @@ class OrderBookL1(_Record, frozen=True, tag=1):
     best_bid: Optional[Level]
     best_ask: Optional[Level]
 
-    @property
-    def last_update_time(self) -> _dt.datetime:
-        return utc_datetime(self.last_update_time_ns)
+    last_update_time = utc_datetime_property("last_update_time_ns")
 
     def kind_name(self) -> str:
         return self.KIND_NAME
@@ -205,9 +202,7 @@ class OrderBookEvent(_Record, frozen=True):
         if type(self.asks) is not tuple:
             msgspec.structs.force_setattr(self, "asks", tuple(self.asks))
 
-    @property
-    def time_engine(self) -> Optional[_dt.datetime]:
-        return None if self.time_engine_ns is None else utc_datetime(self.time_engine_ns)
+    time_engine = utc_datetime_property("time_engine_ns", optional=True)
 
     @property
     def is_snapshot(self) -> bool:
@@ -238,9 +233,7 @@ class Candle(_Record, frozen=True, tag=4):
     volume: float
     trade_count: int
 
-    @property
-    def close_time(self) -> _dt.datetime:
-        return utc_datetime(self.close_time_ns)
+    close_time = utc_datetime_property("close_time_ns")
 
     def kind_name(self) -> str:
         return self.KIND_NAME
@@ -256,9 +249,7 @@ class Liquidation(_Record, frozen=True, tag=5):
     quantity: float
     time_ns: int
 
-    @property
-    def time(self) -> _dt.datetime:
-        return utc_datetime(self.time_ns)
+    time = utc_datetime_property("time_ns")
 
     def kind_name(self) -> str:
         return self.KIND_NAME
@@ -280,13 +271,8 @@ class MarketEvent(_Record, frozen=True):
     instrument: int
     kind: DataKind
 
-    @property
-    def time_exchange(self) -> _dt.datetime:
-        return utc_datetime(self.time_exchange_ns)
-
-    @property
-    def time_received(self) -> _dt.datetime:
-        return utc_datetime(self.time_received_ns)
+    time_exchange = utc_datetime_property("time_exchange_ns")
+    time_received = utc_datetime_property("time_received_ns")
 
     def __repr__(self) -> str:
         return (

@@ -7,9 +7,9 @@ every API that accepts or shows a time treats it the same way.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Callable, Union
+from typing import Any, Callable, Literal, Optional, Protocol, Union, cast, overload
 
-__all__ = ["EPOCH", "Moment", "iso", "nanoseconds", "utc_datetime"]
+__all__ = ["EPOCH", "Moment", "iso", "nanoseconds", "utc_datetime", "utc_datetime_property"]
 
 EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 
@@ -26,8 +26,6 @@ _NUMPY_UNIT_NS = {
 
 
 _UTC = _dt.timezone.utc
-_FROM_STATE: Callable[[bytes, _dt.tzinfo], _dt.datetime] = _dt.datetime  # type: ignore[assignment]
-"""``datetime(state, tzinfo)``: the constructor's form for pickled state, unknown to typeshed."""
 _SECOND_STATES: dict[int, bytes] = {}
 """The first seven bytes of ``datetime``'s pickled state (year: 2 bytes, month, day, hour,
 minute, second) of recently seen seconds since the epoch: events come many to a second, so most
@@ -45,16 +43,61 @@ def _second_state(second: int) -> bytes:
     return state
 
 
-def utc_datetime(nanoseconds: int) -> _dt.datetime:
-    """A tz-aware UTC datetime, truncated to the microsecond ``datetime`` can hold.
+# Every datetime property of every event runs this, so it takes the fastest way CPython has to
+# make a datetime: ``datetime(state, tzinfo)`` with the 10-byte state that pickling uses (which
+# every version keeps reading, so that old pickles load), from the cached bytes of the second.
+# It is compiled once per property, as dataclasses compiles its methods, so that a read is one
+# Python call rather than a property calling a function: that call was a tenth of a read.
+_CONVERSION = """
+def {name}({parameter}):
+    {read}
+    try:
+        state = second_states[nanoseconds // 1_000_000_000]
+    except KeyError:
+        state = second_state(nanoseconds // 1_000_000_000)
+    return from_state(state + (nanoseconds % 1_000_000_000 // 1000).to_bytes(3, "big"), utc)
+"""
 
-    Called for every datetime property of every event, so it takes the fastest way CPython has
-    to make one: ``datetime(state, tzinfo)`` with the 10-byte state that pickling uses (which
-    every version keeps reading, so that old pickles load), from the cached bytes of the second.
-    """
-    second, nanos = divmod(nanoseconds, 1_000_000_000)
-    state = _SECOND_STATES.get(second) or _second_state(second)
-    return _FROM_STATE(state + (nanos // 1000).to_bytes(3, "big"), _UTC)
+
+def _compiled_conversion(name: str, parameter: str, read: str) -> Callable[[Any], Any]:
+    namespace: dict[str, Any] = {
+        "second_states": _SECOND_STATES, "second_state": _second_state, "from_state": _dt.datetime, "utc": _UTC,
+    }
+    exec(_CONVERSION.format(name=name, parameter=parameter, read=read), namespace)  # noqa: S102 - fixed template
+    return cast(Callable[[Any], Any], namespace[name])
+
+
+utc_datetime = cast(Callable[[int], _dt.datetime], _compiled_conversion("utc_datetime", "nanoseconds", ""))
+utc_datetime.__doc__ = "A tz-aware UTC datetime of integer nanoseconds, truncated to the microsecond it can hold."
+
+
+class DatetimeProperty(Protocol):
+    """What ``utc_datetime_property`` makes, as type checkers see it."""
+
+    def __get__(self, instance: object, owner: Optional[type] = None) -> _dt.datetime: ...
+
+
+class OptionalDatetimeProperty(Protocol):
+    """What ``utc_datetime_property(..., optional=True)`` makes, as type checkers see it."""
+
+    def __get__(self, instance: object, owner: Optional[type] = None) -> Optional[_dt.datetime]: ...
+
+
+@overload
+def utc_datetime_property(field: str) -> DatetimeProperty: ...
+@overload
+def utc_datetime_property(field: str, *, optional: Literal[True]) -> OptionalDatetimeProperty: ...
+def utc_datetime_property(field: str, *, optional: bool = False) -> Any:
+    """A read-only property giving the integer nanoseconds in ``field`` as ``utc_datetime`` does
+    (``None`` stays ``None`` where ``optional``)."""
+    if not field.isidentifier():
+        raise ValueError(f"not a field name: {field!r}")
+    read = f"nanoseconds = self.{field}"
+    if optional:
+        read += "\n    if nanoseconds is None:\n        return None"
+    getter = _compiled_conversion(field.removesuffix("_ns"), "self", read)
+    getter.__doc__ = f"``{field}`` as a tz-aware UTC datetime, truncated to the microsecond."
+    return property(getter)
 
 
 def iso(nanoseconds: int) -> str:

@@ -158,3 +158,28 @@ def test_datetime_properties_are_the_nanoseconds_truncated_to_microseconds(nanos
     for _ in range(2):  # computed, then from the cache of seconds
         moment = utc_datetime(nanoseconds)
         assert moment == expected and moment.tzinfo is timezone.utc and moment.utcoffset() == timedelta(0)
+
+
+@given(st.integers(min_value=-(2**63), max_value=2**63 - 1))
+@settings(max_examples=500)
+def test_every_datetime_property_reads_its_own_field(nanoseconds: int) -> None:
+    from datetime import timedelta
+
+    from barter_ffi import Candle, ExchangeId, Liquidation, MarketEvent, OrderBookL1, OrderBookSnapshot, Side
+    from barter_ffi.timestamps import EPOCH
+
+    def at(ns: int) -> datetime:
+        return EPOCH + timedelta(microseconds=ns // 1000)
+
+    other = nanoseconds - 10**9 if nanoseconds > 0 else nanoseconds + 10**9  # a property reading the wrong field shows
+    kinds = [
+        (OrderBookL1(nanoseconds, None, None), "last_update_time"),
+        (OrderBookSnapshot(1, nanoseconds, (), ()), "time_engine"),
+        (Candle(nanoseconds, 1.0, 1.0, 1.0, 1.0, 1.0, 1), "close_time"),
+        (Liquidation(Side.BUY, 1.0, 1.0, nanoseconds), "time"),
+    ]
+    for kind, name in kinds:
+        assert getattr(kind, name) == at(nanoseconds)
+        event = MarketEvent(nanoseconds, other, ExchangeId.BINANCE_SPOT, 0, kind)
+        assert (event.time_exchange, event.time_received) == (at(nanoseconds), at(other))
+    assert OrderBookSnapshot(1, None, (), ()).time_engine is None
