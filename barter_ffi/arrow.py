@@ -107,7 +107,8 @@ class ArrowTable:
     """One of a data set's tables, for any Arrow consumer: it implements the Arrow PyCapsule
     protocol, so ``pyarrow.table(t)``, ``polars.DataFrame(t)`` and ``duckdb.sql("from t")`` read
     it without a copy. Each ``__arrow_c_stream__`` call makes a fresh stream whose record batches
-    (up to 65536 rows) are built as the consumer reads them.
+    (up to 65536 rows) are built as the consumer reads them, by worker threads at most one batch
+    ahead each.
 
     It holds its own reference to the data (no copy), so it stays valid after the data set is
     closed, and any thread may use it.

@@ -435,8 +435,10 @@ void barter_ffi_error_free(struct BarterFfiError *error);
  * A fresh stream of `table`'s record batches (`table` a `BarterFfiArrowTable`, `decimals` a
  * `BarterFfiArrowDecimals`), written into the caller's `*out_stream`, which the caller
  * releases with `out_stream->release(out_stream)`. The stream holds its own reference to the
- * data: it stays valid after the handle is freed. Batches are built as they are read, at most
- * 65536 rows each (an L2 event's levels are never split). A decimal128 export fails up front
+ * data: it stays valid after the handle is freed. Batches hold at most 65536 rows each (an L2
+ * event's levels are never split). From the first read, worker threads (one per core, up to
+ * 4) build them in order, each at most one batch ahead of the reader; releasing the stream
+ * stops and joins them. A decimal128 export fails up front
  * (BARTER_FFI_STATUS_INVALID_DATA) when a value would need more than 38 digits at its
  * column's scale.
  */

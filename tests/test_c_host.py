@@ -103,6 +103,18 @@ def test_arrow_host_releases_every_stream_schema_and_array(arrow_host: Path) -> 
     assert "ERROR SUMMARY: 0 errors" in result.stderr
 
 
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_arrow_host_is_clean_with_batches_built_on_worker_threads(arrow_host: Path, tmp_path: Path) -> None:
+    """Trades in two batches and L2 in three, so batches are built by worker threads; the host
+    releases the L2 stream after its first batch, stopping them midway."""
+    path = tmp_path / "repeated.jsonl"
+    path.write_bytes((FIXTURES / "all_kinds.jsonl").read_bytes() * 24_000)
+    result = subprocess.run([*VALGRIND, arrow_host, path], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "ERROR SUMMARY: 0 errors" in result.stderr
+    assert result.stdout.splitlines()[0].split()[1] == str(3 * 24_000)
+
+
 def test_the_header_compiles_as_cplusplus() -> None:
     compiler = shutil.which("c++") or shutil.which("g++")
     if compiler is None:

@@ -16,6 +16,7 @@
 pub mod arrow;
 pub mod canonical;
 pub mod compression;
+pub mod decimal_bounds;
 pub mod error;
 pub mod ffi;
 #[cfg(feature = "fuzzing")]

@@ -3,7 +3,11 @@
 
 mod common;
 
-use arrow_array::{cast::AsArray, types::Decimal128Type, RecordBatch};
+use arrow_array::{
+    cast::AsArray,
+    types::{Decimal128Type, UInt64Type},
+    RecordBatch,
+};
 use barter_ffi::{
     arrow::{export::TableBatches, import::items_from_tables, Decimals, Table},
     market_data::MarketData,
@@ -57,4 +61,21 @@ fn decimal128_takes_the_columns_largest_scale_and_refuses_only_what_does_not_fit
     let error = TableBatches::new(&too_wide, Table::L1, Decimals::Decimal128).err().unwrap();
     assert!(error.message.contains("l1 bid_price: 79228162514264337593543950335 at scale 28"), "{}", error.message);
     assert!(TableBatches::new(&too_wide, Table::L1, Decimals::Text).is_ok());
+}
+
+#[test]
+fn a_data_set_of_many_batches_survives_the_tables_in_order() {
+    // Enough repetitions of every kind for L2 to take several batches, built by several
+    // workers, and for the kind index to be walked in two halves on two threads.
+    let lines = std::fs::read_to_string(fixture("all_kinds.jsonl")).unwrap();
+    let data = MarketData::from_bytes(lines.repeat(12_000).as_bytes(), "repeated.jsonl").unwrap();
+    let l2 = batches(&data, Table::L2, Decimals::Text);
+    assert!(l2.len() >= 2, "{} L2 batches", l2.len());
+    let first_event_of_each: Vec<u64> = l2
+        .iter()
+        .map(|batch| batch.column_by_name("event_index").unwrap().as_primitive::<UInt64Type>().value(0))
+        .collect();
+    assert!(first_event_of_each.windows(2).all(|pair| pair[0] < pair[1]), "{first_event_of_each:?}");
+    assert_eq!(&round_trip(&data, Decimals::Text), data.stream_events().as_ref());
+    assert_eq!(&round_trip(&data, Decimals::Decimal128), data.stream_events().as_ref());
 }

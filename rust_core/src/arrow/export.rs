@@ -1,7 +1,7 @@
 //! A data set's events → record batches of one table, built lazily, [`BATCH_ROWS`] at a time.
 
-use super::{schema, Decimals, Table, BATCH_ROWS, BOOK_SIDES, DECIMAL128_PRECISION, TRADE_SIDES};
-use crate::{error::Error, market_data::MarketData, wire::exchange_names};
+use super::{ahead::BuiltAhead, schema, Decimals, Table, BATCH_ROWS, BOOK_SIDES, DECIMAL128_PRECISION, TRADE_SIDES};
+use crate::{decimal_bounds::digits, error::Error, market_data::MarketData, wire::exchange_names};
 use arrow_array::{
     builder::{
         BooleanBuilder, Decimal128Builder, Float64Builder, Int32Builder, Int8Builder, StringBuilder,
@@ -20,7 +20,10 @@ use barter_data::{
 use barter_instrument::{exchange::ExchangeId, instrument::InstrumentIndex};
 use chrono::{DateTime, Utc};
 use rust_decimal::{prelude::ToPrimitive, Decimal};
-use std::sync::{Arc, OnceLock};
+use std::{
+    ops::Range,
+    sync::{Arc, OnceLock},
+};
 
 type Event = MarketEvent<InstrumentIndex, DataKind>;
 
@@ -31,59 +34,17 @@ const DECIMAL_TEXT_BYTES: usize = 16;
 /// One table of a data set as a stream of record batches. Holds its own reference to the
 /// events, so it outlives the data set it came from.
 pub struct TableBatches {
-    data: MarketData,
-    table: Table,
     schema: SchemaRef,
-    /// How many of the table's events (or markers) earlier batches took.
-    taken: usize,
+    batches: BuiltAhead<Result<RecordBatch, ArrowError>>,
 }
 
 impl TableBatches {
     pub fn new(data: &MarketData, table: Table, decimals: Decimals) -> Result<Self, Error> {
         let schema = Arc::new(schema(table, &decimal_types(data, table, decimals)?));
-        Ok(Self { data: data.clone(), table, schema, taken: 0 })
-    }
-
-    fn next_batch(&mut self) -> Result<Option<RecordBatch>, ArrowError> {
-        let mut rows = TableRows::new(self.table, &self.schema, self.rows_ahead());
-        let mut count = 0;
-        match kind_slot(self.table) {
-            None => {
-                for (event_index, position) in self.data.markers().iter().skip(self.taken).take(BATCH_ROWS) {
-                    let Some(Item::Reconnecting(exchange)) = self.data.stream_events().get(position) else {
-                        return Err(ArrowError::ComputeError(format!("no marker at position {position}")));
-                    };
-                    count += rows.append_marker(event_index as u64, *exchange);
-                    self.taken += 1;
-                }
-            }
-            Some(slot) => {
-                for event_index in &self.data.kinds().events(slot)[self.taken..] {
-                    if count >= BATCH_ROWS {
-                        break;
-                    }
-                    count += rows.append(*event_index as u64, market_event(&self.data, *event_index)?)?;
-                    self.taken += 1;
-                }
-            }
-        }
-        if count == 0 {
-            return Ok(None);
-        }
-        RecordBatch::try_new(Arc::clone(&self.schema), rows.finish()).map(Some)
-    }
-}
-
-impl TableBatches {
-    /// The rows the next batch holds at most: one per event of the table's kind (one per
-    /// marker), or, for books, about a batch's worth of levels.
-    fn rows_ahead(&self) -> usize {
-        let left = match kind_slot(self.table) {
-            None => usize::try_from(self.data.stats().reconnects).unwrap_or(BATCH_ROWS),
-            Some(_) if self.table == Table::L2 => BATCH_ROWS,
-            Some(slot) => self.data.kinds().events(slot).len(),
-        };
-        left.saturating_sub(self.taken).min(BATCH_ROWS)
+        let spans = batch_spans(data, table);
+        let batch = BatchBuilder { data: data.clone(), table, schema: Arc::clone(&schema), spans };
+        let batches = BuiltAhead::new(batch.spans.len(), move |index| batch.build(index));
+        Ok(Self { schema, batches })
     }
 }
 
@@ -91,7 +52,7 @@ impl Iterator for TableBatches {
     type Item = Result<RecordBatch, ArrowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.next_batch().transpose()
+        self.batches.next()
     }
 }
 
@@ -99,6 +60,78 @@ impl RecordBatchReader for TableBatches {
     fn schema(&self) -> SchemaRef {
         Arc::clone(&self.schema)
     }
+}
+
+/// Builds any one batch of a table, on whichever thread asks: the spans of all batches are
+/// fixed up front.
+struct BatchBuilder {
+    data: MarketData,
+    table: Table,
+    schema: SchemaRef,
+    spans: Vec<BatchSpan>,
+}
+
+/// The table's events (markers, for reconnects) one batch takes, and the rows they make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct BatchSpan {
+    items: Range<usize>,
+    rows: usize,
+}
+
+impl BatchBuilder {
+    fn build(&self, batch: usize) -> Result<RecordBatch, ArrowError> {
+        let BatchSpan { items, rows: row_count } = &self.spans[batch];
+        let mut rows = TableRows::new(self.table, &self.schema, *row_count);
+        match kind_slot(self.table) {
+            None => {
+                for (event_index, position) in self.data.markers().iter().skip(items.start).take(items.len()) {
+                    let Some(Item::Reconnecting(exchange)) = self.data.stream_events().get(position) else {
+                        return Err(ArrowError::ComputeError(format!("no marker at position {position}")));
+                    };
+                    rows.append_marker(event_index as u64, *exchange);
+                }
+            }
+            Some(slot) => {
+                for &event_index in &self.data.kinds().events(slot)[items.clone()] {
+                    rows.append(event_index as u64, market_event(&self.data, event_index)?)?;
+                }
+            }
+        }
+        RecordBatch::try_new(Arc::clone(&self.schema), rows.finish())
+    }
+}
+
+/// The table cut into batches of [`BATCH_ROWS`] rows, an L2 event's levels never split.
+fn batch_spans(data: &MarketData, table: Table) -> Vec<BatchSpan> {
+    match kind_slot(table) {
+        None => spans(data.markers().iter().map(|_| 1)),
+        Some(slot) if table == Table::L2 => {
+            spans(data.kinds().events(slot).iter().map(
+                |&index| match market_event(data, index).map(|event| &event.kind) {
+                    Ok(DataKind::OrderBook(book)) => book_rows(order_book(book)).max(1),
+                    _ => 1,
+                },
+            ))
+        }
+        Some(slot) => spans(data.kinds().events(slot).iter().map(|_| 1)),
+    }
+}
+
+fn spans(rows_per_item: impl Iterator<Item = usize>) -> Vec<BatchSpan> {
+    let mut spans = Vec::new();
+    let (mut start, mut end, mut rows) = (0, 0, 0);
+    for item_rows in rows_per_item {
+        end += 1;
+        rows += item_rows;
+        if rows >= BATCH_ROWS {
+            spans.push(BatchSpan { items: start..end, rows });
+            (start, rows) = (end, 0);
+        }
+    }
+    if start < end {
+        spans.push(BatchSpan { items: start..end, rows });
+    }
+    spans
 }
 
 /// The [`KindIndex`](crate::sequence::KindIndex) slot of a table's events; reconnects have none.
@@ -161,8 +194,8 @@ fn decimal_types(data: &MarketData, table: Table, decimals: Decimals) -> Result<
         Decimals::Text => return Ok(vec![DataType::Utf8; columns.len()]),
         Decimals::Decimal128 => {}
     }
-    let mut bounds = vec![DecimalBounds::default(); columns.len()];
-    for_each_decimal(data, table, |column, value| bounds[column].include(value));
+    let bounds = kind_slot(table).map_or(&[][..], |slot| data.kinds().decimal_bounds(slot));
+    debug_assert_eq!(bounds.len(), columns.len());
     columns
         .iter()
         .enumerate()
@@ -210,35 +243,6 @@ fn for_each_decimal(data: &MarketData, table: Table, mut visit: impl FnMut(usize
     }
 }
 
-/// A decimal column's largest and smallest scale and largest mantissa: cheap to gather, and
-/// enough to show that every value fits decimal128 at the largest scale in nearly all data.
-#[derive(Debug, Clone, Copy)]
-struct DecimalBounds {
-    scale: u32,
-    smallest_scale: u32,
-    largest_mantissa: u128,
-}
-
-impl Default for DecimalBounds {
-    fn default() -> Self {
-        Self { scale: 0, smallest_scale: u32::MAX, largest_mantissa: 0 }
-    }
-}
-
-impl DecimalBounds {
-    fn include(&mut self, value: &Decimal) {
-        self.scale = self.scale.max(value.scale());
-        self.smallest_scale = self.smallest_scale.min(value.scale());
-        self.largest_mantissa = self.largest_mantissa.max(value.mantissa().unsigned_abs());
-    }
-
-    /// No value has more integer digits than the largest mantissa at the smallest scale.
-    fn surely_fits(&self) -> bool {
-        let integer_digits = digits(self.largest_mantissa) - i64::from(self.smallest_scale.min(self.scale));
-        integer_digits.max(0) + i64::from(self.scale) <= i64::from(DECIMAL128_PRECISION)
-    }
-}
-
 /// The value with the most integer digits in a column, to check it exactly and name it.
 #[derive(Debug, Clone, Copy, Default)]
 struct WidestDecimal {
@@ -265,10 +269,6 @@ impl WidestDecimal {
             self.value.unwrap_or_default(),
         )))
     }
-}
-
-fn digits(value: u128) -> i64 {
-    value.checked_ilog10().map_or(1, |log| i64::from(log) + 1)
 }
 
 /// The builders of one batch of one table.

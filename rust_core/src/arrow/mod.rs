@@ -26,9 +26,11 @@
 //!               | float64 | utf8: rust_decimal's Display, every digit and the scale kept
 //! ```
 //!
-//! - [`export`]: data set → record batches, built lazily in bounded batches.
+//! - [`export`]: data set → record batches, built lazily in bounded batches, on worker threads
+//!   ([`ahead`]) a few batches ahead of the reader.
 //! - [`import`]: record batches in these schemas → barter's events, through barter's types.
 
+mod ahead;
 pub mod export;
 pub mod import;
 
@@ -41,8 +43,7 @@ use std::sync::Arc;
 /// may run over by one event's levels).
 pub const BATCH_ROWS: usize = 65_536;
 
-/// Decimal128's largest precision: barter's decimals are written at it.
-pub const DECIMAL128_PRECISION: u8 = 38;
+pub use crate::decimal_bounds::DECIMAL128_PRECISION;
 
 /// The tables (columns: rust_core/src/arrow/mod.rs). The values are part of the C ABI: only
 /// ever appended, never renumbered.
