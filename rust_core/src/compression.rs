@@ -263,6 +263,7 @@ impl FileContent {
         let expected = if compressed { file.size.saturating_mul(4) } else { file.size };
         let mut json = Vec::new();
         reserve(&mut json, usize::try_from(expected).unwrap_or(usize::MAX), &file.source)?;
+        crate::huge_pages::prefer_huge_pages(&mut json);
         let mut reported = Instant::now();
         let piece = if compressed { DECOMPRESSED_PIECE_BYTES } else { PLAIN_PIECE_BYTES };
         while file.append_to(&mut json, piece)? > 0 {

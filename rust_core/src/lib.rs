@@ -21,6 +21,7 @@ pub mod error;
 pub mod ffi;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+mod huge_pages;
 pub mod load;
 pub mod market_data;
 pub mod read_ahead;

@@ -121,14 +121,20 @@ fn parse_chunked(
     progress: Progress,
 ) -> Result<Parsed, Error> {
     reject_byte_order_mark(bytes, source)?;
+    // Invalid UTF-8 anywhere is the error a load gives first, before a wrong first byte.
+    let utf8 = |bytes| std::str::from_utf8(bytes).map_err(|error| invalid_utf8(bytes, error.valid_up_to(), 1, source));
+    let shape = detect_shape(bytes, source).or_else(|error| utf8(bytes).and(Err(error)))?;
+    if shape == Shape::Lines {
+        return parse_event_lines_in_chunks(bytes, source, chunks, 1, keep, progress);
+    }
     // Validating once up front lets serde_json skip validating every string as it parses.
-    let text = std::str::from_utf8(bytes).map_err(|error| invalid_utf8(bytes, error.valid_up_to(), 1, source))?;
-    match detect_shape(bytes, source)? {
-        Shape::Array if chunks > 1 => parse_result_array_in_chunks(text, source, chunks, keep, progress),
-        Shape::Array => parse_result_array(text, source, keep).inspect(|_| {
+    let text = utf8(bytes)?;
+    if chunks > 1 {
+        parse_result_array_in_chunks(text, source, chunks, keep, progress)
+    } else {
+        parse_result_array(text, source, keep).inspect(|_| {
             progress(text.len());
-        }),
-        Shape::Lines => parse_event_lines_in_chunks(text, source, chunks, 1, keep, progress),
+        })
     }
 }
 
@@ -354,43 +360,83 @@ fn item_separator_after(text: &str, from: usize) -> Option<(usize, usize)> {
     })
 }
 
-/// Splits at line boundaries and parses the pieces in parallel. Line numbers stay those of the
-/// whole input (whose line `first_line` `text` starts with), and the first failing piece holds
-/// the first error, so its error is exact.
+/// Parses JSON Lines `bytes` (numbered from `first_line`) in pieces split at newlines near each
+/// `chunks`-th, in parallel. Each piece is checked for UTF-8 and has its lines counted on its
+/// own thread, so nothing but the split walks the whole input on the caller's. Pieces number
+/// their lines from 1: a failure is worded again, as a one-pass load words it, by
+/// [`first_error`].
 pub(crate) fn parse_event_lines_in_chunks(
-    text: &str,
+    bytes: &[u8],
     source: &str,
     chunks: usize,
     first_line: usize,
     keep: Option<Selector>,
     progress: Progress,
 ) -> Result<Parsed, Error> {
+    let pieces = pieces_at_newlines(bytes, chunks);
+    let weights: Vec<usize> = pieces.iter().map(|piece| piece.len()).collect();
+    let first_failed = AtomicUsize::new(usize::MAX);
+    let parsed = parse_in_parallel(&pieces, &weights, &mut *progress, |piece, index| {
+        let parsed = std::str::from_utf8(piece)
+            .map_err(|_| Error::invalid_data("invalid UTF-8"))
+            .and_then(|text| parse_event_lines(text, source, 1, newlines(piece) + 1, keep));
+        if parsed.is_err() {
+            first_failed.fetch_min(index, Ordering::Relaxed);
+        }
+        parsed
+    });
+    match parsed {
+        Ok(parsed) => {
+            progress(bytes.len());
+            Ok(parsed)
+        }
+        Err(error) if error.status == BarterFfiStatus::Cancelled => Err(error),
+        Err(error) => {
+            let failed = first_failed.into_inner().min(pieces.len() - 1);
+            Err(first_error(bytes, &pieces, failed, source, first_line, keep).unwrap_or(error))
+        }
+    }
+}
+
+/// `bytes` cut just after a newline near each `chunks`-th of it.
+fn pieces_at_newlines(bytes: &[u8], chunks: usize) -> Vec<&[u8]> {
     let mut pieces = Vec::with_capacity(chunks);
     let mut start = 0;
     for chunk in 1..chunks {
-        let target = (text.len() * chunk / chunks).max(start);
-        if let Some(newline) = memchr::memchr(b'\n', &text.as_bytes()[target..]) {
-            pieces.push(&text[start..=target + newline]);
+        let target = (bytes.len() * chunk / chunks).max(start);
+        if let Some(newline) = memchr::memchr(b'\n', &bytes[target..]) {
+            pieces.push(&bytes[start..=target + newline]);
             start = target + newline + 1;
         }
     }
-    pieces.push(&text[start..]);
-    let newlines: Vec<usize> =
-        pieces.iter().map(|piece| memchr::memchr_iter(b'\n', piece.as_bytes()).count()).collect();
-    let first_lines: Vec<usize> = newlines
-        .iter()
-        .scan(first_line, |line, piece_newlines| {
-            let first = *line;
-            *line += piece_newlines;
-            Some(first)
-        })
-        .collect();
-    let weights: Vec<usize> = pieces.iter().map(|piece| piece.len()).collect();
-    let parsed = parse_in_parallel(&pieces, &weights, &mut *progress, |piece, index| {
-        parse_event_lines(piece, source, first_lines[index], newlines[index] + 1, keep)
-    })?;
-    progress(text.len());
-    Ok(parsed)
+    pieces.push(&bytes[start..]);
+    pieces
+}
+
+fn newlines(bytes: &[u8]) -> usize {
+    memchr::memchr_iter(b'\n', bytes).count()
+}
+
+/// The error a one-pass load gives for `bytes`, given that piece `failed` is the first to fail:
+/// the input's first invalid UTF-8 (checked before any parsing, as a one-pass load does), else
+/// that piece's error, its lines numbered as the input's. `None` if the piece does not fail
+/// again (an allocation failure, say).
+fn first_error(
+    bytes: &[u8],
+    pieces: &[&[u8]],
+    failed: usize,
+    source: &str,
+    first_line: usize,
+    keep: Option<Selector>,
+) -> Option<Error> {
+    if let Err(error) = std::str::from_utf8(bytes) {
+        return Some(invalid_utf8(bytes, error.valid_up_to(), first_line, source));
+    }
+    let piece = pieces[failed];
+    let piece_first_line = first_line + pieces[..failed].iter().map(|earlier| newlines(earlier)).sum::<usize>();
+    // Valid: the whole is, and each piece ends at a newline.
+    let text = std::str::from_utf8(piece).ok()?;
+    parse_event_lines(text, source, piece_first_line, newlines(piece) + 1, keep).err()
 }
 
 /// Runs `parse` on every piece, on up to one thread per core (as many as the process-wide

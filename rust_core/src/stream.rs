@@ -260,10 +260,8 @@ fn read_lines(
             }
         };
         let piece = &buffer[..cut];
-        let text = std::str::from_utf8(piece)
-            .map_err(|error| load::invalid_utf8(piece, error.valid_up_to(), first_line, source))?;
-        let chunks = load::chunk_count(text.len());
-        let parsed = load::parse_event_lines_in_chunks(text, source, chunks, first_line, keep, &mut |_| true)?;
+        let chunks = load::chunk_count(piece.len());
+        let parsed = load::parse_event_lines_in_chunks(piece, source, chunks, first_line, keep, &mut |_| true)?;
         if !hand_over(parsed) || at_end {
             return Ok(());
         }
