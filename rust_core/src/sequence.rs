@@ -65,6 +65,8 @@ pub struct KindIndex {
     events: [Vec<usize>; 5],
     /// L1's bid price, bid amount, ask price and ask amount, then L2's price and amount.
     decimals: [DecimalBounds; 6],
+    /// The L2 table's rows: each book's levels, or one row for a book without any.
+    l2_rows: u64,
 }
 
 /// Below this many items one thread walks them: a second would cost more than it saves.
@@ -116,6 +118,8 @@ impl KindIndex {
                 }
             }
             DataKind::OrderBook(OrderBookEvent::Snapshot(book) | OrderBookEvent::Update(book)) => {
+                let levels = book.bids().levels().len() + book.asks().levels().len();
+                self.l2_rows += levels.max(1) as u64;
                 for level in book.bids().levels().iter().chain(book.asks().levels()) {
                     l2_price.include(&level.price);
                     l2_amount.include(&level.amount);
@@ -133,6 +137,7 @@ impl KindIndex {
         for (bounds, next_bounds) in self.decimals.iter_mut().zip(next.decimals) {
             *bounds = bounds.merge(next_bounds);
         }
+        self.l2_rows += next.l2_rows;
         self
     }
 
@@ -151,6 +156,11 @@ impl KindIndex {
     /// The indices of the market events in `slot`, in order.
     pub fn events(&self, slot: usize) -> &[usize] {
         &self.events[slot]
+    }
+
+    /// The rows of the L2 table: each book's levels, or one for a book without any.
+    pub fn l2_rows(&self) -> u64 {
+        self.l2_rows
     }
 
     /// The bounds of `slot`'s decimal columns, in the order of the export's columns (none but

@@ -9,7 +9,11 @@ use arrow_array::{
     RecordBatch,
 };
 use barter_ffi::{
-    arrow::{export::TableBatches, import::items_from_tables, Decimals, Table},
+    arrow::{
+        export::{row_count, TableBatches},
+        import::items_from_tables,
+        Decimals, Table,
+    },
     market_data::MarketData,
 };
 use common::fixture;
@@ -76,6 +80,10 @@ fn a_data_set_of_many_batches_survives_the_tables_in_order() {
         .map(|batch| batch.column_by_name("event_index").unwrap().as_primitive::<UInt64Type>().value(0))
         .collect();
     assert!(first_event_of_each.windows(2).all(|pair| pair[0] < pair[1]), "{first_event_of_each:?}");
+    for table in Table::ALL {
+        let rows: usize = batches(&data, table, Decimals::Float64).iter().map(RecordBatch::num_rows).sum();
+        assert_eq!(row_count(&data, table), rows as u64, "{}", table.name());
+    }
     assert_eq!(&round_trip(&data, Decimals::Text), data.stream_events().as_ref());
     assert_eq!(&round_trip(&data, Decimals::Decimal128), data.stream_events().as_ref());
 }

@@ -35,16 +35,27 @@ const DECIMAL_TEXT_BYTES: usize = 16;
 /// events, so it outlives the data set it came from.
 pub struct TableBatches {
     schema: SchemaRef,
-    batches: BuiltAhead<Result<RecordBatch, ArrowError>>,
+    batches: Batches,
+}
+
+/// The batches are cut at the first read, so that a schema call never walks a table.
+enum Batches {
+    Unread(MarketData, Table),
+    Reading(BuiltAhead<Result<RecordBatch, ArrowError>>),
 }
 
 impl TableBatches {
     pub fn new(data: &MarketData, table: Table, decimals: Decimals) -> Result<Self, Error> {
         let schema = Arc::new(schema(table, &decimal_types(data, table, decimals)?));
-        let spans = batch_spans(data, table);
-        let batch = BatchBuilder { data: data.clone(), table, schema: Arc::clone(&schema), spans };
-        let batches = BuiltAhead::new(batch.spans.len(), move |index| batch.build(index));
-        Ok(Self { schema, batches })
+        Ok(Self { schema, batches: Batches::Unread(data.clone(), table) })
+    }
+
+    fn start_reading(&mut self) {
+        if let Batches::Unread(data, table) = &self.batches {
+            let spans = batch_spans(data, *table);
+            let batch = BatchBuilder { data: data.clone(), table: *table, schema: Arc::clone(&self.schema), spans };
+            self.batches = Batches::Reading(BuiltAhead::new(batch.spans.len(), move |index| batch.build(index)));
+        }
     }
 }
 
@@ -52,7 +63,9 @@ impl Iterator for TableBatches {
     type Item = Result<RecordBatch, ArrowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.batches.next()
+        self.start_reading();
+        let Batches::Reading(batches) = &mut self.batches else { return None };
+        batches.next()
     }
 }
 
@@ -163,12 +176,7 @@ fn table_events(data: &MarketData, table: Table) -> impl Iterator<Item = &Event>
 pub fn row_count(data: &MarketData, table: Table) -> u64 {
     match table {
         Table::Reconnects => data.stats().reconnects,
-        Table::L2 => table_events(data, table)
-            .map(|event| match &event.kind {
-                DataKind::OrderBook(book) => book_rows(order_book(book)).max(1) as u64,
-                _ => 0,
-            })
-            .sum(),
+        Table::L2 => data.kinds().l2_rows(),
         _ => kind_slot(table).map_or(0, |slot| data.kinds().events(slot).len() as u64),
     }
 }
