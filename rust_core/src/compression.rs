@@ -12,6 +12,8 @@
 //! the format, never a partial load. (A zstd frame written without a checksum cannot show damage
 //! to its content; the damaged JSON then fails to parse. Files written here carry one.)
 
+#[cfg(unix)]
+use crate::two_thread_read;
 use crate::{
     error::Error,
     load::{Progress, PROGRESS_INTERVAL},
@@ -166,6 +168,8 @@ pub struct OpenedFile {
     pub read_from_disk: Arc<AtomicU64>,
     /// The file's JSON, decompressed.
     pub content: Box<dyn Read + Send>,
+    /// For a plain file, a second handle to it, to read at offsets from several threads.
+    plain_file: Option<File>,
     path: std::path::PathBuf,
     source: String,
 }
@@ -176,13 +180,15 @@ impl OpenedFile {
         let file = File::open(path).map_err(io_error)?;
         let size = file.metadata().map_err(io_error)?.len();
         let read_from_disk = Arc::new(AtomicU64::new(0));
+        let second_handle = file.try_clone().ok();
         let mut file = CountedFile { file, read: Arc::clone(&read_from_disk) };
         let prefix = read_prefix(&mut file).map_err(|error| io_error(unmarked(error)))?;
         let compression = BarterFfiCompression::detect(&prefix);
+        let plain_file = second_handle.filter(|_| compression == BarterFfiCompression::None);
         let buffered = BufReader::with_capacity(1 << 20, io::Cursor::new(prefix).chain(file));
         let content = compression.decoder(buffered).map_err(io_error)?;
         let source = path.display().to_string();
-        Ok(Self { compression, size, read_from_disk, content, path: path.to_path_buf(), source })
+        Ok(Self { compression, size, read_from_disk, content, plain_file, path: path.to_path_buf(), source })
     }
 
     /// Reads up to `buffer`'s length of decompressed JSON; 0 only at the end.
@@ -259,6 +265,12 @@ impl FileContent {
         const DECOMPRESSED_PIECE_BYTES: usize = 2 << 20;
         let mut file = OpenedFile::open(path)?;
         let compressed = file.compression != BarterFfiCompression::None;
+        #[cfg(unix)]
+        if let Some(plain_file) = file.plain_file.as_ref().filter(|_| file.size >= two_thread_read::TWO_THREADS_FROM) {
+            if let Some(json) = two_thread_read::read_whole(plain_file, file.size, path, &mut *progress)? {
+                return Ok(Self { json, size_on_disk: file.size, compressed });
+            }
+        }
         // A plain file's size is its content's; a compressed one grows as it is read.
         let expected = if compressed { file.size.saturating_mul(4) } else { file.size };
         let mut json = Vec::new();

@@ -29,4 +29,6 @@ pub mod select;
 pub mod selective;
 pub mod sequence;
 pub mod stream;
+#[cfg(unix)]
+mod two_thread_read;
 pub mod wire;
