@@ -85,7 +85,7 @@ struct BatchBuilder {
 }
 
 /// The table's events (markers, for reconnects) one batch takes, and the rows they make.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 struct BatchSpan {
     items: Range<usize>,
     rows: usize,
@@ -373,8 +373,8 @@ impl TableRows {
         }
     }
 
-    /// Appends `event`'s rows when it is of this table's kind; returns how many.
-    fn append(&mut self, event_index: u64, event: &Event) -> Result<usize, ArrowError> {
+    /// Appends `event`'s rows; an event of another kind is an error (the kind index is wrong).
+    fn append(&mut self, event_index: u64, event: &Event) -> Result<(), ArrowError> {
         match (self, &event.kind) {
             (Self::Trades { shared, id, price, amount, side }, DataKind::Trade(trade)) => {
                 shared.append(event_index, event)?;
@@ -407,16 +407,18 @@ impl TableRows {
                 quantity.append_value(liquidation.quantity);
                 time.append(liquidation.time)?;
             }
-            _ => return Ok(0),
+            _ => {
+                return Err(ArrowError::ComputeError(format!("market event {event_index} is not of this table's kind")))
+            }
         }
-        Ok(1)
+        Ok(())
     }
 
-    fn append_marker(&mut self, event_index: u64, exchange: ExchangeId) -> usize {
-        let Self::Reconnects { event_index: indices, exchange: exchanges } = self else { return 0 };
-        indices.append_value(event_index);
-        exchanges.append_value(exchange_key(exchange));
-        1
+    fn append_marker(&mut self, event_index: u64, exchange: ExchangeId) {
+        if let Self::Reconnects { event_index: indices, exchange: exchanges } = self {
+            indices.append_value(event_index);
+            exchanges.append_value(exchange_key(exchange));
+        }
     }
 
     fn finish(self) -> Vec<ArrayRef> {
@@ -472,7 +474,7 @@ impl TableRows {
 }
 
 impl L2Rows {
-    fn append(&mut self, event_index: u64, event: &Event, book_event: &OrderBookEvent) -> Result<usize, ArrowError> {
+    fn append(&mut self, event_index: u64, event: &Event, book_event: &OrderBookEvent) -> Result<(), ArrowError> {
         let book = order_book(book_event);
         let is_snapshot = matches!(book_event, OrderBookEvent::Snapshot(_));
         let sides = [(0, book.bids().levels()), (1, book.asks().levels())];
@@ -495,7 +497,7 @@ impl L2Rows {
                 self.amount.append(Some(&level.amount))?;
             }
         }
-        Ok(rows)
+        Ok(())
     }
 }
 
