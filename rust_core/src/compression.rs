@@ -180,11 +180,10 @@ impl OpenedFile {
         let file = File::open(path).map_err(io_error)?;
         let size = file.metadata().map_err(io_error)?.len();
         let read_from_disk = Arc::new(AtomicU64::new(0));
-        let second_handle = file.try_clone().ok();
         let mut file = CountedFile { file, read: Arc::clone(&read_from_disk) };
         let prefix = read_prefix(&mut file).map_err(|error| io_error(unmarked(error)))?;
         let compression = BarterFfiCompression::detect(&prefix);
-        let plain_file = second_handle.filter(|_| compression == BarterFfiCompression::None);
+        let plain_file = (compression == BarterFfiCompression::None).then(|| file.file.try_clone().ok()).flatten();
         let buffered = BufReader::with_capacity(1 << 20, io::Cursor::new(prefix).chain(file));
         let content = compression.decoder(buffered).map_err(io_error)?;
         let source = path.display().to_string();
@@ -302,7 +301,7 @@ impl FileContent {
 }
 
 /// Grows `buffer` by `additional` bytes, or says the input does not fit in memory.
-fn reserve(buffer: &mut Vec<u8>, additional: usize, source: &str) -> Result<(), Error> {
+pub(crate) fn reserve(buffer: &mut Vec<u8>, additional: usize, source: &str) -> Result<(), Error> {
     buffer.try_reserve(additional).map_err(|_| {
         Error::out_of_memory(format!("'{source}' ({} bytes read, {additional} more wanted)", buffer.len()))
     })

@@ -97,12 +97,11 @@ impl KindIndex {
             Event::Item(event) => Some(event),
             Event::Reconnecting(_) => None,
         });
-        let mut count = 0;
         for (event_index, event) in market_events.enumerate() {
             index.events[Self::slot(&event.kind)].push(event_index);
             index.include_decimals(&event.kind);
-            count = event_index + 1;
         }
+        let count = index.events.iter().map(Vec::len).sum();
         (index, count)
     }
 

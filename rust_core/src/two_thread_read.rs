@@ -7,6 +7,7 @@
 //! A file that shrinks meanwhile is left to the sequential read (`None`).
 
 use crate::{
+    compression::reserve,
     error::Error,
     huge_pages::prefer_huge_pages,
     load::{Progress, PROGRESS_INTERVAL},
@@ -32,8 +33,9 @@ const PIECE_BYTES: usize = 8 << 20;
 /// counted) between pieces, and may cancel.
 pub(crate) fn read_whole(file: &File, size: u64, path: &Path, progress: Progress) -> Result<Option<Vec<u8>>, Error> {
     let Ok(size) = usize::try_from(size) else { return Ok(None) };
+    let source = path.display().to_string();
     let mut json = Vec::new();
-    json.try_reserve_exact(size).map_err(|_| Error::out_of_memory(format!("'{}' ({size} bytes)", path.display())))?;
+    reserve(&mut json, size, &source)?;
     prefer_huge_pages(&mut json);
     let (front, back) = json.spare_capacity_mut()[..size].split_at_mut(size / 2);
     let stop = &AtomicBool::new(false);
@@ -72,7 +74,7 @@ pub(crate) fn read_whole(file: &File, size: u64, path: &Path, progress: Progress
     // SAFETY: both halves of the first `size` bytes were written by `read_at`, which counts
     // only bytes the kernel reported written.
     unsafe { json.set_len(size) };
-    read_appended(file, &mut json, path)?;
+    read_appended(file, &mut json, path, &source)?;
     Ok(Some(json))
 }
 
@@ -106,15 +108,14 @@ fn read_at(
 }
 
 /// Appends what was written to the file after its size was taken, as a sequential read would.
-fn read_appended(file: &File, json: &mut Vec<u8>, path: &Path) -> Result<(), Error> {
+fn read_appended(file: &File, json: &mut Vec<u8>, path: &Path, source: &str) -> Result<(), Error> {
     use std::os::unix::fs::FileExt;
     let mut piece = [0u8; 64 << 10];
     loop {
         match file.read_at(&mut piece, json.len() as u64) {
             Ok(0) => return Ok(()),
             Ok(count) => {
-                json.try_reserve(count)
-                    .map_err(|_| Error::out_of_memory(format!("'{}' ({} bytes read)", path.display(), json.len())))?;
+                reserve(json, count, source)?;
                 json.extend_from_slice(&piece[..count]);
             }
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
