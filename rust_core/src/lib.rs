@@ -17,6 +17,7 @@ pub mod arrow;
 pub mod canonical;
 pub mod compression;
 pub mod decimal_bounds;
+mod decimal_text;
 pub mod error;
 pub mod ffi;
 #[cfg(feature = "fuzzing")]

@@ -28,7 +28,7 @@
 //! through barter's own serde for exchanges, sides, decimals and order books, so it accepts
 //! exactly what barter's JSON reader accepts.
 
-use crate::{error::Error, market_data::BatchLayout};
+use crate::{decimal_text::decimal_text, error::Error, market_data::BatchLayout};
 use barter_data::{
     books::{Level, OrderBook},
     event::{DataKind, MarketEvent},
@@ -40,7 +40,7 @@ use chrono::{DateTime, Utc};
 use rmp::encode;
 use rmpv::Value;
 use serde::{de::value::StrDeserializer, Deserialize};
-use std::{cmp::Ordering, fmt::Write as _};
+use std::cmp::Ordering;
 
 pub const TAG_TRADE: u8 = 0;
 pub const TAG_ORDER_BOOK_L1: u8 = 1;
@@ -68,14 +68,14 @@ pub fn is_end(batch: &[u8], layout: BatchLayout) -> bool {
 
 /// Appends one batch holding `events` to `out`.
 pub fn encode_batch(events: &[&Event], out: &mut Vec<u8>) -> Result<(), Error> {
-    let mut writer = BatchWriter { out, decimal: String::with_capacity(32) };
+    let mut writer = BatchWriter { out };
     writer.batch(events).map_err(|error| Error::internal(format!("encoding a batch: {error}")))
 }
 
 /// Appends one batch in the items layout: `events`, and `markers` as (index in `events` of
 /// the event each precedes, exchange), in order.
 pub fn encode_items(events: &[&Event], markers: &[(usize, ExchangeId)], out: &mut Vec<u8>) -> Result<(), Error> {
-    let mut writer = BatchWriter { out, decimal: String::with_capacity(32) };
+    let mut writer = BatchWriter { out };
     let written: WriteResult = (|| {
         writer.array(2)?;
         writer.batch(events)?;
@@ -117,7 +117,7 @@ pub fn exchange_id(name: &str) -> Option<ExchangeId> {
 
 /// Appends a MessagePack array of `names` to `out`.
 pub fn encode_names(names: &[&str], out: &mut Vec<u8>) -> Result<(), Error> {
-    let mut writer = BatchWriter { out, decimal: String::new() };
+    let mut writer = BatchWriter { out };
     writer
         .array(names.len())
         .and_then(|()| names.iter().try_for_each(|name| writer.str(name)))
@@ -180,8 +180,6 @@ type WriteResult = Result<(), WriteError>;
 
 struct BatchWriter<'a> {
     out: &'a mut Vec<u8>,
-    /// Reused for every `Decimal` so formatting allocates once per batch.
-    decimal: String,
 }
 
 impl BatchWriter<'_> {
@@ -271,9 +269,7 @@ impl BatchWriter<'_> {
     }
 
     fn decimal(&mut self, value: &rust_decimal::Decimal) -> WriteResult {
-        self.decimal.clear();
-        write!(self.decimal, "{value}").expect("formatting into a String cannot fail");
-        Ok(encode::write_str(self.out, &self.decimal)?)
+        Ok(encode::write_str(self.out, decimal_text(value).as_str())?)
     }
 
     fn timestamp(&mut self, time: DateTime<Utc>) -> WriteResult {

@@ -1,7 +1,9 @@
 //! A data set's events → record batches of one table, built lazily, [`BATCH_ROWS`] at a time.
 
 use super::{ahead::BuiltAhead, schema, Decimals, Table, BATCH_ROWS, BOOK_SIDES, DECIMAL128_PRECISION, TRADE_SIDES};
-use crate::{decimal_bounds::digits, error::Error, market_data::MarketData, wire::exchange_names};
+use crate::{
+    decimal_bounds::digits, decimal_text::decimal_text, error::Error, market_data::MarketData, wire::exchange_names,
+};
 use arrow_array::{
     builder::{
         BooleanBuilder, Decimal128Builder, Float64Builder, Int32Builder, Int8Builder, StringBuilder,
@@ -633,7 +635,7 @@ impl DecimalColumn {
                     .ok_or_else(|| overflow("a decimal"))?,
             ),
             Self::Float(builder) => builder.append_option(value.to_f64()),
-            Self::Text(builder) => builder.append_value(value.to_string()),
+            Self::Text(builder) => builder.append_value(decimal_text(value).as_str()),
         }
         Ok(())
     }
