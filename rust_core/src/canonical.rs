@@ -47,7 +47,7 @@ use barter_data::{
     },
 };
 use barter_instrument::{exchange::ExchangeId, instrument::InstrumentIndex, Side};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Timelike, Utc};
 use rust_decimal::Decimal;
 use serde::{de::value::BorrowedStrDeserializer, Deserialize};
 use std::{cell::Cell, cmp::Ordering};
@@ -301,10 +301,14 @@ fn plain_decimal_prefix(bytes: &[u8]) -> Option<(Decimal, usize)> {
     // Wrapping: a value with more digits than an i64 holds is refused below, whatever it wrapped to.
     let mut mantissa = 0i64;
     let mut digits_until = |mut at: usize| {
-        // Eight at a time while eight follow: a price's or amount's fraction mostly has them.
-        while let Some(value) = bytes.get(at..at + 8).and_then(eight_digits) {
-            mantissa = mantissa.wrapping_mul(100_000_000).wrapping_add(value);
-            at += 8;
+        // Eight bytes at a time while eight follow: a price's whole part or fraction in one step.
+        while let Some(word) = bytes.get(at..at + 8).and_then(|chunk| chunk.try_into().ok()) {
+            let (count, value) = leading_digits(u64::from_le_bytes(word));
+            mantissa = mantissa.wrapping_mul(POW10_I64[count]).wrapping_add(value as i64);
+            at += count;
+            if count < 8 {
+                return at;
+            }
         }
         while let Some(&digit) = bytes.get(at).filter(|byte| byte.is_ascii_digit()) {
             mantissa = mantissa.wrapping_mul(10).wrapping_add(i64::from(digit - b'0'));
@@ -327,23 +331,28 @@ fn plain_decimal_prefix(bytes: &[u8]) -> Option<(Decimal, usize)> {
     Some((Decimal::new(mantissa, scale as u32), length))
 }
 
-/// The value of `chunk`'s eight bytes as decimal digits, first most significant; `None` unless
-/// all eight are ASCII digits.
-fn eight_digits(chunk: &[u8]) -> Option<i64> {
+/// Powers of ten up to the eighth, for appending up to eight digits.
+const POW10_I64: [i64; 9] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
+
+/// How many ASCII digits an eight-byte word starts with (its first byte the lowest), and the
+/// number they spell.
+fn leading_digits(word: u64) -> (usize, u64) {
     const ONES: u64 = u64::from_le_bytes([1; 8]);
     const HIGH_BITS: u64 = ONES << 7;
-    let word = u64::from_le_bytes(chunk.try_into().ok()?);
     let values = word.wrapping_sub(ONES * u64::from(b'0'));
-    // A byte below '0' leaves its high bit set (whatever borrow it passes up, it is refused);
-    // one above '9' has it set, or gets it from adding 0x76, which carries out of no byte left.
-    if (values | values.wrapping_add(ONES * 0x76)) & HIGH_BITS != 0 {
-        return None;
+    // A byte below '0' sets its high bit; one above '9' has it, or gets it from adding 0x76.
+    // Borrows and carries only pass up, into bytes after the first non-digit: it is found exactly.
+    let non_digits = (values | values.wrapping_add(ONES * 0x76)) & HIGH_BITS;
+    let count = (non_digits.trailing_zeros() / 8) as usize;
+    if count == 0 {
+        return (0, 0);
     }
-    // Little-endian: the first digit is the lowest byte. Combine neighbours into 2, 4, then 8 digits.
-    let pairs = (values.wrapping_mul(10) + (values >> 8)) & 0x00FF_00FF_00FF_00FF;
+    // The digits moved to the top bytes, zeros (leading zeros) below them; then neighbours
+    // combine into 2, 4, then 8 digits.
+    let digits = values << (8 * (8 - count));
+    let pairs = (digits.wrapping_mul(10) + (digits >> 8)) & 0x00FF_00FF_00FF_00FF;
     let quads = (pairs.wrapping_mul((100 << 16) + 1) >> 16) & 0x0000_FFFF_0000_FFFF;
-    let eight = quads.wrapping_mul((10_000 << 32) + 1) >> 32;
-    i64::try_from(eight).ok()
+    (count, quads.wrapping_mul((10_000 << 32) + 1) >> 32)
 }
 
 /// A timestamp: the common form built directly, any other through chrono's `Deserialize`.
@@ -356,49 +365,63 @@ fn timestamp(text: &str) -> Option<DateTime<Utc>> {
 /// decides, and fails or reads a leap second as it does).
 pub fn utc_timestamp(text: &str) -> Option<DateTime<Utc>> {
     let bytes = text.as_bytes();
-    let (whole, fraction) = match bytes.len() {
-        20 => (&bytes[..19], &b""[..]),
-        22..=30 if bytes[19] == b'.' => (&bytes[..19], &bytes[20..bytes.len() - 1]),
+    let fraction = match bytes.len() {
+        20 => &b""[..],
+        22..=30 if bytes[19] == b'.' => &bytes[20..bytes.len() - 1],
         _ => return None,
     };
-    if bytes[bytes.len() - 1] != b'Z'
-        || !matches!(whole, [_, _, _, _, b'-', _, _, b'-', _, _, b'T', _, _, b':', _, _, b':', _, _])
-    {
+    if bytes[bytes.len() - 1] != b'Z' {
         return None;
     }
-    let number = |range: std::ops::Range<usize>| digits_value(&whole[range]);
-    let nanosecond = digits_value(fraction)? * NANOSECONDS_PER_DIGIT[fraction.len()];
-    date(&whole[..10])?
-        .and_hms_nano_opt(number(11..13)?, number(14..16)?, number(17..19)?, nanosecond)
-        .map(|time| time.and_utc())
+    let second = whole_second(bytes[..19].try_into().ok()?)?;
+    second.with_nanosecond(fraction_nanoseconds(fraction)?).map(|time| time.and_utc())
 }
 
 thread_local! {
-    /// The `YYYY-MM-DD` last read, and its date: a recording holds thousands of events a day.
-    static LAST_DATE: Cell<Option<([u8; 10], NaiveDate)>> = const { Cell::new(None) };
+    /// The `YYYY-MM-DDTHH:MM:SS` last read, and its time: a recording holds many events a second.
+    static LAST_SECOND: Cell<Option<([u8; 19], NaiveDateTime)>> = const { Cell::new(None) };
 }
 
-/// `YYYY-MM-DD`, if that date exists.
-fn date(text: &[u8]) -> Option<NaiveDate> {
-    let text: [u8; 10] = text.try_into().ok()?;
-    if let Some((last_text, last_date)) = LAST_DATE.get() {
+/// `YYYY-MM-DDTHH:MM:SS`, if that time exists.
+fn whole_second(text: [u8; 19]) -> Option<NaiveDateTime> {
+    if let Some((last_text, last_second)) = LAST_SECOND.get() {
         if last_text == text {
-            return Some(last_date);
+            return Some(last_second);
         }
     }
-    let number = |range: std::ops::Range<usize>| digits_value(&text[range]);
-    let date = NaiveDate::from_ymd_opt(number(0..4)? as i32, number(5..7)?, number(8..10)?)?;
-    LAST_DATE.set(Some((text, date)));
-    Some(date)
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'T', h0, h1, b':', n0, n1, b':', s0, s1] = text else {
+        return None;
+    };
+    let year = two_digits(y0, y1)? * 100 + two_digits(y2, y3)?;
+    let date = NaiveDate::from_ymd_opt(year as i32, two_digits(m0, m1)?, two_digits(d0, d1)?)?;
+    let second = date.and_hms_opt(two_digits(h0, h1)?, two_digits(n0, n1)?, two_digits(s0, s1)?)?;
+    LAST_SECOND.set(Some((text, second)));
+    Some(second)
+}
+
+/// Two ASCII digits' value.
+fn two_digits(tens: u8, ones: u8) -> Option<u32> {
+    let (tens, ones) = (tens.wrapping_sub(b'0'), ones.wrapping_sub(b'0'));
+    (tens < 10 && ones < 10).then(|| u32::from(tens) * 10 + u32::from(ones))
+}
+
+/// A second's fraction, 0 to 9 digits, in nanoseconds.
+fn fraction_nanoseconds(digits: &[u8]) -> Option<u32> {
+    let (head, tail) = match digits.get(..8).and_then(|chunk| chunk.try_into().ok()) {
+        Some(word) => match leading_digits(u64::from_le_bytes(word)) {
+            (8, value) => (value as u32, &digits[8..]),
+            _ => return None,
+        },
+        None => (0, digits),
+    };
+    let value = tail
+        .iter()
+        .try_fold(head, |value, &digit| digit.is_ascii_digit().then(|| value * 10 + u32::from(digit - b'0')))?;
+    Some(value * NANOSECONDS_PER_DIGIT[digits.len()])
 }
 
 /// What the last of `n` digits of a second's fraction counts, in nanoseconds.
 const NANOSECONDS_PER_DIGIT: [u32; 10] = [0, 100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1];
-
-/// The value of a run of at most nine ASCII digits (`Some(0)` for none).
-fn digits_value(digits: &[u8]) -> Option<u32> {
-    digits.iter().try_fold(0u32, |value, &digit| digit.is_ascii_digit().then(|| value * 10 + u32::from(digit - b'0')))
-}
 
 /// Where the first byte that ends a plain string lies (see [`ENDS_PLAIN_STRING`]), found eight
 /// bytes at a time: timestamps, the most common strings, are 20 to 30 bytes long.
@@ -618,23 +641,23 @@ mod tests {
         }
     }
 
-    /// Every byte value at every place among seven digits: a value only for eight digits, and
-    /// then the number they spell.
+    /// Every byte value at every place after every run of digits: the run's length exactly, and
+    /// the number it spells, whatever follows it.
     #[test]
-    fn eight_digits_are_read_only_when_all_eight_are_digits() {
-        for place in 0..8 {
+    fn leading_digits_are_counted_and_read_exactly() {
+        for run in 0..8 {
             for byte in 0..=255u8 {
-                let mut chunk = *b"90817263";
-                chunk[place] = byte;
-                let expected = chunk
-                    .iter()
-                    .all(u8::is_ascii_digit)
-                    .then(|| std::str::from_utf8(&chunk).unwrap().parse::<i64>().unwrap());
-                assert_eq!(eight_digits(&chunk), expected, "{chunk:?}");
+                for after in [*b"00000000", *b"99999999", *b"////////", *b"::::::::", [0xFF; 8], [0; 8]] {
+                    let mut chunk = after;
+                    chunk[..run].copy_from_slice(&b"90817263"[..run]);
+                    chunk[run] = byte;
+                    let count = chunk.iter().take_while(|byte| byte.is_ascii_digit()).count();
+                    let value = std::str::from_utf8(&chunk[..count]).unwrap().parse::<u64>().unwrap_or(0);
+                    assert_eq!(leading_digits(u64::from_le_bytes(chunk)), (count, value), "{chunk:?}");
+                }
             }
         }
-        assert_eq!(eight_digits(b"00000000"), Some(0));
-        assert_eq!(eight_digits(b"99999999"), Some(99_999_999));
-        assert_eq!(eight_digits(b"1234567"), None);
+        assert_eq!(leading_digits(u64::from_le_bytes(*b"99999999")), (8, 99_999_999));
+        assert_eq!(leading_digits(u64::from_le_bytes(*b"00000000")), (8, 0));
     }
 }

@@ -207,8 +207,13 @@ fn timestamps_are_chronos_on_every_field_boundary() {
     for year in ["0000", "0001", "1677", "1970", "1999", "2000", "2024", "2100", "2262", "9999"] {
         for month in ["00", "01", "02", "12", "13"] {
             for day in ["00", "01", "28", "29", "30", "31", "32"] {
-                for time in ["00:00:00", "23:59:59", "24:00:00", "12:60:00", "12:00:60", "9:00:000"] {
-                    for fraction in ["", ".", ".1", ".000000001", ".123456789", ".1234567891"] {
+                for time in
+                    ["00:00:00", "23:59:59", "24:00:00", "12:60:00", "12:00:60", "9:00:000", "1/:00:00", "12:0::00"]
+                {
+                    // Bytes beside the digits ('/' and ':') in the fraction's first eight and its ninth.
+                    for fraction in
+                        ["", ".", ".1", ".000000001", ".123456789", ".1234567891", ".12345678/", ".1234567:9", ".1:"]
+                    {
                         for zone in ["Z", "z", "+00:00"] {
                             let text = format!("{year}-{month}-{day}T{time}{fraction}{zone}");
                             if let Some(time) = utc_timestamp(&text) {
@@ -222,6 +227,24 @@ fn timestamps_are_chronos_on_every_field_boundary() {
         }
     }
     assert!(built > 900, "{built}");
+}
+
+/// Events a second apart, a day apart and back again: a cached second is never reused for another.
+#[test]
+fn consecutive_timestamps_are_each_read_as_chrono_reads_them() {
+    let chrono =
+        |text: &str| DateTime::<Utc>::deserialize(BorrowedStrDeserializer::<serde::de::value::Error>::new(text)).ok();
+    for text in [
+        "2024-12-20T19:05:18.1Z",
+        "2024-12-20T19:05:18.2Z",
+        "2024-12-20T19:05:19Z",
+        "2024-12-21T19:05:19Z",
+        "2024-12-20T19:05:18.000000001Z",
+        "2024-12-20T19:05:18.000000001Z",
+        "2023-12-20T19:05:18.999999999Z",
+    ] {
+        assert_eq!(utc_timestamp(text), chrono(text), "{text}");
+    }
 }
 
 #[test]
