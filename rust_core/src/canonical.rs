@@ -185,13 +185,11 @@ fn book(reader: &mut Reader) -> Option<OrderBook> {
     reader.next_key(b"time_engine")?;
     let time_engine = if reader.null() { None } else { Some(timestamp(reader.string()?)?) };
     reader.next_key(b"bids")?;
-    let bids = book_side(reader)?;
+    let bids = book_side(reader, Ordering::Greater)?;
     reader.next_key(b"asks")?;
-    let asks = book_side(reader)?;
+    let asks = book_side(reader, Ordering::Less)?;
     reader.expect(b'}')?;
-    let strictly = |levels: &[Level], order| levels.windows(2).all(|pair| price_order(&pair[0], &pair[1]) == order);
-    (strictly(&bids, Ordering::Greater) && strictly(&asks, Ordering::Less))
-        .then(|| OrderBook::new(sequence, time_engine, bids, asks))
+    Some(OrderBook::new(sequence, time_engine, bids, asks))
 }
 
 /// How two levels' prices compare: as integers when they have one scale (as a book's prices
@@ -204,8 +202,9 @@ fn price_order(first: &Level, second: &Level) -> Ordering {
     }
 }
 
-/// `{"side":null,"levels":[…]}`: the side's tag is a unit struct, written as `null`.
-fn book_side(reader: &mut Reader) -> Option<Vec<Level>> {
+/// `{"side":null,"levels":[…]}`: the side's tag is a unit struct, written as `null`. Each
+/// level's price must stand in `order` to the one before it (see [`book`]), or the side is declined.
+fn book_side(reader: &mut Reader, order: Ordering) -> Option<Vec<Level>> {
     reader.expect(b'{')?;
     reader.key(b"side")?;
     reader.null().then_some(())?;
@@ -216,7 +215,11 @@ fn book_side(reader: &mut Reader) -> Option<Vec<Level>> {
         reader.at += 1;
     } else {
         loop {
-            levels.push(level(reader)?);
+            let level = level(reader)?;
+            if levels.last().is_some_and(|last| price_order(last, &level) != order) {
+                return None;
+            }
+            levels.push(level);
             if reader.expect(b',').is_none() {
                 reader.expect(b']')?;
                 break;
@@ -298,6 +301,32 @@ pub fn plain_decimal(text: &str) -> Option<Decimal> {
 /// The longest `D+[.D+]` `bytes` start with, and its length; `None` if it has more than 18
 /// digits, or a point with no digit after it.
 fn plain_decimal_prefix(bytes: &[u8]) -> Option<(Decimal, usize)> {
+    plain_decimal_in_two_words(bytes).or_else(|| plain_decimal_of_any_length(bytes))
+}
+
+/// [`plain_decimal_prefix`] for the common shape, at most 7 whole digits and 8 of fraction (a
+/// price or an amount), read in two eight-byte steps; `None` leaves any other text to
+/// [`plain_decimal_of_any_length`].
+fn plain_decimal_in_two_words(bytes: &[u8]) -> Option<(Decimal, usize)> {
+    let word_at = |at: usize| bytes.get(at..at + 8).and_then(|chunk| chunk.try_into().ok()).map(u64::from_le_bytes);
+    let (whole, whole_value) = leading_digits(word_at(0)?);
+    if whole == 0 || whole == 8 {
+        return None;
+    }
+    if bytes[whole] != b'.' {
+        return Some((Decimal::new(whole_value as i64, 0), whole));
+    }
+    let (fraction, fraction_value) = leading_digits(word_at(whole + 1)?);
+    let end = whole + 1 + fraction;
+    if fraction == 0 || (fraction == 8 && bytes.get(end).is_some_and(u8::is_ascii_digit)) {
+        return None;
+    }
+    let mantissa = whole_value as i64 * POW10_I64[fraction] + fraction_value as i64;
+    Some((Decimal::new(mantissa, fraction as u32), end))
+}
+
+/// [`plain_decimal_prefix`] for digit runs of any length.
+fn plain_decimal_of_any_length(bytes: &[u8]) -> Option<(Decimal, usize)> {
     // Wrapping: a value with more digits than an i64 holds is refused below, whatever it wrapped to.
     let mut mantissa = 0i64;
     let mut digits_until = |mut at: usize| {
@@ -639,6 +668,32 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Wherever the two-word decimal reader accepts, it reads what the general one reads: digit
+    /// runs of every length (zeros leading and inside) around a point or none, followed by what
+    /// follows a decimal in a line, by more digits, or by nothing.
+    #[test]
+    fn the_two_word_decimal_reader_reads_what_the_general_one_reads() {
+        let parts =
+            |read: Option<(Decimal, usize)>| read.map(|(value, length)| (value.mantissa(), value.scale(), length));
+        let mut accepted = 0;
+        for whole in 0..=10 {
+            for fraction in (0..=10).map(Some).chain([None]) {
+                for follower in ["\"}", "\"},\"amount\":\"1.5\"}}}}", "7\"}}}}}}}}}}", ".5\"}}}}}}}", "x", ""] {
+                    let mut text = "0010234567"[..whole].to_string();
+                    if let Some(fraction) = fraction {
+                        text = format!("{text}.{}", &"9080706050"[..fraction]);
+                    }
+                    text.push_str(follower);
+                    if let Some(read) = plain_decimal_in_two_words(text.as_bytes()) {
+                        assert_eq!(parts(Some(read)), parts(plain_decimal_of_any_length(text.as_bytes())), "{text}");
+                        accepted += 1;
+                    }
+                }
+            }
+        }
+        assert!(accepted > 200, "{accepted}");
     }
 
     /// Every byte value at every place after every run of digits: the run's length exactly, and
