@@ -107,9 +107,9 @@ fn result_item(reader: &mut Reader) -> Option<MarketStreamResult<InstrumentIndex
 fn market_event(reader: &mut Reader) -> Option<MarketEvent<InstrumentIndex, DataKind>> {
     reader.expect(b'{')?;
     reader.key(b"time_exchange")?;
-    let time_exchange = timestamp(reader.string()?)?;
+    let time_exchange = reader.timestamp()?;
     reader.next_key(b"time_received")?;
-    let time_received = timestamp(reader.string()?)?;
+    let time_received = reader.timestamp()?;
     reader.next_key(b"exchange")?;
     let exchange = through_deserialize::<ExchangeId>(reader.string()?)?;
     reader.next_key(b"instrument")?;
@@ -158,7 +158,7 @@ fn trade(reader: &mut Reader) -> Option<PublicTrade> {
 fn top_of_book(reader: &mut Reader) -> Option<OrderBookL1> {
     reader.expect(b'{')?;
     reader.key(b"last_update_time")?;
-    let last_update_time = timestamp(reader.string()?)?;
+    let last_update_time = reader.timestamp()?;
     reader.next_key(b"best_bid")?;
     let best_bid = optional_level(reader)?;
     reader.next_key(b"best_ask")?;
@@ -183,7 +183,7 @@ fn book(reader: &mut Reader) -> Option<OrderBook> {
     reader.key(b"sequence")?;
     let sequence = reader.unsigned()?;
     reader.next_key(b"time_engine")?;
-    let time_engine = if reader.null() { None } else { Some(timestamp(reader.string()?)?) };
+    let time_engine = if reader.null() { None } else { Some(reader.timestamp()?) };
     reader.next_key(b"bids")?;
     let bids = book_side(reader, Ordering::Greater)?;
     reader.next_key(b"asks")?;
@@ -233,7 +233,7 @@ fn book_side(reader: &mut Reader, order: Ordering) -> Option<Vec<Level>> {
 fn candle(reader: &mut Reader) -> Option<Candle> {
     reader.expect(b'{')?;
     reader.key(b"close_time")?;
-    let close_time = timestamp(reader.string()?)?;
+    let close_time = reader.timestamp()?;
     reader.next_key(b"open")?;
     let open = reader.float()?;
     reader.next_key(b"high")?;
@@ -259,7 +259,7 @@ fn liquidation(reader: &mut Reader) -> Option<Liquidation> {
     reader.next_key(b"quantity")?;
     let quantity = reader.float()?;
     reader.next_key(b"time")?;
-    let time = timestamp(reader.string()?)?;
+    let time = reader.timestamp()?;
     reader.expect(b'}')?;
     Some(Liquidation { side, price, quantity, time })
 }
@@ -384,26 +384,27 @@ fn leading_digits(word: u64) -> (usize, u64) {
     (count, quads.wrapping_mul((10_000 << 32) + 1) >> 32)
 }
 
-/// A timestamp: the common form built directly, any other through chrono's `Deserialize`.
-fn timestamp(text: &str) -> Option<DateTime<Utc>> {
-    utc_timestamp(text).or_else(|| through_deserialize(text))
-}
-
 /// `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.fZ` with 1 to 9 digits of fraction; `None`
 /// for any other text, and for a date or time that does not exist (chrono's parser then
 /// decides, and fails or reads a leap second as it does).
 pub fn utc_timestamp(text: &str) -> Option<DateTime<Utc>> {
-    let bytes = text.as_bytes();
-    let fraction = match bytes.len() {
-        20 => &b""[..],
-        22..=30 if bytes[19] == b'.' => &bytes[20..bytes.len() - 1],
+    utc_timestamp_prefix(text.as_bytes()).and_then(|(time, length)| (length == text.len()).then_some(time))
+}
+
+/// The timestamp `bytes` start with, in [`utc_timestamp`]'s form, and its length. Every byte
+/// of it is checked, so in a line it needs no search for its closing quote.
+fn utc_timestamp_prefix(bytes: &[u8]) -> Option<(DateTime<Utc>, usize)> {
+    let second = whole_second(bytes.get(..19)?.try_into().ok()?)?;
+    let (nanosecond, length) = match bytes.get(19)? {
+        b'Z' => (0, 20),
+        b'.' => {
+            let (digits, value) = fraction_digits(&bytes[20..]);
+            (bytes.get(20 + digits) == Some(&b'Z') && (1..=9).contains(&digits))
+                .then(|| (value * NANOSECONDS_PER_DIGIT[digits], 21 + digits))?
+        }
         _ => return None,
     };
-    if bytes[bytes.len() - 1] != b'Z' {
-        return None;
-    }
-    let second = whole_second(bytes[..19].try_into().ok()?)?;
-    second.with_nanosecond(fraction_nanoseconds(fraction)?).map(|time| time.and_utc())
+    Some((second.with_nanosecond(nanosecond)?.and_utc(), length))
 }
 
 thread_local! {
@@ -434,19 +435,22 @@ fn two_digits(tens: u8, ones: u8) -> Option<u32> {
     (tens < 10 && ones < 10).then(|| u32::from(tens) * 10 + u32::from(ones))
 }
 
-/// A second's fraction, 0 to 9 digits, in nanoseconds.
-fn fraction_nanoseconds(digits: &[u8]) -> Option<u32> {
-    let (head, tail) = match digits.get(..8).and_then(|chunk| chunk.try_into().ok()) {
-        Some(word) => match leading_digits(u64::from_le_bytes(word)) {
-            (8, value) => (value as u32, &digits[8..]),
-            _ => return None,
-        },
-        None => (0, digits),
+/// The digits `bytes` start with, up to ten of them (more than nine is no fraction barter's
+/// timestamps have), and the value of the first nine.
+fn fraction_digits(bytes: &[u8]) -> (usize, u32) {
+    let (mut count, mut value) = match bytes.get(..8).and_then(|chunk| chunk.try_into().ok()) {
+        Some(word) => leading_digits(u64::from_le_bytes(word)),
+        None => (0, 0),
     };
-    let value = tail
-        .iter()
-        .try_fold(head, |value, &digit| digit.is_ascii_digit().then(|| value * 10 + u32::from(digit - b'0')))?;
-    Some(value * NANOSECONDS_PER_DIGIT[digits.len()])
+    if count == 8 || bytes.len() < 8 {
+        while let Some(&digit) = bytes.get(count).filter(|byte| byte.is_ascii_digit() && count < 10) {
+            if count < 9 {
+                value = value * 10 + u64::from(digit - b'0');
+            }
+            count += 1;
+        }
+    }
+    (count, value as u32)
 }
 
 /// What the last of `n` digits of a second's fraction counts, in nanoseconds.
@@ -586,6 +590,25 @@ impl<'a> Reader<'a> {
             Some((decimal, length)) => {
                 self.at = start + length + 1;
                 Some(decimal)
+            }
+            None => {
+                self.at = start - 1;
+                through_deserialize(self.string()?)
+            }
+        }
+    }
+
+    /// A timestamp string: the common form read in place, any other through chrono's
+    /// `Deserialize`.
+    fn timestamp(&mut self) -> Option<DateTime<Utc>> {
+        self.expect(b'"')?;
+        let start = self.at;
+        let common = utc_timestamp_prefix(&self.bytes[start..])
+            .filter(|&(_, length)| self.bytes.get(start + length) == Some(&b'"'));
+        match common {
+            Some((time, length)) => {
+                self.at = start + length + 1;
+                Some(time)
             }
             None => {
                 self.at = start - 1;

@@ -668,10 +668,18 @@ fn check_timestamps(event: &MarketEvent<InstrumentIndex, DataKind>) -> Result<()
         DataKind::Liquidation(liquidation) => Some(("time", liquidation.time)),
     };
     let named = [Some(("time_exchange", event.time_exchange)), Some(("time_received", event.time_received)), kind_time];
-    match named.into_iter().flatten().find(|(_, time)| time.timestamp_nanos_opt().is_none()) {
+    match named.into_iter().flatten().find(|(_, time)| !fits_in_nanoseconds(*time)) {
         Some((field, time)) => Err(out_of_range_message(field, time)),
         None => Ok(()),
     }
+}
+
+/// `time.timestamp_nanos_opt().is_some()`, as two comparisons instead of a conversion: it runs for
+/// every timestamp loaded.
+fn fits_in_nanoseconds(time: DateTime<Utc>) -> bool {
+    const EARLIEST: DateTime<Utc> = DateTime::from_timestamp_nanos(i64::MIN);
+    const LATEST: DateTime<Utc> = DateTime::from_timestamp_nanos(i64::MAX);
+    (EARLIEST..=LATEST).contains(&time)
 }
 
 fn out_of_range_message(field: &str, time: DateTime<Utc>) -> String {
@@ -772,6 +780,19 @@ fn describe_byte(byte: u8) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// On each side of both ends of the range, and on a leap second inside it.
+    #[test]
+    fn the_range_check_agrees_with_the_conversion() {
+        let nanosecond = chrono::TimeDelta::nanoseconds(1);
+        let earliest = DateTime::from_timestamp_nanos(i64::MIN);
+        let latest = DateTime::from_timestamp_nanos(i64::MAX);
+        let leap_second = "2016-12-31T23:59:60.5Z".parse::<DateTime<Utc>>().unwrap();
+        for time in [earliest, earliest - nanosecond, latest, latest + nanosecond, leap_second, DateTime::UNIX_EPOCH] {
+            assert_eq!(fits_in_nanoseconds(time), time.timestamp_nanos_opt().is_some(), "{time:?}");
+        }
+        assert!(!fits_in_nanoseconds(latest + nanosecond));
+    }
 
     fn large_json_lines() -> String {
         let line = r#"{"Item":{"time_exchange":"2024-12-20T19:05:18.175Z","time_received":"2024-12-20T19:05:18.175Z","exchange":"okx","instrument":1,"kind":{"Trade":{"id":"1","price":1.0,"amount":1.0,"side":"Buy"}}}}"#;
