@@ -13,7 +13,8 @@ shape, in one process with rounds alternating, the same events are made three wa
 Both pure-Python loaders do barter-ffi's work: datetimes, and book levels kept as decimal text.
 Then, per mix (JSON Lines): iteration (``events()`` of a loaded data set) against msgspec's own
 ceiling for the same Structs (``msgspec.msgpack.Decoder(list[MarketEvent])`` over the same batch
-bytes already in memory), and the cost of reading ``event.time_exchange``. Medians (min..max).
+bytes already in memory), the cost of reading ``event.time_exchange``, and ``events()`` split into
+the load, decoding, freeing and closing, against the msgspec way. Medians (min..max).
 """
 
 from __future__ import annotations
@@ -144,6 +145,39 @@ def iteration_and_datetimes(mix: str, count: int, rounds: int) -> str:
     )
 
 
+def where_the_time_goes(mix: str, count: int, rounds: int) -> str:
+    """``from_json_file(p).events()`` split into its steps, against the msgspec way, rounds
+    alternating: what the load costs, and what building and freeing the Python objects costs,
+    which no load can remove."""
+    path = str(file_for(mix, count, ".jsonl"))
+    steps: dict[str, list[float]] = {step: [] for step in ("load", "events", "free", "close", "msgspec")}
+    for _ in range(rounds):
+        gc.collect()
+        started = time.perf_counter()
+        data = MarketDataInMemory.from_json_file(path)
+        loaded = time.perf_counter()
+        events = data.events()
+        decoded = time.perf_counter()
+        del events
+        freed = time.perf_counter()
+        data.close()
+        closed = time.perf_counter()
+        gc.collect()
+        msgspec_started = time.perf_counter()
+        len(load_msgspec(path))
+        msgspec_done = time.perf_counter()
+        for step, seconds in zip(steps, (loaded - started, decoded - loaded, freed - decoded, closed - freed,
+                                         msgspec_done - msgspec_started)):
+            steps[step].append(seconds)
+    median = {step: statistics.median(times) * 1e3 for step, times in steps.items()}
+    python_objects = median["events"] + median["free"] + median["close"]
+    return (
+        f"| {mix} | {median['load']:.0f} ms | {median['events']:.0f} ms | {median['free']:.0f} ms "
+        f"| {median['close']:.0f} ms | {median['msgspec']:.0f} ms "
+        f"| {median['msgspec'] / (median['load'] + python_objects):.2f}× | {median['msgspec'] / python_objects:.2f}× |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000)
@@ -159,6 +193,12 @@ def main() -> None:
     print("|---|---|---|---|---|")
     for mix in mixes:
         print(iteration_and_datetimes(mix, args.count, args.rounds))
+    print("\n### Where `from_json_file(p).events()` spends its time (JSON Lines, medians)\n")
+    print("| mix | load | `events()` | freeing the events | `close()` | msgspec way | barter-ffi is faster by "
+          "| faster by, were the load free |")
+    print("|---|---|---|---|---|---|---|---|")
+    for mix in mixes:
+        print(where_the_time_goes(mix, args.count, args.rounds))
 
 
 if __name__ == "__main__":
