@@ -435,8 +435,8 @@ fn two_digits(tens: u8, ones: u8) -> Option<u32> {
     (tens < 10 && ones < 10).then(|| u32::from(tens) * 10 + u32::from(ones))
 }
 
-/// The digits `bytes` start with, up to ten of them (more than nine is no fraction barter's
-/// timestamps have), and the value of the first nine.
+/// How many digits `bytes` start with, counting up to ten (a tenth marks a fraction too long
+/// for [`utc_timestamp`]'s form, left to chrono's parser), and the value of the first nine.
 fn fraction_digits(bytes: &[u8]) -> (usize, u32) {
     let (mut count, mut value) = match bytes.get(..8).and_then(|chunk| chunk.try_into().ok()) {
         Some(word) => leading_digits(u64::from_le_bytes(word)),
