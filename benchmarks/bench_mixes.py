@@ -178,6 +178,15 @@ def where_the_time_goes(mix: str, count: int, rounds: int) -> str:
     )
 
 
+def per_mix_table(title: str, columns: list[str], row: Callable[[str, int, int], str], mixes: list[str], count: int,
+                  rounds: int) -> None:
+    print(f"\n### {title}\n")
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+    for mix in mixes:
+        print(row(mix, count, rounds))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000)
@@ -187,18 +196,14 @@ def main() -> None:
     mixes = args.mixes.split(",")
     for mix in mixes:
         mix_table(mix, args.count, args.rounds)
-    print("\n### Iteration against msgspec's ceiling, and reading a datetime (JSON Lines)\n")
-    print("| mix | iteration (`events()` of a loaded set) | msgspec decoding the same batches | iteration's share "
-          "of the ceiling | `event.time_exchange`, per read |")
-    print("|---|---|---|---|---|")
-    for mix in mixes:
-        print(iteration_and_datetimes(mix, args.count, args.rounds))
-    print("\n### Where `from_json_file(p).events()` spends its time (JSON Lines, medians)\n")
-    print("| mix | load | `events()` | freeing the events | `close()` | msgspec way | barter-ffi is faster by "
-          "| faster by, were the load free |")
-    print("|---|---|---|---|---|---|---|---|")
-    for mix in mixes:
-        print(where_the_time_goes(mix, args.count, args.rounds))
+    per_mix_table("Iteration against msgspec's ceiling, and reading a datetime (JSON Lines)",
+                  ["mix", "iteration (`events()` of a loaded set)", "msgspec decoding the same batches",
+                   "iteration's share of the ceiling", "`event.time_exchange`, per read"],
+                  iteration_and_datetimes, mixes, args.count, args.rounds)
+    per_mix_table("Where `from_json_file(p).events()` spends its time (JSON Lines, medians)",
+                  ["mix", "load", "`events()`", "freeing the events", "`close()`", "msgspec way",
+                   "barter-ffi is faster by", "faster by, were the load free"],
+                  where_the_time_goes, mixes, args.count, args.rounds)
 
 
 if __name__ == "__main__":

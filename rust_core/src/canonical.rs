@@ -308,15 +308,14 @@ fn plain_decimal_prefix(bytes: &[u8]) -> Option<(Decimal, usize)> {
 /// price or an amount), read in two eight-byte steps; `None` leaves any other text to
 /// [`plain_decimal_of_any_length`].
 fn plain_decimal_in_two_words(bytes: &[u8]) -> Option<(Decimal, usize)> {
-    let word_at = |at: usize| bytes.get(at..at + 8).and_then(|chunk| chunk.try_into().ok()).map(u64::from_le_bytes);
-    let (whole, whole_value) = leading_digits(word_at(0)?);
+    let (whole, whole_value) = leading_digits(word_at(bytes, 0)?);
     if whole == 0 || whole == 8 {
         return None;
     }
     if bytes[whole] != b'.' {
         return Some((Decimal::new(whole_value as i64, 0), whole));
     }
-    let (fraction, fraction_value) = leading_digits(word_at(whole + 1)?);
+    let (fraction, fraction_value) = leading_digits(word_at(bytes, whole + 1)?);
     let end = whole + 1 + fraction;
     if fraction == 0 || (fraction == 8 && bytes.get(end).is_some_and(u8::is_ascii_digit)) {
         return None;
@@ -331,8 +330,8 @@ fn plain_decimal_of_any_length(bytes: &[u8]) -> Option<(Decimal, usize)> {
     let mut mantissa = 0i64;
     let mut digits_until = |mut at: usize| {
         // Eight bytes at a time while eight follow: a price's whole part or fraction in one step.
-        while let Some(word) = bytes.get(at..at + 8).and_then(|chunk| chunk.try_into().ok()) {
-            let (count, value) = leading_digits(u64::from_le_bytes(word));
+        while let Some(word) = word_at(bytes, at) {
+            let (count, value) = leading_digits(word);
             mantissa = mantissa.wrapping_mul(POW10_I64[count]).wrapping_add(value as i64);
             at += count;
             if count < 8 {
@@ -360,14 +359,23 @@ fn plain_decimal_of_any_length(bytes: &[u8]) -> Option<(Decimal, usize)> {
     Some((Decimal::new(mantissa, scale as u32), length))
 }
 
+/// The eight bytes of `bytes` from `at` as one little-endian word (its first byte the lowest),
+/// if eight are there.
+fn word_at(bytes: &[u8], at: usize) -> Option<u64> {
+    bytes.get(at..at.checked_add(8)?).and_then(|chunk| chunk.try_into().ok()).map(u64::from_le_bytes)
+}
+
+/// A one in every byte of a word, and each byte's high bit: the masks of the eight-bytes-at-a-time
+/// scans below.
+const ONES: u64 = u64::from_le_bytes([1; 8]);
+const HIGH_BITS: u64 = ONES << 7;
+
 /// Powers of ten up to the eighth, for appending up to eight digits.
 const POW10_I64: [i64; 9] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
 
 /// How many ASCII digits an eight-byte word starts with (its first byte the lowest), and the
 /// number they spell.
 fn leading_digits(word: u64) -> (usize, u64) {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGH_BITS: u64 = ONES << 7;
     let values = word.wrapping_sub(ONES * u64::from(b'0'));
     // A byte below '0' sets its high bit; one above '9' has it, or gets it from adding 0x76.
     // Borrows and carries only pass up, into bytes after the first non-digit: it is found exactly.
@@ -438,10 +446,7 @@ fn two_digits(tens: u8, ones: u8) -> Option<u32> {
 /// How many digits `bytes` start with, counting up to ten (a tenth marks a fraction too long
 /// for [`utc_timestamp`]'s form, left to chrono's parser), and the value of the first nine.
 fn fraction_digits(bytes: &[u8]) -> (usize, u32) {
-    let (mut count, mut value) = match bytes.get(..8).and_then(|chunk| chunk.try_into().ok()) {
-        Some(word) => leading_digits(u64::from_le_bytes(word)),
-        None => (0, 0),
-    };
+    let (mut count, mut value) = word_at(bytes, 0).map_or((0, 0), leading_digits);
     if count == 8 || bytes.len() < 8 {
         while let Some(&digit) = bytes.get(count).filter(|byte| byte.is_ascii_digit() && count < 10) {
             if count < 9 {
@@ -459,14 +464,11 @@ const NANOSECONDS_PER_DIGIT: [u32; 10] = [0, 100_000_000, 10_000_000, 1_000_000,
 /// Where the first byte that ends a plain string lies (see [`ENDS_PLAIN_STRING`]), found eight
 /// bytes at a time: timestamps, the most common strings, are 20 to 30 bytes long.
 fn plain_length(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGH_BITS: u64 = ONES << 7;
     // The high bit of each byte that is zero, or below `limit`: exact for the first such byte,
     // as a borrow only carries from one, up.
     let below = |word: u64, limit: u8| word.wrapping_sub(ONES * u64::from(limit)) & !word & HIGH_BITS;
     let mut at = 0;
-    while let Some(chunk) = bytes.get(at..at + 8) {
-        let word = u64::from_le_bytes(chunk.try_into().ok()?);
+    while let Some(word) = word_at(bytes, at) {
         let ends =
             below(word ^ (ONES * u64::from(b'"')), 1) | below(word ^ (ONES * u64::from(b'\\')), 1) | below(word, 0x20);
         if ends != 0 {
@@ -582,33 +584,27 @@ impl<'a> Reader<'a> {
     /// A decimal string: the plain form read in place, any other through rust_decimal's
     /// `Deserialize`.
     fn decimal(&mut self) -> Option<Decimal> {
-        self.expect(b'"')?;
-        let start = self.at;
-        let plain = plain_decimal_prefix(&self.bytes[start..])
-            .filter(|&(_, length)| self.bytes.get(start + length) == Some(&b'"'));
-        match plain {
-            Some((decimal, length)) => {
-                self.at = start + length + 1;
-                Some(decimal)
-            }
-            None => {
-                self.at = start - 1;
-                through_deserialize(self.string()?)
-            }
-        }
+        self.string_read_in_place(plain_decimal_prefix)
     }
 
     /// A timestamp string: the common form read in place, any other through chrono's
     /// `Deserialize`.
     fn timestamp(&mut self) -> Option<DateTime<Utc>> {
+        self.string_read_in_place(utc_timestamp_prefix)
+    }
+
+    /// A string whose whole content `read_prefix` reads (it checks every byte it takes, so no
+    /// search for the closing quote is needed); any other content through `T`'s `Deserialize`.
+    fn string_read_in_place<T: Deserialize<'a>>(
+        &mut self,
+        read_prefix: impl FnOnce(&[u8]) -> Option<(T, usize)>,
+    ) -> Option<T> {
         self.expect(b'"')?;
         let start = self.at;
-        let common = utc_timestamp_prefix(&self.bytes[start..])
-            .filter(|&(_, length)| self.bytes.get(start + length) == Some(&b'"'));
-        match common {
-            Some((time, length)) => {
+        match read_prefix(&self.bytes[start..]).filter(|&(_, length)| self.bytes.get(start + length) == Some(&b'"')) {
+            Some((value, length)) => {
                 self.at = start + length + 1;
-                Some(time)
+                Some(value)
             }
             None => {
                 self.at = start - 1;
