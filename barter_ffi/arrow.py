@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal, Mapping, Optional, Union
 
 from ._ffi import call, call_returning, ffi, lib
+from .data import encode_events
 from .errors import MarketDataError
 
 if TYPE_CHECKING:
@@ -119,10 +120,20 @@ class ArrowTable:
     decimals: str
 
     def __init__(self, data: "MarketDataInMemory", table: Table, decimals: Decimals = "decimal128") -> None:
+        self._share(data._checked_handle(), table, decimals)
+
+    @classmethod
+    def _of_handle(cls, handle: Any, table: Table, decimals: Decimals) -> "ArrowTable":
+        """The table of the data set behind a library handle, which the caller keeps and frees."""
+        self = object.__new__(cls)
+        self._share(handle, table, decimals)
+        return self
+
+    def _share(self, handle: Any, table: Table, decimals: Decimals) -> None:
         self.table = table
         self.decimals = decimals
         self._codes = (_table_code(table), _decimals_code(decimals))
-        self._handle = call_returning(_HANDLE, lib.barter_ffi_market_data_clone, data._checked_handle())
+        self._handle = call_returning(_HANDLE, lib.barter_ffi_market_data_clone, handle)
         self._release = weakref.finalize(self, lib.barter_ffi_market_data_free, self._handle)
         self._rows: int = call_returning("uint64_t", lib.barter_ffi_market_data_arrow_rows, self._handle, self._codes[0])
         # The schema call checks the decimals fit decimal128 now rather than at first read.
@@ -328,14 +339,10 @@ def record_batch_reader(pieces: Iterable["MarketDataInMemory"], table: Table, de
     piece's schema (needs pyarrow)."""
     import pyarrow
 
-    from .market_data import MarketDataInMemory
-
     tables = _piece_tables(pieces, [table], decimals)
     first = next(tables, None)
     if first is None:
-        with MarketDataInMemory.from_events([]) as empty:
-            schema = pyarrow.schema(empty.to_arrow(table, decimals=decimals))
-        return pyarrow.RecordBatchReader.from_batches(schema, iter(()))
+        return pyarrow.RecordBatchReader.from_batches(pyarrow.schema(_empty_table(table, decimals)), iter(()))
     schema = first[1].schema
 
     def batches() -> Iterator[Any]:
@@ -343,6 +350,17 @@ def record_batch_reader(pieces: Iterable["MarketDataInMemory"], table: Table, de
             yield from piece_table.to_batches()
 
     return pyarrow.RecordBatchReader.from_batches(schema, batches())
+
+
+def _empty_table(table: Table, decimals: Decimals) -> ArrowTable:
+    """``table`` of an empty data set (``MarketDataInMemory.from_events([])``, made here from the
+    library, as this module sits below ``market_data``): the schema of a stream without its rows."""
+    batch = encode_events([])
+    handle = call_returning(_HANDLE, lib.barter_ffi_market_data_from_batch, batch, len(batch))
+    try:
+        return ArrowTable._of_handle(handle, table, decimals)
+    finally:
+        lib.barter_ffi_market_data_free(handle)
 
 
 def write_parquet_pieces(pieces: Iterable["MarketDataInMemory"], path: Union[str, "os.PathLike[str]"],
