@@ -108,12 +108,6 @@ struct ArrowArrayStream {
 
 
 /**
- * Rows per exported record batch, at most (an order book event is never split, so an L2 batch
- * may run over by one event's levels).
- */
-#define BATCH_ROWS 65536
-
-/**
  * Decimal128's largest precision: barter's decimals are written at it.
  */
 #define DECIMAL128_PRECISION 38
@@ -124,6 +118,12 @@ struct ArrowArrayStream {
  * `barter_ffi_abi_version` against it at start-up, before any other call.
  */
 #define BARTER_FFI_ABI_VERSION 1
+
+/**
+ * Rows per exported record batch, at most (an order book event is never split, so an L2 batch
+ * may run over by one event's levels).
+ */
+#define BATCH_ROWS 65536
 
 /**
  * About how much JSON one piece holds.

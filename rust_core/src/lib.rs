@@ -1,35 +1,22 @@
-//! barter's `MarketDataInMemory<DataKind>` behind a C ABI.
-//!
-//! - [`load`]: barter's two JSON shapes, parsed by barter's own serde types.
-//! - [`canonical`]: a fast reader for the events as barter writes them, beside serde_json.
-//! - [`compression`]: gzip, zstd and bzip2 recordings, detected from their magic bytes.
-//! - [`market_data`]: the loaded data set (the engine's value plus its `Arc`) and its cursor.
-//! - [`read_ahead`]: a cursor that encodes its next batch on a worker thread.
-//! - [`wire`]: the MessagePack batch layout the cursor hands out.
-//! - [`select`]: data sets made from others: merged by exchange time, or filtered; and loads that
-//!   keep only what a filter selects, reading each item through [`selective`].
-//! - [`arrow`]: the data set's tables through Arrow, out and back in.
-//! - [`stream`]: files larger than memory, read and parsed in bounded pieces.
-//! - [`sequence`]: market events by index, and slices, without a walk through the data set.
-//! - [`ffi`]: the exported C functions, one file per handle; header: `include/barter_ffi.h`.
+//! barter's `MarketDataInMemory<DataKind>` behind a C ABI, in layers (see `base`, `read`,
+//! `parse`, `data_set`, `output`, `ffi`).
 
-pub mod arrow;
-pub mod canonical;
-pub mod compression;
-pub mod decimal_bounds;
-mod decimal_text;
-pub mod error;
+pub mod base;
+pub mod data_set;
 pub mod ffi;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
-mod huge_pages;
-pub mod load;
-pub mod market_data;
-pub mod read_ahead;
-pub mod select;
-pub mod selective;
-pub mod sequence;
-pub mod stream;
+pub mod output;
+pub mod parse;
+pub mod read;
+
+// The modules' paths before they moved into layers, until every use names the new ones.
+pub use base::error;
+pub use data_set::{decimal_bounds, market_data, select, sequence};
+use output::decimal_text;
+pub use output::{arrow, read_ahead, stream, wire};
+pub use parse::{canonical, load, selective};
+use read::buffer as huge_pages;
+pub use read::compression;
 #[cfg(unix)]
-mod two_thread_read;
-pub mod wire;
+use read::two_thread_read;

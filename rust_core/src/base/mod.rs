@@ -1,0 +1,3 @@
+//! The bottom layer.
+
+pub mod error;

@@ -1,0 +1,5 @@
+//! Parsing.
+
+pub mod canonical;
+pub mod load;
+pub mod selective;
