@@ -1,6 +1,6 @@
 """barter's events as Arrow tables, one per kind, and back again.
 
-The tables' columns are defined once, in ``rust_core/src/arrow/mod.rs``; this module only names
+The tables' columns are defined once, in ``rust_core/src/output/arrow/mod.rs``; this module only names
 them. They leave the library through the Arrow C Stream interface, wrapped in the Arrow PyCapsule
 protocol (``__arrow_c_stream__``), so pyarrow, polars, DuckDB and pandas (through pyarrow) take
 them without a copy, and barter_ffi itself never imports any of them. The conveniences
@@ -221,7 +221,7 @@ class ArrowTables:
 
     def to_arrow(self, table: Table, *, decimals: Decimals = "decimal128") -> ArrowTable:
         """``table`` ("trades", "l1", "l2", "candles", "liquidations" or "reconnects") as an
-        Arrow PyCapsule object; columns in ``rust_core/src/arrow/mod.rs``. L1 and L2 prices and
+        Arrow PyCapsule object; columns in ``rust_core/src/output/arrow/mod.rs``. L1 and L2 prices and
         amounts are ``decimal128(38, s)`` (``s`` the column's largest scale) by default,
         ``"float64"`` for speed, or ``"text"`` to keep each value's own scale."""
         return ArrowTable(self, table, decimals)  # type: ignore[arg-type]

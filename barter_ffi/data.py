@@ -22,7 +22,7 @@ variants). Two things differ, both to keep what barter holds exactly:
 Wire layout
 -----------
 These Structs *are* the Python definition of the batch format written by
-``rust_core/src/wire.rs``: ``array_like`` Structs encode as arrays in field order, and each
+``rust_core/src/output/wire.rs``: ``array_like`` Structs encode as arrays in field order, and each
 kind's ``tag`` is its first element. Change the two together; ``tests/test_wire.py`` and the
 Rust ``tests/wire.rs`` pin them. The items layout, which shows reconnect markers, is
 ``_ItemsBatch``: the batch's events, and ``(before, exchange)`` for each marker, ``before``

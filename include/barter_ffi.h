@@ -45,13 +45,14 @@
  *           never after the load returns; returning non-zero cancels the load
  *           (BARTER_FFI_STATUS_CANCELLED).
  * Data      Strings are NUL-terminated UTF-8 (paths: the OS's bytes on Unix). Batches are
- *           MessagePack; their layout is written down in rust_core/src/wire.rs.
+ *           MessagePack; their layout is written down in rust_core/src/output/wire.rs.
  * Arrow     Tables leave and enter through the Arrow C Data and C Stream interfaces
  *           (https://arrow.apache.org/docs/format/CDataInterface.html), whose structs follow,
  *           behind the standard guards so that a host's own Arrow headers may come first.
  *           Arrow's rules hold for them: the receiver of a struct calls its release callback
  *           once; a moved-from struct has release == NULL. The tables' columns are written
- *           down in rust_core/src/arrow/mod.rs, and every stream carries its own schema.
+ *           down in rust_core/src/output/arrow/mod.rs, and every stream carries its own
+ *           schema.
  */
 
 #ifndef ARROW_C_DATA_INTERFACE
@@ -107,17 +108,22 @@ struct ArrowArrayStream {
 #define BARTER_FFI_VERSION_PATCH 0
 
 
+#define BARTER_FFI_TAG_TRADE 0
+
+#define BARTER_FFI_TAG_ORDER_BOOK_L1 1
+
+#define BARTER_FFI_TAG_ORDER_BOOK_SNAPSHOT 2
+
+#define BARTER_FFI_TAG_ORDER_BOOK_UPDATE 3
+
+#define BARTER_FFI_TAG_CANDLE 4
+
+#define BARTER_FFI_TAG_LIQUIDATION 5
+
 /**
  * Decimal128's largest precision: barter's decimals are written at it.
  */
 #define DECIMAL128_PRECISION 38
-
-/**
- * The C ABI's version: the header's `BARTER_FFI_ABI_VERSION`, raised whenever a function, a
- * struct layout or a status changes incompatibly. A host compiled against one header checks
- * `barter_ffi_abi_version` against it at start-up, before any other call.
- */
-#define BARTER_FFI_ABI_VERSION 1
 
 /**
  * Rows per exported record batch, at most (an order book event is never split, so an L2 batch
@@ -140,17 +146,12 @@ struct ArrowArrayStream {
  */
 #define PIECES_AHEAD 1
 
-#define BARTER_FFI_TAG_TRADE 0
-
-#define BARTER_FFI_TAG_ORDER_BOOK_L1 1
-
-#define BARTER_FFI_TAG_ORDER_BOOK_SNAPSHOT 2
-
-#define BARTER_FFI_TAG_ORDER_BOOK_UPDATE 3
-
-#define BARTER_FFI_TAG_CANDLE 4
-
-#define BARTER_FFI_TAG_LIQUIDATION 5
+/**
+ * The C ABI's version: the header's `BARTER_FFI_ABI_VERSION`, raised whenever a function, a
+ * struct layout or a status changes incompatibly. A host compiled against one header checks
+ * `barter_ffi_abi_version` against it at start-up, before any other call.
+ */
+#define BARTER_FFI_ABI_VERSION 1
 
 /**
  * What went wrong, coarse enough for a C caller to map onto its own error types.
@@ -241,8 +242,8 @@ typedef enum BarterFfiCompression {
 } BarterFfiCompression;
 
 /**
- * The tables (columns: rust_core/src/arrow/mod.rs). The values are part of the C ABI: only
- * ever appended, never renumbered.
+ * The tables (columns: rust_core/src/output/arrow/mod.rs). The values are part of the C ABI:
+ * only ever appended, never renumbered.
  */
 typedef enum BarterFfiArrowTable {
   BARTER_FFI_ARROW_TABLE_TRADES = 0,
@@ -468,8 +469,8 @@ enum BarterFfiStatus barter_ffi_market_data_arrow_rows(const struct BarterFfiMar
 
 /**
  * A data set rebuilt from `count` tables: `tables[i]` (a `BarterFfiArrowTable`) names what
- * `streams[i]` holds, in that table's schema (see rust_core/src/arrow/mod.rs); rows interleave
- * by `event_index`. Every row goes through barter's types with the checks of
+ * `streams[i]` holds, in that table's schema (see rust_core/src/output/arrow/mod.rs); rows
+ * interleave by `event_index`. Every row goes through barter's types with the checks of
  * `barter_ffi_market_data_from_batch`; a failure names the table, row and column. Takes the
  * streams: each non-NULL, unreleased `streams[i]` has been released when this returns,
  * whatever the status (unless `tables` or `streams` itself is NULL).
@@ -502,8 +503,8 @@ enum BarterFfiStatus barter_ffi_cursor_open(const struct BarterFfiMarketData *ma
 
 /**
  * Fills `out` with the next batch of at most `max_events` market events, in file order, as
- * MessagePack (layout: `rust_core/src/wire.rs`); reconnect markers are skipped. A batch of zero
- * events means the end; asking again returns zero events again. Release the buffer with
+ * MessagePack (layout: `rust_core/src/output/wire.rs`); reconnect markers are skipped. A batch of
+ * zero events means the end; asking again returns zero events again. Release the buffer with
  * `barter_ffi_buffer_free`.
  */
 enum BarterFfiStatus barter_ffi_cursor_next_batch(const struct BarterFfiCursor *cursor,
@@ -512,9 +513,9 @@ enum BarterFfiStatus barter_ffi_cursor_next_batch(const struct BarterFfiCursor *
                                                   struct BarterFfiError *error);
 
 /**
- * `barter_ffi_cursor_next_batch` in the items layout (`rust_core/src/wire.rs`): the market
- * events and, beside them, the reconnect markers among them with their places, for hosts that
- * rebuild order books and must reset at a reconnect. The end is a batch with neither.
+ * `barter_ffi_cursor_next_batch` in the items layout (`rust_core/src/output/wire.rs`): the
+ * market events and, beside them, the reconnect markers among them with their places, for hosts
+ * that rebuild order books and must reset at a reconnect. The end is a batch with neither.
  */
 enum BarterFfiStatus barter_ffi_cursor_next_items(const struct BarterFfiCursor *cursor,
                                                   size_t max_events,
@@ -540,8 +541,8 @@ enum BarterFfiStatus barter_ffi_file_stream_open(const char *path,
 
 /**
  * As `barter_ffi_cursor_next_batch`: the next batch of at most `max_events` market events of
- * the file, as MessagePack (`rust_core/src/wire.rs`); zero events means the end. After an
- * error the stream is at its end. Release the buffer with `barter_ffi_buffer_free`.
+ * the file, as MessagePack (`rust_core/src/output/wire.rs`); zero events means the end. After
+ * an error the stream is at its end. Release the buffer with `barter_ffi_buffer_free`.
  */
 enum BarterFfiStatus barter_ffi_file_stream_next_batch(const struct BarterFfiFileStream *stream,
                                                        size_t max_events,
@@ -641,9 +642,9 @@ enum BarterFfiStatus barter_ffi_market_data_load_bytes_filtered(const uint8_t *d
 
 /**
  * Builds market data from `len` bytes at `data` holding market events in the cursor's batch
- * format (`rust_core/src/wire.rs`), read during the call only. Each event is checked as barter's
- * JSON reader would check it; an error names the event's position. No events is an empty data
- * set.
+ * format (`rust_core/src/output/wire.rs`), read during the call only. Each event is checked as
+ * barter's JSON reader would check it; an error names the event's position. No events is an
+ * empty data set.
  */
 enum BarterFfiStatus barter_ffi_market_data_from_batch(const uint8_t *data,
                                                        size_t len,
@@ -704,8 +705,8 @@ enum BarterFfiStatus barter_ffi_market_data_to_json_lines(const struct BarterFfi
 
 /**
  * The market events `start..stop` (indices among market events, from 0; reconnect markers are
- * not counted) as one batch in the cursor's format (`rust_core/src/wire.rs`). The cost is that
- * of the events encoded, wherever they lie. `start <= stop <= len` or the status is
+ * not counted) as one batch in the cursor's format (`rust_core/src/output/wire.rs`). The cost
+ * is that of the events encoded, wherever they lie. `start <= stop <= len` or the status is
  * `BARTER_FFI_STATUS_INDEX_OUT_OF_RANGE`. Release the buffer with `barter_ffi_buffer_free`.
  */
 enum BarterFfiStatus barter_ffi_market_data_encode_events(const struct BarterFfiMarketData *market_data,

@@ -1,22 +1,23 @@
-//! barter's `MarketDataInMemory<DataKind>` behind a C ABI, in layers (see `base`, `read`,
-//! `parse`, `data_set`, `output`, `ffi`).
+//! barter's `MarketDataInMemory<DataKind>` behind a C ABI.
+//!
+//! A folder is a layer, listed here bottom first; each uses only the layers before it (CI runs
+//! `.ci/check_layers.py`, which fails on an import cycle between layers or between the files of
+//! one; `docs/architecture.md` has the map):
+//!
+//! - [`base`]: barter's events as every layer holds them, the error type, progress reporting.
+//! - [`read`]: an input's bytes: whole files (two threads when large), gzip, zstd and bzip2.
+//! - [`parse`]: barter's JSON into barter's types: serde, a fast reader, a selective reader.
+//! - [`data_set`]: the engine's `MarketDataInMemory` and its `Arc`; sequences, merge, filter.
+//! - [`output`]: wire batches and their cursors, Arrow tables, files streamed in pieces.
+//! - [`ffi`]: the exported C functions, one file per handle; header: `include/barter_ffi.h`.
+//!
+//! [`fuzzing`] (feature `fuzzing`) holds the fuzz properties, over every layer.
 
 pub mod base;
+pub mod read;
+pub mod parse;
 pub mod data_set;
+pub mod output;
 pub mod ffi;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
-pub mod output;
-pub mod parse;
-pub mod read;
-
-// The modules' paths before they moved into layers, until every use names the new ones.
-pub use base::error;
-pub use data_set::{decimal_bounds, market_data, select, sequence};
-use output::decimal_text;
-pub use output::{arrow, read_ahead, stream, wire};
-pub use parse::{canonical, load, selective};
-use read::buffer as huge_pages;
-pub use read::compression;
-#[cfg(unix)]
-use read::two_thread_read;

@@ -1,8 +1,8 @@
 //! The batch format the cursor hands to callers: MessagePack, one array per batch.
 //!
-//! This module is the single Rust definition of the layout; `barter_ffi/data.py` is the single
-//! Python one (its `array_like` Structs, in field order, with these tags). Change both together;
-//! the round-trip tests on each side pin them to each other.
+//! This module is the single Rust definition of the layout (the kind tags are `base/event.rs`'s);
+//! `barter_ffi/data.py` is the single Python one (its `array_like` Structs, in field order, with
+//! these tags). Change both together; the round-trip tests on each side pin them to each other.
 //!
 //! ```text
 //! batch  = [event, …]                        up to the requested count; empty = end of data
@@ -28,11 +28,21 @@
 //! through barter's own serde for exchanges, sides, decimals and order books, so it accepts
 //! exactly what barter's JSON reader accepts.
 
-use crate::{decimal_text::decimal_text, error::Error, market_data::BatchLayout};
+use super::decimal_text::decimal_text;
+use crate::{
+    base::{
+        error::Error,
+        event::{
+            StreamEvent, TAG_CANDLE, TAG_LIQUIDATION, TAG_ORDER_BOOK_L1, TAG_ORDER_BOOK_SNAPSHOT,
+            TAG_ORDER_BOOK_UPDATE, TAG_TRADE,
+        },
+    },
+    data_set::market_data::MarketData,
+};
 use barter_data::{
     books::{Level, OrderBook},
     event::{DataKind, MarketEvent},
-    streams::{consumer::MarketStreamEvent, reconnect::Event as Item},
+    streams::reconnect::Event as Item,
     subscription::book::OrderBookEvent,
 };
 use barter_instrument::{exchange::ExchangeId, instrument::InstrumentIndex, Side};
@@ -42,16 +52,15 @@ use rmpv::Value;
 use serde::{de::value::StrDeserializer, Deserialize};
 use std::cmp::Ordering;
 
-pub const TAG_TRADE: u8 = 0;
-pub const TAG_ORDER_BOOK_L1: u8 = 1;
-pub const TAG_ORDER_BOOK_SNAPSHOT: u8 = 2;
-pub const TAG_ORDER_BOOK_UPDATE: u8 = 3;
-pub const TAG_CANDLE: u8 = 4;
-pub const TAG_LIQUIDATION: u8 = 5;
-
 type Event = MarketEvent<InstrumentIndex, DataKind>;
-/// barter's stream item: a market event or a reconnect marker.
-pub type StreamItem = MarketStreamEvent<InstrumentIndex, DataKind>;
+
+/// What a batch holds: the market events alone, or the items layout with the reconnect markers
+/// in their places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchLayout {
+    Events,
+    Items,
+}
 
 /// The batch that says the data has ended, in `layout`.
 pub fn end_of_data(layout: BatchLayout) -> &'static [u8] {
@@ -122,18 +131,6 @@ pub fn encode_names(names: &[&str], out: &mut Vec<u8>) -> Result<(), Error> {
         .array(names.len())
         .and_then(|()| names.iter().try_for_each(|name| writer.str(name)))
         .map_err(|error| Error::internal(format!("encoding names: {error}")))
-}
-
-/// The wire's tag for `kind`.
-pub fn kind_tag(kind: &DataKind) -> u8 {
-    match kind {
-        DataKind::Trade(_) => TAG_TRADE,
-        DataKind::OrderBookL1(_) => TAG_ORDER_BOOK_L1,
-        DataKind::OrderBook(OrderBookEvent::Snapshot(_)) => TAG_ORDER_BOOK_SNAPSHOT,
-        DataKind::OrderBook(OrderBookEvent::Update(_)) => TAG_ORDER_BOOK_UPDATE,
-        DataKind::Candle(_) => TAG_CANDLE,
-        DataKind::Liquidation(_) => TAG_LIQUIDATION,
-    }
 }
 
 /// barter's serde name of a side, as the wire carries it.
@@ -308,7 +305,7 @@ pub fn decode_batch(bytes: &[u8]) -> Result<Vec<Event>, Error> {
 }
 
 /// Reads a batch in the items layout into barter's stream items, reconnect markers in place.
-pub fn decode_items(bytes: &[u8]) -> Result<Vec<StreamItem>, Error> {
+pub fn decode_items(bytes: &[u8]) -> Result<Vec<StreamEvent>, Error> {
     let value = read_one_value(bytes)?;
     let [events, markers] = fields::<2>(&value, "an items batch").map_err(Error::invalid_data)?;
     let events = decode_events(events)?;
@@ -332,6 +329,19 @@ pub fn decode_items(bytes: &[u8]) -> Result<Vec<StreamItem>, Error> {
     }
     items.extend(events.map(Item::Item));
     Ok(items)
+}
+
+// The data set sits below the wire, so its constructor from a batch lives here.
+impl MarketData {
+    /// Builds a data set from a batch in this format, such as Python sends (an empty batch is an
+    /// empty data set), in either layout.
+    pub fn from_batch(bytes: &[u8], layout: BatchLayout) -> Result<Self, Error> {
+        let events: Vec<StreamEvent> = match layout {
+            BatchLayout::Events => decode_batch(bytes)?.into_iter().map(Item::Item).collect(),
+            BatchLayout::Items => decode_items(bytes)?,
+        };
+        Ok(Self::from_items(events))
+    }
 }
 
 fn decode_marker(value: &Value) -> Result<(usize, ExchangeId), String> {

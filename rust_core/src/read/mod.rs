@@ -1,6 +1,8 @@
-//! Reading bytes.
+//! An input's bytes: a file read whole (by two threads when large and plain) or opened to be
+//! read in pieces, decompressed when it is gzip, zstd or bzip2; and the compressing writer
+//! behind `to_json_file`. Above `base`; knows nothing of JSON.
 
-pub(crate) mod buffer;
+mod buffer;
 pub mod compression;
 #[cfg(unix)]
-pub(crate) mod two_thread_read;
+mod two_thread_read;

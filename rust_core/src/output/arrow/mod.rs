@@ -34,7 +34,7 @@ mod ahead;
 pub mod export;
 pub mod import;
 
-use crate::wire::side_name;
+use crate::output::wire::side_name;
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use barter_instrument::Side;
 use std::sync::Arc;
@@ -43,10 +43,10 @@ use std::sync::Arc;
 /// may run over by one event's levels).
 pub const BATCH_ROWS: usize = 65_536;
 
-pub use crate::decimal_bounds::DECIMAL128_PRECISION;
+pub use crate::data_set::decimal_bounds::DECIMAL128_PRECISION;
 
-/// The tables (columns: rust_core/src/arrow/mod.rs). The values are part of the C ABI: only
-/// ever appended, never renumbered.
+/// The tables (columns: rust_core/src/output/arrow/mod.rs). The values are part of the C ABI:
+/// only ever appended, never renumbered.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BarterFfiArrowTable {
