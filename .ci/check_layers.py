@@ -2,9 +2,10 @@
 """The module graphs of rust_core/src and barter_ffi, and a check that neither has a cycle.
 
 Rust: a folder or a file directly under rust_core/src is one module (the layers); an edge is a
-`crate::x` path or a `super::` path that climbs to the crate root, wherever it appears in code
-(comments, strings and `#[cfg(test)]` items do not count: unit tests may reach anywhere).
-`--depth 2` also splits each folder into its files, to see the graph inside a layer.
+`crate::` path, or a `super::` path that leaves the module, wherever it appears in code
+(comments, strings and `#[cfg(test)]` items do not count: unit tests may reach anywhere). The
+graph is checked twice: between the layers (depth 1), and between the files inside each layer
+(depth 2: `parse/load`, `output/arrow`; a folder's mod.rs is the folder itself).
 
 Python: each module of barter_ffi is one module; an edge is a relative or `barter_ffi.` import
 anywhere in the module (inside functions too), except under `if TYPE_CHECKING:`.
@@ -128,25 +129,43 @@ IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 PATH_START = re.compile(r"(?<![\w$:])(crate\s*::\s*|(?:super\s*::\s*)+)")
 
 
-def first_segments(code: str, at: int) -> list[str]:
-    """The first path segment(s) at `at`: `name` -> [name], `{a::x, b}` -> [a, b]."""
-    rest = code[at:]
-    if rest.startswith("{"):
-        inner = rest[1:skip_balanced(rest, 0, "{", "}") - 1]
-        entries, depth, current = [], 0, []
-        for ch in inner:
-            if ch == "," and depth == 0:
-                entries.append("".join(current))
-                current = []
-                continue
-            depth += ch == "{"
-            depth -= ch == "}"
-            current.append(ch)
-        entries.append("".join(current))
-        names = [re.match(rf"\s*({IDENT}|\*)", entry) for entry in entries if entry.strip()]
-        return [name.group(1) for name in names if name]
-    name = re.match(IDENT, rest)
-    return [name.group(0)] if name else []
+def split_top_level(text: str) -> list[str]:
+    """`text` split at the commas outside any braces."""
+    entries: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for ch in text:
+        if ch == "," and depth == 0:
+            entries.append("".join(current))
+            current = []
+            continue
+        depth += ch == "{"
+        depth -= ch == "}"
+        current.append(ch)
+    return entries + ["".join(current)]
+
+
+def use_paths(code: str) -> list[tuple[str, ...]]:
+    """The paths a use-tree or path at the start of `code` names: `a::b::{c, d::*}` ->
+    [(a, b, c), (a, b, d, *)]; `self` in a group names its parent; `a::f(…)` -> [(a, f)]."""
+    segments: list[str] = []
+    at = 0
+    while True:
+        at += len(code[at:]) - len(code[at:].lstrip())
+        if code.startswith("{", at):
+            inner = code[at + 1:skip_balanced(code, at, "{", "}") - 1]
+            paths = [tuple(segments) + path for entry in split_top_level(inner) if entry.strip()
+                     for path in use_paths(entry.strip())]
+            return [tuple(segment for segment in path if segment != "self") for path in paths]
+        name = re.match(rf"{IDENT}|\*", code[at:])
+        if not name:
+            return [tuple(segments)]
+        segments.append(name.group(0))
+        at += name.end()
+        after = code[at:].lstrip()
+        if not after.startswith("::"):
+            return [tuple(segments)]
+        at = len(code) - len(after) + 2
 
 
 def rust_module_path(src: Path, file: Path) -> tuple[str, ...]:
@@ -177,16 +196,14 @@ def rust_graph(src: Path, depth: int) -> Graph:
         for start in PATH_START.finditer(code):
             head = start.group(1)
             base = () if head.startswith("crate") else here[: len(here) - head.count("super")]
-            for segment in first_segments(code, start.end()):
-                if segment == "*":
-                    sys.exit(f"{file}: a glob import of {'::'.join(base) or 'the crate root'}: name what is used")
-                target = base + (segment,) if segment != "self" else base
-                if not target:
-                    continue
+            for path in use_paths(code[start.end():]):
+                target = base + path
+                if target[:1] == ("*",):
+                    sys.exit(f"{file}: a glob import of the crate root: name what is used")
+                if not target or not ((src / (target[0] + ".rs")).exists() or (src / target[0]).is_dir()):
+                    continue  # the crate root itself, or an item of lib.rs
                 reached = node(target)
-                if not (src / (target[0] + ".rs")).exists() and not (src / target[0]).is_dir():
-                    reached = ""  # an item of lib.rs itself
-                if reached and reached != source:
+                if reached != source:
                     edges.add(reached)
     return graph
 
@@ -200,43 +217,47 @@ def is_type_checking(test: ast.expr) -> bool:
     )
 
 
+def python_imports(module: ast.Module, package: str, modules: set[str]) -> set[str]:
+    """The modules of `package` (named `modules`) that `module` imports, anywhere but under
+    `if TYPE_CHECKING:`; `__init__` for a name taken from the package itself."""
+    found: set[str] = set()
+
+    def imported(source: str | None, names: list[str]) -> None:
+        if source:
+            found.add(source.split(".")[0])
+        else:  # `from . import x`: a module, or a name from the package's __init__
+            found.update(name if name in modules else "__init__" for name in names)
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and is_type_checking(node.test):
+            for statement in node.orelse:
+                visit(statement)
+            return
+        if isinstance(node, ast.ImportFrom):
+            names = [alias.name for alias in node.names]
+            if node.level == 1:
+                imported(node.module, names)
+            elif node.level == 0 and node.module and (node.module + ".").startswith(package + "."):
+                imported(node.module[len(package) + 1:] or None, names)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith(package + "."):
+                    found.add(alias.name.split(".")[1])
+                elif alias.name == package:
+                    found.add("__init__")
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(module)
+    return found
+
+
 def python_graph(package: Path) -> Graph:
-    name = package.name
     modules = {file.stem for file in package.glob("*.py")}
     graph: Graph = {}
     for file in sorted(package.glob("*.py")):
-        edges = graph.setdefault(file.stem, set())
-
-        def imported(module: str | None, names: list[str]) -> None:
-            if module:
-                edges.add(module.split(".")[0])
-            else:  # `from . import x`: a module, or a name from the package's __init__
-                edges.update(item if item in modules else "__init__" for item in names)
-
-        def visit(node: ast.AST) -> None:
-            if isinstance(node, ast.If) and is_type_checking(node.test):
-                for child in node.orelse:
-                    visit(child)
-                return
-            if isinstance(node, ast.ImportFrom):
-                names = [alias.name for alias in node.names]
-                if node.level == 1:
-                    imported(node.module, names)
-                elif node.level == 0 and node.module and (node.module + ".").startswith(name + "."):
-                    imported(node.module[len(name) + 1:] or None, names)
-                elif node.level > 1:
-                    sys.exit(f"{file}: an import from outside the package ({'.' * node.level}{node.module})")
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.name.startswith(name + "."):
-                        edges.add(alias.name.split(".")[1])
-                    elif alias.name == name:
-                        edges.add("__init__")
-            for child in ast.iter_child_nodes(node):
-                visit(child)
-
-        visit(ast.parse(file.read_text(), str(file)))
-        edges.discard(file.stem)
+        tree = ast.parse(file.read_text(), str(file))
+        graph[file.stem] = python_imports(tree, package.name, modules) - {file.stem}
     return graph
 
 
@@ -295,7 +316,7 @@ def layers(graph: Graph) -> list[list[str]]:
 
 def report(title: str, graph: Graph) -> bool:
     """Prints the graph; True if it has no cycle."""
-    print(f"{title}")
+    print(title)
     width = max(map(len, graph), default=0)
     for module in sorted(graph):
         print(f"  {module:<{width}} -> {', '.join(sorted(graph[module])) or '(nothing)'}")
@@ -314,11 +335,15 @@ def report(title: str, graph: Graph) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout (default: this script's)")
-    parser.add_argument("--depth", type=int, default=1, help="Rust path segments per module (default 1)")
+    parser.add_argument("--depth", type=int, action="append",
+                        help="Rust path segments per module: 1 for the layers, 2 for the files in them "
+                             "(default: both)")
     arguments = parser.parse_args()
-    rust = rust_graph(arguments.root / "rust_core" / "src", arguments.depth)
+    acyclic = True
+    for depth in arguments.depth or [1, 2]:
+        rust = rust_graph(arguments.root / "rust_core" / "src", depth)
+        acyclic &= report(f"rust_core/src at depth {depth}: module -> modules it imports", rust)
     python = python_graph(arguments.root / "barter_ffi")
-    acyclic = report(f"rust_core/src (depth {arguments.depth}): module -> modules it imports", rust)
     acyclic &= report("barter_ffi: module -> modules it imports (TYPE_CHECKING imports left out)", python)
     print("no cycles" if acyclic else "import cycles found: make the imports point one way (see above)")
     return 0 if acyclic else 1
