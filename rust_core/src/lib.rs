@@ -11,6 +11,7 @@
 //! - [`arrow`]: the data set's tables through Arrow, out and back in.
 //! - [`stream`]: files larger than memory, read and parsed in bounded pieces.
 //! - [`sequence`]: market events by index, and slices, without a walk through the data set.
+//! - [`summary`]: a data set's events counted by kind, exchange and instrument, with time spans.
 //! - [`ffi`]: the exported C functions, one file per handle; header: `include/barter_ffi.h`.
 
 pub mod arrow;
@@ -30,6 +31,7 @@ pub mod select;
 pub mod selective;
 pub mod sequence;
 pub mod stream;
+pub mod summary;
 #[cfg(unix)]
 mod two_thread_read;
 pub mod wire;

@@ -1,12 +1,13 @@
 //! `BarterFfiMarketData`: an opaque handle owning one [`MarketData`].
 
-use super::{call, check_out, required, write_out, BarterFfiBuffer, BarterFfiError, LIVE_MARKET_DATA};
+use super::{call, check_out, required, write_encoded, write_out, BarterFfiBuffer, BarterFfiError, LIVE_MARKET_DATA};
 use crate::{
     compression::BarterFfiCompression,
     error::{BarterFfiStatus, Error},
     market_data::{BatchLayout, JsonShape, LoadStats, MarketData},
     select::{self, EventFilter},
     sequence,
+    summary::Summary,
 };
 use barter_instrument::exchange::ExchangeId;
 use serde::{de::value::StrDeserializer, Deserialize};
@@ -240,6 +241,22 @@ pub extern "C" fn barter_ffi_market_data_stats(
     call(error, || write_out(out, "out", required(market_data, "market_data")?.0.stats().into()))
 }
 
+/// The data set's market events counted by kind, exchange and instrument, each group with its
+/// span of `time_exchange`, and its reconnect markers by exchange: one walk over the items,
+/// no event encoded. MessagePack, in the layout written down in `rust_core/src/summary.rs`.
+/// Release the buffer with `barter_ffi_buffer_free`.
+#[no_mangle]
+pub extern "C" fn barter_ffi_market_data_summary(
+    market_data: *const BarterFfiMarketData,
+    out: *mut BarterFfiBuffer,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || {
+        let market_data = required(market_data, "market_data")?;
+        write_encoded(out, |bytes| Summary::of(market_data.0.stream_events()).encode(bytes))
+    })
+}
+
 /// barter's `time_first_event` (the first market event's `time_exchange`, in file order; an empty
 /// data set has none: `BARTER_FFI_STATUS_NO_MARKET_EVENTS`) as
 /// nanoseconds since 1970-01-01T00:00:00Z.
@@ -284,10 +301,7 @@ pub extern "C" fn barter_ffi_market_data_encode_events(
 ) -> BarterFfiStatus {
     call(error, || {
         let market_data = required(market_data, "market_data")?;
-        check_out(out, "out")?;
-        let mut bytes = Vec::new();
-        sequence::encode_events(&market_data.0, start, stop, &mut bytes)?;
-        write_out(out, "out", BarterFfiBuffer::from_vec(bytes))
+        write_encoded(out, |bytes| sequence::encode_events(&market_data.0, start, stop, bytes))
     })
 }
 
