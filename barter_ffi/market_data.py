@@ -28,7 +28,7 @@ from .batches import cursor_batches
 from .compression import Compression, compression_code
 from .records import RECORDS_SOURCE, position_as_record, records_from_json_lines, records_json
 from .selection import Selection
-from .notebook import SHOWN_EVENTS, market_data_html, notice_html
+from .notebook import SHOWN_EVENTS, counted, market_data_html, notice_html
 from .sequence import EventSequence, events_between
 from .summary import Summary, read_counts
 from .timestamps import Moment, iso, utc_datetime
@@ -550,9 +550,9 @@ class MarketDataInMemory(EventSequence, ArrowTables):
                 return "<MarketDataInMemory empty>"
             first = self.time_first_event_ns()
         return (
-            f"<MarketDataInMemory {_counted(stats.market_events, 'event')}, "
-            f"first {iso(first)}, {_counted(stats.reconnects, 'reconnect')}, "
-            f"{_counted(stats.errors_skipped, 'error')} skipped>"
+            f"<MarketDataInMemory {counted(stats.market_events, 'event')}, "
+            f"first {iso(first)}, {counted(stats.reconnects, 'reconnect')}, "
+            f"{counted(stats.errors_skipped, 'error')} skipped>"
         )
 
     def _repr_html_(self) -> str:
@@ -585,6 +585,3 @@ def _summary(handle: Any) -> Summary:
         first = int(call_returning("int64_t", lib.barter_ffi_market_data_time_first_event_ns, handle))
     return Summary(*stats, first, *read_counts(handle))
 
-
-def _counted(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -16,7 +16,7 @@ from .data import MarketEvent
 from .summary import KIND_NAMES, Group, Summary, kind_fields
 from .timestamps import iso
 
-__all__ = ["arrow_table_html", "file_stream_html", "market_data_html", "notice_html"]
+__all__ = ["arrow_table_html", "counted", "file_stream_html", "market_data_html", "notice_html"]
 
 SHOWN_EVENTS = 5
 """How many events (or rows) a display decodes and shows."""
@@ -47,7 +47,8 @@ def notice_html(name: str, *facts: str) -> str:
     return _frame(_title(name, facts))
 
 
-def _counted(count: int, noun: str) -> str:
+def counted(count: int, noun: str) -> str:
+    """``1 event``, ``620,000 events``."""
     return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
@@ -133,13 +134,13 @@ def _events_table(caption: str, events: Sequence[MarketEvent], first_index: int 
 def market_data_html(summary: Summary, first_events: Sequence[MarketEvent]) -> str:
     """A data set: its counts, time span and skips, and its first events."""
     title = _title("MarketDataInMemory", [
-        _counted(summary.market_events, "market event"),
-        f"{_counted(summary.reconnects, 'reconnect marker')} kept",
-        f"{_counted(summary.errors_skipped, 'Err item')} skipped",
+        counted(summary.market_events, "market event"),
+        f"{counted(summary.reconnects, 'reconnect marker')} kept",
+        f"{counted(summary.errors_skipped, 'Err item')} skipped",
     ])
     if not summary.market_events:
         return _frame(title, "<p>empty: no market event</p>")
-    shown = f"first {len(first_events)} of {_counted(summary.market_events, 'market event')}"
+    shown = f"first {len(first_events)} of {counted(summary.market_events, 'market event')}"
     return _frame(title, _span_table(summary), _counts_table(summary), _events_table(shown, first_events))
 
 
@@ -148,13 +149,13 @@ def arrow_table_html(table: str, rows: int, decimals: str, columns: Sequence[tup
                      first_rows: Optional[Sequence[Sequence[Optional[str]]]]) -> str:
     """An Arrow table: its size and columns, its events (or markers) by exchange with their
     time spans, and its first rows (``first_rows`` is None when pyarrow is not there to read them)."""
-    title = _title("ArrowTable", [repr(table), _counted(rows, "row"), f"decimals={decimals!r}"])
+    title = _title("ArrowTable", [repr(table), counted(rows, "row"), f"decimals={decimals!r}"])
     names = [name for name, _ in columns]
     types = [kind for _, kind in columns]
     if first_rows is None:
         shown, body = "columns (install pyarrow to see the first rows)", []
     else:
-        shown, body = f"first {len(first_rows)} of {_counted(rows, 'row')}", [
+        shown, body = f"first {len(first_rows)} of {counted(rows, 'row')}", [
             ["" if value is None else value for value in row] for row in first_rows]
     parts = [title]
     if groups:

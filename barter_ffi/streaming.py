@@ -58,7 +58,8 @@ def iter_json_file(
 
 class JsonFileStream:
     """A file being read in pieces (see ``iter_json_file``): iterate it once, for events, or
-    call ``pieces()`` for data sets of bounded size. Used by the thread that opened it.
+    call ``pieces()`` for data sets of bounded size, ``summary()`` for the file's counts, or
+    ``record_batches()`` / ``to_parquet()`` for Arrow. Used by the thread that opened it.
     ``close()`` (or leaving ``with``) stops the reading thread mid-file."""
 
     __slots__ = ("_handle", "_path", "_selection", "_include_reconnects", "_owner", "_started")

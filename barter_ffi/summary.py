@@ -89,17 +89,17 @@ class Summary:
     @property
     def by_kind(self) -> dict[str, int]:
         """Market events by kind name, names sorted."""
-        return _counted((group.kind.KIND_NAME, group.events) for group in self.groups)  # type: ignore[attr-defined]
+        return _tally((group.kind.KIND_NAME, group.events) for group in self.groups)  # type: ignore[attr-defined]
 
     @property
     def by_exchange(self) -> dict[str, int]:
         """Market events by exchange name, names sorted."""
-        return _counted((group.exchange.value, group.events) for group in self.groups)
+        return _tally((group.exchange.value, group.events) for group in self.groups)
 
     @property
     def by_instrument(self) -> dict[int, int]:
         """Market events by instrument index, indices sorted."""
-        return _counted((group.instrument, group.events) for group in self.groups)
+        return _tally((group.instrument, group.events) for group in self.groups)
 
     def followed_by(self, later: "Summary") -> "Summary":
         """The summary of this data followed by ``later``'s (consecutive pieces of a file)."""
@@ -126,7 +126,7 @@ def _group_key(group: Group) -> tuple[int, str, int]:
     return group.kind.__struct_config__.tag, group.exchange.value, group.instrument  # type: ignore[attr-defined]
 
 
-def _counted(pairs: Iterable[tuple[Any, int]]) -> dict:
+def _tally(pairs: Iterable[tuple[Any, int]]) -> dict:
     counts: dict = {}
     for key, count in pairs:
         counts[key] = counts.get(key, 0) + count

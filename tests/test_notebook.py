@@ -10,7 +10,7 @@ from typing import Optional
 import pytest
 
 from barter_ffi import MarketDataInMemory, iter_json_file
-from barter_ffi.notebook import duration_text, size_text
+from barter_ffi.notebook import counted, duration_text, size_text
 from barter_ffi.summary import kind_fields
 from barter_ffi.timestamps import iso
 from conftest import FIXTURES
@@ -139,7 +139,8 @@ def test_closed_empty_and_other_threads_data_sets_render_and_nothing_is_claimed(
     assert Display(md._repr_html_()).paragraphs == ["MarketDataInMemory · closed"]
 
 
-def test_sizes_and_durations_read_as_people_write_them() -> None:
+def test_sizes_counts_and_durations_read_as_people_write_them() -> None:
+    assert [counted(1, "event"), counted(620_000, "event")] == ["1 event", "620,000 events"]
     assert [size_text(size) for size in (999, 3_169, 200_790_154, 5_000_000_000)] == [
         "999 B", "3.2 kB", "200.8 MB", "5.0 GB"]
     assert [duration_text(ns) for ns in (500, 2_500_000, 42_825_000_500, 7_384_500_000_000, 273_600 * 10**9)] == [
