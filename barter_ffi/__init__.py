@@ -27,6 +27,7 @@ from .errors import MarketDataError, OwnedByAnotherThreadError
 from .linking import get_include, get_library
 from .market_data import LoadStats, MarketDataInMemory, merge
 from .streaming import JsonFileStream, iter_json_file
+from .summary import Summary
 
 __all__ = [
     "Candle",
@@ -46,6 +47,7 @@ __all__ = [
     "PublicTrade",
     "Reconnecting",
     "Side",
+    "Summary",
     "JsonFileStream",
     "get_include",
     "get_library",

@@ -3,6 +3,9 @@
     barter-ffi [summary] [FILE] [--json]   counts by kind, exchange and instrument; time span
     barter-ffi head FILE [-n N]            the first N market events, one a line
     barter-ffi tail FILE [-n N]            the last N market events
+                                           (all three read the file in pieces of about 8 MiB,
+                                           in bounded memory whatever its size; head reads
+                                           only the pieces that hold its events)
     barter-ffi convert IN OUT [--decimals D]
                                            JSON or JSON Lines to Parquet (a directory of one
                                            file per table) and back: OUT ending in .json is a
@@ -11,26 +14,31 @@
                                            needs pyarrow
     barter-ffi config --cflags --libs      flags to build a C host against the installed library
 
-With no FILE, ``summary`` reads a small fixture bundled with the package.
+With no FILE, ``summary`` reads a small fixture bundled with the package. An error in the
+file is reported as a full load reports it (its first one); ``head`` stops at its last event,
+so an error further on is not reached.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import itertools
 import json
 import os
 import sys
-from collections import Counter
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence, cast
 
 from . import linking
+from ._ffi import library_version
 from .compression import without_compression_suffix
 from ._paths import package_data_dir
-from .data import Level, MarketEvent, OrderBookEvent, OrderBookL1
+from .data import MarketEvent
 from .timestamps import iso
 from .market_data import MarketDataInMemory
-from .streaming import iter_json_file
+from .streaming import JsonFileStream, iter_json_file
+from .summary import Summary, event_line
 
 BUNDLED_FIXTURE = "all_kinds.jsonl"
 
@@ -40,38 +48,25 @@ def bundled_fixture() -> Path:
     return package_data_dir("fixtures") / BUNDLED_FIXTURE
 
 
-def summary(data: MarketDataInMemory) -> dict[str, Any]:
+def summary(facts: Summary) -> dict[str, Any]:
     """Counts by kind, exchange and instrument, the time span and the skips, as plain data."""
-    kinds: Counter[str] = Counter()
-    exchanges: Counter[str] = Counter()
-    instruments: Counter[int] = Counter()
-    earliest = latest = None
-    for event in data:
-        kinds[event.kind.kind_name()] += 1
-        exchanges[event.exchange.value] += 1
-        instruments[event.instrument] += 1
-        stamp = event.time_exchange_ns
-        earliest = stamp if earliest is None else min(earliest, stamp)
-        latest = stamp if latest is None else max(latest, stamp)
-    assert earliest is not None and latest is not None, "a data set holds at least one event"
-    stats = data.stats
     return {
-        "market_events": stats.market_events,
-        "reconnects": stats.reconnects,
-        "errors_skipped": stats.errors_skipped,
-        "time_first_event_ns": data.time_first_event_ns(),
-        "time_exchange_min_ns": earliest,
-        "time_exchange_max_ns": latest,
-        "by_kind": dict(sorted(kinds.items())),
-        "by_exchange": dict(sorted(exchanges.items())),
-        "by_instrument": {str(index): count for index, count in sorted(instruments.items())},
+        "market_events": facts.market_events,
+        "reconnects": facts.reconnects,
+        "errors_skipped": facts.errors_skipped,
+        "time_first_event_ns": facts.time_first_event_ns,
+        "time_exchange_min_ns": facts.time_exchange_min_ns,
+        "time_exchange_max_ns": facts.time_exchange_max_ns,
+        "by_kind": facts.by_kind,
+        "by_exchange": facts.by_exchange,
+        "by_instrument": {str(index): count for index, count in facts.by_instrument.items()},
     }
 
 
 def summary_text(facts: dict[str, Any]) -> str:
     lines = [
         f"market events:        {facts['market_events']}",
-        f"reconnects skipped:   {facts['reconnects']}",
+        f"reconnects kept:      {facts['reconnects']}",
         f"Err items skipped:    {facts['errors_skipped']}",
         f"time_first_event:     {iso(facts['time_first_event_ns'])}",
         f"time_exchange range:  {iso(facts['time_exchange_min_ns'])} .. {iso(facts['time_exchange_max_ns'])}",
@@ -80,35 +75,6 @@ def summary_text(facts: dict[str, Any]) -> str:
         lines.append(f"{title}:")
         lines.extend(f"  {name!s:<24} {count}" for name, count in facts[key].items())
     return "\n".join(lines)
-
-
-def _level(level: Optional[Level]) -> str:
-    return "-" if level is None else f"{level.price_text} x {level.amount_text}"
-
-
-def _levels(levels: tuple[Level, ...], shown: int = 3) -> str:
-    text = ", ".join(_level(level) for level in levels[:shown])
-    more = f", +{len(levels) - shown} more" if len(levels) > shown else ""
-    return f"[{text}{more}]"
-
-
-def event_line(event: MarketEvent) -> str:
-    """One market event on one line: time, exchange, instrument, kind and its fields."""
-    kind = event.kind
-    if isinstance(kind, OrderBookL1):
-        fields = f"bid {_level(kind.best_bid)}  ask {_level(kind.best_ask)}"
-    elif isinstance(kind, OrderBookEvent):
-        variant = "snapshot" if kind.is_snapshot else "update"
-        fields = f"{variant} sequence={kind.sequence} bids={_levels(kind.bids)} asks={_levels(kind.asks)}"
-    else:
-        fields = " ".join(
-            f"{name.removesuffix('_ns')}={iso(value) if name.endswith('_ns') else getattr(value, 'value', value)}"
-            for name, value in zip(kind.__struct_fields__, (getattr(kind, name) for name in kind.__struct_fields__))
-        )
-    return (
-        f"{iso(event.time_exchange_ns)}  {event.exchange.value:<14} {event.instrument:>4}  "
-        f"{kind.kind_name():<12} {fields}"
-    )
 
 
 PROGRESS_BAR_BYTES = 64 << 20
@@ -124,6 +90,14 @@ def progress_bar(done: int, total: int) -> None:
     print(f"\r[{bar}] {fraction:4.0%}  {done / 1e6:.0f}/{total / 1e6:.0f} MB", end=end, file=sys.stderr, flush=True)
 
 
+def progress_reporter(path: Path, stream: JsonFileStream) -> Optional[Callable[[], None]]:
+    """Draws ``stream``'s progress bar (call it after each piece) when ``path`` is large and
+    stderr is a terminal; None otherwise."""
+    if sys.stderr.isatty() and path.is_file() and path.stat().st_size >= PROGRESS_BAR_BYTES:
+        return lambda: progress_bar(*stream.progress)
+    return None
+
+
 def load(path: Path) -> MarketDataInMemory:
     """Loads ``path``, with a progress bar when it is large and stderr is a terminal."""
     large = path.is_file() and path.stat().st_size >= PROGRESS_BAR_BYTES
@@ -136,6 +110,35 @@ COMMANDS = ("summary", "head", "tail", "convert", "config")
 JSON_SHAPES = {".json": "array", ".jsonl": "lines"}
 
 
+def summarise(path: Path) -> Summary:
+    """``path``'s summary, read in pieces: bounded memory whatever the file's size, and the
+    whole file's first error, as a full load reports it."""
+    with iter_json_file(path) as stream:
+        return stream.summary(after_each_piece=progress_reporter(path, stream))
+
+
+def head(path: Path, count: int) -> list[MarketEvent]:
+    """The first ``count`` market events, reading only as far into the file as they lie (at
+    least its first piece, about 8 MiB): an error further on is not reached, and not reported."""
+    with iter_json_file(path) as stream:
+        events = cast("Iterator[MarketEvent]", iter(stream))  # no markers: not asked for
+        return list(itertools.islice(events, max(count, 1)))[:count]
+
+
+def tail(path: Path, count: int) -> list[MarketEvent]:
+    """The last ``count`` market events: the whole file is read, a piece at a time, keeping only
+    the last ``count`` events seen (and reporting the whole file's first error)."""
+    last: collections.deque[MarketEvent] = collections.deque(maxlen=count)
+    with iter_json_file(path) as stream:
+        report = progress_reporter(path, stream)
+        for piece in stream.pieces():
+            with piece, piece[max(0, len(piece) - count):] as piece_end:
+                last.extend(piece_end)
+            if report is not None:
+                report()
+    return list(last)
+
+
 def convert(source: Path, target: Path, decimals: str) -> None:
     """JSON (either shape, compressed or not) to a Parquet directory, a Parquet directory to
     JSON: by ``target``'s suffix, ``.json`` and ``.jsonl`` being JSON, and a further ``.gz``,
@@ -143,14 +146,10 @@ def convert(source: Path, target: Path, decimals: str) -> None:
     shape = JSON_SHAPES.get(without_compression_suffix(target).suffix.lower())
     if shape is None and not source.is_dir():
         with iter_json_file(source) as stream:
-            show = sys.stderr.isatty() and source.stat().st_size >= PROGRESS_BAR_BYTES
-
-            def report() -> None:
-                if show:
-                    progress_bar(*stream.progress)
-
+            report = progress_reporter(source, stream)
             stream.to_parquet(target, decimals=decimals, after_each_piece=report)  # type: ignore[arg-type]
-            report()
+            if report is not None:
+                report()
         return
     with MarketDataInMemory.from_parquet(source) if source.is_dir() else load(source) as data:
         if shape is None:
@@ -173,6 +172,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="barter-ffi", description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="\n".join(__doc__.splitlines()[1:]),
     )
+    parser.add_argument("--version", action="version", version=f"barter-ffi {library_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     summary_command = commands.add_parser("summary", help="counts, time span and skips (the default)")
     summary_command.add_argument("file", nargs="?", type=Path, help="a barter JSON or JSON Lines file")
@@ -203,8 +203,7 @@ def _run(args: argparse.Namespace, out: Callable[[str], None]) -> None:
         return
     if args.command == "summary":
         path = bundled_fixture() if args.file is None else args.file
-        with load(path) as data:
-            facts = summary(data)
+        facts = summary(summarise(path))
         if args.json:
             out(json.dumps({"file": str(path), **facts}, indent=2))
         else:
@@ -215,18 +214,13 @@ def _run(args: argparse.Namespace, out: Callable[[str], None]) -> None:
         return
     if args.lines < 0:
         raise ValueError(f"-n must be at least 0, not {args.lines}")
-    with load(args.file) as data:
-        count = min(args.lines, len(data))
-        if count == 0:
-            return
-        with data[:count] if args.command == "head" else data[-count:] as shown:
-            for event in shown:
-                out(event_line(event))
+    for event in (head if args.command == "head" else tail)(args.file, args.lines):
+        out(event_line(event))
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if not arguments or (arguments[0] not in COMMANDS and arguments[0] not in ("-h", "--help")):
+    if not arguments or (arguments[0] not in COMMANDS and arguments[0] not in ("-h", "--help", "--version")):
         arguments.insert(0, "summary")  # `barter-ffi FILE` stays the summary it always was
     args = _parser().parse_args(arguments)
     try:

@@ -5,7 +5,8 @@ them. They leave the library through the Arrow C Stream interface, wrapped in th
 protocol (``__arrow_c_stream__``), so pyarrow, polars, DuckDB and pandas (through pyarrow) take
 them without a copy, and barter_ffi itself never imports any of them. The conveniences
 (``to_pyarrow``, ``to_polars``, ``to_pandas``, Parquet) import their library when called: install
-them with the extras ``barter-ffi[arrow]``, ``[polars]``, ``[pandas]``.
+them with the extras ``barter-ffi[arrow]``, ``[polars]``, ``[pandas]`` (from a checkout:
+``pip install ".[arrow]"``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal, Mapping, Optional, Union
 
 from ._ffi import call, call_returning, ffi, lib
-from .data import encode_events
+from .data import Candle, Liquidation, OrderBookEvent, OrderBookL1, PublicTrade, encode_events
 from .errors import MarketDataError
+from .notebook import SHOWN_EVENTS, arrow_table_html
+from .summary import read_counts
 
 if TYPE_CHECKING:
     from .market_data import MarketDataInMemory
@@ -38,6 +41,37 @@ TABLES: dict[str, int] = {
     "reconnects": lib.BARTER_FFI_ARROW_TABLE_RECONNECTS,
 }
 """Each table's name and its ``BarterFfiArrowTable``, in the library's order."""
+
+_TABLE_KINDS: dict[str, tuple[type, ...]] = {
+    "trades": (PublicTrade,),
+    "l1": (OrderBookL1,),
+    "l2": (OrderBookEvent,),
+    "candles": (Candle,),
+    "liquidations": (Liquidation,),
+    "reconnects": (),
+}
+"""The event kinds each table's rows come from (none: the reconnect markers)."""
+
+_ARROW_TYPES = {
+    "b": "bool", "c": "int8", "C": "uint8", "s": "int16", "S": "uint16", "i": "int32", "I": "uint32",
+    "l": "int64", "L": "uint64", "f": "float", "g": "double", "u": "string", "U": "large_string",
+}
+"""Arrow C data interface format strings, as pyarrow names the types."""
+
+
+def _arrow_type(schema: Any) -> str:
+    """A field's type from its ``struct ArrowSchema``, as pyarrow names it (``timestamp[ns, tz=UTC]``,
+    ``decimal128(38, 8)``; a dictionary by its values alone: ``dictionary<string>``)."""
+    code = ffi.string(schema.format).decode()
+    if schema.dictionary != ffi.NULL:
+        return f"dictionary<{_arrow_type(schema.dictionary)}>"  # the index type is the library's detail
+    if code.startswith("ts") and ":" in code:
+        unit, zone = code[2:].split(":", 1)
+        return f"timestamp[{unit}s" + (f", tz={zone}]" if zone else "]")
+    if code.startswith("d:"):
+        return f"decimal128({code[2:].replace(',', ', ')})"
+    return _ARROW_TYPES.get(code, code)
+
 
 _DECIMALS: dict[str, int] = {
     "decimal128": lib.BARTER_FFI_ARROW_DECIMALS_DECIMAL128,
@@ -107,7 +141,9 @@ def _exported_capsule(struct: str, name: bytes, destructor: Any, fill: Any) -> o
 class ArrowTable:
     """One of a data set's tables, for any Arrow consumer: it implements the Arrow PyCapsule
     protocol, so ``pyarrow.table(t)``, ``polars.DataFrame(t)`` and ``duckdb.sql("from t")`` read
-    it without a copy. Each ``__arrow_c_stream__`` call makes a fresh stream whose record batches
+    it without a copy. (Not ``polars.from_arrow(t)``: polars makes a ``DataFrame`` there only of
+    pyarrow's own types, and of any other stream a ``Series`` of structs, which
+    ``.struct.unnest()`` turns into the same frame.) Each ``__arrow_c_stream__`` call makes a fresh stream whose record batches
     (up to 65536 rows) are built as the consumer reads them, by worker threads at most one batch
     ahead each.
 
@@ -148,6 +184,43 @@ class ArrowTable:
 
     def __repr__(self) -> str:
         return f"<ArrowTable {self.table!r}: {self._rows} rows, decimals={self.decimals!r}>"
+
+    def _repr_html_(self) -> str:
+        """The notebook display: the columns and their types, the table's events by exchange
+        with their time span, and its first rows (those need pyarrow to read)."""
+        groups, markers = read_counts(self._handle)
+        kinds = _TABLE_KINDS[self.table]
+        own_groups = [group for group in groups if issubclass(group.kind, kinds)] if kinds else []
+        return arrow_table_html(self.table, self._rows, self.decimals, self._columns(), own_groups,
+                                markers if not kinds else {}, self._first_rows(SHOWN_EVENTS))
+
+    def _columns(self) -> list[tuple[str, str]]:
+        """Each column's name and type, from the library's schema."""
+        schema = ffi.new("struct ArrowSchema *")
+        call(lib.barter_ffi_market_data_arrow_schema, self._handle, *self._codes, schema)
+        try:
+            fields = [schema.children[index] for index in range(schema.n_children)]
+            return [(ffi.string(field.name).decode(), _arrow_type(field)) for field in fields]
+        finally:
+            schema.release(schema)
+
+    def _first_rows(self, count: int) -> Optional[list[list[Optional[str]]]]:
+        """The first ``count`` rows as text (exact: nanoseconds and decimal scale kept), or None
+        without pyarrow."""
+        try:
+            import pyarrow
+            import pyarrow.compute
+        except ImportError:
+            return None
+        reader = pyarrow.RecordBatchReader.from_stream(self)
+        try:
+            batch = next(iter(reader), None)
+        finally:
+            reader.close()
+        if batch is None:
+            return []
+        columns = [pyarrow.compute.cast(column, pyarrow.string()).to_pylist() for column in batch.slice(0, count).columns]
+        return [list(row) for row in zip(*columns)]
 
     def __arrow_c_schema__(self) -> object:
         def fill(schema: Any) -> None:
@@ -238,7 +311,9 @@ class ArrowTables:
         return pyarrow.table(self.to_arrow(table, decimals=decimals))
 
     def to_polars(self, table: Table, *, decimals: Decimals = "decimal128") -> Any:
-        """``table`` as a ``polars.DataFrame`` (needs polars: ``barter-ffi[polars]``)."""
+        """``table`` as a ``polars.DataFrame`` (needs polars: ``barter-ffi[polars]``), as
+        ``polars.DataFrame(md.to_arrow(table))`` makes it (``polars.from_arrow`` would make a
+        ``Series`` of structs)."""
         import polars
 
         return polars.DataFrame(self.to_arrow(table, decimals=decimals))

@@ -28,7 +28,9 @@ from .batches import cursor_batches
 from .compression import Compression, compression_code
 from .records import RECORDS_SOURCE, position_as_record, records_from_json_lines, records_json
 from .selection import Selection
-from .sequence import EventSequence
+from .notebook import SHOWN_EVENTS, counted, market_data_html, notice_html
+from .sequence import EventSequence, events_between
+from .summary import Summary, read_counts
 from .timestamps import Moment, iso, utc_datetime
 
 __all__ = ["LoadStats", "MarketDataInMemory", "merge"]
@@ -43,7 +45,8 @@ def _load_file_handle(
 ) -> Any:
     """Loads ``path`` with a progress callback in any case: the library calls it on this thread
     at least every 50 ms, which lets Python run its signal handlers, so Ctrl-C (or an exception
-    from ``progress``) cancels the load within about that time."""
+    from ``progress``) cancels the load. The parsing threads then finish the chunk (up to 16 MiB)
+    each holds: ``KeyboardInterrupt`` comes typically within about 100 ms (README: measured)."""
     raised: list[BaseException] = []
 
     def report(_context: Any, done: int, total: int) -> int:
@@ -153,7 +156,8 @@ class MarketDataInMemory(EventSequence, ArrowTables):
 
         ``progress(bytes_done, bytes_total)``, if given, is called as parsing advances, on this
         thread (first with 0, last with the file's size). An exception it raises cancels the
-        load and is raised here; so does Ctrl-C, within about 50 ms.
+        load and is raised here; so does Ctrl-C, typically within about 100 ms (the parsing
+        threads finish the chunk they hold first).
 
         ``kinds``, ``exchanges``, ``instruments``, ``start`` and ``end`` keep only the matching
         events, as ``filter`` does, and give the same data set as
@@ -349,8 +353,14 @@ class MarketDataInMemory(EventSequence, ArrowTables):
         start: Optional[Moment] = None,
         end: Optional[Moment] = None,
     ) -> "MarketDataInMemory":
-        """A new data set of the matching events, selected in Rust; ``None`` keeps everything
-        (the arguments as ``Selection`` reads them).
+        """A new data set of the matching events, selected in Rust; ``None`` keeps everything.
+
+        ``kinds``: names (``"public_trade"``, ``"l1"``, ``"l2"``, ``"candle"``, ``"liquidation"``)
+        or event classes; ``exchanges``: ``ExchangeId`` or barter's names; ``instruments``:
+        indices. ``start`` and ``end`` bound ``time_exchange`` as ``start <= time_exchange <
+        end``: ``start`` is inclusive, ``end`` exclusive, so consecutive windows split the data
+        without overlap. Times are int nanoseconds, tz-aware ``datetime``, ``pandas.Timestamp``
+        or ``numpy.datetime64`` (the arguments as ``Selection`` reads them).
 
         A reconnect marker stays when its exchange is kept and the event after it (the one before
         it, at the end) lies in the time window. No match gives an empty data set, so a loop over
@@ -371,6 +381,17 @@ class MarketDataInMemory(EventSequence, ArrowTables):
         """Counts of market events held, reconnect markers and ``Err`` items skipped."""
         with self._peeked_handle() as handle:
             return _stats(handle)
+
+    def summary(self) -> Summary:
+        """Counts of the market events by kind, exchange and instrument, with their time spans,
+        and of the reconnect markers by exchange, made by the library in one walk over the data
+        without decoding an event (what ``barter-ffi summary`` prints). Claims nothing, as
+        ``stats`` does::
+
+            md.summary().by_exchange          # {'binance_spot': 5, 'okx': 3, …}
+        """
+        with self._peeked_handle() as handle:
+            return _summary(handle)
 
     def time_first_event_ns(self) -> int:
         """barter's ``time_first_event`` as exact nanoseconds since the Unix epoch (UTC)."""
@@ -529,10 +550,23 @@ class MarketDataInMemory(EventSequence, ArrowTables):
                 return "<MarketDataInMemory empty>"
             first = self.time_first_event_ns()
         return (
-            f"<MarketDataInMemory {_counted(stats.market_events, 'event')}, "
-            f"first {iso(first)}, {_counted(stats.reconnects, 'reconnect')}, "
-            f"{_counted(stats.errors_skipped, 'error')} skipped>"
+            f"<MarketDataInMemory {counted(stats.market_events, 'event')}, "
+            f"first {iso(first)}, {counted(stats.reconnects, 'reconnect')}, "
+            f"{counted(stats.errors_skipped, 'error')} skipped>"
         )
+
+    def _repr_html_(self) -> str:
+        """The notebook display: counts by exchange and kind, the time span, the skips and the
+        first events, from the library's counts (no walk in Python). Claims nothing, as
+        ``repr`` does; a closed data set, or one another thread owns, says so."""
+        with self._lifetime:
+            if self._handle is None:
+                return notice_html("MarketDataInMemory", "closed")
+            if self._owner not in (None, threading.get_ident()):
+                return notice_html("MarketDataInMemory", "owned by another thread")
+            summary = _summary(self._handle)
+            first_events = events_between(self._handle, 0, min(SHOWN_EVENTS, summary.market_events))
+        return market_data_html(summary, first_events)
 
 
 collections.abc.Sequence.register(MarketDataInMemory)
@@ -544,5 +578,10 @@ def _stats(handle: Any) -> LoadStats:
     return LoadStats(int(out.market_events), int(out.reconnects), int(out.errors_skipped))
 
 
-def _counted(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+def _summary(handle: Any) -> Summary:
+    stats = _stats(handle)
+    first = None
+    if stats.market_events:
+        first = int(call_returning("int64_t", lib.barter_ffi_market_data_time_first_event_ns, handle))
+    return Summary(*stats, first, *read_counts(handle))
+

@@ -8,7 +8,7 @@ from typing import Any, Iterable, Optional, Union, cast
 
 from ._ffi import ffi
 from .data import KIND_CLASSES, ExchangeId, OrderBookEvent
-from .timestamps import Moment, nanoseconds
+from .timestamps import Moment, iso, nanoseconds
 
 __all__ = ["Selection"]
 
@@ -88,6 +88,29 @@ class Selection:
         index_array = ffi.new("uint64_t[]", indices or [0])
         self._owners.append(index_array)
         self.spec.instruments, self.spec.instruments_len = index_array, len(indices)
+
+    def description(self) -> list[tuple[str, str]]:
+        """What is kept, axis by axis, for people (``[("kinds", "public_trade, l1"), …]``),
+        read back from the spec; the axes that keep everything are left out."""
+        spec = self.spec
+        axes: list[tuple[str, str]] = []
+        if spec.kinds:
+            chosen = [kind for kind in KIND_CLASSES if spec.kinds >> cast(int, kind.__struct_config__.tag) & 1]
+            books = [kind for kind in chosen if issubclass(kind, OrderBookEvent)]
+            names = [kind.KIND_NAME if len(books) != 1 or kind not in books else kind.__name__  # type: ignore[attr-defined]
+                     for kind in chosen]
+            axes.append(("kinds", ", ".join(dict.fromkeys(names))))
+        if spec.exchanges != ffi.NULL:
+            axes.append(("exchanges", ", ".join(ffi.string(spec.exchanges[index]).decode()
+                                                for index in range(spec.exchanges_len)) or "none"))
+        if spec.instruments != ffi.NULL:
+            axes.append(("instruments", ", ".join(str(spec.instruments[index])
+                                                  for index in range(spec.instruments_len)) or "none"))
+        if spec.has_start:
+            axes.append(("start", f"{iso(spec.start_ns)} (inclusive)"))
+        if spec.has_end:
+            axes.append(("end", f"{iso(spec.end_ns)} (exclusive)"))
+        return axes
 
     def spec_or_null(self) -> Any:
         """The spec, or NULL when it keeps everything (a plain load)."""

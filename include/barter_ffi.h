@@ -687,6 +687,16 @@ enum BarterFfiStatus barter_ffi_market_data_stats(const struct BarterFfiMarketDa
                                                   struct BarterFfiError *error);
 
 /**
+ * The data set's market events counted by kind, exchange and instrument, each group with its
+ * span of `time_exchange`, and its reconnect markers by exchange: one walk over the items,
+ * no event encoded. MessagePack, in the layout written down in `rust_core/src/output/summary.rs`.
+ * Release the buffer with `barter_ffi_buffer_free`.
+ */
+enum BarterFfiStatus barter_ffi_market_data_summary(const struct BarterFfiMarketData *market_data,
+                                                    struct BarterFfiBuffer *out,
+                                                    struct BarterFfiError *error);
+
+/**
  * barter's `time_first_event` (the first market event's `time_exchange`, in file order; an empty
  * data set has none: `BARTER_FFI_STATUS_NO_MARKET_EVENTS`) as
  * nanoseconds since 1970-01-01T00:00:00Z.

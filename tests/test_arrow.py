@@ -30,7 +30,7 @@ from barter_ffi import (
     Reconnecting,
     Side,
 )
-from barter_ffi.arrow import TABLES
+from barter_ffi.arrow import TABLES, ArrowTable
 
 pa = pytest.importorskip("pyarrow")
 pl = pytest.importorskip("polars")
@@ -174,6 +174,18 @@ def test_polars_duckdb_and_pandas_take_the_capsules(md) -> None:
     assert str(frame["time_exchange"].dtype) == "datetime64[ns, UTC]"
     assert frame["exchange"].dtype == "category"
     assert frame["trade_count"].tolist() == [event.kind.trade_count for event in md.events() if isinstance(event.kind, Candle)]
+
+
+def test_polars_from_arrow_makes_a_series_of_structs_as_the_docs_say(md) -> None:
+    trades = md.to_arrow("trades")
+    frame = pl.DataFrame(trades)
+    series = pl.from_arrow(trades)  # polars makes a DataFrame here only of pyarrow's own types
+    assert isinstance(series, pl.Series) and isinstance(series.dtype, pl.Struct)
+    assert series.struct.unnest().equals(frame) and md.to_polars("trades").equals(frame)
+    assert isinstance(pl.from_arrow(pa.table(trades)), pl.DataFrame)
+    for documented in (ArrowTable.__doc__, MarketDataInMemory.to_polars.__doc__):
+        assert "polars.from_arrow" in " ".join(documented.split()), documented  # type: ignore[union-attr]
+    assert ".struct.unnest()" in ArrowTable.__doc__  # type: ignore[operator]
 
 
 def test_from_arrow_round_trips_through_every_library(md) -> None:

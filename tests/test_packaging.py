@@ -94,3 +94,17 @@ def test_python_m_build_in_the_root_is_pypas_build_not_the_cffi_builder() -> Non
     assert result.returncode == 0, result.stderr
     assert re.match(r"build \d+\.\d+", result.stdout), result.stdout
     assert (ROOT / "barter_ffi" / "_native.py").stat().st_mtime_ns == native, "the cffi builder did not run"
+
+
+def test_the_readme_says_how_to_install_each_extra_it_names_from_a_checkout() -> None:
+    """``pip install "barter-ffi[arrow]"`` needs the package on an index; a checkout installs the
+    same extras with ``pip install ".[arrow]"``, and the README must say so for each one."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    extras = set(re.findall(r'pip install "barter-ffi\[(\w+)\]"', readme))
+    assert {"arrow", "dask"} <= extras
+    declared = re.search(r"^\[project\.optional-dependencies\]\n(.*?)^\[", pyproject, re.MULTILINE | re.DOTALL)
+    assert declared is not None
+    for extra in extras:
+        assert re.search(rf"^{extra} = \[", declared.group(1), re.MULTILINE), f"{extra} is not an extra"
+        assert f'pip install ".[{extra}]"' in readme, f"the README names [{extra}] but not how a checkout gets it"

@@ -85,6 +85,17 @@ def test_filter_by_exchange_instrument_and_time() -> None:
         md.filter(exchanges=["nasdaq"])
 
 
+def test_the_time_window_keeps_start_and_leaves_out_end_and_filters_help_says_so() -> None:
+    md = MarketDataInMemory.from_json_file(KINDS)
+    events = md.events()
+    at = events[4].time_exchange_ns
+    assert all(e.time_exchange_ns >= at for e in md.filter(start=at)) and events[4] in md.filter(start=at)
+    assert events[4] not in md.filter(end=at) and all(e.time_exchange_ns < at for e in md.filter(end=at))
+    assert len(md.filter(end=at)) + len(md.filter(start=at)) == len(md), "consecutive windows do not overlap"
+    help_text = " ".join(MarketDataInMemory.filter.__doc__.split())  # type: ignore[union-attr]
+    assert "``start`` is inclusive, ``end`` exclusive" in help_text
+
+
 def test_progress_is_reported_up_to_the_file_size(tmp_path) -> None:
     path = tmp_path / "large.jsonl"
     path.write_bytes(KINDS.read_bytes() * 3000)  # ~10 MB: parsed in pieces

@@ -142,7 +142,7 @@ pub const fn side_name(side: Side) -> &'static str {
 }
 
 #[derive(Debug)]
-enum WriteError {
+pub(crate) enum WriteError {
     Io(std::io::Error),
     /// Loading rejects such timestamps, so this means a bug, never a silently wrong number.
     TimestampOutOfRange(DateTime<Utc>),
