@@ -5,13 +5,15 @@
     barter-ffi tail FILE [-n N]            the last N market events
     barter-ffi convert IN OUT [--decimals D]
                                            JSON or JSON Lines to Parquet (a directory of one
-                                           file per table) and back: OUT ending in .json is a
-                                           JSON array, in .jsonl JSON Lines, either
-                                           compressed by a .gz, .zst or .bz2 suffix;
-                                           needs pyarrow
+                                           file per table, OUT ending in .parquet or with no
+                                           suffix) and back: OUT ending in .json is a JSON
+                                           array, in .jsonl JSON Lines, either compressed by a
+                                           .gz, .zst or .bz2 suffix; needs pyarrow
     barter-ffi config --cflags --libs      flags to build a C host against the installed library
 
-With no FILE, ``summary`` reads a small fixture bundled with the package.
+FILE is barter's JSON or JSON Lines (compressed or not), a Parquet directory that convert
+wrote, or one table file of it (needs pyarrow). With no FILE, ``summary`` reads a small fixture
+bundled with the package.
 """
 
 from __future__ import annotations
@@ -124,8 +126,15 @@ def progress_bar(done: int, total: int) -> None:
     print(f"\r[{bar}] {fraction:4.0%}  {done / 1e6:.0f}/{total / 1e6:.0f} MB", end=end, file=sys.stderr, flush=True)
 
 
+def is_parquet(path: Path) -> bool:
+    """A Parquet directory (``to_parquet``'s), or one table file of one."""
+    return path.is_dir() or path.suffix.lower() == ".parquet"
+
+
 def load(path: Path) -> MarketDataInMemory:
-    """Loads ``path``, with a progress bar when it is large and stderr is a terminal."""
+    """Loads ``path``, JSON with a progress bar when it is large and stderr is a terminal."""
+    if is_parquet(path):
+        return MarketDataInMemory.from_parquet(path)
     large = path.is_file() and path.stat().st_size >= PROGRESS_BAR_BYTES
     if large and sys.stderr.isatty():
         return MarketDataInMemory.from_json_file(path, progress=progress_bar)
@@ -133,15 +142,31 @@ def load(path: Path) -> MarketDataInMemory:
 
 
 COMMANDS = ("summary", "head", "tail", "convert", "config")
+FILE_HELP = "a barter JSON or JSON Lines file, or a Parquet directory that convert wrote, or one table file of it"
 JSON_SHAPES = {".json": "array", ".jsonl": "lines"}
 
 
-def convert(source: Path, target: Path, decimals: str) -> None:
-    """JSON (either shape, compressed or not) to a Parquet directory, a Parquet directory to
-    JSON: by ``target``'s suffix, ``.json`` and ``.jsonl`` being JSON, and a further ``.gz``,
-    ``.zst`` or ``.bz2`` compressing it. JSON is streamed to Parquet in bounded memory."""
+def target_shape(target: Path) -> Optional[str]:
+    """The JSON shape ``target`` names (``.json``, ``.jsonl``, either with ``.gz``, ``.zst`` or
+    ``.bz2``), or None for a Parquet directory (``.parquet``, no suffix, or an existing
+    directory); ``ValueError`` for any other name, which convert would not write as named."""
     shape = JSON_SHAPES.get(without_compression_suffix(target).suffix.lower())
-    if shape is None and not source.is_dir():
+    if shape is not None:
+        return shape
+    if target.suffix.lower() in ("", ".parquet") or target.is_dir():
+        return None
+    raise ValueError(
+        f"convert writes JSON to a name ending in .json or .jsonl (then optionally .gz, .zst or .bz2), and "
+        f"Parquet to a directory whose name ends in .parquet or has no suffix, not to {target}"
+    )
+
+
+def convert(source: Path, target: Path, decimals: str) -> None:
+    """JSON (either shape, compressed or not) to a Parquet directory, a Parquet directory (or
+    table file) to JSON or Parquet, by ``target``'s name (``target_shape``). JSON is streamed to
+    Parquet in bounded memory."""
+    shape = target_shape(target)
+    if shape is None and not is_parquet(source):
         with iter_json_file(source) as stream:
             show = sys.stderr.isatty() and source.stat().st_size >= PROGRESS_BAR_BYTES
 
@@ -152,7 +177,7 @@ def convert(source: Path, target: Path, decimals: str) -> None:
             stream.to_parquet(target, decimals=decimals, after_each_piece=report)  # type: ignore[arg-type]
             report()
         return
-    with MarketDataInMemory.from_parquet(source) if source.is_dir() else load(source) as data:
+    with load(source) as data:
         if shape is None:
             data.to_parquet(target, decimals=decimals)  # type: ignore[arg-type]
         else:
@@ -175,15 +200,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     summary_command = commands.add_parser("summary", help="counts, time span and skips (the default)")
-    summary_command.add_argument("file", nargs="?", type=Path, help="a barter JSON or JSON Lines file")
+    summary_command.add_argument("file", nargs="?", type=Path, help=FILE_HELP)
     summary_command.add_argument("--json", action="store_true", help="print the summary as JSON, for scripts")
     for name, which in (("head", "first"), ("tail", "last")):
         command = commands.add_parser(name, help=f"print the {which} market events, one a line")
-        command.add_argument("file", type=Path, help="a barter JSON or JSON Lines file")
+        command.add_argument("file", type=Path, help=FILE_HELP)
         command.add_argument("-n", "--lines", type=int, default=10, metavar="N", help="how many (default 10)")
     convert_command = commands.add_parser("convert", help="JSON or JSON Lines to Parquet, and back")
     convert_command.add_argument("source", type=Path, help="a barter JSON or JSON Lines file, or a Parquet directory")
-    convert_command.add_argument("target", type=Path, help="a Parquet directory, or a .json or .jsonl file")
+    convert_command.add_argument("target", type=Path,
+                                 help="a Parquet directory (.parquet or no suffix), or a .json or .jsonl file")
     convert_command.add_argument(
         "--decimals", choices=("decimal128", "float64", "text"), default="decimal128",
         help="how L1 and L2 prices and amounts are written to Parquet (default decimal128)",

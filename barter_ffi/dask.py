@@ -10,6 +10,10 @@ object: the worker that runs it opens the file itself, so the same code runs on 
     client = Client("tcp://scheduler:8786")           # or LocalCluster() on one machine
     trades = read_market_data("/data/2024-12-*.jsonl.zst", table="trades")
     trades.groupby("exchange", observed=True)["amount"].sum().compute()
+
+Partitions are ``MarketDataInMemory.to_pandas`` frames, in its dtypes, which Dask's settings do
+not change: L1 and L2 prices and amounts are ``float64`` (or text, on request), never Python
+objects that Dask's ``dataframe.convert-string`` would turn into strings.
 """
 
 from __future__ import annotations
@@ -67,11 +71,27 @@ def _read_table(path: str, table: str, decimals: str, selection: dict[str, Any],
     return frame if columns is None else frame[list(columns)]
 
 
-def _empty_table(table: str, decimals: str, columns: Optional[Sequence[str]]) -> Any:
-    """The table's frame with no row, from its Arrow schema: no file is read for it."""
+def _meta(table: str, decimals: str, columns: Optional[Sequence[str]]) -> Any:
+    """The table's frame with no row, from its Arrow schema (no file is read for it). A
+    partition's exchange categories are its file's exchanges, so Dask is told they are unknown;
+    the sides' are the same in every partition, and stay known."""
     with MarketDataInMemory.from_events([]) as data:
         frame = data.to_pandas(table, decimals=decimals)  # type: ignore[arg-type]
-    return frame if columns is None else frame[list(columns)]
+    frame = frame if columns is None else frame[list(columns)]
+    if "exchange" not in frame:
+        return frame
+    return dask.dataframe.utils.clear_known_categories(frame, cols=["exchange"])
+
+
+def _checked_decimals(decimals: str) -> str:
+    if decimals == "decimal128":
+        raise ValueError(
+            "read_market_data cannot give decimals='decimal128': Dask needs one dtype per column before it reads "
+            "any file, and a decimal column's scale is each file's own (its largest). Use decimals='float64' (the "
+            "default, numeric) or 'text' (each value exactly as written, scale kept; convert it in a partition, "
+            "e.g. with .map_partitions(lambda part: part.assign(price=part.price.map(decimal.Decimal))))"
+        )
+    return decimals
 
 
 def read_market_data(
@@ -79,7 +99,7 @@ def read_market_data(
     table: Table = "trades",
     *,
     columns: Optional[Sequence[str]] = None,
-    decimals: Decimals = "decimal128",
+    decimals: Decimals = "float64",
     kinds: Optional[Iterable[Union[str, type]]] = None,
     exchanges: Optional[Iterable[Union[ExchangeId, str]]] = None,
     instruments: Optional[Iterable[int]] = None,
@@ -90,13 +110,19 @@ def read_market_data(
     ``dask.dataframe.DataFrame``, one partition per file, in the order given (a glob sorted).
 
     Columns and dtypes are ``MarketDataInMemory.to_pandas``'s, taken from the table's Arrow
-    schema without reading any file. ``columns`` keeps only those; Dask also narrows them
-    itself when a computation needs fewer. The selection arguments are ``from_json_file``'s
-    (``event_index`` counts the events each file's selection keeps, as in ``to_arrow``).
+    schema without reading any file, whatever Dask's settings: L1 and L2 decimals are
+    ``float64`` (the default) or, with ``decimals="text"``, strings (Dask's string dtype when
+    its ``dataframe.convert-string`` is on); ``"decimal128"`` is a ``ValueError``, as each file
+    has its own decimal scale. ``exchange`` is a categorical whose categories Dask learns from
+    the partitions (``.cat.as_known()`` gathers them); ``side``'s are known. ``columns`` keeps
+    only those; Dask also narrows them itself when a computation needs fewer. The selection
+    arguments are ``from_json_file``'s (``event_index`` counts the events each file's
+    selection keeps, as in ``to_arrow``).
     """
+    decimals = _checked_decimals(decimals)  # type: ignore[assignment]
     files = _paths(paths)
     selection = _selection(kinds, exchanges, instruments, start, end)
-    meta = dask.dataframe.utils.clear_known_categories(_empty_table(table, decimals, columns))
+    meta = _meta(table, decimals, columns)
     return dask.dataframe.from_map(_read_table, files, table=table, decimals=decimals, selection=selection,
                                    columns=columns, meta=meta, label=f"barter-ffi-{table}", enforce_metadata=False)
 
