@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import glob
 import os
-from typing import Any, Iterable, Optional, Sequence, Union
+from typing import Any, Iterable, Literal, Optional, Sequence, Union
 
 import dask.bag
 import dask.dataframe
 
-from .arrow import Decimals, Table
+from .arrow import Table
 from .data import ExchangeId, MarketEvent
 from .market_data import MarketDataInMemory
 from .timestamps import Moment
@@ -33,6 +33,8 @@ from .timestamps import Moment
 __all__ = ["read_events", "read_market_data"]
 
 Paths = Union[str, "os.PathLike[str]", Iterable[Union[str, "os.PathLike[str]"]]]
+FrameDecimals = Literal["float64", "text"]
+"""The decimal forms a Dask frame can hold in every partition alike (not decimal128, whose scale is each file's)."""
 
 def _paths(paths: Paths) -> list[str]:
     """A glob (``*``, ``?``, ``[``) expands, sorted; a path or a list of paths stays as given."""
@@ -83,7 +85,7 @@ def _meta(table: str, decimals: str, columns: Optional[Sequence[str]]) -> Any:
     return dask.dataframe.utils.clear_known_categories(frame, cols=["exchange"])
 
 
-def _checked_decimals(decimals: str) -> str:
+def _checked_decimals(decimals: str) -> FrameDecimals:
     if decimals == "decimal128":
         raise ValueError(
             "read_market_data cannot give decimals='decimal128': Dask needs one dtype per column before it reads "
@@ -91,7 +93,9 @@ def _checked_decimals(decimals: str) -> str:
             "default, numeric) or 'text' (each value exactly as written, scale kept; convert it in a partition, "
             "e.g. with .map_partitions(lambda part: part.assign(price=part.price.map(decimal.Decimal))))"
         )
-    return decimals
+    if decimals not in ("float64", "text"):
+        raise ValueError(f"decimals must be 'float64' or 'text', not {decimals!r}")
+    return decimals  # type: ignore[return-value]
 
 
 def read_market_data(
@@ -99,7 +103,7 @@ def read_market_data(
     table: Table = "trades",
     *,
     columns: Optional[Sequence[str]] = None,
-    decimals: Decimals = "float64",
+    decimals: FrameDecimals = "float64",
     kinds: Optional[Iterable[Union[str, type]]] = None,
     exchanges: Optional[Iterable[Union[ExchangeId, str]]] = None,
     instruments: Optional[Iterable[int]] = None,
@@ -119,7 +123,7 @@ def read_market_data(
     arguments are ``from_json_file``'s (``event_index`` counts the events each file's
     selection keeps, as in ``to_arrow``).
     """
-    decimals = _checked_decimals(decimals)  # type: ignore[assignment]
+    decimals = _checked_decimals(decimals)
     files = _paths(paths)
     selection = _selection(kinds, exchanges, instruments, start, end)
     meta = _meta(table, decimals, columns)
