@@ -90,8 +90,7 @@ def _checked_decimals(decimals: str) -> FrameDecimals:
         raise ValueError(
             "read_market_data cannot give decimals='decimal128': Dask needs one dtype per column before it reads "
             "any file, and a decimal column's scale is each file's own (its largest). Use decimals='float64' (the "
-            "default, numeric) or 'text' (each value exactly as written, scale kept; convert it in a partition, "
-            "e.g. with .map_partitions(lambda part: part.assign(price=part.price.map(decimal.Decimal))))"
+            "default, numeric) or 'text' (each value exactly as written, scale kept)"
         )
     if decimals not in ("float64", "text"):
         raise ValueError(f"decimals must be 'float64' or 'text', not {decimals!r}")

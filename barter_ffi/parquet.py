@@ -28,6 +28,7 @@ or replaces one it wrote (the manifest goes first), and a write that fails remov
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -141,26 +142,15 @@ def write_parquet_pieces(pieces: Iterable["MarketDataInMemory"], path: PathArgum
 def _write_directory(directory: Path, tables: Iterable[tuple[str, Any]], decimals: str,
                      totals: Callable[[], tuple[int, int]]) -> None:
     """``(table name, pyarrow.Table)`` pieces, in order, to ``directory``; then the guard and the
-    manifest, ``totals()`` giving its (market events, reconnects)."""
-    import pyarrow.parquet as parquet
-
+    manifest, ``totals()`` giving its (market events, reconnects). On any failure, what was
+    written goes, and the directory too if this made it."""
     made = _prepared(directory)
-    writers: dict[str, Any] = {}
-    rows: dict[str, int] = {}
-    written: list[Path] = []
+    files = _TableFiles(directory)
     try:
         for name, table in tables:
-            table = _present_exchanges(table)
-            if name not in writers:
-                written.append(directory / f"{name}.parquet")
-                writers[name] = parquet.ParquetWriter(written[-1], table.schema)
-                rows[name] = 0
-            writers[name].write_table(table)
-            rows[name] += table.num_rows
-        for writer in writers.values():
-            writer.close()
-        written.append(directory / GUARD)
-        written[-1].write_text(_GUARD_TEXT, encoding="utf-8")
+            files.write(name, _present_exchanges(table))
+        files.close()
+        (directory / GUARD).write_text(_GUARD_TEXT, encoding="utf-8")
         market_events, reconnects = totals()
         manifest = {
             "format": FORMAT,
@@ -171,23 +161,51 @@ def _write_directory(directory: Path, tables: Iterable[tuple[str, Any]], decimal
             "decimals": decimals,
             "market_events": market_events,
             "reconnects": reconnects,
-            "tables": {
-                name: {"file": f"{name}.parquet", "rows": rows[name],
-                       "columns": {field.name: str(field.type) for field in writer.schema}}
-                for name, writer in writers.items()
-            },
+            "tables": files.manifest_entries(),
         }
-        written.append(directory / _MANIFEST_BEING_WRITTEN)
-        written[-1].write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        os.replace(written[-1], directory / MANIFEST)
+        partial = directory / _MANIFEST_BEING_WRITTEN
+        partial.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        os.replace(partial, directory / MANIFEST)
     except BaseException:
-        for writer in writers.values():
-            writer.close()
-        for file in written:
-            file.unlink(missing_ok=True)
+        files.close()
+        for name in [*files.names(), GUARD, _MANIFEST_BEING_WRITTEN]:
+            (directory / name).unlink(missing_ok=True)
         if made:
-            directory.rmdir()
+            with contextlib.suppress(OSError):  # never hide the error that stopped the write
+                directory.rmdir()
         raise
+
+
+class _TableFiles:
+    """The table files of a directory being written, each opened with its table's first piece."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._writers: dict[str, Any] = {}
+        self._rows: dict[str, int] = {}
+
+    def write(self, name: str, table: Any) -> None:
+        import pyarrow.parquet as parquet
+
+        if name not in self._rows:
+            self._rows[name] = 0  # before the file exists, so that a failure to open it still removes it
+            self._writers[name] = parquet.ParquetWriter(self._directory / f"{name}.parquet", table.schema)
+        self._writers[name].write_table(table)
+        self._rows[name] += table.num_rows
+
+    def close(self) -> None:
+        for writer in self._writers.values():
+            writer.close()
+
+    def names(self) -> list[str]:
+        return [f"{name}.parquet" for name in self._rows]
+
+    def manifest_entries(self) -> dict[str, Any]:
+        return {
+            name: {"file": f"{name}.parquet", "rows": self._rows[name],
+                   "columns": {field.name: str(field.type) for field in writer.schema}}
+            for name, writer in self._writers.items()
+        }
 
 
 def _prepared(directory: Path) -> bool:

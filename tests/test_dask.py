@@ -161,6 +161,9 @@ def test_dtypes_are_to_pandas_dtypes_before_and_after_compute(client: object, re
             assert pandas.api.types.is_string_dtype(frame.dtypes[column]), column
             continue
         assert str(frame.dtypes[column]) == str(computed.dtypes[column]) == str(dtype), column
+    if "side" in frame:
+        assert frame["side"].cat.known  # the same two in every partition
     if "exchange" in computed:
+        assert not frame["exchange"].cat.known  # each file's own
         assert set(computed["exchange"].cat.categories) == set(computed["exchange"].astype(str))
         assert (computed["exchange"].value_counts() > 0).all()
