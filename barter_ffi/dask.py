@@ -13,7 +13,13 @@ object: the worker that runs it opens the file itself, so the same code runs on 
 
 Partitions are ``MarketDataInMemory.to_pandas`` frames, in its dtypes, which Dask's settings do
 not change: L1 and L2 prices and amounts are ``float64`` (or text, on request), never Python
-objects that Dask's ``dataframe.convert-string`` would turn into strings.
+objects that Dask's ``dataframe.convert-string`` would turn into strings. One column differs:
+``exchange`` is text (Dask's string dtype), not a categorical. Its categories would be each
+file's exchanges, which Dask knows only once it has read every file, and Dask's categoricals of
+unknown categories count wrong (``value_counts()`` adds an ``__UNKNOWN_CATEGORIES__`` row when a
+file has no row of the table, and ``.cat.as_known()`` fails on a distributed cluster);
+``frame.categorize(columns=["exchange"])`` makes it a categorical of known categories, for
+``pivot_table`` and the like. ``side`` is a categorical of its two values, known.
 """
 
 from __future__ import annotations
@@ -69,20 +75,22 @@ def _read_table(path: str, table: str, decimals: str, selection: dict[str, Any],
     """One file's ``table`` as a pandas DataFrame: what each partition's task runs. Dask passes
     fewer ``columns`` when a computation needs fewer (column projection)."""
     with MarketDataInMemory.from_json_file(path, **selection) as data:
-        frame = data.to_pandas(table, decimals=decimals)  # type: ignore[arg-type]
-    return frame if columns is None else frame[list(columns)]
+        return _partition(data, table, decimals, columns)
 
 
 def _meta(table: str, decimals: str, columns: Optional[Sequence[str]]) -> Any:
-    """The table's frame with no row, from its Arrow schema (no file is read for it). A
-    partition's exchange categories are its file's exchanges, so Dask is told they are unknown;
-    the sides' are the same in every partition, and stay known."""
+    """The table's frame with no row, from its Arrow schema: no file is read for it."""
     with MarketDataInMemory.from_events([]) as data:
-        frame = data.to_pandas(table, decimals=decimals)  # type: ignore[arg-type]
-    frame = frame if columns is None else frame[list(columns)]
-    if "exchange" not in frame:
-        return frame
-    return dask.dataframe.utils.clear_known_categories(frame, cols=["exchange"])
+        return _partition(data, table, decimals, columns)
+
+
+def _partition(data: MarketDataInMemory, table: str, decimals: str, columns: Optional[Sequence[str]]) -> Any:
+    """``data``'s ``table`` as ``to_pandas`` gives it, ``exchange`` as text (see the module's
+    documentation), only ``columns`` if given."""
+    frame = data.to_pandas(table, decimals=decimals)  # type: ignore[arg-type]
+    if "exchange" in frame:
+        frame["exchange"] = frame["exchange"].astype(str)
+    return frame if columns is None else frame[list(columns)]
 
 
 def _checked_decimals(decimals: str) -> FrameDecimals:
@@ -116,8 +124,8 @@ def read_market_data(
     schema without reading any file, whatever Dask's settings: L1 and L2 decimals are
     ``float64`` (the default) or, with ``decimals="text"``, strings (Dask's string dtype when
     its ``dataframe.convert-string`` is on); ``"decimal128"`` is a ``ValueError``, as each file
-    has its own decimal scale. ``exchange`` is a categorical whose categories Dask learns from
-    the partitions (``.cat.as_known()`` gathers them); ``side``'s are known. ``columns`` keeps
+    has its own decimal scale. ``exchange`` is text (see the module's documentation); ``side``
+    a categorical of known categories. ``columns`` keeps
     only those; Dask also narrows them itself when a computation needs fewer. The selection
     arguments are ``from_json_file``'s (``event_index`` counts the events each file's
     selection keeps, as in ``to_arrow``).
