@@ -21,10 +21,7 @@ from .errors import MarketDataError
 if TYPE_CHECKING:
     from .market_data import MarketDataInMemory
 
-__all__ = [
-    "TABLES", "ArrowTable", "ArrowTables", "Decimals", "Table", "pandas_frame", "piece_tables", "record_batch_reader",
-    "table_code",
-]
+__all__ = ["TABLES", "ArrowTable", "ArrowTables", "Decimals", "Table", "piece_tables", "record_batch_reader", "table_code"]
 
 Table = Literal["trades", "l1", "l2", "candles", "liquidations", "reconnects"]
 Decimals = Literal["decimal128", "float64", "text"]
@@ -236,7 +233,7 @@ class ArrowTables:
           ``side`` as a categorical of its two values (``Buy``/``Sell``, ``bid``/``ask``);
         - L2's ``level`` as the nullable ``UInt32`` (null on the row of a book with no level).
         """
-        return pandas_frame(self.to_pyarrow(table, decimals=decimals))
+        return _pandas_frame(self.to_pyarrow(table, decimals=decimals))
 
     @classmethod
     def from_arrow(cls, tables: Mapping[str, Any]) -> "MarketDataInMemory":
@@ -251,7 +248,7 @@ class ArrowTables:
         return cls._owned(_import_handle(tables))
 
 
-def pandas_frame(table: Any) -> Any:
+def _pandas_frame(table: Any) -> Any:
     """A ``pyarrow.Table`` in ``to_arrow``'s schema as the pandas frame ``to_pandas`` describes."""
     import pandas
     import pyarrow
