@@ -21,7 +21,9 @@ from .errors import MarketDataError
 if TYPE_CHECKING:
     from .market_data import MarketDataInMemory
 
-__all__ = ["TABLES", "ArrowTable", "ArrowTables", "Decimals", "Table", "piece_tables", "record_batch_reader", "table_code"]
+__all__ = [
+    "TABLES", "ArrowTable", "ArrowTables", "Decimals", "Table", "piece_tables", "record_batch_reader", "table_code",
+]
 
 Table = Literal["trades", "l1", "l2", "candles", "liquidations", "reconnects"]
 Decimals = Literal["decimal128", "float64", "text"]

@@ -156,8 +156,9 @@ def _write_directory(directory: Path, tables: Iterable[tuple[str, Any]], decimal
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "written_by": f"barter-ffi {library_version()}",
-            "about": "One Parquet file per table: read each file on its own (pandas.read_parquet('DIR/trades.parquet')), "
-                     "or all of them with barter_ffi's MarketDataInMemory.from_parquet('DIR').",
+            "about": "One Parquet file per table: read each file on its own "
+                     "(pandas.read_parquet('DIR/trades.parquet')), or all of them with barter_ffi's "
+                     "MarketDataInMemory.from_parquet('DIR').",
             "decimals": decimals,
             "market_events": market_events,
             "reconnects": reconnects,
@@ -301,15 +302,23 @@ def _manifest(directory: Path) -> dict[str, Any]:
             f"{file}: format_version {manifest.get('format_version')!r}, and this barter-ffi reads "
             f"{FORMAT_VERSION}: a newer barter-ffi wrote it"
         )
-    try:
-        for name, entry in manifest["tables"].items():
-            table_code(name)
-            if not isinstance(entry["file"], str) or not isinstance(entry["rows"], int) or not isinstance(entry["columns"], dict):
-                raise TypeError(name)
-        int(manifest["market_events"]), int(manifest["reconnects"])
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise MarketDataError(f"{file}: not a barter-ffi manifest (malformed at {error})") from None
+    if not _well_formed(manifest):
+        raise MarketDataError(f"{file}: not a barter-ffi manifest (a field is missing or of another type)")
     return manifest
+
+
+def _well_formed(manifest: dict[str, Any]) -> bool:
+    """Whether the manifest has every field ``from_parquet`` reads, of its type."""
+    try:
+        counts = (manifest["market_events"], manifest["reconnects"])
+        entries = [(entry["file"], entry["rows"], entry["columns"]) for entry in manifest["tables"].values()]
+    except (KeyError, TypeError, AttributeError):
+        return False
+    return (
+        all(type(count) is int for count in counts)
+        and all(name in TABLES for name in manifest["tables"])
+        and all(tuple(map(type, entry)) == (str, int, dict) for entry in entries)
+    )
 
 
 def _reader(file: Path, entry: Optional[dict[str, Any]]) -> Any:

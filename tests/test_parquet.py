@@ -298,3 +298,15 @@ def test_cli_reads_what_convert_and_to_parquet_wrote(tmp_path: Path) -> None:
     back = tmp_path / "back.jsonl"
     assert cli("convert", tmp_path / "day.parquet", back).returncode == 0
     assert MarketDataInMemory.from_json_file(back).events() == MarketDataInMemory.from_json_file(source).events()
+
+
+def test_from_parquet_refuses_a_malformed_manifest(directory: Path) -> None:
+    manifest = json.loads((directory / MANIFEST).read_text())
+    for broken in ({**manifest, "market_events": "11"}, {**manifest, "tables": {"book": manifest["tables"]["l2"]}},
+                   {**manifest, "tables": {"l2": {"file": "l2.parquet"}}}, {**manifest, "tables": []}):
+        (directory / MANIFEST).write_text(json.dumps(broken))
+        with pytest.raises(MarketDataError, match="not a barter-ffi manifest"):
+            MarketDataInMemory.from_parquet(directory)
+    (directory / MANIFEST).write_text("{")
+    with pytest.raises(MarketDataError, match="not a barter-ffi manifest"):
+        MarketDataInMemory.from_parquet(directory)
