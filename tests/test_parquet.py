@@ -76,7 +76,7 @@ def test_the_directory_holds_one_file_per_table_and_a_manifest(written) -> None:
         assert entry["columns"] == {field.name: str(field.type) for field in pa.schema(export)}
 
 
-def test_pandas_pyarrow_polars_and_duckdb_refuse_the_directory_as_one_table(written) -> None:
+def test_pandas_pyarrow_dask_polars_and_duckdb_refuse_the_directory_as_one_table(written) -> None:
     md, directory = written
     with pytest.raises(pa.ArrowInvalid, match="barter_ffi"):
         pandas.read_parquet(directory)
@@ -93,6 +93,9 @@ def test_pandas_pyarrow_polars_and_duckdb_refuse_the_directory_as_one_table(writ
                       f"select exchange, count(*) from {source} group by exchange"):
             with pytest.raises(duckdb.Error, match=GUARD):
                 duckdb.sql(query).fetchall()
+    dask_dataframe = pytest.importorskip("dask.dataframe")
+    with pytest.raises(pa.ArrowInvalid, match="barter_ffi"):
+        dask_dataframe.read_parquet(directory).compute()
 
 
 def normal(frame) -> dict:
