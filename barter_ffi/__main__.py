@@ -8,15 +8,16 @@
                                            only the pieces that hold its events)
     barter-ffi convert IN OUT [--decimals D]
                                            JSON or JSON Lines to Parquet (a directory of one
-                                           file per table) and back: OUT ending in .json is a
-                                           JSON array, in .jsonl JSON Lines, either
-                                           compressed by a .gz, .zst or .bz2 suffix;
-                                           needs pyarrow
+                                           file per table, OUT ending in .parquet or with no
+                                           suffix) and back: OUT ending in .json is a JSON
+                                           array, in .jsonl JSON Lines, either compressed by a
+                                           .gz, .zst or .bz2 suffix; needs pyarrow
     barter-ffi config --cflags --libs      flags to build a C host against the installed library
 
-With no FILE, ``summary`` reads a small fixture bundled with the package. An error in the
-file is reported as a full load reports it (its first one); ``head`` stops at its last event,
-so an error further on is not reached.
+FILE is barter's JSON or JSON Lines (compressed or not), a Parquet directory that convert
+wrote, or one table file of it (needs pyarrow). With no FILE, ``summary`` reads a small fixture
+bundled with the package. An error in a JSON file is reported as a full load reports it (its
+first one); ``head`` stops at its last event, so an error further on is not reached.
 """
 
 from __future__ import annotations
@@ -98,8 +99,15 @@ def progress_reporter(path: Path, stream: JsonFileStream) -> Optional[Callable[[
     return None
 
 
+def is_parquet(path: Path) -> bool:
+    """A Parquet directory (``to_parquet``'s), or one table file of one."""
+    return path.is_dir() or path.suffix.lower() == ".parquet"
+
+
 def load(path: Path) -> MarketDataInMemory:
-    """Loads ``path``, with a progress bar when it is large and stderr is a terminal."""
+    """Loads ``path``, JSON with a progress bar when it is large and stderr is a terminal."""
+    if is_parquet(path):
+        return MarketDataInMemory.from_parquet(path)
     large = path.is_file() and path.stat().st_size >= PROGRESS_BAR_BYTES
     if large and sys.stderr.isatty():
         return MarketDataInMemory.from_json_file(path, progress=progress_bar)
@@ -107,12 +115,16 @@ def load(path: Path) -> MarketDataInMemory:
 
 
 COMMANDS = ("summary", "head", "tail", "convert", "config")
+FILE_HELP = "a barter JSON or JSON Lines file, or a Parquet directory that convert wrote, or one table file of it"
 JSON_SHAPES = {".json": "array", ".jsonl": "lines"}
 
 
 def summarise(path: Path) -> Summary:
     """``path``'s summary, read in pieces: bounded memory whatever the file's size, and the
     whole file's first error, as a full load reports it."""
+    if is_parquet(path):
+        with load(path) as data:
+            return data.summary()
     with iter_json_file(path) as stream:
         return stream.summary(after_each_piece=progress_reporter(path, stream))
 
@@ -120,6 +132,9 @@ def summarise(path: Path) -> Summary:
 def head(path: Path, count: int) -> list[MarketEvent]:
     """The first ``count`` market events, reading only as far into the file as they lie (at
     least its first piece, about 8 MiB): an error further on is not reached, and not reported."""
+    if is_parquet(path):
+        with load(path) as data:
+            return list(itertools.islice(data, count))
     with iter_json_file(path) as stream:
         events = cast("Iterator[MarketEvent]", iter(stream))  # no markers: not asked for
         return list(itertools.islice(events, max(count, 1)))[:count]
@@ -128,6 +143,9 @@ def head(path: Path, count: int) -> list[MarketEvent]:
 def tail(path: Path, count: int) -> list[MarketEvent]:
     """The last ``count`` market events: the whole file is read, a piece at a time, keeping only
     the last ``count`` events seen (and reporting the whole file's first error)."""
+    if is_parquet(path):
+        with load(path) as data, data[max(0, len(data) - count):] as data_end:
+            return list(data_end)
     last: collections.deque[MarketEvent] = collections.deque(maxlen=count)
     with iter_json_file(path) as stream:
         report = progress_reporter(path, stream)
@@ -139,19 +157,34 @@ def tail(path: Path, count: int) -> list[MarketEvent]:
     return list(last)
 
 
-def convert(source: Path, target: Path, decimals: str) -> None:
-    """JSON (either shape, compressed or not) to a Parquet directory, a Parquet directory to
-    JSON: by ``target``'s suffix, ``.json`` and ``.jsonl`` being JSON, and a further ``.gz``,
-    ``.zst`` or ``.bz2`` compressing it. JSON is streamed to Parquet in bounded memory."""
+def target_shape(target: Path) -> Optional[str]:
+    """The JSON shape ``target`` names (``.json``, ``.jsonl``, either with ``.gz``, ``.zst`` or
+    ``.bz2``), or None for a Parquet directory (``.parquet``, no suffix, or an existing
+    directory); ``ValueError`` for any other name, which convert would not write as named."""
     shape = JSON_SHAPES.get(without_compression_suffix(target).suffix.lower())
-    if shape is None and not source.is_dir():
+    if shape is not None:
+        return shape
+    if target.suffix.lower() in ("", ".parquet") or target.is_dir():
+        return None
+    raise ValueError(
+        f"convert writes JSON to a name ending in .json or .jsonl (then optionally .gz, .zst or .bz2), and "
+        f"Parquet to a directory whose name ends in .parquet or has no suffix, not to {target}"
+    )
+
+
+def convert(source: Path, target: Path, decimals: str) -> None:
+    """JSON (either shape, compressed or not) to a Parquet directory, a Parquet directory (or
+    table file) to JSON or Parquet, by ``target``'s name (``target_shape``). JSON is streamed to
+    Parquet in bounded memory."""
+    shape = target_shape(target)
+    if shape is None and not is_parquet(source):
         with iter_json_file(source) as stream:
             report = progress_reporter(source, stream)
             stream.to_parquet(target, decimals=decimals, after_each_piece=report)  # type: ignore[arg-type]
             if report is not None:
                 report()
         return
-    with MarketDataInMemory.from_parquet(source) if source.is_dir() else load(source) as data:
+    with load(source) as data:
         if shape is None:
             data.to_parquet(target, decimals=decimals)  # type: ignore[arg-type]
         else:
@@ -175,15 +208,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"barter-ffi {library_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     summary_command = commands.add_parser("summary", help="counts, time span and skips (the default)")
-    summary_command.add_argument("file", nargs="?", type=Path, help="a barter JSON or JSON Lines file")
+    summary_command.add_argument("file", nargs="?", type=Path, help=FILE_HELP)
     summary_command.add_argument("--json", action="store_true", help="print the summary as JSON, for scripts")
     for name, which in (("head", "first"), ("tail", "last")):
         command = commands.add_parser(name, help=f"print the {which} market events, one a line")
-        command.add_argument("file", type=Path, help="a barter JSON or JSON Lines file")
+        command.add_argument("file", type=Path, help=FILE_HELP)
         command.add_argument("-n", "--lines", type=int, default=10, metavar="N", help="how many (default 10)")
     convert_command = commands.add_parser("convert", help="JSON or JSON Lines to Parquet, and back")
     convert_command.add_argument("source", type=Path, help="a barter JSON or JSON Lines file, or a Parquet directory")
-    convert_command.add_argument("target", type=Path, help="a Parquet directory, or a .json or .jsonl file")
+    convert_command.add_argument("target", type=Path,
+                                 help="a Parquet directory (.parquet or no suffix), or a .json or .jsonl file")
     convert_command.add_argument(
         "--decimals", choices=("decimal128", "float64", "text"), default="decimal128",
         help="how L1 and L2 prices and amounts are written to Parquet (default decimal128)",

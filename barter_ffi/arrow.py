@@ -4,19 +4,17 @@ The tables' columns are defined once, in ``rust_core/src/output/arrow/mod.rs``; 
 them. They leave the library through the Arrow C Stream interface, wrapped in the Arrow PyCapsule
 protocol (``__arrow_c_stream__``), so pyarrow, polars, DuckDB and pandas (through pyarrow) take
 them without a copy, and barter_ffi itself never imports any of them. The conveniences
-(``to_pyarrow``, ``to_polars``, ``to_pandas``, Parquet) import their library when called: install
-them with the extras ``barter-ffi[arrow]``, ``[polars]``, ``[pandas]`` (from a checkout:
-``pip install ".[arrow]"``).
+(``to_pyarrow``, ``to_polars``, ``to_pandas``) import their library when called: install them
+with the extras ``barter-ffi[arrow]``, ``[polars]``, ``[pandas]`` (from a checkout:
+``pip install ".[arrow]"``). Parquet is ``barter_ffi.parquet``.
 """
 
 from __future__ import annotations
 
 import ctypes
 import itertools
-import os
 import weakref
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal, Mapping, Optional
 
 from ._ffi import call, call_returning, ffi, lib
 from .data import Candle, Liquidation, OrderBookEvent, OrderBookL1, PublicTrade, encode_events
@@ -27,7 +25,9 @@ from .summary import read_counts
 if TYPE_CHECKING:
     from .market_data import MarketDataInMemory
 
-__all__ = ["TABLES", "ArrowTable", "ArrowTables", "Decimals", "Table", "record_batch_reader", "write_parquet_pieces"]
+__all__ = [
+    "TABLES", "ArrowTable", "ArrowTables", "Decimals", "Table", "piece_tables", "record_batch_reader", "table_code",
+]
 
 Table = Literal["trades", "l1", "l2", "candles", "liquidations", "reconnects"]
 Decimals = Literal["decimal128", "float64", "text"]
@@ -82,7 +82,8 @@ _DECIMALS: dict[str, int] = {
 _HANDLE = "BarterFfiMarketData *"
 
 
-def _table_code(table: str) -> int:
+def table_code(table: str) -> int:
+    """``table``'s ``BarterFfiArrowTable``; ``ValueError`` naming the tables if it is none of them."""
     try:
         return TABLES[table]
     except (KeyError, TypeError):
@@ -168,7 +169,7 @@ class ArrowTable:
     def _share(self, handle: Any, table: Table, decimals: Decimals) -> None:
         self.table = table
         self.decimals = decimals
-        self._codes = (_table_code(table), _decimals_code(decimals))
+        self._codes = (table_code(table), _decimals_code(decimals))
         self._handle = call_returning(_HANDLE, lib.barter_ffi_market_data_clone, handle)
         self._release = weakref.finalize(self, lib.barter_ffi_market_data_free, self._handle)
         self._rows: int = call_returning("uint64_t", lib.barter_ffi_market_data_arrow_rows, self._handle, self._codes[0])
@@ -248,7 +249,7 @@ def _import_handle(tables: Mapping[str, Any]) -> Any:
         raise TypeError(f"from_arrow takes a mapping of table name to Arrow data, not {type(tables).__name__}")
     codes, capsules = [], []
     for name, source in tables.items():
-        codes.append(_table_code(name))
+        codes.append(table_code(name))
         export = getattr(source, "__arrow_c_stream__", None)
         if export is None:
             raise TypeError(
@@ -265,19 +266,6 @@ def _import_handle(tables: Mapping[str, Any]) -> Any:
         ffi.new("struct ArrowArrayStream *[]", streams),
         len(streams),
     )
-
-
-def _parquet_files(directory: Path) -> dict[str, Path]:
-    files = sorted(directory.glob("*.parquet"))
-    unknown = [file.name for file in files if file.stem not in TABLES]
-    if unknown:
-        raise ValueError(
-            f"{directory}: {', '.join(unknown)} is not one of barter-ffi's tables "
-            f"({', '.join(name + '.parquet' for name in TABLES)})"
-        )
-    if not files:
-        raise FileNotFoundError(f"{directory}: no table (trades.parquet, l1.parquet, …) to read")
-    return {file.stem: file for file in files}
 
 
 class ArrowTables:
@@ -318,11 +306,22 @@ class ArrowTables:
 
         return polars.DataFrame(self.to_arrow(table, decimals=decimals))
 
-    def to_pandas(self, table: Table, *, decimals: Decimals = "decimal128") -> Any:
-        """``table`` as a ``pandas.DataFrame`` through pyarrow (``barter-ffi[pandas]``):
-        timestamps as ``datetime64[ns, UTC]``, exchanges and sides as categoricals, decimal128
-        as ``decimal.Decimal`` objects."""
-        return self.to_pyarrow(table, decimals=decimals).to_pandas()
+    def to_pandas(self, table: Table, *, decimals: Decimals = "float64") -> Any:
+        """``table`` as a ``pandas.DataFrame`` through pyarrow (``barter-ffi[pandas]``), in the
+        dtypes a pandas user expects, the same whatever the data:
+
+        - L1 and L2 prices and amounts as ``float64`` by default (the nearest double, ``NaN``
+          where barter has none): numeric, so ``describe()``, arithmetic, ``groupby`` and plots
+          see them. ``decimals="decimal128"`` gives exact ``decimal.Decimal`` objects (an
+          ``object`` column, which pandas' numeric methods such as ``describe()`` skip), and
+          ``"text"`` each value's text with its scale.
+        - timestamps as ``datetime64[ns, UTC]``, nanoseconds kept;
+        - ``exchange`` as a categorical of the exchanges present (not all of barter's), so
+          ``value_counts()`` and ``groupby`` list no empty exchange on any pandas version;
+          ``side`` as a categorical of its two values (``Buy``/``Sell``, ``bid``/``ask``);
+        - L2's ``level`` as the nullable ``UInt32`` (null on the row of a book with no level).
+        """
+        return _pandas_frame(self.to_pyarrow(table, decimals=decimals))
 
     @classmethod
     def from_arrow(cls, tables: Mapping[str, Any]) -> "MarketDataInMemory":
@@ -336,33 +335,28 @@ class ArrowTables:
         """
         return cls._owned(_import_handle(tables))
 
-    def to_parquet(self, path: Union[str, "os.PathLike[str]"], *, decimals: Decimals = "decimal128") -> None:
-        """Writes each non-empty table to ``path/<table>.parquet`` (the directory is made if
-        missing), a record batch at a time (needs pyarrow: ``barter-ffi[arrow]``)."""
-        import pyarrow
-        import pyarrow.parquet as parquet
 
-        directory = Path(path)
-        directory.mkdir(parents=True, exist_ok=True)
-        for name, export in self.tables(decimals=decimals).items():
-            reader = pyarrow.RecordBatchReader.from_stream(export)
-            with parquet.ParquetWriter(directory / f"{name}.parquet", reader.schema) as writer:
-                for batch in reader:
-                    writer.write_batch(batch)
+def _pandas_frame(table: Any) -> Any:
+    """A ``pyarrow.Table`` in ``to_arrow``'s schema as the pandas frame ``to_pandas`` describes."""
+    import pandas
+    import pyarrow
 
-    @classmethod
-    def from_parquet(cls, path: Union[str, "os.PathLike[str]"]) -> "MarketDataInMemory":
-        """Reads a directory ``to_parquet`` wrote (``from_arrow``'s checks apply), a record batch
-        at a time (needs pyarrow: ``barter-ffi[arrow]``)."""
-        import pyarrow
-        import pyarrow.parquet as parquet
+    # level is the only uint32 column, and nullable: pandas would make it float64 when it has a null
+    frame = table.to_pandas(types_mapper={pyarrow.uint32(): pandas.UInt32Dtype()}.get)
+    if "exchange" in frame:
+        frame["exchange"] = _present_categories(frame["exchange"])
+    return frame
 
-        readers = {}
-        for name, file in _parquet_files(Path(path)).items():
-            source = parquet.ParquetFile(file)
-            readers[name] = pyarrow.RecordBatchReader.from_batches(source.schema_arrow, source.iter_batches())
-        return cls.from_arrow(readers)
 
+def _present_categories(column: Any) -> Any:
+    """A categorical column (without nulls) with only the categories it holds, in their order.
+    Counting the codes keeps it linear: ``remove_unused_categories`` sorts them, five times the
+    cost on millions of rows."""
+    import numpy
+
+    categories = column.cat.categories
+    present = numpy.bincount(column.cat.codes.to_numpy(), minlength=len(categories)).nonzero()[0]
+    return column.cat.set_categories(categories[present])
 
 
 # Streamed tables: a file read in pieces (``iter_json_file(...).pieces()``), each piece exported
@@ -385,7 +379,7 @@ def _conformed(table: Any, schema: Any) -> Any:
         ) from error
 
 
-def _piece_tables(pieces: Iterable["MarketDataInMemory"], names: Iterable[str], decimals: Decimals) -> Iterator[Any]:
+def piece_tables(pieces: Iterable["MarketDataInMemory"], names: Iterable[str], decimals: Decimals) -> Iterator[Any]:
     """``(name, pyarrow.Table)`` of each piece's non-empty tables among ``names``: each in the
     schema its table first had, ``event_index`` counted over the whole file, one piece held at
     a time."""
@@ -414,7 +408,7 @@ def record_batch_reader(pieces: Iterable["MarketDataInMemory"], table: Table, de
     piece's schema (needs pyarrow)."""
     import pyarrow
 
-    tables = _piece_tables(pieces, [table], decimals)
+    tables = piece_tables(pieces, [table], decimals)
     first = next(tables, None)
     if first is None:
         return pyarrow.RecordBatchReader.from_batches(pyarrow.schema(_empty_table(table, decimals)), iter(()))
@@ -436,22 +430,3 @@ def _empty_table(table: Table, decimals: Decimals) -> ArrowTable:
         return ArrowTable._of_handle(handle, table, decimals)
     finally:
         lib.barter_ffi_market_data_free(handle)
-
-
-def write_parquet_pieces(pieces: Iterable["MarketDataInMemory"], path: Union[str, "os.PathLike[str]"],
-                         decimals: Decimals) -> None:
-    """Every non-empty table of every piece to ``path/<table>.parquet``, as ``to_parquet``
-    writes it, holding one piece at a time (needs pyarrow)."""
-    import pyarrow.parquet as parquet
-
-    directory = Path(path)
-    directory.mkdir(parents=True, exist_ok=True)
-    writers: dict[str, Any] = {}
-    try:
-        for name, table in _piece_tables(pieces, TABLES, decimals):
-            if name not in writers:
-                writers[name] = parquet.ParquetWriter(directory / f"{name}.parquet", table.schema)
-            writers[name].write_table(table)
-    finally:
-        for writer in writers.values():
-            writer.close()

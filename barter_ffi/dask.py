@@ -10,18 +10,28 @@ object: the worker that runs it opens the file itself, so the same code runs on 
     client = Client("tcp://scheduler:8786")           # or LocalCluster() on one machine
     trades = read_market_data("/data/2024-12-*.jsonl.zst", table="trades")
     trades.groupby("exchange", observed=True)["amount"].sum().compute()
+
+Partitions are ``MarketDataInMemory.to_pandas`` frames, in its dtypes, which Dask's settings do
+not change: L1 and L2 prices and amounts are ``float64`` (or text, on request), never Python
+objects that Dask's ``dataframe.convert-string`` would turn into strings. One column differs:
+``exchange`` is text (Dask's string dtype), not a categorical. Its categories would be each
+file's exchanges, which Dask knows only once it has read every file, and Dask's categoricals of
+unknown categories count wrong (``value_counts()`` adds an ``__UNKNOWN_CATEGORIES__`` row when a
+file has no row of the table, and ``.cat.as_known()`` fails on a distributed cluster);
+``frame.categorize(columns=["exchange"])`` makes it a categorical of known categories, for
+``pivot_table`` and the like. ``side`` is a categorical of its two values, known.
 """
 
 from __future__ import annotations
 
 import glob
 import os
-from typing import Any, Iterable, Optional, Sequence, Union
+from typing import Any, Iterable, Literal, Optional, Sequence, Union
 
 import dask.bag
 import dask.dataframe
 
-from .arrow import Decimals, Table
+from .arrow import Table
 from .data import ExchangeId, MarketEvent
 from .market_data import MarketDataInMemory
 from .timestamps import Moment
@@ -29,6 +39,8 @@ from .timestamps import Moment
 __all__ = ["read_events", "read_market_data"]
 
 Paths = Union[str, "os.PathLike[str]", Iterable[Union[str, "os.PathLike[str]"]]]
+FrameDecimals = Literal["float64", "text"]
+"""The decimal forms a Dask frame can hold in every partition alike (not decimal128, whose scale is each file's)."""
 
 def _paths(paths: Paths) -> list[str]:
     """A glob (``*``, ``?``, ``[``) expands, sorted; a path or a list of paths stays as given."""
@@ -63,15 +75,34 @@ def _read_table(path: str, table: str, decimals: str, selection: dict[str, Any],
     """One file's ``table`` as a pandas DataFrame: what each partition's task runs. Dask passes
     fewer ``columns`` when a computation needs fewer (column projection)."""
     with MarketDataInMemory.from_json_file(path, **selection) as data:
-        frame = data.to_pandas(table, decimals=decimals)  # type: ignore[arg-type]
-    return frame if columns is None else frame[list(columns)]
+        return _partition(data, table, decimals, columns)
 
 
-def _empty_table(table: str, decimals: str, columns: Optional[Sequence[str]]) -> Any:
+def _meta(table: str, decimals: str, columns: Optional[Sequence[str]]) -> Any:
     """The table's frame with no row, from its Arrow schema: no file is read for it."""
     with MarketDataInMemory.from_events([]) as data:
-        frame = data.to_pandas(table, decimals=decimals)  # type: ignore[arg-type]
+        return _partition(data, table, decimals, columns)
+
+
+def _partition(data: MarketDataInMemory, table: str, decimals: str, columns: Optional[Sequence[str]]) -> Any:
+    """``data``'s ``table`` as ``to_pandas`` gives it, ``exchange`` as text (see the module's
+    documentation), only ``columns`` if given."""
+    frame = data.to_pandas(table, decimals=decimals)  # type: ignore[arg-type]
+    if "exchange" in frame:
+        frame["exchange"] = frame["exchange"].astype(str)
     return frame if columns is None else frame[list(columns)]
+
+
+def _checked_decimals(decimals: str) -> FrameDecimals:
+    if decimals == "decimal128":
+        raise ValueError(
+            "read_market_data cannot give decimals='decimal128': Dask needs one dtype per column before it reads "
+            "any file, and a decimal column's scale is each file's own (its largest). Use decimals='float64' (the "
+            "default, numeric) or 'text' (each value exactly as written, scale kept)"
+        )
+    if decimals not in ("float64", "text"):
+        raise ValueError(f"decimals must be 'float64' or 'text', not {decimals!r}")
+    return decimals  # type: ignore[return-value]
 
 
 def read_market_data(
@@ -79,7 +110,7 @@ def read_market_data(
     table: Table = "trades",
     *,
     columns: Optional[Sequence[str]] = None,
-    decimals: Decimals = "decimal128",
+    decimals: FrameDecimals = "float64",
     kinds: Optional[Iterable[Union[str, type]]] = None,
     exchanges: Optional[Iterable[Union[ExchangeId, str]]] = None,
     instruments: Optional[Iterable[int]] = None,
@@ -90,13 +121,19 @@ def read_market_data(
     ``dask.dataframe.DataFrame``, one partition per file, in the order given (a glob sorted).
 
     Columns and dtypes are ``MarketDataInMemory.to_pandas``'s, taken from the table's Arrow
-    schema without reading any file. ``columns`` keeps only those; Dask also narrows them
-    itself when a computation needs fewer. The selection arguments are ``from_json_file``'s
-    (``event_index`` counts the events each file's selection keeps, as in ``to_arrow``).
+    schema without reading any file, whatever Dask's settings: L1 and L2 decimals are
+    ``float64`` (the default) or, with ``decimals="text"``, strings (Dask's string dtype when
+    its ``dataframe.convert-string`` is on); ``"decimal128"`` is a ``ValueError``, as each file
+    has its own decimal scale. ``exchange`` is text (see the module's documentation); ``side``
+    a categorical of known categories. ``columns`` keeps
+    only those; Dask also narrows them itself when a computation needs fewer. The selection
+    arguments are ``from_json_file``'s (``event_index`` counts the events each file's
+    selection keeps, as in ``to_arrow``).
     """
+    decimals = _checked_decimals(decimals)
     files = _paths(paths)
     selection = _selection(kinds, exchanges, instruments, start, end)
-    meta = dask.dataframe.utils.clear_known_categories(_empty_table(table, decimals, columns))
+    meta = _meta(table, decimals, columns)
     return dask.dataframe.from_map(_read_table, files, table=table, decimals=decimals, selection=selection,
                                    columns=columns, meta=meta, label=f"barter-ffi-{table}", enforce_metadata=False)
 

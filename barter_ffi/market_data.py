@@ -26,6 +26,7 @@ from .errors import MarketDataError, OwnedByAnotherThreadError
 from .arrow import ArrowTables
 from .batches import cursor_batches
 from .compression import Compression, compression_code
+from .parquet import ParquetFiles
 from .records import RECORDS_SOURCE, position_as_record, records_from_json_lines, records_json
 from .selection import Selection
 from .notebook import SHOWN_EVENTS, counted, market_data_html, notice_html
@@ -97,7 +98,7 @@ class LoadStats(NamedTuple):
     """``Err`` items of the JSON-array shape, dropped as barter's historic example drops them."""
 
 
-class MarketDataInMemory(EventSequence, ArrowTables):
+class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
     """barter's ``MarketDataInMemory<DataKind>``, parsed by barter's own Rust types.
 
     Load a file in either of barter's shapes (a JSON array of ``MarketStreamResult``, or JSON

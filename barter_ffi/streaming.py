@@ -113,10 +113,12 @@ class JsonFileStream:
 
     def to_parquet(self, path: Union[str, "os.PathLike[str]"], *, decimals: "Decimals" = "decimal128",
                    after_each_piece: Optional[Callable[[], object]] = None) -> None:
-        """Writes every non-empty table to ``path/<table>.parquet``, as
-        ``MarketDataInMemory.to_parquet`` does, one piece at a time: bounded memory whatever the
-        file's size (needs pyarrow). ``after_each_piece()`` is called as pieces are written."""
-        from .arrow import write_parquet_pieces
+        """Writes the directory ``MarketDataInMemory.to_parquet`` writes (one Parquet file per
+        non-empty table and a manifest; see ``barter_ffi.parquet``), one piece at a time: bounded
+        memory whatever the file's size (needs pyarrow). A decimal128 column takes the first
+        piece's scale; a later value that needs more is a ``MarketDataError``. If the file has an
+        error, nothing is left written. ``after_each_piece()`` is called as pieces are written."""
+        from .parquet import write_parquet_pieces
 
         write_parquet_pieces(self._pieces_then(after_each_piece), path, decimals)
 

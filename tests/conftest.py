@@ -121,3 +121,23 @@ def run_in_thread(function):
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
+
+
+def decimal_books() -> list[MarketEvent]:
+    """L1 and L2 events on two exchanges whose decimals sort differently as text and as numbers
+    ("9.50" < "10.25" < "100.00" only as numbers), with a one-sided L1, a book with no level,
+    and amounts at another scale than prices: what a frame of decimals must keep numeric."""
+    second = 1_734_721_518_000_000_000
+
+    def at(n: int, exchange: ExchangeId, kind: Any) -> MarketEvent:
+        return MarketEvent(second + n, second + n + 500, exchange, n % 2, kind)
+
+    return [
+        at(0, ExchangeId.BINANCE_SPOT, OrderBookL1(second, Level("9.50", "2"), Level("9.75", "0.125"))),
+        at(1, ExchangeId.OKX, OrderBookL1(second + 1, Level("10.25", "1.5"), None)),
+        at(2, ExchangeId.BINANCE_SPOT, OrderBookL1(second + 2, Level("100.00", "0.5"), Level("100.5", "4"))),
+        at(3, ExchangeId.OKX, OrderBookSnapshot(7, second + 3, [Level("9.5", "2"), Level("9.25", "1")],
+                                                [Level("10.25", "0.5")])),
+        at(4, ExchangeId.OKX, OrderBookUpdate(8, None, [], [])),
+        at(5, ExchangeId.BINANCE_SPOT, OrderBookUpdate(3, second + 5, [Level("100.00", "0.001")], [])),
+    ]

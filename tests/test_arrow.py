@@ -1,5 +1,5 @@
 """The Arrow tables: their columns and values against the events, the PyCapsule protocol with
-real pyarrow, polars, DuckDB and pandas, the way back (``from_arrow``), and Parquet."""
+real pyarrow, polars, DuckDB and pandas, and the way back (``from_arrow``). Parquet: test_parquet.py."""
 
 from __future__ import annotations
 
@@ -262,23 +262,6 @@ def test_from_arrow_checks_rows_as_from_events_does(md) -> None:
         MarketDataInMemory.from_arrow({"book": trades})
     with pytest.raises(TypeError, match="does not implement the Arrow PyCapsule protocol"):
         MarketDataInMemory.from_arrow({"trades": [1, 2, 3]})
-
-
-def test_parquet_directory_round_trip_and_cli_convert(md, tmp_path: Path, fixtures: Path) -> None:
-    md.to_parquet(tmp_path / "out", decimals="text")
-    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == sorted(f"{name}.parquet" for name in md.tables())
-    assert list(MarketDataInMemory.from_parquet(tmp_path / "out").items()) == list(md.items())
-    converted = tmp_path / "converted.parquet"
-    run = [sys.executable, "-m", "barter_ffi", "convert"]
-    subprocess.run([*run, str(fixtures / "all_kinds.jsonl"), str(converted)], check=True, capture_output=True)
-    back = tmp_path / "back.jsonl"
-    subprocess.run([*run, str(converted), str(back)], check=True, capture_output=True)
-    assert [_decimal_values(event) for event in MarketDataInMemory.from_json_file(back).events()] == [
-        _decimal_values(event) for event in md.events()
-    ]
-    (tmp_path / "out" / "notes.parquet").write_bytes(b"")
-    with pytest.raises(ValueError, match="notes.parquet is not one of barter-ffi's tables"):
-        MarketDataInMemory.from_parquet(tmp_path / "out")
 
 
 def test_unconsumed_capsules_and_exports_free_everything(md) -> None:
