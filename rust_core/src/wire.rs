@@ -1,28 +1,10 @@
 //! The batch format the cursor hands to callers: MessagePack, one array per batch.
 //!
-//! This module is the single Rust definition of the layout; `barter_ffi/data.py` is the single
-//! Python one (its `array_like` Structs, in field order, with these tags). Change both together;
-//! the round-trip tests on each side pin them to each other.
-//!
-//! ```text
-//! batch  = [event, …]                        up to the requested count; empty = end of data
-//! event  = [time_exchange_ns, time_received_ns, exchange, instrument, kind]
-//! kind   = [tag, fields…]
-//!   0 Trade              [0, id: str, price: f64, amount: f64, side: str]
-//!   1 OrderBookL1        [1, last_update_time_ns, best_bid: level | nil, best_ask: level | nil]
-//!   2 OrderBook Snapshot [2, sequence: uint, time_engine_ns | nil, bids: [level, …], asks: [level, …]]
-//!   3 OrderBook Update   [3, sequence: uint, time_engine_ns | nil, bids: [level, …], asks: [level, …]]
-//!   4 Candle             [4, close_time_ns, open: f64, high: f64, low: f64, close: f64, volume: f64, trade_count: uint]
-//!   5 Liquidation        [5, side: str, price: f64, quantity: f64, time_ns]
-//! level  = [price: str, amount: str]         rust_decimal's Display: every digit, scale kept
-//! items  = [batch, markers]                  the items layout, asked for to see reconnects:
-//! markers = [[before: uint, exchange], …]    each reconnect marker in order, with the index in
-//!                                            `batch` of the event it precedes (the batch's
-//!                                            length: after its last event); empty = end of data
-//!                                            when `batch` is empty too
-//! *_ns   = int, nanoseconds since 1970-01-01T00:00:00Z (loading guarantees it fits in i64)
-//! exchange = barter's serde name (`ExchangeId::as_str`), side = "Buy" | "Sell"
-//! ```
+//! This module is the single Rust definition of the layout, written down on [`TAG_TRADE`] so
+//! that cbindgen copies it into the header, where C hosts (and the API reference) read it;
+//! `barter_ffi/data.py` is the single Python one (its `array_like` Structs, in field order,
+//! with these tags). Change both together; the round-trip tests on each side pin them to each
+//! other.
 //!
 //! [`decode_batch`] reads the same layout back into barter's types (for events built in Python),
 //! through barter's own serde for exchanges, sides, decimals and order books, so it accepts
@@ -42,6 +24,27 @@ use rmpv::Value;
 use serde::{de::value::StrDeserializer, Deserialize};
 use std::cmp::Ordering;
 
+/// The kinds' tags in the batches the cursors hand out, which are MessagePack laid out as:
+///
+/// ```text
+/// batch  = [event, …]                        up to the requested count; empty = end of data
+/// event  = [time_exchange_ns, time_received_ns, exchange, instrument, kind]
+/// kind   = [tag, fields…]
+///   0 Trade              [0, id: str, price: f64, amount: f64, side: str]
+///   1 OrderBookL1        [1, last_update_time_ns, best_bid: level | nil, best_ask: level | nil]
+///   2 OrderBook Snapshot [2, sequence: uint, time_engine_ns | nil, bids: [level, …], asks: [level, …]]
+///   3 OrderBook Update   [3, sequence: uint, time_engine_ns | nil, bids: [level, …], asks: [level, …]]
+///   4 Candle             [4, close_time_ns, open: f64, high: f64, low: f64, close: f64, volume: f64, trade_count: uint]
+///   5 Liquidation        [5, side: str, price: f64, quantity: f64, time_ns]
+/// level  = [price: str, amount: str]         rust_decimal's Display: every digit, scale kept
+/// items  = [batch, markers]                  the items layout, asked for to see reconnects:
+/// markers = [[before: uint, exchange], …]    each reconnect marker in order, with the index in
+///                                            `batch` of the event it precedes (the batch's
+///                                            length: after its last event); empty = end of data
+///                                            when `batch` is empty too
+/// *_ns   = int, nanoseconds since 1970-01-01T00:00:00Z (loading guarantees it fits in i64)
+/// exchange = barter's serde name (`ExchangeId::as_str`), side = "Buy" | "Sell"
+/// ```
 pub const TAG_TRADE: u8 = 0;
 pub const TAG_ORDER_BOOK_L1: u8 = 1;
 pub const TAG_ORDER_BOOK_SNAPSHOT: u8 = 2;

@@ -37,7 +37,7 @@ pub extern "C" fn barter_ffi_cursor_open(
 }
 
 /// Fills `out` with the next batch of at most `max_events` market events, in file order, as
-/// MessagePack (layout: `rust_core/src/wire.rs`); reconnect markers are skipped. A batch of zero
+/// MessagePack (layout: at `BARTER_FFI_TAG_TRADE`); reconnect markers are skipped. A batch of zero
 /// events means the end; asking again returns zero events again. Release the buffer with
 /// `barter_ffi_buffer_free`.
 #[no_mangle]
@@ -50,7 +50,7 @@ pub extern "C" fn barter_ffi_cursor_next_batch(
     call(error, || next_batch(cursor, max_events, BatchLayout::Events, out))
 }
 
-/// `barter_ffi_cursor_next_batch` in the items layout (`rust_core/src/wire.rs`): the market
+/// `barter_ffi_cursor_next_batch` in the items layout (at `BARTER_FFI_TAG_TRADE`): the market
 /// events and, beside them, the reconnect markers among them with their places, for hosts that
 /// rebuild order books and must reset at a reconnect. The end is a batch with neither.
 #[no_mangle]

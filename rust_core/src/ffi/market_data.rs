@@ -156,9 +156,9 @@ pub extern "C" fn barter_ffi_market_data_load_bytes_filtered(
 }
 
 /// Builds market data from `len` bytes at `data` holding market events in the cursor's batch
-/// format (`rust_core/src/wire.rs`), read during the call only. Each event is checked as barter's
-/// JSON reader would check it; an error names the event's position. No events is an empty data
-/// set.
+/// format (layout: at `BARTER_FFI_TAG_TRADE`), read during the call only. Each event is checked
+/// as barter's JSON reader would check it; an error names the event's position. No events is an
+/// empty data set.
 #[no_mangle]
 pub extern "C" fn barter_ffi_market_data_from_batch(
     data: *const u8,
@@ -271,7 +271,7 @@ pub extern "C" fn barter_ffi_market_data_to_json_lines(
 }
 
 /// The market events `start..stop` (indices among market events, from 0; reconnect markers are
-/// not counted) as one batch in the cursor's format (`rust_core/src/wire.rs`). The cost is that
+/// not counted) as one batch in the cursor's format (at `BARTER_FFI_TAG_TRADE`). The cost is that
 /// of the events encoded, wherever they lie. `start <= stop <= len` or the status is
 /// `BARTER_FFI_STATUS_INDEX_OUT_OF_RANGE`. Release the buffer with `barter_ffi_buffer_free`.
 #[no_mangle]
