@@ -17,6 +17,7 @@ import pytest
 import barter_ffi
 from barter_ffi import get_include, get_library
 from barter_ffi._ffi import ffi, lib, library_version
+from barter_ffi._library_sources import read_record, source_digests
 from conftest import ROOT
 
 INSTALLED_WHEEL = Path(barter_ffi.__file__).resolve().parent.parent != ROOT
@@ -94,3 +95,12 @@ def test_python_m_build_in_the_root_is_pypas_build_not_the_cffi_builder() -> Non
     assert result.returncode == 0, result.stderr
     assert re.match(r"build \d+\.\d+", result.stdout), result.stdout
     assert (ROOT / "barter_ffi" / "_native.py").stat().st_mtime_ns == native, "the cffi builder did not run"
+
+
+def test_the_library_records_the_sources_it_was_built_from() -> None:
+    """Written beside the library by every build, wheel or editable: a checkout uses a library
+    only if this record matches its sources (tests/test_checkout.py)."""
+    record = read_record(Path(get_library()).parent)
+    assert record is not None, "rebuild: `pip install -e .` (or `pip install .`) writes the record"
+    assert record == source_digests(ROOT), "the library under test was built from this checkout's sources"
+    assert {"rust_core/Cargo.lock", "include/barter_ffi.h"} <= record.keys() and any(path.endswith("/wire.rs") for path in record)
