@@ -26,18 +26,18 @@ from typing import Any, Callable, Optional, Sequence
 
 from . import linking
 from .compression import without_compression_suffix
-from ._paths import package_data_dir
 from .data import Level, MarketEvent, OrderBookEvent, OrderBookL1
 from .timestamps import iso
 from .market_data import MarketDataInMemory
+from .samples import sample_path
 from .streaming import iter_json_file
 
 BUNDLED_FIXTURE = "all_kinds.jsonl"
 
 
 def bundled_fixture() -> Path:
-    """The sample file installed as ``barter_ffi/fixtures`` (the project's ``fixtures/``)."""
-    return package_data_dir("fixtures") / BUNDLED_FIXTURE
+    """The sample file ``summary`` reads when given none."""
+    return sample_path(BUNDLED_FIXTURE)
 
 
 def summary(data: MarketDataInMemory) -> dict[str, Any]:

@@ -11,8 +11,8 @@ variants). Two things differ, both to keep what barter holds exactly:
   scale included (``Decimal("2059.10000000")``). Building a ``Decimal`` only when one is read is
   what keeps decoding order books cheap.
 
->>> from barter_ffi import MarketDataInMemory, PublicTrade
->>> with MarketDataInMemory.from_json_file("fixtures/trades.json") as md:
+>>> from barter_ffi import MarketDataInMemory, PublicTrade, sample_path
+>>> with MarketDataInMemory.from_json_file(sample_path("trades.json")) as md:
 ...     event = md.events()[0]
 >>> event.time_exchange.isoformat(), event.time_received_ns
 ('2024-12-20T19:05:18.175000+00:00', 1734721518319581890)
