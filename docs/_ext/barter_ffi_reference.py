@@ -177,18 +177,39 @@ def parse_header(text: str) -> list[Declaration]:
     return declarations
 
 
-def _inline(line: str, functions: set[str]) -> str:
-    """Markdown code spans as reST: a function becomes a link, anything else literal text."""
+_ROLES = {"c:function": "c:func", "c:macro": "c:macro", "c:enum": "c:enum", "c:enumerator": "c:enumerator",
+          "c:struct": "c:struct", "c:type": "c:type"}
+"""The role that links to what each C-domain directive declares."""
+
+
+def _declared_name(directive: str) -> str:
+    """The name a C-domain directive declares: ``c:function:: int f(int x)`` declares ``f``."""
+    signature = directive.split(":: ", 1)[1].split("=")[0]
+    pointer = re.search(r"\(\*(\w+)\)", signature)  # a function pointer: int32_t (*Name)(…)
+    return pointer.group(1) if pointer else re.findall(r"\w+", signature.split("(")[0])[-1]
+
+
+def link_targets(declarations: list[Declaration]) -> dict[str, str]:
+    """``{name: role}`` of everything the header declares, to link the doc comments' mentions."""
+    directives = [d.directive for d in declarations if d.kind != "contract"]
+    directives += [member for d in declarations for member, _ in d.members if member != "value"]
+    return {_declared_name(directive): _ROLES[directive.split("::")[0]] for directive in directives
+            if directive.split("::")[0] in _ROLES}
+
+
+def _inline(line: str, targets: dict[str, str]) -> str:
+    """Markdown code spans as reST: what the header declares becomes a link, anything else
+    literal text."""
     line = re.sub(r"\[(`[^`]+`)\]", r"\1", line)  # rustdoc links
 
     def span(match: "re.Match[str]") -> str:
         code = match.group(1)
-        return f":c:func:`{code}`" if code in functions else f"``{code}``"
+        return f":{targets[code]}:`{code}`" if code in targets else f"``{code}``"
 
     return re.sub(r"`([^`]+)`", span, line)
 
 
-def doc_as_rest(doc: str, functions: set[str]) -> list[str]:
+def doc_as_rest(doc: str, targets: dict[str, str]) -> list[str]:
     """A doc comment as reST lines: code fences become code blocks."""
     lines: list[str] = []
     in_code = False
@@ -197,24 +218,24 @@ def doc_as_rest(doc: str, functions: set[str]) -> list[str]:
             lines += ["", ".. code-block:: text", ""] if not in_code else [""]
             in_code = not in_code
         else:
-            lines.append("   " + line if in_code else _inline(line, functions))
+            lines.append("   " + line if in_code else _inline(line, targets))
     return lines
 
 
 def header_rest(declarations: list[Declaration], part: str) -> list[str]:
-    functions = {d.directive.split("(")[0].split()[-1] for d in declarations if d.kind == "functions"}
+    targets = link_targets(declarations)
     lines: list[str] = []
     for declaration in (d for d in declarations if d.kind == part):
         if part == "contract":
             lines += [".. code-block:: text", ""] + ["   " + line for line in declaration.directive.splitlines()] + [""]
             continue
         lines += [f".. {declaration.directive}", ""]
-        lines += ["   " + line for line in doc_as_rest(declaration.doc, functions)] + [""]
+        lines += ["   " + line for line in doc_as_rest(declaration.doc, targets)] + [""]
         for member, doc in declaration.members:
             if member == "value":
                 lines += [f"   Value: ``{doc}``", ""]
             else:
-                lines += [f"   .. {member}", ""] + ["      " + line for line in doc_as_rest(doc, functions)] + [""]
+                lines += [f"   .. {member}", ""] + ["      " + line for line in doc_as_rest(doc, targets)] + [""]
     return lines
 
 
