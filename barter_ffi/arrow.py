@@ -2,11 +2,12 @@
 
 The tables' columns are defined once, in the library, and every exported schema says what each
 column means (``description`` in its field's metadata; the API reference lists them all); this
-module only names the tables. They leave the library through the Arrow C Stream interface, wrapped in the Arrow PyCapsule
-protocol (``__arrow_c_stream__``), so pyarrow, polars, DuckDB and pandas (through pyarrow) take
-them without a copy, and barter_ffi itself never imports any of them. The conveniences
-(``to_pyarrow``, ``to_polars``, ``to_pandas``, Parquet) import their library when called: install
-them with the extras ``barter-ffi[arrow]``, ``[polars]``, ``[pandas]``.
+module only names the tables. They leave the library through the Arrow C Stream interface,
+wrapped in the Arrow PyCapsule protocol (``__arrow_c_stream__``), so pyarrow, polars, DuckDB and
+pandas (through pyarrow) take them without a copy, and barter_ffi itself never imports any of
+them. The conveniences (``to_pyarrow``, ``to_polars``, ``to_pandas``, Parquet) import their
+library when called: install them with the extras ``barter-ffi[arrow]``, ``[polars]``,
+``[pandas]``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal, Mapping, Optional, Union
 
 from ._ffi import call, call_returning, ffi, lib
+from .data import encode_events
 from .errors import MarketDataError
 
 if TYPE_CHECKING:
@@ -120,10 +122,20 @@ class ArrowTable:
     decimals: str
 
     def __init__(self, data: "MarketDataInMemory", table: Table, decimals: Decimals = "decimal128") -> None:
+        self._share(data._checked_handle(), table, decimals)
+
+    @classmethod
+    def _of_handle(cls, handle: Any, table: Table, decimals: Decimals) -> "ArrowTable":
+        """The table of the data set behind a library handle, which the caller keeps and frees."""
+        self = object.__new__(cls)
+        self._share(handle, table, decimals)
+        return self
+
+    def _share(self, handle: Any, table: Table, decimals: Decimals) -> None:
         self.table = table
         self.decimals = decimals
         self._codes = (_table_code(table), _decimals_code(decimals))
-        self._handle = call_returning(_HANDLE, lib.barter_ffi_market_data_clone, data._checked_handle())
+        self._handle = call_returning(_HANDLE, lib.barter_ffi_market_data_clone, handle)
         self._release = weakref.finalize(self, lib.barter_ffi_market_data_free, self._handle)
         self._rows: int = call_returning("uint64_t", lib.barter_ffi_market_data_arrow_rows, self._handle, self._codes[0])
         # The schema call checks the decimals fit decimal128 now rather than at first read.
@@ -330,14 +342,10 @@ def record_batch_reader(pieces: Iterable["MarketDataInMemory"], table: Table, de
     piece's schema (needs pyarrow)."""
     import pyarrow
 
-    from .market_data import MarketDataInMemory
-
     tables = _piece_tables(pieces, [table], decimals)
     first = next(tables, None)
     if first is None:
-        with MarketDataInMemory.from_events([]) as empty:
-            schema = pyarrow.schema(empty.to_arrow(table, decimals=decimals))
-        return pyarrow.RecordBatchReader.from_batches(schema, iter(()))
+        return pyarrow.RecordBatchReader.from_batches(pyarrow.schema(_empty_table(table, decimals)), iter(()))
     schema = first[1].schema
 
     def batches() -> Iterator[Any]:
@@ -345,6 +353,17 @@ def record_batch_reader(pieces: Iterable["MarketDataInMemory"], table: Table, de
             yield from piece_table.to_batches()
 
     return pyarrow.RecordBatchReader.from_batches(schema, batches())
+
+
+def _empty_table(table: Table, decimals: Decimals) -> ArrowTable:
+    """``table`` of an empty data set (``MarketDataInMemory.from_events([])``, made here from the
+    library, as this module sits below ``market_data``): the schema of a stream without its rows."""
+    batch = encode_events([])
+    handle = call_returning(_HANDLE, lib.barter_ffi_market_data_from_batch, batch, len(batch))
+    try:
+        return ArrowTable._of_handle(handle, table, decimals)
+    finally:
+        lib.barter_ffi_market_data_free(handle)
 
 
 def write_parquet_pieces(pieces: Iterable["MarketDataInMemory"], path: Union[str, "os.PathLike[str]"],

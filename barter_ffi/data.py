@@ -22,12 +22,12 @@ variants). Two things differ, both to keep what barter holds exactly:
 Wire layout
 -----------
 These Structs *are* the Python definition of the batch format the library's cursors hand out
-(written down for C hosts in the installed header, ``barter_ffi.get_include()``, at
-``BARTER_FFI_TAG_TRADE``): ``array_like`` Structs encode as arrays in field order, and each
-kind's ``tag`` is its first element. The crate's ``wire.rs`` is the Rust definition: change the
-two together; ``tests/test_wire.py`` and the Rust ``tests/wire.rs`` pin them. The items layout, which shows reconnect markers, is
-``_ItemsBatch``: the batch's events, and ``(before, exchange)`` for each marker, ``before``
-being the index of the event it precedes.
+(written down for C hosts in the installed header, ``barter_ffi.get_include()``, as its "batch
+layout"): ``array_like`` Structs encode as arrays in field order, and each kind's ``tag`` is its
+first element. The crate's ``output/wire.rs`` is the Rust definition: change the two together;
+``tests/test_wire.py`` and the Rust ``tests/wire.rs`` pin them. The items layout, which shows
+reconnect markers, is ``_ItemsBatch``: the batch's events, and ``(before, exchange)`` for each
+marker, ``before`` being the index of the event it precedes.
 """
 
 from __future__ import annotations

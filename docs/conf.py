@@ -22,8 +22,3 @@ autodoc_member_order = "bysource"
 autodoc_typehints_format = "short"
 html_theme = "alabaster"
 html_theme_options = {"description": "barter's market data for Python and C, parsed by barter itself"}
-
-# docs/architecture.md (the design, layer by layer) is written in another change; until it is
-# here, the index's entry for it is not an error.
-if not (DOCS / "architecture.md").is_file():
-    suppress_warnings = ["toc.not_readable"]

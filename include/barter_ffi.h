@@ -45,7 +45,7 @@
  *           never after the load returns; returning non-zero cancels the load
  *           (BARTER_FFI_STATUS_CANCELLED).
  * Data      Strings are NUL-terminated UTF-8 (paths: the OS's bytes on Unix). Batches are
- *           MessagePack, laid out as written down at BARTER_FFI_TAG_TRADE below.
+ *           MessagePack, laid out as the "batch layout" comment below says.
  * Arrow     Tables leave and enter through the Arrow C Data and C Stream interfaces
  *           (https://arrow.apache.org/docs/format/CDataInterface.html), whose structs follow,
  *           behind the standard guards so that a host's own Arrow headers may come first.
@@ -106,44 +106,9 @@ struct ArrowArrayStream {
 #define BARTER_FFI_VERSION_MINOR 1
 #define BARTER_FFI_VERSION_PATCH 0
 
-
-/**
- * Rows per exported record batch, at most (an order book event is never split, so an L2 batch
- * may run over by one event's levels).
- */
-#define BATCH_ROWS 65536
-
-/**
- * Decimal128's largest precision: barter's decimals are written at it.
- */
-#define DECIMAL128_PRECISION 38
-
-/**
- * The C ABI's version: the header's `BARTER_FFI_ABI_VERSION`, raised whenever a function, a
- * struct layout or a status changes incompatibly. A host compiled against one header checks
- * `barter_ffi_abi_version` against it at start-up, before any other call.
- */
-#define BARTER_FFI_ABI_VERSION 1
-
-/**
- * About how much JSON one piece holds.
- */
-#define PIECE_BYTES (8 << 20)
-
-/**
- * Items of a JSON array per piece: about [`PIECE_BYTES`] of typical items.
- */
-#define ITEMS_PER_ARRAY_PIECE 32768
-
-/**
- * Pieces parsed and waiting beyond the one the consumer holds.
- */
-#define PIECES_AHEAD 1
-
-/**
- * The kinds' tags in the batches the cursors hand out, which are MessagePack laid out as:
+/*
+ * The batch layout: the MessagePack the cursors hand out and from_batch takes.
  *
- * ```text
  * batch  = [event, …]                        up to the requested count; empty = end of data
  * event  = [time_exchange_ns, time_received_ns, exchange, instrument, kind]
  * kind   = [tag, fields…]
@@ -161,8 +126,9 @@ struct ArrowArrayStream {
  *                                            when `batch` is empty too
  * *_ns   = int, nanoseconds since 1970-01-01T00:00:00Z (loading guarantees it fits in i64)
  * exchange = barter's serde name (`ExchangeId::as_str`), side = "Buy" | "Sell"
- * ```
  */
+
+
 #define BARTER_FFI_TAG_TRADE 0
 
 #define BARTER_FFI_TAG_ORDER_BOOK_L1 1
@@ -174,6 +140,39 @@ struct ArrowArrayStream {
 #define BARTER_FFI_TAG_CANDLE 4
 
 #define BARTER_FFI_TAG_LIQUIDATION 5
+
+/**
+ * Decimal128's largest precision: barter's decimals are written at it.
+ */
+#define DECIMAL128_PRECISION 38
+
+/**
+ * Rows per exported record batch, at most (an order book event is never split, so an L2 batch
+ * may run over by one event's levels).
+ */
+#define BATCH_ROWS 65536
+
+/**
+ * About how much JSON one piece holds.
+ */
+#define PIECE_BYTES (8 << 20)
+
+/**
+ * Items of a JSON array per piece: about [`PIECE_BYTES`] of typical items.
+ */
+#define ITEMS_PER_ARRAY_PIECE 32768
+
+/**
+ * Pieces parsed and waiting beyond the one the consumer holds.
+ */
+#define PIECES_AHEAD 1
+
+/**
+ * The C ABI's version: the header's `BARTER_FFI_ABI_VERSION`, raised whenever a function, a
+ * struct layout or a status changes incompatibly. A host compiled against one header checks
+ * `barter_ffi_abi_version` against it at start-up, before any other call.
+ */
+#define BARTER_FFI_ABI_VERSION 1
 
 /**
  * What went wrong, coarse enough for a C caller to map onto its own error types.
@@ -525,8 +524,8 @@ enum BarterFfiStatus barter_ffi_cursor_open(const struct BarterFfiMarketData *ma
 
 /**
  * Fills `out` with the next batch of at most `max_events` market events, in file order, as
- * MessagePack (layout: at `BARTER_FFI_TAG_TRADE`); reconnect markers are skipped. A batch of zero
- * events means the end; asking again returns zero events again. Release the buffer with
+ * MessagePack (the header's batch layout); reconnect markers are skipped. A batch of zero events
+ * means the end; asking again returns zero events again. Release the buffer with
  * `barter_ffi_buffer_free`.
  */
 enum BarterFfiStatus barter_ffi_cursor_next_batch(const struct BarterFfiCursor *cursor,
@@ -535,9 +534,9 @@ enum BarterFfiStatus barter_ffi_cursor_next_batch(const struct BarterFfiCursor *
                                                   struct BarterFfiError *error);
 
 /**
- * `barter_ffi_cursor_next_batch` in the items layout (at `BARTER_FFI_TAG_TRADE`): the market
- * events and, beside them, the reconnect markers among them with their places, for hosts that
- * rebuild order books and must reset at a reconnect. The end is a batch with neither.
+ * `barter_ffi_cursor_next_batch` in the items layout (the header's batch layout): the
+ * market events and, beside them, the reconnect markers among them with their places, for hosts
+ * that rebuild order books and must reset at a reconnect. The end is a batch with neither.
  */
 enum BarterFfiStatus barter_ffi_cursor_next_items(const struct BarterFfiCursor *cursor,
                                                   size_t max_events,
@@ -563,8 +562,8 @@ enum BarterFfiStatus barter_ffi_file_stream_open(const char *path,
 
 /**
  * As `barter_ffi_cursor_next_batch`: the next batch of at most `max_events` market events of
- * the file, as MessagePack (layout: at `BARTER_FFI_TAG_TRADE`); zero events means the end.
- * After an error the stream is at its end. Release the buffer with `barter_ffi_buffer_free`.
+ * the file, as MessagePack (the header's batch layout); zero events means the end. After
+ * an error the stream is at its end. Release the buffer with `barter_ffi_buffer_free`.
  */
 enum BarterFfiStatus barter_ffi_file_stream_next_batch(const struct BarterFfiFileStream *stream,
                                                        size_t max_events,
@@ -664,8 +663,8 @@ enum BarterFfiStatus barter_ffi_market_data_load_bytes_filtered(const uint8_t *d
 
 /**
  * Builds market data from `len` bytes at `data` holding market events in the cursor's batch
- * format (layout: at `BARTER_FFI_TAG_TRADE`), read during the call only. Each event is checked
- * as barter's JSON reader would check it; an error names the event's position. No events is an
+ * format (the header's batch layout), read during the call only. Each event is checked as
+ * barter's JSON reader would check it; an error names the event's position. No events is an
  * empty data set.
  */
 enum BarterFfiStatus barter_ffi_market_data_from_batch(const uint8_t *data,
@@ -727,8 +726,8 @@ enum BarterFfiStatus barter_ffi_market_data_to_json_lines(const struct BarterFfi
 
 /**
  * The market events `start..stop` (indices among market events, from 0; reconnect markers are
- * not counted) as one batch in the cursor's format (at `BARTER_FFI_TAG_TRADE`). The cost is that
- * of the events encoded, wherever they lie. `start <= stop <= len` or the status is
+ * not counted) as one batch in the cursor's format (the header's batch layout). The cost
+ * is that of the events encoded, wherever they lie. `start <= stop <= len` or the status is
  * `BARTER_FFI_STATUS_INDEX_OUT_OF_RANGE`. Release the buffer with `barter_ffi_buffer_free`.
  */
 enum BarterFfiStatus barter_ffi_market_data_encode_events(const struct BarterFfiMarketData *market_data,

@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import zlib
+from pathlib import Path
 
 import pytest
 
@@ -29,14 +30,20 @@ from barter_ffi_reference import parse_header  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> set[tuple[str, str]]:
-    """``(role, name)`` of every object the built reference lists (its Sphinx inventory)."""
-    built = tmp_path_factory.mktemp("docs")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reference, built as CI builds it: HTML, every warning an error."""
+    directory = tmp_path_factory.mktemp("docs")
     result = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", str(ROOT / "docs"), str(built)],
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", str(ROOT / "docs"), str(directory)],
         capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, f"the reference does not build cleanly:\n{result.stderr}"
+    return directory
+
+
+@pytest.fixture(scope="module")
+def reference(built: Path) -> set[tuple[str, str]]:
+    """``(role, name)`` of every object the built reference lists (its Sphinx inventory)."""
     *header, compressed = (built / "objects.inv").read_bytes().split(b"\n", 4)
     assert header[0] == b"# Sphinx inventory version 2"
     objects = set()
@@ -99,6 +106,12 @@ def test_the_reference_lists_every_exported_c_function_and_type(reference: set[t
     assert types <= documented, sorted(types - documented)
     constants = {name for name in dir(lib) if name.startswith("BARTER_FFI_") and isinstance(getattr(lib, name), int)}
     assert constants <= names_of(reference, "c:macro") | names_of(reference, "c:enumerator"), sorted(constants)
+
+
+def test_the_reference_shows_the_batch_layout_and_the_contract(built: Path) -> None:
+    page = (built / "c.html").read_text(encoding="utf-8")
+    for line in ("batch  = [event, …]", "level  = [price: str, amount: str]", "Ownership Everything the caller receives"):
+        assert line in page.replace("&quot;", '"'), line
 
 
 def test_the_reference_lists_every_subcommand(reference: set[tuple[str, str]]) -> None:

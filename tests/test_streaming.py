@@ -113,6 +113,17 @@ def test_record_batches_and_parquet_count_event_index_over_the_whole_file(large:
     assert nothing.num_rows == 0 and nothing.schema.names[0] == "event_index"
 
 
+@pytest.mark.parametrize("decimals", ["decimal128", "float64", "text"])
+def test_a_table_the_stream_has_no_rows_of_comes_in_an_empty_data_sets_schema(decimals: str) -> None:
+    pytest.importorskip("pyarrow")
+    with MarketDataInMemory.from_events([]) as empty:
+        for table in ["trades", "l1", "l2", "candles", "liquidations"]:
+            stream = iter_json_file(KINDS, instruments=[1_000_000])
+            streamed = stream.record_batches(table, decimals=decimals).read_all()  # type: ignore[arg-type]
+            expected = empty.to_pyarrow(table, decimals=decimals).schema  # type: ignore[arg-type]
+            assert streamed.num_rows == 0 and streamed.schema.equals(expected, check_metadata=True), table
+
+
 def test_a_later_piece_needing_more_decimal_scale_is_cast_or_refused(tmp_path: Path) -> None:
     pyarrow = pytest.importorskip("pyarrow")
     lines = KINDS.read_text().splitlines(keepends=True)

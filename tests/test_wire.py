@@ -1,4 +1,4 @@
-"""The Python Structs and rust_core/src/wire.rs describe the same bytes."""
+"""The Python Structs and rust_core/src/output/wire.rs describe the same bytes."""
 
 from __future__ import annotations
 

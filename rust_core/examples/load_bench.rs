@@ -12,7 +12,7 @@ use barter_data::{
     event::DataKind,
     streams::consumer::{MarketStreamEvent, MarketStreamResult},
 };
-use barter_ffi::{load::parse_in_chunks, market_data::MarketData};
+use barter_ffi::{data_set::market_data::MarketData, parse::load::parse_in_chunks};
 use barter_instrument::instrument::InstrumentIndex;
 use std::{path::PathBuf, time::Instant};
 

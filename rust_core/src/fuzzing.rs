@@ -4,8 +4,11 @@
 //! the `fuzzing` feature. Each function panics when its property fails.
 
 use crate::{
-    canonical,
-    error::BarterFfiStatus,
+    base::{error::BarterFfiStatus, event::StreamEvent},
+    data_set::{
+        market_data::MarketData,
+        select::{self, filter, EventFilter},
+    },
     ffi::{
         barter_ffi_buffer_free, barter_ffi_error_free,
         cursor::{barter_ffi_cursor_free, barter_ffi_cursor_next_batch, barter_ffi_cursor_open},
@@ -15,11 +18,12 @@ use crate::{
         },
         BarterFfiBuffer, BarterFfiError,
     },
-    load::parse_in_chunks,
-    market_data::MarketData,
-    select::{self, filter, EventFilter},
-    stream::{FileStream, PieceSize},
-    wire::StreamItem,
+    output::{
+        cursor::Cursor,
+        stream::{FileStream, PieceSize},
+        wire::{self, BatchLayout},
+    },
+    parse::{canonical, load::parse_in_chunks},
 };
 use barter_data::{event::DataKind, streams::consumer::MarketStreamResult};
 use barter_instrument::instrument::InstrumentIndex;
@@ -59,9 +63,9 @@ pub fn from_batch(data: &[u8]) {
     // SAFETY: the handle was just made by the library and is freed below, once.
     let data_set = unsafe { &*handle };
     let mut encoded = Vec::new();
-    let layout = crate::market_data::BatchLayout::Events;
-    crate::market_data::Cursor::new(&data_set.0).next_batch(usize::MAX, layout, &mut encoded).unwrap();
-    let again = crate::wire::decode_batch(&encoded).expect("an encoded batch decodes");
+    let layout = BatchLayout::Events;
+    Cursor::new(&data_set.0).next_batch(usize::MAX, layout, &mut encoded).unwrap();
+    let again = wire::decode_batch(&encoded).expect("an encoded batch decodes");
     assert!(again.iter().eq(data_set.0.market_events()), "decode(encode(events)) == events");
     drain_and_free(handle);
 }
@@ -90,7 +94,7 @@ pub fn canonical_matches_serde(data: &[u8]) {
     }
     for line in text.split('\n') {
         if let Some(event) = canonical::event_line(line) {
-            let through_serde = serde_json::from_str::<StreamItem>(line).map(|event| format!("{event:?}"));
+            let through_serde = serde_json::from_str::<StreamEvent>(line).map(|event| format!("{event:?}"));
             assert_eq!(through_serde.ok(), Some(format!("{event:?}")), "{line:?}");
         }
     }

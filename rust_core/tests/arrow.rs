@@ -9,12 +9,12 @@ use arrow_array::{
     RecordBatch,
 };
 use barter_ffi::{
-    arrow::{
+    data_set::market_data::MarketData,
+    output::arrow::{
         export::{row_count, TableBatches},
         import::items_from_tables,
         Decimals, Table,
     },
-    market_data::MarketData,
 };
 use common::fixture;
 
@@ -22,7 +22,7 @@ fn batches(data: &MarketData, table: Table, decimals: Decimals) -> Vec<RecordBat
     TableBatches::new(data, table, decimals).unwrap().collect::<Result<_, _>>().unwrap()
 }
 
-fn round_trip(data: &MarketData, decimals: Decimals) -> Vec<barter_ffi::market_data::StreamEvent> {
+fn round_trip(data: &MarketData, decimals: Decimals) -> Vec<barter_ffi::base::event::StreamEvent> {
     let tables = Table::ALL.into_iter().map(|table| (table, batches(data, table, decimals).into_iter().map(Ok)));
     items_from_tables(tables.collect()).unwrap()
 }

@@ -4,8 +4,8 @@
 
 use barter_data::{event::DataKind, streams::consumer::MarketStreamResult};
 use barter_ffi::{
-    canonical::{event_line, plain_decimal, result_array, utc_timestamp},
-    wire::StreamItem,
+    base::event::StreamEvent,
+    parse::canonical::{event_line, plain_decimal, result_array, utc_timestamp},
 };
 use barter_instrument::instrument::InstrumentIndex;
 use chrono::{DateTime, Utc};
@@ -21,7 +21,7 @@ const BOOK: &str = r#"{"Item":{"time_exchange":"2024-12-20T19:05:18.262467617Z",
 
 /// What barter's serde types make of a line, rendered for comparison.
 fn through_serde(line: &str) -> Result<String, String> {
-    serde_json::from_str::<StreamItem>(line).map(|event| format!("{event:?}")).map_err(|error| error.to_string())
+    serde_json::from_str::<StreamEvent>(line).map(|event| format!("{event:?}")).map_err(|error| error.to_string())
 }
 
 /// Fails unless the canonical reader either declines `line` or reads what serde_json reads.

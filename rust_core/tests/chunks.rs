@@ -3,8 +3,8 @@
 mod common;
 
 use barter_ffi::{
-    error::BarterFfiStatus,
-    load::{chunk_count, parse, parse_in_chunks, parse_with_progress, Parsed},
+    base::error::BarterFfiStatus,
+    parse::load::{chunk_count, parse, parse_in_chunks, parse_with_progress, Parsed},
 };
 use common::fixture;
 

@@ -3,10 +3,12 @@
 mod common;
 
 use barter_ffi::{
-    compression::BarterFfiCompression,
-    error::BarterFfiStatus,
-    market_data::{JsonShape, MarketData},
-    select::{load_bytes, load_file, EventFilter},
+    base::error::BarterFfiStatus,
+    data_set::{
+        market_data::{JsonShape, MarketData},
+        select::{load_bytes, load_file, EventFilter},
+    },
+    read::compression::BarterFfiCompression,
 };
 use common::fixture;
 use std::io::Write;

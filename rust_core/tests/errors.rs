@@ -2,7 +2,7 @@
 
 mod common;
 
-use barter_ffi::{error::BarterFfiStatus, market_data::MarketData};
+use barter_ffi::{base::error::BarterFfiStatus, data_set::market_data::MarketData};
 use common::{fixture, TRADE_LINE};
 
 fn load_error(input: &str) -> (BarterFfiStatus, String) {

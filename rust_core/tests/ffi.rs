@@ -3,7 +3,7 @@
 mod common;
 
 use barter_ffi::{
-    error::BarterFfiStatus,
+    base::error::BarterFfiStatus,
     ffi::{
         barter_ffi_buffer_free, barter_ffi_error_free, barter_ffi_live_objects, barter_ffi_version, cursor::*,
         market_data::*, BarterFfiBuffer, BarterFfiError, BarterFfiLiveObjects,
@@ -223,7 +223,7 @@ fn the_items_layout_shows_each_reconnect_in_its_place_and_reads_back() {
             assert_eq!(barter_ffi_cursor_next_items(cursor, 2, &mut buffer, ptr::null_mut()), BarterFfiStatus::Ok);
             let bytes = unsafe { std::slice::from_raw_parts(buffer.data, buffer.len) }.to_vec();
             barter_ffi_buffer_free(&mut buffer);
-            let batch = barter_ffi::wire::decode_items(&bytes).unwrap();
+            let batch = barter_ffi::output::wire::decode_items(&bytes).unwrap();
             if batch.is_empty() {
                 assert_eq!(bytes, [0x92, 0x90, 0x90], "the end: no events, no markers");
                 break;
@@ -231,7 +231,7 @@ fn the_items_layout_shows_each_reconnect_in_its_place_and_reads_back() {
             items.extend(batch);
         }
         barter_ffi_cursor_free(cursor);
-        let data = barter_ffi::market_data::MarketData::from_file(&fixture(name)).unwrap();
+        let data = barter_ffi::data_set::market_data::MarketData::from_file(&fixture(name)).unwrap();
         assert_eq!(&items, data.stream_events().as_ref(), "{name}: every item, markers in place");
         let mut rebuilt = ptr::null_mut();
         let mut encoded = Vec::new();
@@ -249,7 +249,7 @@ fn the_items_layout_shows_each_reconnect_in_its_place_and_reads_back() {
                 })
                 .collect()
         };
-        barter_ffi::wire::encode_items(&events, &markers, &mut encoded).unwrap();
+        barter_ffi::output::wire::encode_items(&events, &markers, &mut encoded).unwrap();
         let status = barter_ffi_market_data_from_items(encoded.as_ptr(), encoded.len(), &mut rebuilt, ptr::null_mut());
         assert_eq!(status, BarterFfiStatus::Ok);
         assert_eq!(json_lines(rebuilt), json_lines(handle), "{name}: read back, markers in place");

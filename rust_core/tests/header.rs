@@ -19,7 +19,7 @@ fn generate_header() -> String {
         env!("CARGO_PKG_VERSION_MINOR"),
         env!("CARGO_PKG_VERSION_PATCH"),
     );
-    config.after_includes = Some(config.after_includes.unwrap_or_default() + &version_macros);
+    config.after_includes = Some(config.after_includes.unwrap_or_default() + &version_macros + &batch_layout());
     let mut header = Vec::new();
     cbindgen::Builder::new()
         .with_crate(crate_dir)
@@ -28,6 +28,22 @@ fn generate_header() -> String {
         .expect("cbindgen reads the crate")
         .write(&mut header);
     String::from_utf8(header).expect("cbindgen writes UTF-8")
+}
+
+/// The batch layout as `src/output/wire.rs` writes it down (its one home), as a C comment: C hosts
+/// that decode batches read it in the header, which ships where the crate's sources do not.
+fn batch_layout() -> String {
+    let wire = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/output/wire.rs");
+    let source = std::fs::read_to_string(&wire).expect("src/output/wire.rs is readable");
+    let doc: Vec<&str> = source
+        .lines()
+        .map_while(|line| line.strip_prefix("//!"))
+        .map(|line| line.strip_prefix(' ').unwrap_or(line))
+        .collect();
+    let start = doc.iter().position(|line| *line == "```text").expect("wire.rs's module doc holds the layout") + 1;
+    let end = start + doc[start..].iter().position(|line| *line == "```").expect("the layout's block ends");
+    let layout: String = doc[start..end].iter().map(|line| format!(" * {line}\n")).collect();
+    format!("\n/*\n * The batch layout: the MessagePack the cursors hand out and from_batch takes.\n *\n{layout} */\n")
 }
 
 #[test]

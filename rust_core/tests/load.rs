@@ -4,8 +4,8 @@ mod common;
 
 use barter_data::{event::DataKind, streams::reconnect::Event, subscription::book::OrderBookEvent};
 use barter_ffi::{
-    error::BarterFfiStatus,
-    market_data::{JsonShape, LoadStats, MarketData},
+    base::error::BarterFfiStatus,
+    data_set::market_data::{JsonShape, LoadStats, MarketData},
 };
 use barter_instrument::{exchange::ExchangeId, Side};
 use chrono::{DateTime, Utc};

@@ -4,11 +4,12 @@ mod common;
 
 use barter_data::{event::DataKind, streams::reconnect::Event};
 use barter_ffi::{
-    load::parse_selected,
-    market_data::{JsonShape, MarketData},
-    select::{filter, load_bytes, merge, EventFilter},
-    selective::EventHeader,
-    wire,
+    base::event,
+    data_set::{
+        market_data::{JsonShape, MarketData},
+        select::{filter, load_bytes, merge, EventFilter},
+    },
+    parse::{load::parse_selected, selective::EventHeader},
 };
 use barter_instrument::exchange::ExchangeId;
 use common::fixture;
@@ -80,7 +81,7 @@ fn merge_sorts_inputs_recorded_out_of_exchange_order() {
 fn filter_by_kind_exchange_instrument_and_time() {
     let data = load("all_kinds.jsonl");
     let only = |f: EventFilter| filter(&data, &f).map(|kept| kept.len());
-    let kinds = [wire::TAG_ORDER_BOOK_SNAPSHOT, wire::TAG_ORDER_BOOK_UPDATE].into_iter().collect();
+    let kinds = [event::TAG_ORDER_BOOK_SNAPSHOT, event::TAG_ORDER_BOOK_UPDATE].into_iter().collect();
     assert_eq!(only(EventFilter { kinds: Some(kinds), ..Default::default() }).unwrap(), 3);
     let exchanges = [ExchangeId::BybitSpot, ExchangeId::Okx].into_iter().collect();
     let kept = filter(&data, &EventFilter { exchanges: Some(exchanges), ..Default::default() }).unwrap();
@@ -95,7 +96,10 @@ fn filter_by_kind_exchange_instrument_and_time() {
     let none = filter(&data, &EventFilter { instruments: Some([99].into_iter().collect()), ..Default::default() });
     let none = none.unwrap();
     assert!(none.is_empty() && none.stream_events().is_empty(), "no match: an empty data set, markers gone too");
-    assert_eq!(none.time_first_event_ns().unwrap_err().status, barter_ffi::error::BarterFfiStatus::NoMarketEvents);
+    assert_eq!(
+        none.time_first_event_ns().unwrap_err().status,
+        barter_ffi::base::error::BarterFfiStatus::NoMarketEvents
+    );
 }
 
 #[test]
@@ -138,7 +142,7 @@ fn selections(data: &MarketData) -> Vec<EventFilter> {
         selections.push(EventFilter { start_ns: Some(time), ..Default::default() });
         selections.push(EventFilter { end_ns: Some(time), ..Default::default() });
         selections.push(EventFilter {
-            kinds: Some([wire::TAG_TRADE, wire::TAG_CANDLE].into_iter().collect()),
+            kinds: Some([event::TAG_TRADE, event::TAG_CANDLE].into_iter().collect()),
             exchanges: Some([ExchangeId::BinanceSpot, ExchangeId::Okx].into_iter().collect()),
             start_ns: Some(times[index / 2]),
             end_ns: Some(time.saturating_add(1)),
@@ -186,7 +190,7 @@ fn a_selective_load_in_parallel_chunks_is_the_whole_load_filtered() {
 
 #[test]
 fn a_selective_load_reports_the_files_first_error_and_refuses_an_input_without_events() {
-    let only_trades = EventFilter { kinds: Some([wire::TAG_TRADE].into_iter().collect()), ..Default::default() };
+    let only_trades = EventFilter { kinds: Some([event::TAG_TRADE].into_iter().collect()), ..Default::default() };
     // A candle that barter refuses, then a trade that is kept and broken: the whole load's first
     // error is the candle's, and so is the selective load's.
     let input = format!(
@@ -213,5 +217,5 @@ fn a_selective_load_reports_the_files_first_error_and_refuses_an_input_without_e
     }
     let markers_only = r#"{"Reconnecting":"okx"}"#;
     let refused = load_bytes(markers_only.as_bytes(), "markers.jsonl", &only_trades).unwrap_err();
-    assert_eq!(refused.status, barter_ffi::error::BarterFfiStatus::NoMarketEvents);
+    assert_eq!(refused.status, barter_ffi::base::error::BarterFfiStatus::NoMarketEvents);
 }

@@ -4,10 +4,9 @@ mod common;
 
 use barter_data::streams::reconnect::Event;
 use barter_ffi::{
-    error::BarterFfiStatus,
-    market_data::{MarketData, StreamEvent},
-    sequence::{encode_events, slice},
-    wire,
+    base::{error::BarterFfiStatus, event::StreamEvent},
+    data_set::{market_data::MarketData, sequence::slice},
+    output::{cursor::encode_events, wire},
 };
 use common::TRADE_LINE;
 

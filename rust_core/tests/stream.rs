@@ -4,10 +4,13 @@
 mod common;
 
 use barter_ffi::{
-    compression::BarterFfiCompression,
-    market_data::{JsonShape, MarketData, StreamEvent},
-    select::{load_file, EventFilter},
-    stream::{FileStream, PieceSize},
+    base::event::StreamEvent,
+    data_set::{
+        market_data::{JsonShape, MarketData},
+        select::{load_file, EventFilter},
+    },
+    output::stream::{FileStream, PieceSize},
+    read::compression::BarterFfiCompression,
 };
 use barter_instrument::exchange::ExchangeId;
 use common::fixture;
@@ -40,7 +43,11 @@ fn recording(shape: JsonShape, compression: BarterFfiCompression) -> PathBuf {
     path
 }
 
-fn streamed(path: &Path, filter: &EventFilter, size: PieceSize) -> Result<Vec<StreamEvent>, barter_ffi::error::Error> {
+fn streamed(
+    path: &Path,
+    filter: &EventFilter,
+    size: PieceSize,
+) -> Result<Vec<StreamEvent>, barter_ffi::base::error::Error> {
     Ok(streamed_with_errors_skipped(path, filter, size)?.0)
 }
 
@@ -49,7 +56,7 @@ fn streamed_with_errors_skipped(
     path: &Path,
     filter: &EventFilter,
     size: PieceSize,
-) -> Result<(Vec<StreamEvent>, u64), barter_ffi::error::Error> {
+) -> Result<(Vec<StreamEvent>, u64), barter_ffi::base::error::Error> {
     let mut stream = FileStream::open_in_pieces(path, filter.clone(), size)?;
     let (mut items, mut errors_skipped) = (Vec::new(), 0);
     while let Some(piece) = stream.next_piece()? {
@@ -174,5 +181,5 @@ fn a_stream_closed_mid_file_stops_its_reader() {
     assert!(read > 0 && read <= size, "{read} of {size}");
     drop(stream); // joins the producer: a hang here fails the test by timeout
     let missing = FileStream::open(&temp_dir().join("missing.jsonl"), EventFilter::default()).unwrap_err();
-    assert_eq!(missing.status, barter_ffi::error::BarterFfiStatus::FileNotFound);
+    assert_eq!(missing.status, barter_ffi::base::error::BarterFfiStatus::FileNotFound);
 }

@@ -1,4 +1,4 @@
-//! Pins the batch layout documented in `src/wire.rs`: every variant, every field, in order.
+//! Pins the batch layout documented in `src/output/wire.rs`: every variant, every field, in order.
 
 mod common;
 
@@ -8,15 +8,18 @@ use barter_data::{
     subscription::book::OrderBookEvent,
 };
 use barter_ffi::{
-    market_data::{BatchLayout, Cursor, MarketData},
-    wire::side_name,
+    data_set::market_data::MarketData,
+    output::{
+        cursor::Cursor,
+        wire::{side_name, BatchLayout},
+    },
 };
 use barter_instrument::{instrument::InstrumentIndex, Side};
 use chrono::{DateTime, Utc};
 use common::fixture;
 use rmpv::Value;
 
-/// The layout of `src/wire.rs`, restated independently with rmpv values.
+/// The layout of `src/output/wire.rs`, restated independently with rmpv values.
 fn expected(event: &MarketEvent<InstrumentIndex, DataKind>) -> Value {
     let ns = |time: DateTime<Utc>| Value::from(time.timestamp_nanos_opt().unwrap());
     let level = |level: &Level| Value::Array(vec![level.price.to_string().into(), level.amount.to_string().into()]);
@@ -105,7 +108,7 @@ fn decimals_travel_with_every_digit_of_their_scale() {
 
 #[test]
 fn reading_ahead_yields_every_event_once_in_order() {
-    use barter_ffi::read_ahead::ReadAheadCursor;
+    use barter_ffi::output::read_ahead::ReadAheadCursor;
     let data = MarketData::from_file(&fixture("all_kinds.jsonl")).unwrap();
     let mut all = Vec::new();
     Cursor::new(&data).next_batch(1000, BatchLayout::Events, &mut all).unwrap();
@@ -138,7 +141,7 @@ fn decoding_a_batch_gives_back_barters_events() {
         let data = MarketData::from_file(&fixture(name)).unwrap();
         let mut bytes = Vec::new();
         Cursor::new(&data).next_batch(1000, BatchLayout::Events, &mut bytes).unwrap();
-        let decoded = barter_ffi::wire::decode_batch(&bytes).unwrap();
+        let decoded = barter_ffi::output::wire::decode_batch(&bytes).unwrap();
         assert_eq!(decoded.iter().collect::<Vec<_>>(), data.market_events().collect::<Vec<_>>(), "{name}");
         let rebuilt = MarketData::from_batch(&bytes, BatchLayout::Events).unwrap();
         assert_eq!(rebuilt.time_first_event_ns().unwrap(), data.time_first_event_ns().unwrap());
@@ -204,7 +207,7 @@ fn decoding_errors_name_the_event_and_the_field() {
 fn exchange_names_are_every_name_barter_reads_once_each() {
     use barter_instrument::exchange::ExchangeId;
     use serde::Deserialize;
-    let names = barter_ffi::wire::exchange_names();
+    let names = barter_ffi::output::wire::exchange_names();
     assert!(names.len() >= 40, "{names:?}");
     assert!(names.contains(&"binance_spot") && names.contains(&"htx") && names.contains(&"okx"));
     assert!(!names.contains(&"huobi"), "an alias maps to its exchange's own name");
@@ -222,9 +225,9 @@ fn the_end_of_data_is_what_an_exhausted_cursor_encodes() {
         let mut cursor = Cursor::new(&data);
         let mut batch = Vec::new();
         cursor.next_batch(usize::MAX, layout, &mut batch).unwrap();
-        assert!(!barter_ffi::wire::is_end(&batch, layout));
+        assert!(!barter_ffi::output::wire::is_end(&batch, layout));
         batch.clear();
         cursor.next_batch(usize::MAX, layout, &mut batch).unwrap();
-        assert_eq!(batch, barter_ffi::wire::end_of_data(layout), "{layout:?}");
+        assert_eq!(batch, barter_ffi::output::wire::end_of_data(layout), "{layout:?}");
     }
 }

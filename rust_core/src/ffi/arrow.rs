@@ -3,9 +3,9 @@
 
 use super::{call, check_out, market_data::BarterFfiMarketData, required, write_out, BarterFfiError};
 use crate::{
-    arrow::{export, import, Decimals, Table},
-    error::{BarterFfiStatus, Error},
-    market_data::MarketData,
+    base::error::{BarterFfiStatus, Error},
+    data_set::market_data::MarketData,
+    output::arrow::{export, import, Decimals, Table},
 };
 use arrow_array::{
     ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader},

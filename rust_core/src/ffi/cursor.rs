@@ -1,11 +1,12 @@
 //! `BarterFfiCursor`: a read position over a handle's market events, yielding encoded batches.
 
-use super::{call, check_out, required, write_out, BarterFfiBuffer, BarterFfiError, LIVE_CURSORS};
+use super::{
+    call, check_out, market_data::BarterFfiMarketData, required, write_out, BarterFfiBuffer, BarterFfiError,
+    LIVE_CURSORS,
+};
 use crate::{
-    error::{BarterFfiStatus, Error},
-    ffi::market_data::BarterFfiMarketData,
-    market_data::BatchLayout,
-    read_ahead::ReadAheadCursor,
+    base::error::{BarterFfiStatus, Error},
+    output::{read_ahead::ReadAheadCursor, wire::BatchLayout},
 };
 use std::sync::{atomic::Ordering, Mutex, PoisonError};
 
@@ -37,8 +38,8 @@ pub extern "C" fn barter_ffi_cursor_open(
 }
 
 /// Fills `out` with the next batch of at most `max_events` market events, in file order, as
-/// MessagePack (layout: at `BARTER_FFI_TAG_TRADE`); reconnect markers are skipped. A batch of zero
-/// events means the end; asking again returns zero events again. Release the buffer with
+/// MessagePack (the header's batch layout); reconnect markers are skipped. A batch of zero events
+/// means the end; asking again returns zero events again. Release the buffer with
 /// `barter_ffi_buffer_free`.
 #[no_mangle]
 pub extern "C" fn barter_ffi_cursor_next_batch(
@@ -50,9 +51,9 @@ pub extern "C" fn barter_ffi_cursor_next_batch(
     call(error, || next_batch(cursor, max_events, BatchLayout::Events, out))
 }
 
-/// `barter_ffi_cursor_next_batch` in the items layout (at `BARTER_FFI_TAG_TRADE`): the market
-/// events and, beside them, the reconnect markers among them with their places, for hosts that
-/// rebuild order books and must reset at a reconnect. The end is a batch with neither.
+/// `barter_ffi_cursor_next_batch` in the items layout (the header's batch layout): the
+/// market events and, beside them, the reconnect markers among them with their places, for hosts
+/// that rebuild order books and must reset at a reconnect. The end is a batch with neither.
 #[no_mangle]
 pub extern "C" fn barter_ffi_cursor_next_items(
     cursor: *const BarterFfiCursor,

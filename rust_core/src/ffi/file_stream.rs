@@ -6,11 +6,13 @@ use super::{
     required, write_out, BarterFfiBuffer, BarterFfiError, LIVE_CURSORS,
 };
 use crate::{
-    error::{BarterFfiStatus, Error},
-    market_data::{BatchLayout, MarketData},
-    read_ahead::ReadAheadCursor,
-    stream::FileStream,
-    wire,
+    base::error::{BarterFfiStatus, Error},
+    data_set::market_data::MarketData,
+    output::{
+        read_ahead::ReadAheadCursor,
+        stream::FileStream,
+        wire::{self, BatchLayout},
+    },
 };
 use std::{
     ffi::c_char,
@@ -65,8 +67,8 @@ pub extern "C" fn barter_ffi_file_stream_open(
 }
 
 /// As `barter_ffi_cursor_next_batch`: the next batch of at most `max_events` market events of
-/// the file, as MessagePack (layout: at `BARTER_FFI_TAG_TRADE`); zero events means the end.
-/// After an error the stream is at its end. Release the buffer with `barter_ffi_buffer_free`.
+/// the file, as MessagePack (the header's batch layout); zero events means the end. After
+/// an error the stream is at its end. Release the buffer with `barter_ffi_buffer_free`.
 #[no_mangle]
 pub extern "C" fn barter_ffi_file_stream_next_batch(
     stream: *const BarterFfiFileStream,

@@ -2,11 +2,14 @@
 
 use super::{call, check_out, required, write_out, BarterFfiBuffer, BarterFfiError, LIVE_MARKET_DATA};
 use crate::{
-    compression::BarterFfiCompression,
-    error::{BarterFfiStatus, Error},
-    market_data::{BatchLayout, JsonShape, LoadStats, MarketData},
-    select::{self, EventFilter},
-    sequence,
+    base::error::{BarterFfiStatus, Error},
+    data_set::{
+        market_data::{JsonShape, LoadStats, MarketData},
+        select::{self, EventFilter},
+        sequence,
+    },
+    output::{cursor, wire::BatchLayout},
+    read::compression::BarterFfiCompression,
 };
 use barter_instrument::exchange::ExchangeId;
 use serde::{de::value::StrDeserializer, Deserialize};
@@ -156,8 +159,8 @@ pub extern "C" fn barter_ffi_market_data_load_bytes_filtered(
 }
 
 /// Builds market data from `len` bytes at `data` holding market events in the cursor's batch
-/// format (layout: at `BARTER_FFI_TAG_TRADE`), read during the call only. Each event is checked
-/// as barter's JSON reader would check it; an error names the event's position. No events is an
+/// format (the header's batch layout), read during the call only. Each event is checked as
+/// barter's JSON reader would check it; an error names the event's position. No events is an
 /// empty data set.
 #[no_mangle]
 pub extern "C" fn barter_ffi_market_data_from_batch(
@@ -271,8 +274,8 @@ pub extern "C" fn barter_ffi_market_data_to_json_lines(
 }
 
 /// The market events `start..stop` (indices among market events, from 0; reconnect markers are
-/// not counted) as one batch in the cursor's format (at `BARTER_FFI_TAG_TRADE`). The cost is that
-/// of the events encoded, wherever they lie. `start <= stop <= len` or the status is
+/// not counted) as one batch in the cursor's format (the header's batch layout). The cost
+/// is that of the events encoded, wherever they lie. `start <= stop <= len` or the status is
 /// `BARTER_FFI_STATUS_INDEX_OUT_OF_RANGE`. Release the buffer with `barter_ffi_buffer_free`.
 #[no_mangle]
 pub extern "C" fn barter_ffi_market_data_encode_events(
@@ -286,7 +289,7 @@ pub extern "C" fn barter_ffi_market_data_encode_events(
         let market_data = required(market_data, "market_data")?;
         check_out(out, "out")?;
         let mut bytes = Vec::new();
-        sequence::encode_events(&market_data.0, start, stop, &mut bytes)?;
+        cursor::encode_events(&market_data.0, start, stop, &mut bytes)?;
         write_out(out, "out", BarterFfiBuffer::from_vec(bytes))
     })
 }

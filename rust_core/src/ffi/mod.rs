@@ -17,7 +17,10 @@ const _: () = {
     usable_from_any_thread::<cursor::BarterFfiCursor>();
 };
 
-use crate::error::{BarterFfiStatus, Error};
+use crate::{
+    base::error::{BarterFfiStatus, Error},
+    output::wire,
+};
 use std::{
     any::Any,
     ffi::{c_char, CString},
@@ -167,7 +170,7 @@ pub extern "C" fn barter_ffi_exchange_names(out: *mut BarterFfiBuffer, error: *m
     call(error, || {
         check_out(out, "out")?;
         let mut bytes = Vec::new();
-        crate::wire::encode_names(&crate::wire::exchange_names(), &mut bytes)?;
+        wire::encode_names(&wire::exchange_names(), &mut bytes)?;
         write_out(out, "out", BarterFfiBuffer::from_vec(bytes))
     })
 }

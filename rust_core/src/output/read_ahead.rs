@@ -7,10 +7,8 @@
 //! cursor notices (the process id changed), leaves the parent's worker alone and encodes on the
 //! caller's thread from then on.
 
-use crate::{
-    error::Error,
-    market_data::{BatchLayout, Cursor, MarketData},
-};
+use super::{cursor::Cursor, wire::BatchLayout};
+use crate::{base::error::Error, data_set::market_data::MarketData};
 use std::{
     sync::mpsc::{channel, Receiver, Sender},
     thread::JoinHandle,

@@ -8,9 +8,8 @@
 
 use super::{Table, BOOK_SIDES};
 use crate::{
-    error::Error,
-    market_data::StreamEvent,
-    wire::{exchange_id, finite, order_book_in_order, serde_text},
+    base::{error::Error, event::StreamEvent},
+    output::wire::{exchange_id, finite, order_book_in_order, serde_text},
 };
 use arrow_array::{
     cast::AsArray,

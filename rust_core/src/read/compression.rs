@@ -12,11 +12,12 @@
 //! the format, never a partial load. (A zstd frame written without a checksum cannot show damage
 //! to its content; the damaged JSON then fails to parse. Files written here carry one.)
 
+use super::buffer::{prefer_huge_pages, reserve};
 #[cfg(unix)]
-use crate::two_thread_read;
-use crate::{
+use super::two_thread_read;
+use crate::base::{
     error::Error,
-    load::{Progress, PROGRESS_INTERVAL},
+    progress::{Progress, PROGRESS_INTERVAL},
 };
 use std::{
     borrow::Cow,
@@ -274,7 +275,7 @@ impl FileContent {
         let expected = if compressed { file.size.saturating_mul(4) } else { file.size };
         let mut json = Vec::new();
         reserve(&mut json, usize::try_from(expected).unwrap_or(usize::MAX), &file.source)?;
-        crate::huge_pages::prefer_huge_pages(&mut json);
+        prefer_huge_pages(&mut json);
         let mut reported = Instant::now();
         let piece = if compressed { DECOMPRESSED_PIECE_BYTES } else { PLAIN_PIECE_BYTES };
         while file.append_to(&mut json, piece)? > 0 {
@@ -298,13 +299,6 @@ impl FileContent {
             progress(usize::try_from(done).unwrap_or(usize::MAX))
         }
     }
-}
-
-/// Grows `buffer` by `additional` bytes, or says the input does not fit in memory.
-pub(crate) fn reserve(buffer: &mut Vec<u8>, additional: usize, source: &str) -> Result<(), Error> {
-    buffer.try_reserve(additional).map_err(|_| {
-        Error::out_of_memory(format!("'{source}' ({} bytes read, {additional} more wanted)", buffer.len()))
-    })
 }
 
 /// `bytes` decompressed if they start with a known magic number, else as they are.

@@ -1,22 +1,9 @@
-//! The data set as a sequence of market events: the `i`-th event without a walk, and slices.
-//!
-//! barter's vector interleaves reconnect markers with the market events, so a market event's
-//! index and its place in the vector differ by the markers before it. [`MarkerPositions`] keeps
-//! just the markers' places, so finding an event costs a binary search over the markers (usually
-//! none or a handful), whatever the data set's size.
-//!
-//! A marker belongs to the market event that follows it: it tells a book rebuilder to reset
-//! before that event. A slice `[start, stop)` therefore keeps the markers just before `start`
-//! and drops those just before `stop`; markers after the last event go with a slice that reaches
-//! the end. So `md[a:b]` followed by `md[b:c]` holds exactly what `md[a:c]` holds.
+//! Where things sit in a data set's vector of items, found once and kept with it: the reconnect
+//! markers among the market events, and each kind's market events (with the bounds of the
+//! decimal columns an export writes).
 
-use crate::{
-    decimal_bounds::DecimalBounds,
-    error::{BarterFfiStatus, Error},
-    load::Parsed,
-    market_data::{MarketData, StreamEvent},
-    wire,
-};
+use super::decimal_bounds::DecimalBounds;
+use crate::base::event::StreamEvent;
 use barter_data::{event::DataKind, streams::reconnect::Event, subscription::book::OrderBookEvent};
 
 /// Where the reconnect markers sit among the market events.
@@ -171,60 +158,4 @@ impl KindIndex {
             _ => &[],
         }
     }
-}
-
-fn check_range(data: &MarketData, start: u64, stop: u64) -> Result<(usize, usize), Error> {
-    let len = data.len();
-    if start > stop || stop > len {
-        return Err(Error::new(
-            BarterFfiStatus::IndexOutOfRange,
-            format!("event range {start}..{stop} is outside the data set's {len} market events"),
-        ));
-    }
-    // Both fit in usize: they are at most the length of a vector in memory.
-    Ok((start as usize, stop as usize))
-}
-
-/// Appends the market events `start..stop` to `out` as one [`wire`] batch.
-pub fn encode_events(data: &MarketData, start: u64, stop: u64, out: &mut Vec<u8>) -> Result<(), Error> {
-    let (start, stop) = check_range(data, start, stop)?;
-    let mut events = Vec::with_capacity(stop - start);
-    if start < stop {
-        let (first, last) = (data.markers().event_position(start), data.markers().event_position(stop - 1));
-        events.extend(data.stream_events()[first..=last].iter().filter_map(|item| match item {
-            Event::Item(event) => Some(event),
-            Event::Reconnecting(_) => None,
-        }));
-    }
-    wire::encode_batch(&events, out)
-}
-
-/// A new data set of every `step`-th market event of `start..stop` (`step` ≥ 1), with the
-/// reconnect markers that belong to `start..stop` (see the module's rule) in their places.
-/// A slice without a market event is an empty data set, as an empty filter is.
-pub fn slice(data: &MarketData, start: u64, stop: u64, step: u64) -> Result<MarketData, Error> {
-    let (start, stop) = check_range(data, start, stop)?;
-    if step == 0 {
-        return Err(Error::new(BarterFfiStatus::InvalidArgument, "slice step must be at least 1"));
-    }
-    let items = data.stream_events();
-    let first = data.markers().markers_position(start);
-    let end = if stop as u64 == data.len() { items.len() } else { data.markers().markers_position(stop) };
-    let mut kept = Parsed::default();
-    let mut index = start;
-    for item in &items[first..end] {
-        match item {
-            Event::Item(_) => {
-                if (index - start) % step as usize == 0 {
-                    kept.events.push(item.clone());
-                }
-                index += 1;
-            }
-            Event::Reconnecting(_) => {
-                kept.reconnects += 1;
-                kept.events.push(item.clone());
-            }
-        }
-    }
-    Ok(MarketData::from_selection(kept))
 }

@@ -1,10 +1,18 @@
 //! The loaded data set: barter's own `MarketDataInMemory` beside the `Arc` it was built from.
+//!
+//! Made here from files and bytes, and written back as barter's JSON. The layers above make
+//! data sets from their own formats through `MarketData::from_items`: `from_batch` is defined
+//! beside the wire layout (`output/wire.rs`), Arrow tables are read in `output/arrow/import.rs`.
 
+use super::index::{KindIndex, MarkerPositions};
 use crate::{
-    compression::{self, BarterFfiCompression, FileContent},
-    error::{BarterFfiStatus, Error},
-    load::{self, Parsed},
-    sequence::{KindIndex, MarkerPositions},
+    base::{
+        error::{BarterFfiStatus, Error},
+        event::StreamEvent,
+        progress::Progress,
+    },
+    parse::load::{self, Parsed},
+    read::compression::{self, BarterFfiCompression, FileContent},
 };
 use barter::backtest::market_data::{BacktestMarketData, MarketDataInMemory};
 use barter_data::{
@@ -18,9 +26,6 @@ use std::{
     path::Path,
     sync::{Arc, OnceLock},
 };
-
-/// One item of barter's in-memory market data: a market event or a reconnect marker.
-pub type StreamEvent = crate::wire::StreamItem;
 
 /// What a load kept and what it left out.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -56,8 +61,8 @@ impl MarketData {
     }
 
     /// [`from_file`](Self::from_file), telling `progress` how many bytes have been parsed, on
-    /// this thread; it may cancel the load (see [`load::Progress`]).
-    pub fn from_file_with_progress(path: &Path, progress: load::Progress) -> Result<Self, Error> {
+    /// this thread; it may cancel the load (see [`Progress`]).
+    pub fn from_file_with_progress(path: &Path, progress: Progress) -> Result<Self, Error> {
         let content = FileContent::read(path, &mut *progress)?;
         let source = path.display().to_string();
         let parsed = load::parse_with_progress(&content.json, &source, &mut content.parse_progress(progress))?;
@@ -68,16 +73,6 @@ impl MarketData {
     /// messages.
     pub fn from_bytes(bytes: &[u8], source: &str) -> Result<Self, Error> {
         Self::from_parsed(load::parse(&compression::decompressed(bytes, source)?, source)?, source)
-    }
-
-    /// Builds a data set from a batch in the [`wire`](crate::wire) format, such as Python sends
-    /// (an empty batch is an empty data set), in either layout.
-    pub fn from_batch(bytes: &[u8], layout: BatchLayout) -> Result<Self, Error> {
-        let events: Vec<StreamEvent> = match layout {
-            BatchLayout::Events => crate::wire::decode_batch(bytes)?.into_iter().map(Event::Item).collect(),
-            BatchLayout::Items => crate::wire::decode_items(bytes)?,
-        };
-        Ok(Self::from_items(events))
     }
 
     /// A data set of `items` made outside a load (an empty one if they hold no market event).
@@ -114,7 +109,7 @@ impl MarketData {
         Self::from_stream_piece(parsed)
     }
 
-    /// A piece of a streamed input (see [`stream`](crate::stream)): its markers are kept even
+    /// A piece of a streamed input (see `output::stream`): its markers are kept even
     /// without a market event beside them, as the stream holds one elsewhere.
     pub(crate) fn from_stream_piece(parsed: Parsed) -> Self {
         let Parsed { events, reconnects, errors_skipped, .. } = parsed;
@@ -258,7 +253,7 @@ fn estimated_json_buffer(items: usize) -> Vec<u8> {
 /// Written for each `Err` item skipped at load, when writing the array shape.
 const SKIPPED_ERR_ITEM: &[u8] = br#"{"Item":{"Err":{"Socket":"an Err item skipped when this data was first loaded"}}}"#;
 
-/// The two file shapes barter reads (see [`load`](crate::load)).
+/// The two file shapes barter reads (see [`load`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JsonShape {
     /// JSON Lines of `MarketStreamEvent`.
@@ -300,71 +295,4 @@ fn add_order_book_sides(event: &mut serde_json::Value) {
             }
         }
     }
-}
-
-/// A read position over a data set's market events, handing them out in encoded batches.
-///
-/// Holds its own `Arc`, so it stays valid after the data set it came from is dropped.
-#[derive(Debug, Clone)]
-pub struct Cursor {
-    events: Arc<Vec<StreamEvent>>,
-    pub(crate) position: usize,
-}
-
-impl Cursor {
-    pub fn new(data: &MarketData) -> Self {
-        Self { events: Arc::clone(&data.events), position: 0 }
-    }
-
-    /// Whether items remain past the position (reconnect markers count: they are skipped then).
-    pub fn has_more(&self) -> bool {
-        self.position < self.events.len()
-    }
-
-    /// Appends the next batch of up to `max_events` market events to `out` in the
-    /// [`wire`](crate::wire) format (its items layout, reconnect markers included, when
-    /// `layout` says so); an empty batch means the end, and stays the end. On failure the
-    /// position is unchanged, so no event is skipped unseen.
-    pub fn next_batch(&mut self, max_events: usize, layout: BatchLayout, out: &mut Vec<u8>) -> Result<(), Error> {
-        self.position = self.encode_batch_at(self.position, max_events, layout, out)?;
-        Ok(())
-    }
-
-    /// Encodes up to `max_events` market events from `position`, and the markers among them;
-    /// returns the position after them.
-    pub(crate) fn encode_batch_at(
-        &self,
-        position: usize,
-        max_events: usize,
-        layout: BatchLayout,
-        out: &mut Vec<u8>,
-    ) -> Result<usize, Error> {
-        let remaining = &self.events[position..];
-        let mut batch = Vec::with_capacity(max_events.min(remaining.len()));
-        let mut markers = Vec::new();
-        let mut consumed = 0;
-        for event in remaining {
-            if batch.len() == max_events {
-                break;
-            }
-            consumed += 1;
-            match event {
-                Event::Item(market_event) => batch.push(market_event),
-                Event::Reconnecting(exchange) => markers.push((batch.len(), *exchange)),
-            }
-        }
-        match layout {
-            BatchLayout::Events => crate::wire::encode_batch(&batch, out)?,
-            BatchLayout::Items => crate::wire::encode_items(&batch, &markers, out)?,
-        }
-        Ok(position + consumed)
-    }
-}
-
-/// What a cursor batch holds: the market events alone, or the items layout with the reconnect
-/// markers in their places (see [`wire`](crate::wire)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BatchLayout {
-    Events,
-    Items,
 }

@@ -4,13 +4,18 @@
 //! (it tells a book rebuilder to reset before that event), or, at the end of a data set, to the
 //! one before it: a marker takes that event's `time_exchange` as its own.
 
+use super::market_data::MarketData;
 use crate::{
-    compression::{self, FileContent},
-    error::{BarterFfiStatus, Error},
-    load::{self, Parsed, Progress, SkippedEvent},
-    market_data::{MarketData, StreamEvent},
-    selective::EventHeader,
-    wire,
+    base::{
+        error::{BarterFfiStatus, Error},
+        event::{kind_tag, StreamEvent},
+        progress::Progress,
+    },
+    parse::{
+        load::{self, Parsed, SkippedEvent},
+        selective::EventHeader,
+    },
+    read::compression::{self, FileContent},
 };
 use barter_data::{event::DataKind, streams::reconnect::Event};
 use barter_instrument::exchange::ExchangeId;
@@ -84,7 +89,7 @@ pub fn merge(data_sets: &[&MarketData]) -> Result<MarketData, Error> {
 /// Which events [`filter`] keeps; `None` keeps everything on that axis.
 #[derive(Debug, Default, Clone)]
 pub struct EventFilter {
-    /// Wire tags ([`wire::TAG_TRADE`] …) to keep.
+    /// Kind tags ([`TAG_TRADE`](crate::base::event::TAG_TRADE) …) to keep.
     pub kinds: Option<HashSet<u8>>,
     pub exchanges: Option<HashSet<ExchangeId>>,
     pub instruments: Option<HashSet<usize>>,
@@ -108,7 +113,7 @@ impl EventFilter {
         match item {
             Event::Reconnecting(exchange) => self.keeps_marker(exchange, time),
             Event::Item(event) => self.keeps_event(&EventHeader {
-                kind_tag: wire::kind_tag(&event.kind),
+                kind_tag: kind_tag(&event.kind),
                 exchange: event.exchange,
                 instrument: event.instrument.index(),
                 time_exchange_ns: time,

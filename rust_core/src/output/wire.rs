@@ -1,20 +1,49 @@
 //! The batch format the cursor hands to callers: MessagePack, one array per batch.
 //!
-//! This module is the single Rust definition of the layout, written down on [`TAG_TRADE`] so
-//! that cbindgen copies it into the header, where C hosts (and the API reference) read it;
-//! `barter_ffi/data.py` is the single Python one (its `array_like` Structs, in field order,
-//! with these tags). Change both together; the round-trip tests on each side pin them to each
-//! other.
+//! This module is the single Rust definition of the layout (the kind tags are `base/event.rs`'s);
+//! `barter_ffi/data.py` is the single Python one (its `array_like` Structs, in field order, with
+//! these tags). Change both together; the round-trip tests on each side pin them to each other.
+//! `tests/header.rs` copies the layout below into the header, for C hosts (and the reference).
+//!
+//! ```text
+//! batch  = [event, …]                        up to the requested count; empty = end of data
+//! event  = [time_exchange_ns, time_received_ns, exchange, instrument, kind]
+//! kind   = [tag, fields…]
+//!   0 Trade              [0, id: str, price: f64, amount: f64, side: str]
+//!   1 OrderBookL1        [1, last_update_time_ns, best_bid: level | nil, best_ask: level | nil]
+//!   2 OrderBook Snapshot [2, sequence: uint, time_engine_ns | nil, bids: [level, …], asks: [level, …]]
+//!   3 OrderBook Update   [3, sequence: uint, time_engine_ns | nil, bids: [level, …], asks: [level, …]]
+//!   4 Candle             [4, close_time_ns, open: f64, high: f64, low: f64, close: f64, volume: f64, trade_count: uint]
+//!   5 Liquidation        [5, side: str, price: f64, quantity: f64, time_ns]
+//! level  = [price: str, amount: str]         rust_decimal's Display: every digit, scale kept
+//! items  = [batch, markers]                  the items layout, asked for to see reconnects:
+//! markers = [[before: uint, exchange], …]    each reconnect marker in order, with the index in
+//!                                            `batch` of the event it precedes (the batch's
+//!                                            length: after its last event); empty = end of data
+//!                                            when `batch` is empty too
+//! *_ns   = int, nanoseconds since 1970-01-01T00:00:00Z (loading guarantees it fits in i64)
+//! exchange = barter's serde name (`ExchangeId::as_str`), side = "Buy" | "Sell"
+//! ```
 //!
 //! [`decode_batch`] reads the same layout back into barter's types (for events built in Python),
 //! through barter's own serde for exchanges, sides, decimals and order books, so it accepts
 //! exactly what barter's JSON reader accepts.
 
-use crate::{decimal_text::decimal_text, error::Error, market_data::BatchLayout};
+use super::decimal_text::decimal_text;
+use crate::{
+    base::{
+        error::Error,
+        event::{
+            StreamEvent, TAG_CANDLE, TAG_LIQUIDATION, TAG_ORDER_BOOK_L1, TAG_ORDER_BOOK_SNAPSHOT,
+            TAG_ORDER_BOOK_UPDATE, TAG_TRADE,
+        },
+    },
+    data_set::market_data::MarketData,
+};
 use barter_data::{
     books::{Level, OrderBook},
     event::{DataKind, MarketEvent},
-    streams::{consumer::MarketStreamEvent, reconnect::Event as Item},
+    streams::reconnect::Event as Item,
     subscription::book::OrderBookEvent,
 };
 use barter_instrument::{exchange::ExchangeId, instrument::InstrumentIndex, Side};
@@ -24,37 +53,15 @@ use rmpv::Value;
 use serde::{de::value::StrDeserializer, Deserialize};
 use std::cmp::Ordering;
 
-/// The kinds' tags in the batches the cursors hand out, which are MessagePack laid out as:
-///
-/// ```text
-/// batch  = [event, …]                        up to the requested count; empty = end of data
-/// event  = [time_exchange_ns, time_received_ns, exchange, instrument, kind]
-/// kind   = [tag, fields…]
-///   0 Trade              [0, id: str, price: f64, amount: f64, side: str]
-///   1 OrderBookL1        [1, last_update_time_ns, best_bid: level | nil, best_ask: level | nil]
-///   2 OrderBook Snapshot [2, sequence: uint, time_engine_ns | nil, bids: [level, …], asks: [level, …]]
-///   3 OrderBook Update   [3, sequence: uint, time_engine_ns | nil, bids: [level, …], asks: [level, …]]
-///   4 Candle             [4, close_time_ns, open: f64, high: f64, low: f64, close: f64, volume: f64, trade_count: uint]
-///   5 Liquidation        [5, side: str, price: f64, quantity: f64, time_ns]
-/// level  = [price: str, amount: str]         rust_decimal's Display: every digit, scale kept
-/// items  = [batch, markers]                  the items layout, asked for to see reconnects:
-/// markers = [[before: uint, exchange], …]    each reconnect marker in order, with the index in
-///                                            `batch` of the event it precedes (the batch's
-///                                            length: after its last event); empty = end of data
-///                                            when `batch` is empty too
-/// *_ns   = int, nanoseconds since 1970-01-01T00:00:00Z (loading guarantees it fits in i64)
-/// exchange = barter's serde name (`ExchangeId::as_str`), side = "Buy" | "Sell"
-/// ```
-pub const TAG_TRADE: u8 = 0;
-pub const TAG_ORDER_BOOK_L1: u8 = 1;
-pub const TAG_ORDER_BOOK_SNAPSHOT: u8 = 2;
-pub const TAG_ORDER_BOOK_UPDATE: u8 = 3;
-pub const TAG_CANDLE: u8 = 4;
-pub const TAG_LIQUIDATION: u8 = 5;
-
 type Event = MarketEvent<InstrumentIndex, DataKind>;
-/// barter's stream item: a market event or a reconnect marker.
-pub type StreamItem = MarketStreamEvent<InstrumentIndex, DataKind>;
+
+/// What a batch holds: the market events alone, or the items layout with the reconnect markers
+/// in their places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchLayout {
+    Events,
+    Items,
+}
 
 /// The batch that says the data has ended, in `layout`.
 pub fn end_of_data(layout: BatchLayout) -> &'static [u8] {
@@ -125,18 +132,6 @@ pub fn encode_names(names: &[&str], out: &mut Vec<u8>) -> Result<(), Error> {
         .array(names.len())
         .and_then(|()| names.iter().try_for_each(|name| writer.str(name)))
         .map_err(|error| Error::internal(format!("encoding names: {error}")))
-}
-
-/// The wire's tag for `kind`.
-pub fn kind_tag(kind: &DataKind) -> u8 {
-    match kind {
-        DataKind::Trade(_) => TAG_TRADE,
-        DataKind::OrderBookL1(_) => TAG_ORDER_BOOK_L1,
-        DataKind::OrderBook(OrderBookEvent::Snapshot(_)) => TAG_ORDER_BOOK_SNAPSHOT,
-        DataKind::OrderBook(OrderBookEvent::Update(_)) => TAG_ORDER_BOOK_UPDATE,
-        DataKind::Candle(_) => TAG_CANDLE,
-        DataKind::Liquidation(_) => TAG_LIQUIDATION,
-    }
 }
 
 /// barter's serde name of a side, as the wire carries it.
@@ -311,7 +306,7 @@ pub fn decode_batch(bytes: &[u8]) -> Result<Vec<Event>, Error> {
 }
 
 /// Reads a batch in the items layout into barter's stream items, reconnect markers in place.
-pub fn decode_items(bytes: &[u8]) -> Result<Vec<StreamItem>, Error> {
+pub fn decode_items(bytes: &[u8]) -> Result<Vec<StreamEvent>, Error> {
     let value = read_one_value(bytes)?;
     let [events, markers] = fields::<2>(&value, "an items batch").map_err(Error::invalid_data)?;
     let events = decode_events(events)?;
@@ -335,6 +330,19 @@ pub fn decode_items(bytes: &[u8]) -> Result<Vec<StreamItem>, Error> {
     }
     items.extend(events.map(Item::Item));
     Ok(items)
+}
+
+// The data set sits below the wire, so its constructor from a batch lives here.
+impl MarketData {
+    /// Builds a data set from a batch in this format, such as Python sends (an empty batch is an
+    /// empty data set), in either layout.
+    pub fn from_batch(bytes: &[u8], layout: BatchLayout) -> Result<Self, Error> {
+        let events: Vec<StreamEvent> = match layout {
+            BatchLayout::Events => decode_batch(bytes)?.into_iter().map(Item::Item).collect(),
+            BatchLayout::Items => decode_items(bytes)?,
+        };
+        Ok(Self::from_items(events))
+    }
 }
 
 fn decode_marker(value: &Value) -> Result<(usize, ExchangeId), String> {

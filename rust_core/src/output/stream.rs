@@ -3,8 +3,9 @@
 //!
 //! A producer thread reads the (decompressed) file and parses about [`PIECE_BYTES`] of it at a
 //! time, at most [`PIECES_AHEAD`] pieces ahead of the consumer, so memory stays bounded however
-//! large the file. The pieces together hold what [`select::load_file`] gives for the whole
-//! file, in the same order, and a failure is the same error with the same line and column:
+//! large the file. The pieces together hold what [`load_file`](crate::data_set::select::load_file)
+//! gives for the whole file, in the same order, and a failure is the same error with the same
+//! line and column:
 //!
 //! - JSON Lines are cut after a newline, and each piece is parsed as the whole load parses its
 //!   lines (on all cores), numbered from the piece's first line in the file;
@@ -19,12 +20,17 @@
 use barter_data::streams::reconnect::Event;
 
 use crate::{
-    compression::OpenedFile,
-    error::{BarterFfiStatus, Error},
-    load::{self, Parsed, Selector, Shape},
-    market_data::MarketData,
-    select::{EventFilter, StreamedSelection},
-    selective::EventHeader,
+    base::error::{BarterFfiStatus, Error},
+    data_set::{
+        market_data::MarketData,
+        select::{EventFilter, StreamedSelection},
+    },
+    parse::{
+        is_json_whitespace,
+        load::{self, Parsed, Shape},
+        selective::{EventHeader, Selector},
+    },
+    read::compression::OpenedFile,
 };
 use std::{
     path::Path,
@@ -216,7 +222,7 @@ fn read_pieces(
 ) -> Result<(), Error> {
     let mut head = Vec::new();
     // Up to the first non-blank byte, which tells the shape.
-    while !head.iter().any(|&byte| !load::is_json_whitespace(byte)) {
+    while !head.iter().any(|&byte| !is_json_whitespace(byte)) {
         if file.append_to(&mut head, size.bytes)? == 0 {
             break;
         }

@@ -1,4 +1,5 @@
-//! A file's buffer backed by 2 MiB pages where the kernel offers them on request.
+//! The buffer a whole file is read into: grown only where the memory is there, and backed by
+//! 2 MiB pages where the kernel offers them on request.
 //!
 //! A load copies the whole file into a fresh buffer, so the kernel's work of handing out and
 //! zeroing its pages, one fault per 4 KiB, was a third of reading a file already in the page
@@ -7,6 +8,15 @@
 //! (another OS, an older kernel, THP disabled), the pages are ordinary ones and nothing else
 //! changes. The event vectors do not ask: they live as long as the data set, and on this
 //! machine the first load in a process paid more for their huge pages than later loads saved.
+
+use crate::base::error::Error;
+
+/// Grows `buffer` by `additional` bytes, or says the input does not fit in memory.
+pub(crate) fn reserve(buffer: &mut Vec<u8>, additional: usize, source: &str) -> Result<(), Error> {
+    buffer.try_reserve(additional).map_err(|_| {
+        Error::out_of_memory(format!("'{source}' ({} bytes read, {additional} more wanted)", buffer.len()))
+    })
+}
 
 /// Asks the kernel to back the whole 2 MiB pages of `buffer`'s allocation with huge pages.
 pub fn prefer_huge_pages<T>(buffer: &mut Vec<T>) {

@@ -34,7 +34,8 @@
 //! and decimal texts, and on every timestamp field's boundaries; the fuzz target
 //! `chunks_match_one_pass` checks it on every input it makes.
 
-use crate::market_data::StreamEvent;
+use super::is_json_whitespace;
+use crate::base::event::StreamEvent;
 use barter_data::{
     books::{Level, OrderBook},
     event::{DataKind, MarketEvent},
@@ -515,7 +516,7 @@ impl<'a> Reader<'a> {
     }
 
     fn skip_blanks(&mut self) {
-        while self.bytes.get(self.at).is_some_and(|&byte| crate::load::is_json_whitespace(byte)) {
+        while self.bytes.get(self.at).is_some_and(|&byte| is_json_whitespace(byte)) {
             self.at += 1;
         }
     }

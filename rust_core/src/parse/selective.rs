@@ -10,14 +10,18 @@
 //!
 //! Where this reading and barter's could differ (an event written as a JSON array, which
 //! barter's derive also reads), this one fails, and the load then parses the whole input with
-//! barter's types (see `select::load_file`), so a selective load never accepts or refuses what
+//! barter's types (see `data_set::select::load_file`), so a selective load never accepts or refuses what
 //! barter would not, except for what lies inside events it leaves out.
 //!
 //! A line in barter's own layout is read first, whole, by the canonical reader
-//! ([`crate::canonical`]), which is faster than this walk even for an event then left out; the
+//! ([`canonical`]), which is faster than this walk even for an event then left out; the
 //! walk reads the lines it declines.
 
-use crate::{canonical, load::Selector, market_data::StreamEvent, wire};
+use super::canonical;
+use crate::base::event::{
+    kind_tag, StreamEvent, TAG_CANDLE, TAG_LIQUIDATION, TAG_ORDER_BOOK_L1, TAG_ORDER_BOOK_SNAPSHOT,
+    TAG_ORDER_BOOK_UPDATE, TAG_TRADE,
+};
 use barter_data::{
     error::DataError,
     event::{DataKind, MarketEvent},
@@ -35,13 +39,17 @@ use std::fmt;
 /// What a selection is decided on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EventHeader {
-    /// The kind as the wire tags it ([`wire::TAG_TRADE`] …).
+    /// The kind's tag ([`TAG_TRADE`] …).
     pub kind_tag: u8,
     pub exchange: ExchangeId,
     pub instrument: usize,
     /// `time_exchange` in nanoseconds since the Unix epoch.
     pub time_exchange_ns: i64,
 }
+
+/// Decides from an event's header, read without its payload, whether a load keeps it: what it
+/// does not keep it never builds (see [`load::parse_selected`](super::load::parse_selected)).
+pub type Selector<'a> = &'a (dyn Fn(&EventHeader) -> bool + Sync);
 
 /// One item of a selective load.
 #[derive(Debug)]
@@ -80,7 +88,7 @@ fn canonical_line(text: &str, keep: Selector) -> Option<Selected<StreamEvent>> {
     let event = canonical::event_line(text)?;
     let Event::Item(market) = &event else { return Some(Selected::Built(event)) };
     let header = EventHeader {
-        kind_tag: wire::kind_tag(&market.kind),
+        kind_tag: kind_tag(&market.kind),
         exchange: market.exchange,
         instrument: market.instrument.index(),
         time_exchange_ns: market.time_exchange.timestamp_nanos_opt()?,
@@ -278,7 +286,7 @@ impl<'de> Visitor<'de> for EventSeed<'_> {
         match kind.ok_or_else(|| de::Error::missing_field("kind"))? {
             KindRead::Skipped(tag) => Ok(Selected::Skipped(header(tag)?)),
             KindRead::Built(kind) => {
-                let header = header(wire::kind_tag(&kind))?;
+                let header = header(kind_tag(&kind))?;
                 if (self.keep)(&header) {
                     Ok(Selected::Built(MarketEvent { time_exchange, time_received, exchange, instrument, kind }))
                 } else {
@@ -351,10 +359,10 @@ impl<'de> Visitor<'de> for KindSeed<'_> {
         let keeps = |tag: u8| (self.keep)(&self.header.with(tag));
         let (variant, access) = data.variant::<KindVariant>()?;
         let tag = match variant {
-            KindVariant::Trade => wire::TAG_TRADE,
-            KindVariant::OrderBookL1 => wire::TAG_ORDER_BOOK_L1,
+            KindVariant::Trade => TAG_TRADE,
+            KindVariant::OrderBookL1 => TAG_ORDER_BOOK_L1,
             KindVariant::OrderBook => {
-                let (snapshot, update) = (keeps(wire::TAG_ORDER_BOOK_SNAPSHOT), keeps(wire::TAG_ORDER_BOOK_UPDATE));
+                let (snapshot, update) = (keeps(TAG_ORDER_BOOK_SNAPSHOT), keeps(TAG_ORDER_BOOK_UPDATE));
                 return match (snapshot, update) {
                     (true, true) => Ok(KindRead::Built(DataKind::OrderBook(access.newtype_variant()?))),
                     // Which of the two it is decides: build it, then keep or drop it.
@@ -363,13 +371,13 @@ impl<'de> Visitor<'de> for KindSeed<'_> {
                             Ok(KindRead::Built(DataKind::OrderBook(book)))
                         }
                         book @ OrderBookEvent::Update(_) if update => Ok(KindRead::Built(DataKind::OrderBook(book))),
-                        book => Ok(KindRead::Skipped(wire::kind_tag(&DataKind::OrderBook(book)))),
+                        book => Ok(KindRead::Skipped(kind_tag(&DataKind::OrderBook(book)))),
                     },
                     (false, false) => access.newtype_variant_seed(BookTag).map(KindRead::Skipped),
                 };
             }
-            KindVariant::Candle => wire::TAG_CANDLE,
-            KindVariant::Liquidation => wire::TAG_LIQUIDATION,
+            KindVariant::Candle => TAG_CANDLE,
+            KindVariant::Liquidation => TAG_LIQUIDATION,
         };
         if !keeps(tag) {
             access.newtype_variant::<IgnoredAny>()?;
@@ -414,8 +422,8 @@ impl<'de> Visitor<'de> for BookTag {
         let (variant, access) = data.variant::<BookVariant>()?;
         access.newtype_variant::<IgnoredAny>()?;
         Ok(match variant {
-            BookVariant::Snapshot => wire::TAG_ORDER_BOOK_SNAPSHOT,
-            BookVariant::Update => wire::TAG_ORDER_BOOK_UPDATE,
+            BookVariant::Snapshot => TAG_ORDER_BOOK_SNAPSHOT,
+            BookVariant::Update => TAG_ORDER_BOOK_UPDATE,
         })
     }
 }

@@ -19,7 +19,7 @@ mod ahead;
 pub mod export;
 pub mod import;
 
-use crate::wire::side_name;
+use crate::output::wire::side_name;
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use barter_instrument::Side;
 use std::{collections::HashMap, sync::Arc};
@@ -28,7 +28,7 @@ use std::{collections::HashMap, sync::Arc};
 /// may run over by one event's levels).
 pub const BATCH_ROWS: usize = 65_536;
 
-pub use crate::decimal_bounds::DECIMAL128_PRECISION;
+pub use crate::data_set::decimal_bounds::DECIMAL128_PRECISION;
 
 /// The tables (columns: each stream's schema, with a `description` in every field's metadata).
 /// The values are part of the C ABI: only ever appended, never renumbered.

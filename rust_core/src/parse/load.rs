@@ -8,11 +8,14 @@
 //! `{"Reconnecting":…}` markers are kept in the event vector (the engine sees them) and counted.
 //! The shape is detected, never declared: a file in one envelope does not parse as the other.
 
-use crate::{
-    canonical,
+use super::{
+    canonical, is_json_whitespace,
+    selective::{self, EventHeader, Selected, Selector},
+};
+use crate::base::{
     error::{BarterFfiStatus, Error},
-    market_data::StreamEvent,
-    selective::{self, EventHeader, Selected},
+    event::StreamEvent,
+    progress::{Progress, PROGRESS_INTERVAL},
 };
 use barter_data::{
     event::{DataKind, MarketEvent},
@@ -54,10 +57,6 @@ pub struct SkippedEvent {
     pub time_exchange_ns: i64,
 }
 
-/// Decides from an event's header, read without its payload, whether a load keeps it: what it
-/// does not keep it never builds (see [`parse_selected`]).
-pub type Selector<'a> = &'a (dyn Fn(&EventHeader) -> bool + Sync);
-
 /// The fewest bytes one item can take: `{"Reconnecting":"okx"}`, the shortest envelope barter
 /// writes (every market event is longer).
 const MIN_ITEM_BYTES: usize = 22;
@@ -76,15 +75,6 @@ fn events_for(estimate: usize, text_len: usize) -> Vec<StreamEvent> {
 const MIN_CHUNK_BYTES: usize = 4 << 20;
 /// Chunks of large inputs are about this size: small enough to report progress often.
 const CHUNK_BYTES: usize = 16 << 20;
-
-/// Told, on the thread that called the load, how many bytes of the input are parsed so far
-/// (never decreasing, last with the input's length). While other threads parse, it is called at
-/// least every [`PROGRESS_INTERVAL`], so a host can react (a Ctrl-C) in time. Returning `false`
-/// cancels the load before its next piece: the load then fails with `Cancelled`.
-pub type Progress<'a> = &'a mut dyn FnMut(usize) -> bool;
-
-/// How often the loading thread reports while other threads parse.
-pub const PROGRESS_INTERVAL: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Parses `bytes` as either of barter's shapes; `source` names the input in error messages.
 ///
@@ -644,12 +634,6 @@ impl Parsed {
         }
         Ok(())
     }
-}
-
-/// JSON's whitespace: narrower than Rust's (no form feed, no vertical tab), and the only
-/// definition used here, so that every path agrees with serde_json on where content starts.
-pub(crate) fn is_json_whitespace(byte: u8) -> bool {
-    matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
 }
 
 /// The earliest and latest instants that fit in `i64` nanoseconds since the Unix epoch, which is

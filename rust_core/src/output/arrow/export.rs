@@ -2,7 +2,12 @@
 
 use super::{ahead::BuiltAhead, schema, Decimals, Table, BATCH_ROWS, BOOK_SIDES, DECIMAL128_PRECISION, TRADE_SIDES};
 use crate::{
-    decimal_bounds::digits, decimal_text::decimal_text, error::Error, market_data::MarketData, wire::exchange_names,
+    base::error::Error,
+    data_set::{decimal_bounds::digits, market_data::MarketData},
+    output::{
+        decimal_text::decimal_text,
+        wire::{exchange_id, exchange_names},
+    },
 };
 use arrow_array::{
     builder::{
@@ -149,7 +154,8 @@ fn spans(rows_per_item: impl Iterator<Item = usize>) -> Vec<BatchSpan> {
     spans
 }
 
-/// The [`KindIndex`](crate::sequence::KindIndex) slot of a table's events; reconnects have none.
+/// The [`KindIndex`](crate::data_set::index::KindIndex) slot of a table's events; reconnects
+/// have none.
 fn kind_slot(table: Table) -> Option<usize> {
     match table {
         Table::Trades => Some(0),
@@ -683,7 +689,7 @@ fn exchange_dictionary() -> &'static ExchangeDictionary {
         let names = exchange_names();
         let mut keys = Vec::new();
         for (key, name) in names.iter().enumerate() {
-            let exchange = crate::wire::exchange_id(name).expect("exchange_names lists barter's names");
+            let exchange = exchange_id(name).expect("exchange_names lists barter's names");
             if keys.len() <= exchange as usize {
                 keys.resize(exchange as usize + 1, 0);
             }

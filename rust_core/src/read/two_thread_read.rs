@@ -6,11 +6,10 @@
 //! as long. Bytes appended after the file was opened are read too, as a sequential read would.
 //! A file that shrinks meanwhile is left to the sequential read (`None`).
 
-use crate::{
-    compression::reserve,
+use super::buffer::{prefer_huge_pages, reserve};
+use crate::base::{
     error::Error,
-    huge_pages::prefer_huge_pages,
-    load::{Progress, PROGRESS_INTERVAL},
+    progress::{Progress, PROGRESS_INTERVAL},
 };
 use std::{
     fs::File,

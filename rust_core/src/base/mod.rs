@@ -1,0 +1,6 @@
+//! The bottom layer, which every other one uses and which uses none: barter's events as this
+//! crate holds them, the error every function returns, and progress reporting.
+
+pub mod error;
+pub mod event;
+pub mod progress;
