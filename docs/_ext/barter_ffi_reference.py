@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from docutils import nodes
-from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
@@ -80,9 +79,9 @@ class ArrowColumns(SphinxDirective):
         for name, type_text, nullable, description in table_columns(table_name):
             row = self._row([nodes.literal(text=name), nodes.literal(text=type_text + (", nullable" if nullable else "")),
                              nodes.Text(description)])
-            object_name = f"{table_name}.{name}"
-            row["ids"].append(f"column-{table_name}-{name}")
-            std.note_object("arrow-column", object_name, f"column-{table_name}-{name}", location=row)
+            anchor = f"column-{table_name}-{name}"
+            row["ids"].append(anchor)
+            std.note_object("arrow-column", f"{table_name}.{name}", anchor, location=row)
             body += row
         return [table]
 
@@ -108,10 +107,13 @@ class Declaration(NamedTuple):
     kind: str
     """One of ``PARTS``: the part it is shown in."""
     directive: str
-    """The C-domain directive and its signature (``c:function:: …``), or the contract's text."""
+    """The C-domain directive and its signature (``c:function:: …``), or a comment's text (the
+    contract, the layout)."""
     doc: str
     members: list[tuple[str, str]]
     """``(directive, doc)`` of each enumerator or struct member."""
+    value: str = ""
+    """A macro's value."""
 
 
 _DOC = re.compile(r"/\*\*(.*?)\*/", re.DOTALL)
@@ -165,7 +167,7 @@ def parse_header(text: str) -> list[Declaration]:
             for define in code.splitlines():
                 parts = define.split(None, 2)
                 if len(parts) == 3:  # an include guard has no value
-                    declarations.append(Declaration("macros", f"c:macro:: {parts[1]}", doc, [("value", parts[2])]))
+                    declarations.append(Declaration("macros", f"c:macro:: {parts[1]}", doc, [], parts[2]))
                     doc = ""
         elif match := re.match(r"typedef enum (\w+) \{(.*)\} \1;$", code, re.DOTALL):
             declarations.append(Declaration("enums", f"c:enum:: {match.group(1)}", doc, _members(match.group(2), "c:enumerator")))
@@ -196,8 +198,8 @@ def _declared_name(directive: str) -> str:
 
 def link_targets(declarations: list[Declaration]) -> dict[str, str]:
     """``{name: role}`` of everything the header declares, to link the doc comments' mentions."""
-    directives = [d.directive for d in declarations if d.kind != "contract"]
-    directives += [member for d in declarations for member, _ in d.members if member != "value"]
+    directives = [d.directive for d in declarations if d.kind not in ("contract", "layout")]
+    directives += [member for d in declarations for member, _ in d.members]
     return {_declared_name(directive): _ROLES[directive.split("::")[0]] for directive in directives
             if directive.split("::")[0] in _ROLES}
 
@@ -236,17 +238,15 @@ def header_rest(declarations: list[Declaration], part: str) -> list[str]:
             continue
         lines += [f".. {declaration.directive}", ""]
         lines += ["   " + line for line in doc_as_rest(declaration.doc, targets)] + [""]
+        if declaration.value:
+            lines += [f"   Value: ``{declaration.value}``", ""]
         for member, doc in declaration.members:
-            if member == "value":
-                lines += [f"   Value: ``{doc}``", ""]
-            else:
-                lines += [f"   .. {member}", ""] + ["      " + line for line in doc_as_rest(doc, targets)] + [""]
+            lines += [f"   .. {member}", ""] + ["      " + line for line in doc_as_rest(doc, targets)] + [""]
     return lines
 
 
 class CHeader(SphinxDirective):
     required_arguments = 1
-    option_spec = {"header": directives.unchanged}
 
     def run(self) -> list[nodes.Node]:
         part = self.arguments[0]
