@@ -34,10 +34,10 @@ from typing import Any, Callable, Iterator, Optional, Sequence, cast
 from . import linking
 from ._ffi import library_version
 from .compression import without_compression_suffix
-from ._paths import package_data_dir
 from .data import MarketEvent
 from .timestamps import iso
 from .market_data import MarketDataInMemory
+from .samples import sample_path
 from .streaming import JsonFileStream, iter_json_file
 from .summary import Summary, event_line
 
@@ -45,8 +45,8 @@ BUNDLED_FIXTURE = "all_kinds.jsonl"
 
 
 def bundled_fixture() -> Path:
-    """The sample file installed as ``barter_ffi/fixtures`` (the project's ``fixtures/``)."""
-    return package_data_dir("fixtures") / BUNDLED_FIXTURE
+    """The sample file ``summary`` reads when given none."""
+    return sample_path(BUNDLED_FIXTURE)
 
 
 def summary(facts: Summary) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any, Callable, Optional
 import msgspec
 
 from ._native import ffi
-from ._paths import PACKAGE_DIR
+from ._paths import find_library
 from .errors import MarketDataError
 
 __all__ = [
@@ -22,21 +22,15 @@ __all__ = [
 ]
 
 
-_LIBRARY_NAMES = ("libbarter_ffi.so", "libbarter_ffi.dylib", "barter_ffi.dll")
+_LIBRARY = find_library()
 
 
 def library_path() -> Path:
-    """The path of the Rust library that setuptools-rust built into this package."""
-    for name in _LIBRARY_NAMES:
-        if (PACKAGE_DIR / name).is_file():
-            return PACKAGE_DIR / name
-    raise ImportError(
-        f"barter_ffi's Rust library is missing from {PACKAGE_DIR}: install the package with "
-        "`pip install .` (or `pip install -e .`) so that setuptools-rust builds it"
-    )
+    """The path of the Rust library this package loaded."""
+    return _LIBRARY
 
 
-lib: Any = ffi.dlopen(str(library_path()))
+lib: Any = ffi.dlopen(str(_LIBRARY))
 
 
 def _check_abi_version() -> None:
@@ -45,7 +39,7 @@ def _check_abi_version() -> None:
     status = lib.barter_ffi_abi_version(out, ffi.NULL)
     if status != lib.BARTER_FFI_STATUS_OK or out[0] != lib.BARTER_FFI_ABI_VERSION:
         raise ImportError(
-            f"{library_path()} speaks C ABI version {out[0]}, but this package was generated for "
+            f"{_LIBRARY} speaks C ABI version {out[0]}, but this package was generated for "
             f"version {lib.BARTER_FFI_ABI_VERSION}: reinstall barter-ffi so the two are built together"
         )
 

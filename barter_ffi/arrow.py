@@ -1,12 +1,13 @@
 """barter's events as Arrow tables, one per kind, and back again.
 
-The tables' columns are defined once, in ``rust_core/src/output/arrow/mod.rs``; this module only names
-them. They leave the library through the Arrow C Stream interface, wrapped in the Arrow PyCapsule
-protocol (``__arrow_c_stream__``), so pyarrow, polars, DuckDB and pandas (through pyarrow) take
-them without a copy, and barter_ffi itself never imports any of them. The conveniences
-(``to_pyarrow``, ``to_polars``, ``to_pandas``) import their library when called: install them
-with the extras ``barter-ffi[arrow]``, ``[polars]``, ``[pandas]`` (from a checkout:
-``pip install ".[arrow]"``). Parquet is ``barter_ffi.parquet``.
+The tables' columns are defined once, in the library, and every exported schema says what each
+column means (``description`` in its field's metadata; the API reference lists them all); this
+module only names the tables. They leave the library through the Arrow C Stream interface,
+wrapped in the Arrow PyCapsule protocol (``__arrow_c_stream__``), so pyarrow, polars, DuckDB and
+pandas (through pyarrow) take them without a copy, and barter_ffi itself never imports any of
+them. The conveniences (``to_pyarrow``, ``to_polars``, ``to_pandas``) import their library
+when called: install them with the extras ``barter-ffi[arrow]``, ``[polars]``, ``[pandas]``
+(from a checkout: ``pip install ".[arrow]"``). Parquet is ``barter_ffi.parquet``.
 """
 
 from __future__ import annotations
@@ -282,7 +283,8 @@ class ArrowTables:
 
     def to_arrow(self, table: Table, *, decimals: Decimals = "decimal128") -> ArrowTable:
         """``table`` ("trades", "l1", "l2", "candles", "liquidations" or "reconnects") as an
-        Arrow PyCapsule object; columns in ``rust_core/src/output/arrow/mod.rs``. L1 and L2 prices and
+        Arrow PyCapsule object (columns: the reference's Arrow tables, or the schema itself, each
+        field's meaning under ``description`` in its metadata). L1 and L2 prices and
         amounts are ``decimal128(38, s)`` (``s`` the column's largest scale) by default,
         ``"float64"`` for speed, or ``"text"`` to keep each value's own scale."""
         return ArrowTable(self, table, decimals)  # type: ignore[arg-type]

@@ -11,8 +11,8 @@ variants). Two things differ, both to keep what barter holds exactly:
   scale included (``Decimal("2059.10000000")``). Building a ``Decimal`` only when one is read is
   what keeps decoding order books cheap.
 
->>> from barter_ffi import MarketDataInMemory, PublicTrade
->>> with MarketDataInMemory.from_json_file("fixtures/trades.json") as md:
+>>> from barter_ffi import MarketDataInMemory, PublicTrade, sample_path
+>>> with MarketDataInMemory.from_json_file(sample_path("trades.json")) as md:
 ...     event = md.events()[0]
 >>> event.time_exchange.isoformat(), event.time_received_ns
 ('2024-12-20T19:05:18.175000+00:00', 1734721518319581890)
@@ -21,12 +21,13 @@ variants). Two things differ, both to keep what barter holds exactly:
 
 Wire layout
 -----------
-These Structs *are* the Python definition of the batch format written by
-``rust_core/src/output/wire.rs``: ``array_like`` Structs encode as arrays in field order, and each
-kind's ``tag`` is its first element. Change the two together; ``tests/test_wire.py`` and the
-Rust ``tests/wire.rs`` pin them. The items layout, which shows reconnect markers, is
-``_ItemsBatch``: the batch's events, and ``(before, exchange)`` for each marker, ``before``
-being the index of the event it precedes.
+These Structs *are* the Python definition of the batch format the library's cursors hand out
+(written down for C hosts in the installed header, ``barter_ffi.get_include()``, as its "batch
+layout"): ``array_like`` Structs encode as arrays in field order, and each kind's ``tag`` is its
+first element. The crate's ``output/wire.rs`` is the Rust definition: change the two together;
+``tests/test_wire.py`` and the Rust ``tests/wire.rs`` pin them. The items layout, which shows
+reconnect markers, is ``_ItemsBatch``: the batch's events, and ``(before, exchange)`` for each
+marker, ``before`` being the index of the event it precedes.
 """
 
 from __future__ import annotations

@@ -104,9 +104,9 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
     Load a file in either of barter's shapes (a JSON array of ``MarketStreamResult``, or JSON
     Lines of ``MarketStreamEvent``; detected from the content)::
 
-        from barter_ffi import MarketDataInMemory
+        from barter_ffi import MarketDataInMemory, sample_path
 
-        with MarketDataInMemory.from_json_file("fixtures/all_kinds.jsonl") as md:
+        with MarketDataInMemory.from_json_file(sample_path("all_kinds.jsonl")) as md:  # or your file
             md.time_first_event()     # datetime, UTC: the engine's clock start
             len(md)                   # market events (reconnect markers not counted)
             for event in md:          # MarketEvent, in file order, pulled in batches

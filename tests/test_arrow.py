@@ -124,6 +124,20 @@ def test_the_schemas_are_the_documented_ones(md) -> None:
     assert pa.table(md.to_arrow("reconnects")).schema.names == ["event_index", "exchange"]
 
 
+@pytest.mark.parametrize("decimals", ["decimal128", "float64", "text"])
+def test_every_column_says_what_it_means_in_its_metadata(md, decimals: str, tmp_path: Path) -> None:
+    for table in TABLES:
+        schema = pa.schema(md.to_arrow(table, decimals=decimals))
+        for field in schema:
+            description = (field.metadata or {}).get(b"description", b"").decode()
+            assert len(description) > 10 and description.endswith("."), (table, field.name, description)
+    # Parquet keeps it; polars, which has no field metadata, reads the same values.
+    trades = pa.table(md.to_arrow("trades", decimals=decimals))
+    parquet.write_table(trades, tmp_path / "trades.parquet")
+    assert parquet.read_schema(tmp_path / "trades.parquet").field("price").metadata == trades.schema.field("price").metadata
+    assert pl.DataFrame(md.to_arrow("trades", decimals=decimals))["price"].to_list() == trades.column("price").to_pylist()
+
+
 def test_decimal_forms_keep_the_value_the_scale_or_the_speed(md) -> None:
     books = [event.kind for event in md.events() if isinstance(event.kind, (OrderBookSnapshot, OrderBookUpdate))]
     texts = [level.price_text for book in books for level in [*book.bids, *book.asks]]

@@ -159,7 +159,7 @@ pub extern "C" fn barter_ffi_market_data_load_bytes_filtered(
 }
 
 /// Builds market data from `len` bytes at `data` holding market events in the cursor's batch
-/// format (`rust_core/src/output/wire.rs`), read during the call only. Each event is checked as
+/// format (the header's batch layout), read during the call only. Each event is checked as
 /// barter's JSON reader would check it; an error names the event's position. No events is an
 /// empty data set.
 #[no_mangle]
@@ -245,7 +245,7 @@ pub extern "C" fn barter_ffi_market_data_stats(
 
 /// The data set's market events counted by kind, exchange and instrument, each group with its
 /// span of `time_exchange`, and its reconnect markers by exchange: one walk over the items,
-/// no event encoded. MessagePack, in the layout written down in `rust_core/src/output/summary.rs`.
+/// no event encoded. MessagePack, in the header's summary layout.
 /// Release the buffer with `barter_ffi_buffer_free`.
 #[no_mangle]
 pub extern "C" fn barter_ffi_market_data_summary(
@@ -290,7 +290,7 @@ pub extern "C" fn barter_ffi_market_data_to_json_lines(
 }
 
 /// The market events `start..stop` (indices among market events, from 0; reconnect markers are
-/// not counted) as one batch in the cursor's format (`rust_core/src/output/wire.rs`). The cost
+/// not counted) as one batch in the cursor's format (the header's batch layout). The cost
 /// is that of the events encoded, wherever they lie. `start <= stop <= len` or the status is
 /// `BARTER_FFI_STATUS_INDEX_OUT_OF_RANGE`. Release the buffer with `barter_ffi_buffer_free`.
 #[no_mangle]
