@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal, Mapping, Optional, Union
 
 from ._ffi import call, call_returning, ffi, lib
-from .errors import MarketDataError
+from .errors import MarketDataError, unknown_name
 
 if TYPE_CHECKING:
     from .market_data import MarketDataInMemory
@@ -48,17 +48,19 @@ _HANDLE = "BarterFfiMarketData *"
 
 
 def _table_code(table: str) -> int:
-    try:
-        return TABLES[table]
-    except (KeyError, TypeError):
-        raise ValueError(f"table must be one of {', '.join(TABLES)}, not {table!r}") from None
+    return _named_code(TABLES, table, "table")
 
 
 def _decimals_code(decimals: str) -> int:
-    try:
-        return _DECIMALS[decimals]
-    except (KeyError, TypeError):
-        raise ValueError(f"decimals must be one of {', '.join(_DECIMALS)}, not {decimals!r}") from None
+    return _named_code(_DECIMALS, decimals, "decimals")
+
+
+def _named_code(codes: dict[str, int], name: str, what: str) -> int:
+    if not isinstance(name, str):
+        raise TypeError(f"{what} is one of {', '.join(codes)} (a str), not {type(name).__name__}")
+    if name not in codes:
+        raise unknown_name(what, name, list(codes))
+    return codes[name]
 
 
 # The PyCapsule protocol's capsules, made through the Python C API with ctypes. The structs are

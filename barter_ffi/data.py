@@ -38,7 +38,7 @@ from typing import Any, ClassVar, Optional, Union, cast
 
 import msgspec
 
-from .errors import MarketDataError
+from .errors import MarketDataError, unknown_name
 from .timestamps import iso, utc_datetime_property
 
 __all__ = [
@@ -68,12 +68,23 @@ class _ValuedStrEnum(str, Enum):
     def __format__(self, format_spec: str) -> str:
         return format(str(self.value), format_spec)
 
+    @classmethod
+    def _unknown(cls, value: object, what: str, all_names: str = "") -> None:
+        """``Enum._missing_``: an unknown name's error names the closest ones (msgspec, which
+        calls it too, reports its own error when decoding)."""
+        if isinstance(value, str):
+            raise unknown_name(what, value, [member.value for member in cls], all_names=all_names)
+
 
 class Side(_ValuedStrEnum):
     """barter_instrument::Side, valued by its serde names."""
 
     BUY = "Buy"
     SELL = "Sell"
+
+    @classmethod
+    def _missing_(cls, value: object) -> None:
+        return cls._unknown(value, "side")
 
     def __repr__(self) -> str:
         return f"<Side.{self.name}: {self.value!r}>"
@@ -124,6 +135,10 @@ class ExchangeId(_ValuedStrEnum):
     MEXC = "mexc"
     OKX = "okx"
     POLONIEX = "poloniex"
+
+    @classmethod
+    def _missing_(cls, value: object) -> None:
+        return cls._unknown(value, "exchange", "list(barter_ffi.ExchangeId) has all 42")
 
 
 class _Record(msgspec.Struct, array_like=True, frozen=True, gc=False):

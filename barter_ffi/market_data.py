@@ -13,27 +13,24 @@ import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Literal, Mapping, NamedTuple, Optional, Union
 
-from ._ffi import call, call_returning, encode_path, ffi, lib, read_buffer
+from ._ffi import PathLike, call, call_returning, encode_path, ffi, lib, read_buffer
 from .data import (
-    ExchangeId,
     MarketEvent,
     MarketStreamItem,
     Reconnecting,
     encode_events,
     encode_items,
 )
-from .errors import MarketDataError, OwnedByAnotherThreadError
+from .errors import MarketDataError, OwnedByAnotherThreadError, unknown_name
 from .arrow import ArrowTables
 from .batches import cursor_batches
 from .compression import Compression, compression_code
 from .records import RECORDS_SOURCE, position_as_record, records_from_json_lines, records_json
-from .selection import Selection
+from .selection import Exchanges, Instruments, Kinds, Paths, Selection, paths_to_read
 from .sequence import EventSequence
 from .timestamps import Moment, iso, utc_datetime
 
-__all__ = ["LoadStats", "MarketDataInMemory", "merge"]
-
-PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+__all__ = ["LoadStats", "MarketDataInMemory", "PathLike", "merge"]
 
 _HANDLE = "BarterFfiMarketData *"
 
@@ -70,18 +67,40 @@ def _load_file_handle(
     return handle
 
 
-def merge(*data_sets: "MarketDataInMemory") -> "MarketDataInMemory":
+def merge(*data_sets: Union["MarketDataInMemory", Iterable["MarketDataInMemory"]]) -> "MarketDataInMemory":
     """One data set of all the events of ``data_sets``, ordered by ``time_exchange``, as a
-    replay across exchanges needs. It is a stable sort, so inputs need not be sorted (recordings
-    are written in arrival order): ties keep argument order, then each input's order. A reconnect
-    marker moves with the event after it in its own data set (the one before it, at the end)::
+    replay across exchanges needs. Each argument is a ``MarketDataInMemory`` or an iterable of
+    them (a list, as ``from_json_files`` takes). It is a stable sort, so inputs need not be
+    sorted (recordings are written in arrival order): ties keep argument order, then each input's
+    order. A reconnect marker moves with the event after it in its own data set (the one before
+    it, at the end)::
 
         replay = merge(binance, okx, kraken)
+        replay = merge([binance, okx, kraken])
     """
-    if not data_sets:
+    inputs = _data_sets(data_sets)
+    if not inputs:
         raise ValueError("merge needs at least one MarketDataInMemory")
-    handles = ffi.new("BarterFfiMarketData *[]", [data._checked_handle() for data in data_sets])
-    return MarketDataInMemory._owned(call_returning(_HANDLE, lib.barter_ffi_market_data_merge, handles, len(data_sets)))
+    handles = ffi.new("BarterFfiMarketData *[]", [data._checked_handle() for data in inputs])
+    return MarketDataInMemory._owned(call_returning(_HANDLE, lib.barter_ffi_market_data_merge, handles, len(inputs)))
+
+
+def _data_sets(arguments: Iterable[Any]) -> list["MarketDataInMemory"]:
+    """``merge``'s arguments, each a data set or an iterable of them, as one list."""
+    found: list[MarketDataInMemory] = []
+    for position, argument in enumerate(arguments):
+        if isinstance(argument, MarketDataInMemory):
+            found.append(argument)
+            continue
+        if not isinstance(argument, collections.abc.Iterable) or isinstance(argument, (str, bytes)):
+            raise TypeError(f"merge takes MarketDataInMemory objects, or iterables of them: argument {position} "
+                            f"is a {type(argument).__name__}")
+        for item_position, item in enumerate(argument):
+            if not isinstance(item, MarketDataInMemory):
+                raise TypeError(f"merge takes MarketDataInMemory objects, or iterables of them: argument {position} "
+                                f"item {item_position} is a {type(item).__name__}")
+            found.append(item)
+    return found
 
 
 class LoadStats(NamedTuple):
@@ -143,9 +162,9 @@ class MarketDataInMemory(EventSequence, ArrowTables):
         path: PathLike,
         *,
         progress: Optional[Callable[[int, int], object]] = None,
-        kinds: Optional[Iterable[Union[str, type]]] = None,
-        exchanges: Optional[Iterable[Union[ExchangeId, str]]] = None,
-        instruments: Optional[Iterable[int]] = None,
+        kinds: Optional[Kinds] = None,
+        exchanges: Optional[Exchanges] = None,
+        instruments: Optional[Instruments] = None,
         start: Optional[Moment] = None,
         end: Optional[Moment] = None,
     ) -> "MarketDataInMemory":
@@ -156,7 +175,7 @@ class MarketDataInMemory(EventSequence, ArrowTables):
         load and is raised here; so does Ctrl-C, within about 50 ms.
 
         ``kinds``, ``exchanges``, ``instruments``, ``start`` and ``end`` keep only the matching
-        events, as ``filter`` does, and give the same data set as
+        events, as ``filter`` does (each takes one value or several), and give the same data set as
         ``from_json_file(path).filter(...)``; but the events left out are read only as far as
         their kind, exchange, instrument and time, never built, so unwanted kinds cost less than
         building them (how much less: ``benchmarks/README.md``)::
@@ -171,33 +190,38 @@ class MarketDataInMemory(EventSequence, ArrowTables):
         for content that is not barter market data, and ``TypeError`` for a path that is not
         a str, bytes or ``os.PathLike``.
         """
+        if isinstance(path, (list, tuple)):
+            raise TypeError(f"from_json_file takes one path, not a {type(path).__name__}: from_json_files takes several")
         selection = Selection(kinds, exchanges, instruments, start, end)
         return cls._owned(_load_file_handle(path, progress, selection))
 
     @classmethod
     def from_json_files(
         cls,
-        paths: Iterable[PathLike],
+        paths: Paths,
         *,
-        kinds: Optional[Iterable[Union[str, type]]] = None,
-        exchanges: Optional[Iterable[Union[ExchangeId, str]]] = None,
-        instruments: Optional[Iterable[int]] = None,
+        kinds: Optional[Kinds] = None,
+        exchanges: Optional[Exchanges] = None,
+        instruments: Optional[Instruments] = None,
         start: Optional[Moment] = None,
         end: Optional[Moment] = None,
     ) -> "MarketDataInMemory":
         """Loads several files at once and merges them by ``time_exchange`` (see ``merge``),
         each keeping only the events selected as in ``from_json_file``.
 
+        ``paths`` is a list (any iterable) of paths, or one path or glob, as Dask's
+        ``read_market_data`` takes them: ``"recordings/*.jsonl.zst"`` reads every matching file
+        (sorted by name; an existing file is read as itself, whatever its name looks like). A glob
+        matching nothing is a ``FileNotFoundError``, a directory an ``IsADirectoryError``.
+
         Files load on parallel threads (the library releases the GIL), each parsed on all cores.
         The first file that fails raises, as ``from_json_file`` would.
         """
         selection = Selection(kinds, exchanges, instruments, start, end)
-        paths = list(paths)
-        if not paths:
-            raise ValueError("from_json_files needs at least one path")
-        workers = min(len(paths), os.cpu_count() or 1)
+        files = paths_to_read(paths)
+        workers = min(len(files), os.cpu_count() or 1)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="barter_ffi-load") as pool:
-            futures = [pool.submit(_load_file_handle, path, None, selection) for path in paths]
+            futures = [pool.submit(_load_file_handle, path, None, selection) for path in files]
         # Every load has ended here; each handle is adopted before anything is raised, so a
         # failed file leaves none of the others behind in the library.
         loaded, failures = [], []
@@ -227,9 +251,9 @@ class MarketDataInMemory(EventSequence, ArrowTables):
         data: Union[bytes, bytearray, memoryview, str],
         *,
         source: str = "<bytes>",
-        kinds: Optional[Iterable[Union[str, type]]] = None,
-        exchanges: Optional[Iterable[Union[ExchangeId, str]]] = None,
-        instruments: Optional[Iterable[int]] = None,
+        kinds: Optional[Kinds] = None,
+        exchanges: Optional[Exchanges] = None,
+        instruments: Optional[Instruments] = None,
         start: Optional[Moment] = None,
         end: Optional[Moment] = None,
     ) -> "MarketDataInMemory":
@@ -343,14 +367,23 @@ class MarketDataInMemory(EventSequence, ArrowTables):
 
     def filter(
         self,
-        kinds: Optional[Iterable[Union[str, type]]] = None,
-        exchanges: Optional[Iterable[Union[ExchangeId, str]]] = None,
-        instruments: Optional[Iterable[int]] = None,
+        kinds: Optional[Kinds] = None,
+        exchanges: Optional[Exchanges] = None,
+        instruments: Optional[Instruments] = None,
         start: Optional[Moment] = None,
         end: Optional[Moment] = None,
     ) -> "MarketDataInMemory":
-        """A new data set of the matching events, selected in Rust; ``None`` keeps everything
-        (the arguments as ``Selection`` reads them).
+        """A new data set of the matching events, selected in Rust.
+
+        ``kinds``: kind names (``"public_trade"``, ``"l1"``, ``"l2"``, ``"candle"``,
+        ``"liquidation"``) or event classes (``PublicTrade``, ``OrderBookEvent`` for both book
+        kinds, ``OrderBookSnapshot``, ...). ``exchanges``: ``ExchangeId`` members or their barter
+        names (``"binance_spot"``). ``instruments``: indices. Each takes one value (``kinds="l1"``)
+        or an iterable of values; ``None`` keeps everything on that axis, an empty list nothing.
+        ``start`` (inclusive) and ``end`` (exclusive) bound ``time_exchange``: int nanoseconds,
+        a tz-aware ``datetime`` or ``pandas.Timestamp``, or a ``numpy.datetime64``. A value of
+        the wrong type is a ``TypeError`` naming the argument; an unknown kind or exchange a
+        ``ValueError`` naming the closest names.
 
         A reconnect marker stays when its exchange is kept and the event after it (the one before
         it, at the end) lies in the time window. No match gives an empty data set, so a loop over
@@ -451,8 +484,10 @@ class MarketDataInMemory(EventSequence, ArrowTables):
     @staticmethod
     def _json_shape_code(shape: str) -> int:
         shapes = {"lines": lib.BARTER_FFI_JSON_SHAPE_LINES, "array": lib.BARTER_FFI_JSON_SHAPE_ARRAY}
+        if not isinstance(shape, str):
+            raise TypeError(f"shape is 'lines' or 'array', not {type(shape).__name__}")
         if shape not in shapes:
-            raise ValueError(f"shape must be 'lines' or 'array', not {shape!r}")
+            raise unknown_name("shape", shape, list(shapes))
         return int(shapes[shape])
 
     def _json_buffer(self, shape: str, handle: Any) -> Any:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Union
 
 from ._ffi import call, call_returning, encode_path, ffi, lib
 from .batches import decoded_batches
-from .data import ExchangeId, MarketStreamItem
+from .data import MarketStreamItem
 from .errors import OwnedByAnotherThreadError
 from .market_data import MarketDataInMemory, PathLike
-from .selection import Selection
+from .selection import Exchanges, Instruments, Kinds, Selection
 from .timestamps import Moment
 
 if TYPE_CHECKING:
@@ -24,9 +24,9 @@ __all__ = ["JsonFileStream", "iter_json_file"]
 def iter_json_file(
     path: PathLike,
     *,
-    kinds: Optional[Iterable[Union[str, type]]] = None,
-    exchanges: Optional[Iterable[Union[ExchangeId, str]]] = None,
-    instruments: Optional[Iterable[int]] = None,
+    kinds: Optional[Kinds] = None,
+    exchanges: Optional[Exchanges] = None,
+    instruments: Optional[Instruments] = None,
     start: Optional[Moment] = None,
     end: Optional[Moment] = None,
     include_reconnects: bool = False,

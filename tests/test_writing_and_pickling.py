@@ -30,7 +30,7 @@ def test_written_files_read_back_equal(name: str, shape: str, tmp_path: Path) ->
 
 
 def test_an_unknown_shape_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="shape must be 'lines' or 'array'"):
+    with pytest.raises(ValueError, match="unknown shape 'csv': use one of 'lines' or 'array'"):
         MarketDataInMemory.from_json_file(FIXTURES / "trades.json").to_json_file(tmp_path / "x", shape="csv")  # type: ignore[arg-type]
 
 
