@@ -312,10 +312,10 @@ class MarketDataInMemory(EventSequence, ArrowTables):
         """Builds barter's ``MarketDataInMemory`` from ``MarketEvent`` objects made in Python,
         and ``Reconnecting`` markers in their places, if any.
 
-        The events travel to Rust in the cursor's wire format and become barter's own types,
-        checked as barter's JSON reader checks them: an unknown exchange, a negative instrument
-        or a ``datetime`` where integer nanoseconds belong raises ``MarketDataError`` naming the
-        event's position (among the market events). ``from_events(md.events()).events() ==
+        Each event's fields were checked when it was built (see ``barter_ffi.data``); then the
+        events travel to Rust in the cursor's wire format and become barter's own types, checked
+        as barter's JSON reader checks them: a NaN price or decimal text barter cannot read
+        raises ``MarketDataError`` naming the event's position (among the market events). ``from_events(md.events()).events() ==
         md.events()``, and ``from_events(list(md.items()))`` keeps the markers too. No events
         give an empty data set.
         """
@@ -381,9 +381,10 @@ class MarketDataInMemory(EventSequence, ArrowTables):
         names (``"binance_spot"``). ``instruments``: indices. Each takes one value (``kinds="l1"``)
         or an iterable of values; ``None`` keeps everything on that axis, an empty list nothing.
         ``start`` (inclusive) and ``end`` (exclusive) bound ``time_exchange``: int nanoseconds,
-        a tz-aware ``datetime`` or ``pandas.Timestamp``, or a ``numpy.datetime64``. A value of
-        the wrong type is a ``TypeError`` naming the argument; an unknown kind or exchange a
-        ``ValueError`` naming the closest names.
+        a tz-aware ``datetime`` or ``pandas.Timestamp``, a ``numpy.datetime64``, or RFC 3339 text
+        with its offset (``"2024-12-20T19:06:00Z"``). A value of the wrong type is a
+        ``TypeError`` naming the argument; an unknown kind or exchange a ``ValueError`` naming
+        the closest names.
 
         A reconnect marker stays when its exchange is kept and the event after it (the one before
         it, at the end) lies in the time window. No match gives an empty data set, so a loop over

@@ -18,6 +18,7 @@ import os
 from typing import Any, Callable, Iterable, Literal, Optional, SupportsIndex, Union, cast
 
 from ._ffi import PathLike, ffi
+from .construction import unsigned
 from .data import KIND_CLASSES, Candle, ExchangeId, Liquidation, OrderBookEvent, OrderBookL1, PublicTrade
 from .errors import unknown_name
 from .timestamps import Moment, nanoseconds
@@ -79,15 +80,6 @@ def _exchange(exchange: Any) -> ExchangeId:
     raise TypeError(f"exchanges takes exchange names (str) or ExchangeId, not {type(exchange).__name__}")
 
 
-def _instrument(index: Any) -> int:
-    if isinstance(index, bool) or not hasattr(type(index), "__index__"):
-        raise TypeError(f"instruments takes instrument indices (int), not {type(index).__name__}")
-    number = operator.index(index)
-    if not 0 <= number < 2**64:
-        raise ValueError(f"instruments are indices from 0 (barter's InstrumentIndex), not {number}")
-    return number
-
-
 def _is_name(value: Any) -> bool:
     return isinstance(value, (str, bytes, type))
 
@@ -123,7 +115,7 @@ def selection_arguments(
             for exchange in _listed(exchanges, "exchanges", "an exchange name or ExchangeId", _is_name)
         ],
         "instruments": None if instruments is None else [
-            _instrument(index)
+            unsigned(index, "instruments", "instrument indices (int)")
             for index in _listed(instruments, "instruments", "an instrument index (int)", _is_index)
         ],
         "start": None if start is None else nanoseconds(start, "start"),
@@ -139,7 +131,8 @@ class Selection:
     ``ExchangeId`` members or their names. ``instruments``: indices. Each takes one value or an
     iterable of them. ``start`` (inclusive) and ``end`` (exclusive) bound ``time_exchange``:
     int nanoseconds, tz-aware ``datetime`` or ``pandas.Timestamp`` (nanoseconds kept),
-    or ``numpy.datetime64`` (any unit, read as UTC); anything else is a ``TypeError``. ``None`` keeps everything on that axis.
+    ``numpy.datetime64`` (any unit, read as UTC) or RFC 3339 text with its offset; any other type
+    is a ``TypeError``. ``None`` keeps everything on that axis.
     """
 
     __slots__ = ("spec", "keeps_everything", "_owners")

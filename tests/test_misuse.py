@@ -173,11 +173,24 @@ def test_time_arguments_of_every_kind_keep_their_nanoseconds() -> None:
     assert md.filter(start=minute).events()[0].time_exchange_ns == first_after
 
 
-@pytest.mark.parametrize("bad", [1.7e18, True, "2024-12-20", dt.date(2024, 12, 20), None.__class__])
+@pytest.mark.parametrize("bad", [1.7e18, True, b"2024-12-20T19:05:18Z", dt.date(2024, 12, 20), None.__class__])
 def test_other_time_arguments_are_type_errors(bad: object) -> None:
     md = MarketDataInMemory.from_json_file(ALL_KINDS)
     with pytest.raises(TypeError, match="start must be int nanoseconds"):
         md.filter(start=bad)
+
+
+def test_rfc3339_text_is_a_time_kept_to_the_nanosecond_and_other_text_a_value_error() -> None:
+    md = MarketDataInMemory.from_json_file(ALL_KINDS)
+    times = [event.time_exchange_ns for event in md.events()]
+    assert md.filter(start="2024-12-20T21:06:01.0000005+02:00").events() == md.filter(start=times[9]).events()
+    assert md.filter(end="2024-12-20T19:06:01.000000501Z").events() == md.filter(end=times[9] + 1).events()
+    for text, problem in [("2024-12-20", "is not an RFC 3339 time with its UTC offset"),
+                          ("2024-12-20T19:05:18", "is not an RFC 3339 time with its UTC offset"),
+                          ("2024-02-30T00:00:00Z", "is not a valid time"),
+                          ("2024-12-20T23:59:60Z", "is not a valid time")]:
+        with pytest.raises(ValueError, match=f"start: '{text}' {problem}"):
+            md.filter(start=text)
 
 
 def test_naive_nat_and_out_of_range_times_are_value_errors() -> None:

@@ -251,7 +251,7 @@ def test_numpy_integers_are_instrument_indices() -> None:
     ({"instruments": "0"}, TypeError, r"instruments takes instrument indices \(int\), not str"),
     ({"instruments": 1.0}, TypeError, "instruments takes an instrument index .int., or an iterable of them, not float"),
     ({"instruments": [True]}, TypeError, r"instruments takes instrument indices \(int\), not bool"),
-    ({"instruments": -1}, ValueError, "instruments are indices from 0"),
+    ({"instruments": -1}, ValueError, "instruments: -1 is not from 0 to 2\\*\\*64 - 1"),
 ])
 def test_a_value_of_the_wrong_type_is_an_error_naming_the_argument(arguments: dict, error: type, message: str) -> None:
     md = MarketDataInMemory.from_json_file(KINDS)
