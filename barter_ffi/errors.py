@@ -13,7 +13,8 @@ class MarketDataError(ValueError):
 
 
 class OwnedByAnotherThreadError(RuntimeError):
-    """A MarketDataInMemory was used from a thread other than the one that owns it."""
+    """A MarketDataInMemory was used from a thread other than the running one that owns it: give
+    each thread its own ``md.clone()``, or have the owner pass it on with ``md.hand_over()``."""
 
 
 _LISTED_IN_FULL = 10

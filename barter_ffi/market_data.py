@@ -128,31 +128,37 @@ class MarketDataInMemory(EventSequence, ArrowTables):
                 ...
             md[-1], md[2:5]           # a Sequence: events by index, slices as new data sets
 
-    An instance belongs to the thread that first uses it; share data with another thread by
-    handing it ``md.clone()``, which costs no copy. Pickling and ``copy`` are by value and work
-    from any thread, so instances can go to process pools. ``close()`` (or leaving ``with``) releases
-    the Rust handle at once; otherwise it is released when the object is collected.
+    Threads: an instance belongs to the first thread that uses it, until that thread hands it
+    over (``md.hand_over()``) or ends; another thread gets ``OwnedByAnotherThreadError``. Give
+    each thread its own ``md.clone()`` instead: it shares the events (no copy), and ``clone()``
+    works from any thread, so a web server's request handler or a pool's task can start with
+    ``with shared.clone() as md:``. ``len``, ``repr``, ``stats``, ``clone()``, pickling and
+    ``copy`` claim nothing and work from any thread (process pools pickle on a helper thread).
+    ``close()`` (or leaving ``with``) releases the Rust handle at once; otherwise it is released
+    when the object is collected.
     """
 
     __slots__ = ("_handle", "_release", "_owner", "_lifetime", "__weakref__")
     _handle: Any
     """The Rust handle (``BarterFfiMarketData *``), or None once closed."""
     _release: weakref.finalize
-    _owner: Optional[int]
-    """The owning thread's ident, or None until a thread first uses this instance."""
+    _owner: Optional[threading.Thread]
+    """The owning thread, or None until a thread uses this instance (or after a hand-over)."""
     _lifetime: "threading.RLock"
 
     def __init__(self) -> None:
         raise TypeError("use MarketDataInMemory.from_json_file(path) to load market data")
 
     @classmethod
-    def _adopt(cls, handle: Any) -> "MarketDataInMemory":
+    def _owned(cls, handle: Any) -> "MarketDataInMemory":
+        """A new instance owning ``handle`` (it frees it), not yet claimed by any thread."""
         self = object.__new__(cls)
         self._handle = handle
         self._release = weakref.finalize(self, lib.barter_ffi_market_data_free, handle)
         self._owner = None
-        # Held to claim an instance, to close it, and by the reads any thread may make without
-        # claiming it (repr, len, stats, pickling), so none of them can see the handle freed.
+        # Held to claim an instance, to hand it over, to close it, and by the reads any thread
+        # may make without claiming it (repr, len, stats, clone, pickling), so none of them can
+        # see the handle freed.
         self._lifetime = threading.RLock()
         return self
 
@@ -238,12 +244,6 @@ class MarketDataInMemory(EventSequence, ArrowTables):
         finally:
             for data in loaded:
                 data.close()
-
-    @classmethod
-    def _owned(cls, handle: Any) -> "MarketDataInMemory":
-        data = cls._adopt(handle)
-        data._owner = threading.get_ident()
-        return data
 
     @classmethod
     def from_json_bytes(
@@ -333,9 +333,9 @@ class MarketDataInMemory(EventSequence, ArrowTables):
 
     def _checked_handle(self) -> Any:
         """The handle for real use: claims an unclaimed instance for this thread, refuses others."""
-        me = threading.get_ident()
-        if self._owner != me:
-            with self._lifetime:  # a claim must not race a close() from another thread
+        me = threading.current_thread()
+        if self._owner is not me:
+            with self._lifetime:  # a claim must not race a close() or another claim
                 self._check_usable_by(me)
                 self._owner = me
         # Only the owner may close, and the owner is here: the handle stays valid for this call.
@@ -343,27 +343,63 @@ class MarketDataInMemory(EventSequence, ArrowTables):
             raise ValueError("MarketDataInMemory is closed")
         return self._handle
 
-    def _check_usable_by(self, thread: int) -> None:
+    def _other_owner(self, thread: threading.Thread) -> Optional[threading.Thread]:
+        """The owner, if it is another thread still running (an ended thread runs no call on
+        this instance, so what it owned is free again)."""
+        owner = self._owner
+        return owner if owner is not None and owner is not thread and owner.is_alive() else None
+
+    def _check_usable_by(self, thread: threading.Thread) -> None:
+        """Refuses a closed instance, and one another running thread owns."""
         if self._handle is None:
             raise ValueError("MarketDataInMemory is closed")
-        if self._owner not in (None, thread):
+        owner = self._other_owner(thread)
+        if owner is not None:
             raise OwnedByAnotherThreadError(
-                "MarketDataInMemory is owned by another thread; give each thread its own "
-                "md.clone() (cheap: the events are shared, not copied)"
+                f"MarketDataInMemory is owned by another thread ({owner.name!r}; this is {thread.name!r}): give "
+                "each thread its own md.clone() (clone() works from any thread and copies no event), or have "
+                "the owner call md.hand_over() to pass md to the next thread that uses it"
             )
 
     @contextlib.contextmanager
-    def _peeked_handle(self) -> Iterator[Any]:
-        """The handle for a read that does not claim the instance (``len``, ``repr``, ``stats``):
-        printing or logging a clone before handing it to its thread must not make it ours."""
+    def _peeked_handle(self, *, any_thread: bool = False) -> Iterator[Any]:
+        """The handle for a use that does not claim the instance (``len``, ``repr``, ``stats``;
+        ``clone`` from ``any_thread``): printing a data set, or cloning it for another thread,
+        must not make it ours."""
         with self._lifetime:
-            self._check_usable_by(threading.get_ident())
+            if self._handle is None:
+                raise ValueError("MarketDataInMemory is closed")
+            if not any_thread:
+                self._check_usable_by(threading.current_thread())
             yield self._handle
 
     def clone(self) -> "MarketDataInMemory":
-        """A new handle over the same Rust data, owned by the first thread that uses it."""
-        handle = call_returning(_HANDLE, lib.barter_ffi_market_data_clone, self._checked_handle())
-        return MarketDataInMemory._adopt(handle)
+        """A new handle over the same Rust data (no event is copied), owned by the first thread
+        that uses it. Any thread may clone, owner or not: this is how a data set is shared::
+
+            def handle_request(...):                  # on any thread of a server or a pool
+                with shared.clone() as md:
+                    ...
+        """
+        with self._peeked_handle(any_thread=True) as handle:
+            return MarketDataInMemory._owned(call_returning(_HANDLE, lib.barter_ffi_market_data_clone, handle))
+
+    def hand_over(self) -> "MarketDataInMemory":
+        """Gives this data set up: the next thread that uses it owns it. Returns it, to be
+        passed on::
+
+            future = pool.submit(analyse, md.hand_over())   # the worker owns md while it runs
+            # ... and analyse() ends with md.hand_over() if md is to come back
+
+        Only the owner may hand over (or any thread, while no thread owns it); another gets
+        ``OwnedByAnotherThreadError``. An iteration this thread started raises that error at its
+        next batch once another thread has taken the data set. Threads that only read a shared
+        data set need no hand-over: give each a ``clone()``.
+        """
+        with self._lifetime:
+            self._check_usable_by(threading.current_thread())
+            self._owner = None
+        return self
 
     def filter(
         self,
@@ -536,14 +572,14 @@ class MarketDataInMemory(EventSequence, ArrowTables):
     def close(self) -> None:
         """Releases the Rust handle now. Closing twice is allowed; any other use then raises.
 
-        Only the owning thread (or any thread, while no thread has used the instance) may close
-        it; another thread gets ``OwnedByAnotherThreadError``, so a handle is never freed under a
-        call that is still running on it.
+        Only the owning thread (or any thread, while no running thread owns the instance) may
+        close it; another thread gets ``OwnedByAnotherThreadError``, so a handle is never freed
+        under a call that is still running on it.
         """
         with self._lifetime:
             if self._handle is None:
                 return
-            self._check_usable_by(threading.get_ident())
+            self._check_usable_by(threading.current_thread())
             self._handle = None
             self._release()
 
@@ -558,8 +594,9 @@ class MarketDataInMemory(EventSequence, ArrowTables):
         with self._lifetime:
             if self._handle is None:
                 return "<MarketDataInMemory closed>"
-            if self._owner not in (None, threading.get_ident()):
-                return "<MarketDataInMemory owned by another thread>"
+            owner = self._other_owner(threading.current_thread())
+            if owner is not None:
+                return f"<MarketDataInMemory owned by thread {owner.name!r}>"
             stats = self.stats
             if stats.market_events == 0:
                 return "<MarketDataInMemory empty>"

@@ -22,7 +22,7 @@ from barter_ffi import (
     OwnedByAnotherThreadError,
     Side,
 )
-from conftest import FIXTURES, ROOT, run_in_thread
+from conftest import FIXTURES, ROOT, run_in_thread, thread_holding
 
 ALL_KINDS = FIXTURES / "all_kinds.jsonl"
 
@@ -109,15 +109,16 @@ def test_introspection_does_not_claim_an_instance() -> None:
     clone = md.clone()
     assert "11 events" in repr(clone) and len(clone) == 11 and bool(clone)
     assert clone.stats.market_events == 11 and clone.time_first_event_ns() > 0
-    outcome = run_in_thread(clone.events)
-    assert outcome.get("value") == md.events(), outcome.get("error")
-    assert repr(clone) == "<MarketDataInMemory owned by another thread>", "a repr never raises"
-    with pytest.raises(OwnedByAnotherThreadError):
-        len(clone)
+    with thread_holding(clone.events, name="worker") as outcome:
+        assert outcome.get("value") == md.events(), outcome.get("error")
+        assert repr(clone) == "<MarketDataInMemory owned by thread 'worker'>", "a repr never raises"
+        with pytest.raises(OwnedByAnotherThreadError):
+            len(clone)
 
 
 def test_a_non_owner_cannot_close_and_the_owner_can() -> None:
     md = MarketDataInMemory.from_json_file(ALL_KINDS)
+    md.events()  # used here: this thread owns it
     outcome = run_in_thread(md.close)
     assert isinstance(outcome.get("error"), OwnedByAnotherThreadError)
     assert not md.closed and len(md) == 11
