@@ -181,8 +181,8 @@ class MarketDataInMemory(EventSequence, ArrowTables):
         load and is raised here; so does Ctrl-C, within about 50 ms.
 
         ``kinds``, ``exchanges``, ``instruments``, ``start`` and ``end`` keep only the matching
-        events, as ``filter`` does (each takes one value or several), and give the same data set as
-        ``from_json_file(path).filter(...)``; but the events left out are read only as far as
+        events, as ``filter`` does (each takes one value or several), and give the same data set
+        as ``from_json_file(path).filter(...)``; but the events left out are read only as far as
         their kind, exchange, instrument and time, never built, so unwanted kinds cost less than
         building them (how much less: ``benchmarks/README.md``)::
 
@@ -315,9 +315,9 @@ class MarketDataInMemory(EventSequence, ArrowTables):
         Each event's fields were checked when it was built (see ``barter_ffi.data``); then the
         events travel to Rust in the cursor's wire format and become barter's own types, checked
         as barter's JSON reader checks them: a NaN price or decimal text barter cannot read
-        raises ``MarketDataError`` naming the event's position (among the market events). ``from_events(md.events()).events() ==
-        md.events()``, and ``from_events(list(md.items()))`` keeps the markers too. No events
-        give an empty data set.
+        raises ``MarketDataError`` naming the event's position (among the market events).
+        ``from_events(md.events()).events() == md.events()``, and
+        ``from_events(list(md.items()))`` keeps the markers too. No events give an empty data set.
         """
         batch = list(events)
         for position, event in enumerate(batch):

@@ -80,13 +80,19 @@ def _exchange(exchange: Any) -> ExchangeId:
     raise TypeError(f"exchanges takes exchange names (str) or ExchangeId, not {type(exchange).__name__}")
 
 
-def _is_name(value: Any) -> bool:
+def _is_text(value: Any) -> bool:
+    return isinstance(value, (str, bytes))
+
+
+def _is_kind(value: Any) -> bool:
+    """One kind: a name or an event class. (For exchanges a class is not one item: iterating
+    ``ExchangeId`` gives every exchange.)"""
     return isinstance(value, (str, bytes, type))
 
 
 def _is_index(value: Any) -> bool:
     """An int, or anything taken as one (numpy's integers, a 0-d integer array)."""
-    if _is_name(value):
+    if _is_text(value):
         return True
     try:
         operator.index(value)
@@ -108,11 +114,11 @@ def selection_arguments(
     ``ValueError`` (naming the closest names) for an unknown kind or exchange."""
     return {
         "kinds": None if kinds is None else [
-            _kind(kind) for kind in _listed(kinds, "kinds", "a kind name or event class", _is_name)
+            _kind(kind) for kind in _listed(kinds, "kinds", "a kind name or event class", _is_kind)
         ],
         "exchanges": None if exchanges is None else [
             _exchange(exchange).value
-            for exchange in _listed(exchanges, "exchanges", "an exchange name or ExchangeId", _is_name)
+            for exchange in _listed(exchanges, "exchanges", "an exchange name or ExchangeId", _is_text)
         ],
         "instruments": None if instruments is None else [
             unsigned(index, "instruments", "instrument indices (int)")

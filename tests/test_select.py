@@ -74,6 +74,7 @@ def test_filter_by_exchange_instrument_and_time() -> None:
     assert {e.exchange for e in kept} == {ExchangeId.OKX, ExchangeId.BYBIT_SPOT}
     assert kept.stats.reconnects == 1
     assert len(md.filter(exchanges=list(ExchangeId))) == len(events), "every one of the 42 names"
+    assert len(md.filter(exchanges=ExchangeId)) == len(events), "the enum iterates its members"
     assert [e.instrument for e in md.filter(instruments=[3, 4])] == [3, 4]
     start, end = events[2].time_exchange_ns, events[5].time_exchange_ns
     assert md.filter(start=start, end=end).events() == events[2:5]

@@ -14,7 +14,7 @@ from typing import Iterator
 import pytest
 
 from barter_ffi import ExchangeId, MarketDataInMemory, OwnedByAnotherThreadError
-from conftest import FIXTURES, run_in_thread, thread_holding
+from conftest import FIXTURES, run_in_thread
 
 KINDS = FIXTURES / "all_kinds.jsonl"
 EXPECTED = MarketDataInMemory.from_json_file(KINDS).events()
