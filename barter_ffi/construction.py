@@ -27,6 +27,7 @@ import enum
 import functools
 import numbers
 import operator
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Optional
 
@@ -35,10 +36,13 @@ import msgspec.inspect as inspect
 
 from .timestamps import nanoseconds
 
-__all__ = ["CheckedConstruction", "unsigned"]
+__all__ = ["CheckedConstruction", "from_wire", "unsigned"]
 
 Check = Callable[[Any, str], Any]
 """``check(value, "Class.field")``: the value to store, or an exception naming the field."""
+
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+"""Decimal text as rust_decimal writes it: taken without building a ``Decimal``."""
 
 
 class CheckedConstruction(msgspec.StructMeta):
@@ -47,20 +51,33 @@ class CheckedConstruction(msgspec.StructMeta):
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         record = super().__call__(*args, **kwargs)
-        for name, check in _field_checks(cls):
+        for name, where, check in _field_checks(cls):
             value = getattr(record, name)
-            checked = check(value, f"{cls.__name__}.{name}")
+            checked = check(value, where)
             if checked is not value:
                 msgspec.structs.force_setattr(record, name, checked)
         return record
 
 
+def from_wire(cls: type, data: bytes) -> Any:
+    """An instance of ``cls`` from its MessagePack encoding (the wire layout), decoded as batches
+    are, without the constructor's checks: how events are unpickled, since they hold checked or
+    decoded values and a process pool or Dask may unpickle millions of them."""
+    return _wire_decoder(cls)(data)
+
+
 @functools.lru_cache(maxsize=None)
-def _field_checks(cls: type) -> tuple[tuple[str, Check], ...]:
+def _wire_decoder(cls: type) -> Callable[[bytes], Any]:
+    return msgspec.msgpack.Decoder(cls).decode
+
+
+@functools.lru_cache(maxsize=None)
+def _field_checks(cls: type) -> tuple[tuple[str, str, Check], ...]:
+    """Each checked field's name, its name in messages (``Class.field``) and its check."""
     info = inspect.type_info(cls)
     assert isinstance(info, inspect.StructType)
     checks = ((field.name, _check_for(field.name, field.type)) for field in info.fields)
-    return tuple((name, check) for name, check in checks if check is not None)
+    return tuple((name, f"{cls.__name__}.{name}", check) for name, check in checks if check is not None)
 
 
 def _check_for(name: str, info: inspect.Type) -> Optional[Check]:
@@ -112,12 +129,16 @@ def _float(value: Any, where: str) -> float:
 
 
 def _text(value: Any, where: str) -> str:
+    if type(value) is str:
+        return value
     if not isinstance(value, str):
         raise TypeError(f"{where} must be a str, not {type(value).__name__}")
     return str(value)
 
 
 def _decimal_text(value: Any, where: str) -> str:
+    if type(value) is str and _PLAIN_DECIMAL.fullmatch(value):
+        return value
     if isinstance(value, str):
         try:
             finite = Decimal(value).is_finite()
@@ -137,7 +158,7 @@ def _decimal_text(value: Any, where: str) -> str:
 
 
 def _member(cls: type[enum.Enum], value: Any, where: str) -> Any:
-    if isinstance(value, cls):
+    if type(value) is cls:
         return value
     if isinstance(value, str):
         return cls(value)  # an unknown name's error names the closest ones (the enums' _missing_)
@@ -146,7 +167,7 @@ def _member(cls: type[enum.Enum], value: Any, where: str) -> Any:
 
 
 def _instance(classes: tuple[type, ...], value: Any, where: str) -> Any:
-    if isinstance(value, classes):
+    if type(value) in classes or isinstance(value, classes):
         return value
     names = ["None" if cls is type(None) else cls.__name__ for cls in classes]
     expected = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"

@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Optional, Union, cast
 
 import msgspec
 
-from .construction import CheckedConstruction
+from .construction import CheckedConstruction, from_wire
 from .errors import MarketDataError, unknown_name
 from .timestamps import Moment, iso, utc_datetime_property
 
@@ -160,6 +160,11 @@ class _Record(msgspec.Struct, metaclass=CheckedConstruction, array_like=True, fr
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={_shown(name, getattr(self, name))}" for name in self.__struct_fields__)
         return f"{type(self).__name__}({fields})"
+
+    def __reduce__(self) -> tuple:
+        """Pickles as the wire layout, unpickled as batches are decoded (``from_wire``): no
+        check runs again, and nested kinds and levels travel inside one bytes object."""
+        return (from_wire, (type(self), encode_events(self)))
 
     def __replace__(self, **changes: Any) -> Any:
         """``copy.replace(event, field=…)`` (Python 3.13), checked as the constructor checks."""

@@ -121,6 +121,8 @@ def nanoseconds(moment: Moment, name: str) -> int:
     """``moment`` as nanoseconds since the Unix epoch; ``TypeError`` for anything but the types of
     ``Moment`` (``bool`` and ``float`` included), ``ValueError`` for a naive time, NaT, or text
     that is not RFC 3339 with an offset."""
+    if type(moment) is int and moment in _I64:
+        return moment
     if isinstance(moment, bool) or not isinstance(moment, (int, _dt.datetime, str)) and not _is_numpy_datetime(moment):
         raise TypeError(
             f"{name} must be int nanoseconds, a tz-aware datetime or pandas.Timestamp, a numpy.datetime64, "

@@ -346,25 +346,45 @@ def test_mypy_accepts_exactly_the_constructions_that_run(tmp_path) -> None:
     assert flagged == [9, 10, 11], out + err
 
 
-def test_decoding_runs_no_python_code_per_event() -> None:
-    """The constructors' checks (and anything else in Python) stay out of decoding: msgspec
-    builds every event of a batch without calling back into Python."""
+def _python_calls(work):  # type: ignore[no-untyped-def]
+    """What ``work()`` returns, and the Python functions it called (not C ones), by name."""
     import sys
 
-    from barter_ffi.data import decode_events, encode_events
-
-    events = MarketDataInMemory.from_json_file(FIXTURES / "all_kinds.jsonl").events() * 50
-    batch = encode_events(events)
-    called: list[str] = []
+    called: set = set()
 
     def profile(frame, event, arg) -> None:  # type: ignore[no-untyped-def]
-        if event == "call":
-            called.append(frame.f_code.co_qualname if hasattr(frame.f_code, "co_qualname") else frame.f_code.co_name)
+        if event == "call" and frame.f_code is not work.__code__:
+            called.add(getattr(frame.f_code, "co_qualname", frame.f_code.co_name))
 
     sys.setprofile(profile)
     try:
-        decoded = decode_events(batch)
+        result = work()
     finally:
         sys.setprofile(None)
+    return result, called
+
+
+def test_decoding_runs_no_python_code_per_event() -> None:
+    """The constructors' checks (and anything else in Python) stay out of decoding: msgspec
+    builds every event of a batch without calling back into Python."""
+    from barter_ffi.data import decode_events, encode_events
+
+    events = MarketDataInMemory.from_json_file(FIXTURES / "all_kinds.jsonl").events() * 50
+    decoded, called = _python_calls(lambda: decode_events(encode_events(events)))
     assert decoded == events
-    assert called == ["decode_events"], sorted(set(called))
+    assert called == {"decode_events"}
+
+
+def test_unpickling_decodes_the_wire_layout_without_the_checks() -> None:
+    """Process pools and Dask unpickle events by the million: each is one bytes object in the
+    wire layout, decoded as a batch is, with no check run again."""
+    import pickle
+
+    events = [item for name in ALL_FIXTURES for item in MarketDataInMemory.from_json_file(FIXTURES / name).items()]
+    blob = pickle.dumps(events)
+    pickle.loads(blob)  # each type's decoder is made once, then kept
+    unpickled, called = _python_calls(lambda: pickle.loads(blob))
+    assert unpickled == events and [type(item) for item in unpickled] == [type(item) for item in events]
+    assert called == {"from_wire"}
+    kinds_and_levels = [event.kind for event in events if hasattr(event, "kind")] + [Level("1.50", "2")]
+    assert pickle.loads(pickle.dumps(kinds_and_levels)) == kinds_and_levels
