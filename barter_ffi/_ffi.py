@@ -115,9 +115,7 @@ def read_buffer(buffer: Any, decode: Callable[[Any], Any]) -> Any:
 
 def encode_path(path: PathLike) -> bytes:
     """A path as the NUL-terminated OS bytes the library takes; rejects what ``open`` rejects."""
-    if not isinstance(path, (str, bytes, os.PathLike)):
-        raise TypeError(f"a path is a str, bytes or os.PathLike, not {type(path).__name__}")
-    encoded = os.fsencode(path)
+    encoded = os.fsencode(path)  # TypeError for anything that is not str, bytes or PathLike
     if b"\0" in encoded:
         raise ValueError("embedded null byte in path")
     return encoded

@@ -197,7 +197,8 @@ class MarketDataInMemory(EventSequence, ArrowTables):
         a str, bytes or ``os.PathLike``.
         """
         if isinstance(path, (list, tuple)):
-            raise TypeError(f"from_json_file takes one path, not a {type(path).__name__}: from_json_files takes several")
+            raise TypeError(f"expected str, bytes or os.PathLike object, not {type(path).__name__}: from_json_file "
+                            "takes one path, from_json_files several")
         selection = Selection(kinds, exchanges, instruments, start, end)
         return cls._owned(_load_file_handle(path, progress, selection))
 
