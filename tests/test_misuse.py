@@ -44,7 +44,7 @@ RACE_SCRIPT = textwrap.dedent(
             '"exchange":"binance_spot","instrument":0,"kind":{"Trade":{"id":"1","price":1.5,"amount":2.0,"side":"Buy"}}}}')
     events, rounds = int(sys.argv[1]), int(sys.argv[2])
     md = MarketDataInMemory.from_json_bytes("\\n".join([line] * events))
-    started, done, refused = threading.Event(), threading.Event(), []
+    started, done, refused, completed, failures = threading.Event(), threading.Event(), [], [], []
 
     def owner():
         try:
@@ -53,6 +53,9 @@ RACE_SCRIPT = textwrap.dedent(
             for _ in range(rounds):
                 md.filter(kinds=["public_trade"]).close()
                 md.to_json_file(sys.argv[3])
+            completed.append(rounds)
+        except BaseException as error:
+            failures.append(error)
         finally:
             started.set()
             done.set()
@@ -66,9 +69,13 @@ RACE_SCRIPT = textwrap.dedent(
             md.close()
         except OwnedByAnotherThreadError:
             refused.append(1)
+        else:  # only once the owner has ended, so never under a call of its
+            assert completed and not worker.is_alive(), "closed while the owner was working"
+            break
     worker.join()
+    assert not failures, failures
     assert refused, "the other thread's close() was refused"
-    assert not md.closed
+    assert completed == [rounds]
     print("refused", len(refused))
     """
 )
