@@ -34,6 +34,7 @@ from typing import Any, Callable, Optional
 import msgspec
 import msgspec.inspect as inspect
 
+from .errors import closest_names
 from .timestamps import nanoseconds
 
 __all__ = ["CheckedConstruction", "from_wire", "unsigned"]
@@ -50,6 +51,10 @@ class CheckedConstruction(msgspec.StructMeta):
     module); msgspec's decoders build instances without calling the class."""
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        fields = cls.__struct_fields__  # type: ignore[attr-defined]
+        for keyword in kwargs:
+            if keyword not in fields:
+                raise _unknown_field(cls.__name__, keyword, fields)
         record = super().__call__(*args, **kwargs)
         for name, where, check in _field_checks(cls):
             value = getattr(record, name)
@@ -57,6 +62,12 @@ class CheckedConstruction(msgspec.StructMeta):
             if checked is not value:
                 msgspec.structs.force_setattr(record, name, checked)
         return record
+
+
+def _unknown_field(cls_name: str, keyword: str, fields: tuple[str, ...]) -> TypeError:
+    closest = closest_names(keyword, fields)
+    hint = f"did you mean {' or '.join(map(repr, closest))}? " if closest else ""
+    return TypeError(f"{cls_name} has no field {keyword!r}: {hint}(its fields: {', '.join(fields)})")
 
 
 def from_wire(cls: type, data: bytes) -> Any:

@@ -40,19 +40,20 @@ def unknown_name(what: str, given: str, names: Sequence[str], *, all_names: str 
 
 
 def closest_names(given: str, names: Sequence[str]) -> list[str]:
-    """The names that contain ``given`` or are contained in it, ignoring case and a plural
-    ``s`` (a table's name for a kind's: ``"trades"`` finds ``"public_trade"``); failing that,
-    those nearest in spelling."""
+    """The names that contain ``given``, ignoring case and a plural ``s`` (a table's name for a
+    kind's: ``"trades"`` finds ``"public_trade"``); failing that, those ``given`` contains
+    (``"okx_spot"`` finds ``"okx"``); failing that, those nearest in spelling."""
     by_lowered = {name.lower(): name for name in names}
-    variants = {given.lower(), given.lower().removesuffix("s")} if len(given) > 2 else {given.lower()}
-    contained = [
-        name for lowered, name in by_lowered.items()
-        if any(len(variant) >= 2 and (variant in lowered or (len(lowered) >= 2 and lowered in variant))
-               for variant in variants)
-    ]
+    lowered = given.lower()
+    variants = {lowered, lowered.removesuffix("s")} if len(lowered) > 2 else {lowered}
+    variants = {variant for variant in variants if len(variant) >= 2}
+    containing = [name for low, name in by_lowered.items() if any(variant in low for variant in variants)]
+    if containing:
+        return containing
+    contained = [name for low, name in by_lowered.items() if len(low) >= 2 and low in lowered]
     if contained:
         return contained
-    return [by_lowered[name] for name in difflib.get_close_matches(given.lower(), list(by_lowered), n=3, cutoff=0.6)]
+    return [by_lowered[name] for name in difflib.get_close_matches(lowered, list(by_lowered), n=3, cutoff=0.6)]
 
 
 def _listed(names: Sequence[str], conjunction: str) -> str:

@@ -1,7 +1,8 @@
 """A/B of two versions of the event types (``barter_ffi/data.py``): ``events()`` of one loaded
 data set, decoded by this checkout's types and by those of another git revision, in alternating
 rounds, in one process (the library, the load and the cursor are the same for both); then the
-decoding alone, of the same batches fetched once (no library thread running beside it).
+decoding alone, of the same batches fetched once (no library thread running beside it), in wall
+time and in this thread's CPU time (less moved by other processes on a shared machine).
 
     python benchmarks/ab_decode.py REV FILE [ROUNDS]
 
@@ -44,11 +45,11 @@ def data_module_at(revision: str) -> ModuleType:
     return module
 
 
-def timed(work: Callable[[], object]) -> float:
+def timed(work: Callable[[], object], clock: Callable[[], float] = time.perf_counter) -> float:
     gc.collect()
-    started = time.perf_counter()
+    started = clock()
     result = work()
-    elapsed = time.perf_counter() - started
+    elapsed = clock() - started
     del result
     return elapsed
 
@@ -72,13 +73,16 @@ def main() -> None:
     print(f"{path}: {len(data)} events, barter_ffi from {Path(barter_ffi.__file__).parent}")
     iteration: dict[str, list[float]] = {name: [] for name in decoders}
     decoding: dict[str, list[float]] = {name: [] for name in decoders}
+    decoding_cpu: dict[str, list[float]] = {name: [] for name in decoders}
     for _ in range(rounds):
         for name, decode in decoders.items():
             batches.decode_events = decode  # what cursor_batches decodes each batch with
             iteration[name].append(timed(data.events))
             decoding[name].append(timed(lambda: [decode(batch) for batch in fetched]))
+            decoding_cpu[name].append(timed(lambda: [decode(batch) for batch in fetched], time.thread_time))
     report("events()", iteration, revision, new)
     report("decoding the batches", decoding, revision, new)
+    report("decoding the batches, CPU time", decoding_cpu, revision, new)
 
 
 if __name__ == "__main__":

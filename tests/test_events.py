@@ -247,6 +247,9 @@ def _wrong_constructions() -> list:
         (lambda: MarketEvent(datetime(2024, 12, 20).date(), 0, "okx", 0, trade), TypeError,
          f"MarketEvent.time_exchange_ns must be {TIME_TYPES}, not date"),
         (lambda: MarketEvent(0, 1.7e18, "okx", 0, trade), TypeError, "MarketEvent.time_received_ns must be int nanosec"),
+        (lambda: MarketEvent(time_exchange=0, time_received_ns=0, exchange="okx", instrument=0, kind=trade), TypeError,
+         r"MarketEvent has no field 'time_exchange': did you mean 'time_exchange_ns'\? \(its fields: time_exchange_ns, "
+         r"time_received_ns, exchange, instrument, kind\)"),
         (lambda: MarketEvent(datetime(2024, 12, 20), 0, "okx", 0, trade), ValueError,
          "MarketEvent.time_exchange_ns is a naive datetime"),
         (lambda: MarketEvent("2024-12-20", 0, "okx", 0, trade), ValueError,

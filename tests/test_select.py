@@ -306,6 +306,15 @@ merge([md, 1])  # line 18
 '''
 
 
+def test_the_kind_names_for_type_checkers_are_the_kinds_names() -> None:
+    from typing import get_args
+
+    from barter_ffi.data import KIND_CLASSES
+    from barter_ffi.selection import KindName
+
+    assert set(get_args(KindName)) == {kind.KIND_NAME for kind in KIND_CLASSES}
+
+
 def test_mypy_accepts_exactly_the_selections_that_run(tmp_path: Path) -> None:
     api = pytest.importorskip("mypy.api")
     snippet = tmp_path / "typed_use.py"
