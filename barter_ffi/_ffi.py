@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 import msgspec
 
@@ -18,9 +18,12 @@ from ._paths import find_library
 from .errors import MarketDataError
 
 __all__ = [
-    "ffi", "lib", "library_path", "library_version", "exchange_names", "call", "call_returning", "read_buffer", "encode_path", "live_objects",
+    "PathLike", "ffi", "lib", "library_path", "library_version", "exchange_names", "call", "call_returning", "read_buffer", "encode_path", "live_objects",
 ]
 
+
+PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+"""A file's path, as ``open`` takes it."""
 
 _LIBRARY = find_library()
 
@@ -104,7 +107,7 @@ def read_buffer(buffer: Any, decode: Callable[[Any], Any]) -> Any:
         lib.barter_ffi_buffer_free(buffer)
 
 
-def encode_path(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes]") -> bytes:
+def encode_path(path: PathLike) -> bytes:
     """A path as the NUL-terminated OS bytes the library takes; rejects what ``open`` rejects."""
     encoded = os.fsencode(path)  # TypeError for anything that is not str, bytes or PathLike
     if b"\0" in encoded:

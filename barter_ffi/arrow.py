@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal, Mapping, Opt
 
 from ._ffi import call, call_returning, ffi, lib
 from .data import Candle, Liquidation, OrderBookEvent, OrderBookL1, PublicTrade, encode_events
-from .errors import MarketDataError
+from .errors import MarketDataError, unknown_name
 from .notebook import SHOWN_EVENTS, arrow_table_html
 from .summary import read_counts
 
@@ -84,18 +84,20 @@ _HANDLE = "BarterFfiMarketData *"
 
 
 def table_code(table: str) -> int:
-    """``table``'s ``BarterFfiArrowTable``; ``ValueError`` naming the tables if it is none of them."""
-    try:
-        return TABLES[table]
-    except (KeyError, TypeError):
-        raise ValueError(f"table must be one of {', '.join(TABLES)}, not {table!r}") from None
+    """``table``'s ``BarterFfiArrowTable``; ``ValueError`` naming the closest tables if it is none of them."""
+    return _named_code(TABLES, table, "table")
 
 
 def _decimals_code(decimals: str) -> int:
-    try:
-        return _DECIMALS[decimals]
-    except (KeyError, TypeError):
-        raise ValueError(f"decimals must be one of {', '.join(_DECIMALS)}, not {decimals!r}") from None
+    return _named_code(_DECIMALS, decimals, "decimals")
+
+
+def _named_code(codes: dict[str, int], name: str, what: str) -> int:
+    if not isinstance(name, str):
+        raise TypeError(f"{what} is one of {', '.join(codes)} (a str), not {type(name).__name__}")
+    if name not in codes:
+        raise unknown_name(what, name, list(codes))
+    return codes[name]
 
 
 # The PyCapsule protocol's capsules, made through the Python C API with ctypes. The structs are

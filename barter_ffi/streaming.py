@@ -6,15 +6,15 @@ import functools
 import itertools
 import os
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Union, cast
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Union, cast
 
 from ._ffi import call, call_returning, encode_path, ffi, lib
 from .batches import decoded_batches
-from .data import ExchangeId, MarketEvent, MarketStreamItem
+from .data import MarketEvent, MarketStreamItem
 from .errors import OwnedByAnotherThreadError
 from .market_data import MarketDataInMemory, PathLike
 from .notebook import SHOWN_EVENTS, file_stream_html, notice_html, size_text
-from .selection import Selection
+from .selection import Exchanges, Instruments, Kinds, Selection
 from .summary import Summary
 from .timestamps import Moment
 
@@ -32,9 +32,9 @@ def _summary_then_close(piece: MarketDataInMemory) -> Summary:
 def iter_json_file(
     path: PathLike,
     *,
-    kinds: Optional[Iterable[Union[str, type]]] = None,
-    exchanges: Optional[Iterable[Union[ExchangeId, str]]] = None,
-    instruments: Optional[Iterable[int]] = None,
+    kinds: Optional[Kinds] = None,
+    exchanges: Optional[Exchanges] = None,
+    instruments: Optional[Instruments] = None,
     start: Optional[Moment] = None,
     end: Optional[Moment] = None,
     include_reconnects: bool = False,

@@ -147,9 +147,9 @@ def test_decimal_forms_keep_the_value_the_scale_or_the_speed(md) -> None:
     assert text == texts
     assert exact == [decimal.Decimal(value) for value in texts]
     assert floats == [float(value) for value in texts]
-    with pytest.raises(ValueError, match="decimals must be one of"):
+    with pytest.raises(ValueError, match="unknown decimals 'float32': did you mean 'float64'"):
         md.to_arrow("l2", decimals="float32")
-    with pytest.raises(ValueError, match="table must be one of"):
+    with pytest.raises(ValueError, match="unknown table 'orderbooks': use one of 'trades', 'l1'"):
         md.to_arrow("orderbooks")
 
 
@@ -272,7 +272,7 @@ def test_from_arrow_checks_rows_as_from_events_does(md) -> None:
     l2 = md.to_pyarrow("l2")
     with pytest.raises(MarketDataError, match=r"l2 row 1 .*`level` is Some\(0\)"):
         MarketDataInMemory.from_arrow({"l2": l2.set_column(9, "level", pa.array([0, 0, 0, 1, 0, 0], pa.uint32()))})
-    with pytest.raises(ValueError, match="table must be one of"):
+    with pytest.raises(ValueError, match="unknown table 'book': use one of 'trades'"):
         MarketDataInMemory.from_arrow({"book": trades})
     with pytest.raises(TypeError, match="does not implement the Arrow PyCapsule protocol"):
         MarketDataInMemory.from_arrow({"trades": [1, 2, 3]})
