@@ -53,6 +53,9 @@ def zig_build_environment() -> dict[str, str]:
         "PATH": path,
         "CARGO": cargo_zigbuild,
         "CARGO_BUILD_TARGET": ZIG_TARGET,
+        # zig's --strip-debug, which rustc passes by default, strips the symbol table as well
+        # (ziglang/zig#23823); setuptools-rust strips the debug info instead (pyproject.toml).
+        "CARGO_PROFILE_RELEASE_STRIP": "none",
         # The build runs in pypa build's isolated venv, whose python3 has no ziglang: name ours.
         "CARGO_ZIGBUILD_PYTHON_PATH": sys.executable,
         "CARGO_TARGET_DIR": os.environ.get("CARGO_TARGET_DIR") or str(ROOT / "rust_core" / "target"),
