@@ -3,10 +3,11 @@
     python -m pip install -r tools/release-requirements.txt
     python tools/build_release.py dist
 
-The wheel is what ``python -m build`` makes, with one difference: setuptools-rust runs
-cargo-zigbuild in place of cargo (``CARGO``) for the target ``x86_64-unknown-linux-gnu.2.17``
-(``CARGO_BUILD_TARGET``; the suffix is the glibc version, which cargo-zigbuild strips before cargo
-sees it), so zig links the library against glibc 2.17's symbol versions instead of this machine's.
+The wheel is what ``python -m build`` makes, except that setuptools-rust runs cargo-zigbuild in
+place of cargo (``CARGO``) for the target ``x86_64-unknown-linux-gnu.2.17`` (``CARGO_BUILD_TARGET``;
+the suffix is the glibc version, which cargo-zigbuild strips before cargo sees it), so zig links the
+library against glibc 2.17's symbol versions instead of this machine's, and leaves the symbol table
+in (see ``CARGO_PROFILE_RELEASE_STRIP`` below).
 ``auditwheel repair --plat manylinux_2_17_x86_64`` then refuses a library that needs more and tags the
 wheel; this script fails if the repair grafted a library in or changed any file outside the metadata.
 
