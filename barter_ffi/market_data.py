@@ -285,7 +285,7 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
         return cls._owned(handle)
 
     @classmethod
-    def from_records(cls, records: Iterable[Mapping[str, Any]]) -> "MarketDataInMemory":
+    def from_records(cls, records: Union[Mapping[str, Any], Iterable[Mapping[str, Any]]]) -> "MarketDataInMemory":
         """Builds a data set from barter-shaped dicts, as ``json.loads`` reads barter's items::
 
             md = MarketDataInMemory.from_records([
@@ -293,16 +293,26 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
                 {"Reconnecting": "binance_spot"},
             ])
 
-        Records take either envelope, as barter's files do, chosen by the first ``Item``:
-        ``{"Item": {"Ok": {…}}}`` (``Err`` items dropped and counted, as in barter's JSON arrays) or
-        ``{"Item": {…}}`` (as in JSON Lines). barter's serde types check every record exactly as
-        they check a file; ``MarketDataError`` names the record's position (from 0) and the field.
-        ``from_records(md.to_records())`` holds what ``md`` holds.
+        ``records`` is an iterable of dicts, or one dict (one record). Records take either
+        envelope, as barter's files do, chosen by the first ``Item``: ``{"Item": {"Ok": {…}}}``
+        (``Err`` items dropped and counted, as in barter's JSON arrays) or ``{"Item": {…}}`` (as
+        in JSON Lines). barter's serde types check every record exactly as they check a file;
+        ``MarketDataError`` names the record's position (from 0) and the field. Records without
+        a market event (none, or only ``Reconnecting`` markers) are an empty data set holding the
+        markers, as ``from_events`` makes it. ``from_records(md.to_records())`` holds what ``md``
+        holds.
         """
         try:
-            return cls.from_json_bytes(records_json(records), source=RECORDS_SOURCE)
+            return cls._from_json_items(records_json(records), RECORDS_SOURCE)
         except MarketDataError as error:
             raise position_as_record(error) from None
+
+    @classmethod
+    def _from_json_items(cls, data: bytes, source: str = "<pickle>") -> "MarketDataInMemory":
+        """barter JSON made by a program (records, a pickle): read as ``from_json_bytes`` reads
+        it, except that no market event makes an empty data set (with its markers)."""
+        handle = call_returning(_HANDLE, lib.barter_ffi_market_data_from_json_items, data, len(data), source.encode())
+        return cls._owned(handle)
 
     def to_records(self) -> list[dict[str, Any]]:
         """Every item (market events and reconnect markers) as barter's serde writes it, in the
@@ -314,18 +324,19 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
         return read_buffer(self._json_buffer("lines", self._checked_handle()), records_from_json_lines)
 
     @classmethod
-    def from_events(cls, events: Iterable[MarketStreamItem]) -> "MarketDataInMemory":
+    def from_events(cls, events: Union[MarketStreamItem, Iterable[MarketStreamItem]]) -> "MarketDataInMemory":
         """Builds barter's ``MarketDataInMemory`` from ``MarketEvent`` objects made in Python,
-        and ``Reconnecting`` markers in their places, if any.
+        and ``Reconnecting`` markers in their places, if any (an iterable of them, or one).
 
         Each event's fields were checked when it was built (see ``barter_ffi.data``); then the
         events travel to Rust in the cursor's wire format and become barter's own types, checked
         as barter's JSON reader checks them: a NaN price or decimal text barter cannot read
         raises ``MarketDataError`` naming the event's position (among the market events).
         ``from_events(md.events()).events() == md.events()``, and
-        ``from_events(list(md.items()))`` keeps the markers too. No events give an empty data set.
+        ``from_events(list(md.items()))`` keeps the markers too. No market event gives an empty
+        data set, which keeps the markers given.
         """
-        batch = list(events)
+        batch = [events] if isinstance(events, (MarketEvent, Reconnecting)) else list(events)
         for position, event in enumerate(batch):
             if not isinstance(event, (MarketEvent, Reconnecting)):
                 raise TypeError(
@@ -529,6 +540,11 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
         ``compression``: ``"zstd"``, ``"gzip"``, ``"bz2"`` or ``None``; by default inferred from
         the file name (``.zst``, ``.gz``, ``.bz2``). The JSON is streamed to the file, never held
         whole in memory; a write that fails removes the file.
+
+        A data set without a market event (empty, or reconnect markers alone) is refused with
+        ``MarketDataError`` and nothing is written: barter's ``MarketDataInMemory`` cannot be
+        loaded from such a file, nor can ``from_json_file`` read it. ``to_parquet``,
+        ``to_records`` and pickling keep such a data set.
         """
         code = compression_code(os.fsdecode(path), compression)
         shape_code = self._json_shape_code(shape)
@@ -561,12 +577,12 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
         with self._lifetime:
             if self._handle is None:
                 raise ValueError("MarketDataInMemory is closed")
-            stats = _stats(self._handle)
-            if stats.market_events == 0:  # loaders refuse an input without an event
-                return (MarketDataInMemory.from_events, ([],))
             # The array shape keeps the count of Err items skipped at load; JSON Lines cannot.
-            shape = "array" if stats.errors_skipped else "lines"
-            return (MarketDataInMemory.from_json_bytes, (read_buffer(self._json_buffer(shape, self._handle), bytes),))
+            shape = "array" if _stats(self._handle).errors_skipped else "lines"
+            json = read_buffer(self._json_buffer(shape, self._handle), bytes)
+            # Read as items, not as a recording: a data set without market events (markers
+            # alone, or nothing) comes back as it was.
+            return (MarketDataInMemory._from_json_items, (json,))
 
     def __copy__(self) -> "MarketDataInMemory":
         return self.clone()
@@ -617,7 +633,8 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
                 return f"<MarketDataInMemory owned by thread {owner.name!r}>"
             stats = self.stats
             if stats.market_events == 0:
-                return "<MarketDataInMemory empty>"
+                markers = f", {counted(stats.reconnects, 'reconnect')}" if stats.reconnects else ""
+                return f"<MarketDataInMemory empty{markers}>"
             first = self.time_first_event_ns()
         return (
             f"<MarketDataInMemory {counted(stats.market_events, 'event')}, "

@@ -9,8 +9,9 @@ them exactly as they check a file; errors name the record's position instead of 
 
 from __future__ import annotations
 
+import collections.abc
 import re
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Union
 
 import msgspec
 
@@ -30,13 +31,18 @@ def _is_result_envelope(record: Mapping[str, Any]) -> bool:
     return isinstance(item, Mapping) and len(item) == 1 and next(iter(item)) in ("Ok", "Err")
 
 
-def records_json(records: Iterable[Mapping[str, Any]]) -> bytes:
-    """The records as barter JSON with record ``k`` on line ``k + 1``: a JSON array when the
-    first ``Item`` has the ``Ok``/``Err`` envelope, JSON Lines otherwise."""
+def records_json(records: Union[Mapping[str, Any], Iterable[Mapping[str, Any]]]) -> bytes:
+    """The records (or one record, a dict) as barter JSON with record ``k`` on line ``k + 1``:
+    a JSON array when the first ``Item`` has the ``Ok``/``Err`` envelope, JSON Lines otherwise."""
+    if isinstance(records, collections.abc.Mapping):
+        records = [records]  # one record, not its keys
+    elif isinstance(records, (str, bytes)) or not isinstance(records, collections.abc.Iterable):
+        raise TypeError(f"records takes dicts (barter's items, as json.loads reads them), or one dict, not "
+                        f"{type(records).__name__}")
     lines = []
     shape_is_array = None
     for position, record in enumerate(records):
-        if not isinstance(record, Mapping):
+        if not isinstance(record, collections.abc.Mapping):
             raise TypeError(f"record {position}: expected a dict, not {type(record).__name__}")
         if shape_is_array is None and "Item" in record:
             shape_is_array = _is_result_envelope(record)

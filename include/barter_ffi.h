@@ -673,6 +673,20 @@ enum BarterFfiStatus barter_ffi_market_data_load_bytes_filtered(const uint8_t *d
                                                                 struct BarterFfiError *error);
 
 /**
+ * Builds market data from barter JSON that a program made rather than recorded (Python's
+ * `from_records`, unpickling): `len` bytes at `data`, read during the call only, as
+ * `barter_ffi_market_data_load_bytes` reads them (either shape, barter's serde types, the
+ * same errors; not decompressed), except that items without a market event (none at all, or
+ * only reconnect markers and `Err` items) make an empty data set, which keeps its markers,
+ * rather than `BARTER_FFI_STATUS_NO_MARKET_EVENTS`. `source_name` as for `_load_bytes`.
+ */
+enum BarterFfiStatus barter_ffi_market_data_from_json_items(const uint8_t *data,
+                                                            size_t len,
+                                                            const char *source_name,
+                                                            struct BarterFfiMarketData **out,
+                                                            struct BarterFfiError *error);
+
+/**
  * Builds market data from `len` bytes at `data` holding market events in the cursor's batch
  * format (the header's batch layout), read during the call only. Each event is checked as
  * barter's JSON reader would check it; an error names the event's position. No events is an

@@ -77,7 +77,6 @@ def test_records_may_be_any_iterable() -> None:
         ([{"Item": TRADE}, {"Item": {"Ok": TRADE}}], r"^record 1: .*MarketStreamResult"),
         ([{"Item": {"Ok": TRADE}}, {"Item": TRADE}], r"^record 1: .*"),
         ([TRADE], r"^record 0: .*bare MarketEvent"),
-        ([{"Reconnecting": "okx"}], r"no market event"),
     ],
 )
 def test_errors_name_the_record_and_the_field(records: list, expected: str) -> None:
@@ -90,3 +89,24 @@ def test_records_that_are_not_dicts_or_not_json_are_type_errors() -> None:
         MarketDataInMemory.from_records([{"Item": TRADE}, ["Item", TRADE]])  # type: ignore[list-item]
     with pytest.raises(TypeError, match="record 0: not JSON"):
         MarketDataInMemory.from_records([{"Item": {**TRADE, "instrument": object()}}])
+
+
+def test_one_dict_is_one_record_not_its_keys() -> None:
+    md = MarketDataInMemory.from_records({"Item": TRADE})
+    assert len(md) == 1 and md.to_records() == MarketDataInMemory.from_records([{"Item": TRADE}]).to_records()
+    assert MarketDataInMemory.from_records({"Reconnecting": "okx"}).stats == (0, 1, 0)
+    for not_records in ("records.jsonl", b"{}", 5):
+        with pytest.raises(TypeError, match=r"^records takes dicts .*, not (str|bytes|int)$"):
+            MarketDataInMemory.from_records(not_records)  # type: ignore[arg-type]
+
+
+def test_no_records_are_an_empty_data_set_as_no_events_are() -> None:
+    """``from_records(md.to_records())`` holds what ``md`` holds, an empty ``md`` too: no record
+    is an empty data set, as ``from_events([])`` is, not an error about files."""
+    empty = MarketDataInMemory.from_events([])
+    assert empty.to_records() == []
+    for records in ([], iter(()), empty.to_records()):
+        assert MarketDataInMemory.from_records(records).stats == (0, 0, 0)
+    results = MarketDataInMemory.from_records([{"Item": {"Err": {"Socket": "gone"}}}, {"Reconnecting": "okx"}])
+    assert results.stats == (0, 1, 1), "Err items are counted, as a file's are"
+

@@ -143,13 +143,17 @@ def test_a_filter_that_matches_nothing_is_an_empty_data_set() -> None:
     assert sum(counts.values()) == len(md), "a loop over instruments needs no try/except"
     empty = md.filter(instruments=[12345])
     assert len(empty) == 0 and not empty and empty.events() == [] and list(empty) == []
-    assert empty.stats == (0, 0, 0), "markers go too: they belong to events"
-    assert repr(empty) == "<MarketDataInMemory empty>"
+    assert empty.stats == (0, 2, 0), "the markers stay, as in any filter: an instrument is no marker's axis"
+    assert repr(empty) == "<MarketDataInMemory empty, 2 reconnects>"
     with pytest.raises(MarketDataError, match="empty"):
         empty.time_first_event()
     assert len(md.filter(kinds=[])) == 0
-    assert pickle.loads(pickle.dumps(empty)).stats == (0, 0, 0)
+    assert pickle.loads(pickle.dumps(empty)).stats == (0, 2, 0)
     assert merge(empty, md).events() == md.events()
+    nothing = md.filter(start=md[-1].time_exchange_ns + 1)
+    assert nothing.stats == (0, 0, 0), "no marker's event lies in the window"
+    assert repr(nothing) == "<MarketDataInMemory empty>"
+    assert pickle.loads(pickle.dumps(nothing)).stats == (0, 0, 0)
     assert len(MarketDataInMemory.from_events([])) == 0
 
 
