@@ -61,18 +61,26 @@ def summary(facts: Summary) -> dict[str, Any]:
         "by_kind": facts.by_kind,
         "by_exchange": facts.by_exchange,
         "by_instrument": {str(index): count for index, count in facts.by_instrument.items()},
+        "reconnects_by_exchange": facts.reconnects_by_exchange,
     }
 
 
 def summary_text(facts: dict[str, Any]) -> str:
+    if facts["market_events"]:
+        first = iso(facts["time_first_event_ns"])
+        span = f"{iso(facts['time_exchange_min_ns'])} .. {iso(facts['time_exchange_max_ns'])}"
+    else:
+        first = span = "none (no market event)"
     lines = [
         f"market events:        {facts['market_events']}",
         f"reconnects kept:      {facts['reconnects']}",
         f"Err items skipped:    {facts['errors_skipped']}",
-        f"time_first_event:     {iso(facts['time_first_event_ns'])}",
-        f"time_exchange range:  {iso(facts['time_exchange_min_ns'])} .. {iso(facts['time_exchange_max_ns'])}",
+        f"time_first_event:     {first}",
+        f"time_exchange range:  {span}",
     ]
-    for title, key in (("by kind", "by_kind"), ("by exchange", "by_exchange"), ("by instrument", "by_instrument")):
+    sections = (("by kind", "by_kind"), ("by exchange", "by_exchange"), ("by instrument", "by_instrument"),
+                ("reconnects by exchange", "reconnects_by_exchange"))
+    for title, key in sections:
         lines.append(f"{title}:")
         lines.extend(f"  {name!s:<24} {count}" for name, count in facts[key].items())
     return "\n".join(lines)

@@ -63,6 +63,24 @@ def test_summary_as_json_for_scripts() -> None:
     assert run(str(FIXTURES / "all_kinds_results.json"), "--json").stdout == result.stdout
 
 
+@pytest.mark.parametrize("markers", [[], ["okx", "kraken"]])
+def test_summary_of_a_data_set_without_market_events(tmp_path: Path, markers: list) -> None:
+    """An empty data set (or one of reconnect markers alone, as a reconnects table file is) has
+    no time span: the summary says so, rather than failing on the missing times."""
+    from barter_ffi import Reconnecting
+
+    MarketDataInMemory.from_events([Reconnecting(name) for name in markers]).to_parquet(tmp_path / "day")
+    for path in (tmp_path / "day", *(tmp_path / "day").glob("reconnects.parquet")):
+        result = run(str(path))
+        assert result.returncode == 0, result.stderr
+        assert "market events:        0" in result.stdout
+        assert f"reconnects kept:      {len(markers)}" in result.stdout
+        assert "time_first_event:     none (no market event)" in result.stdout
+        assert all(f"  {name:<24} 1" in result.stdout for name in markers), result.stdout
+        facts = json.loads(run("summary", str(path), "--json").stdout)
+        assert facts["time_first_event_ns"] is None and facts["reconnects_by_exchange"] == dict.fromkeys(markers, 1)
+
+
 def test_head_and_tail_print_one_event_a_line() -> None:
     md = MarketDataInMemory.from_json_file(FIXTURES / "all_kinds.jsonl")
     events = md.events()
