@@ -318,8 +318,9 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
         """Every item (market events and reconnect markers) as barter's serde writes it, in the
         JSON Lines envelope ``{"Item": {…}}``: timestamps as RFC 3339 text, decimals as text.
 
-        Order books carry ``"side": None`` on both sides, which barter omits when writing but
-        requires when reading, so that ``from_records`` (and barter) read the records back.
+        Keys come in barter's order. Order books carry ``"side": None`` on both sides (first,
+        where barter declares it), which barter omits when writing but requires when reading, so
+        that ``from_records`` (and barter) read the records back.
         """
         return read_buffer(self._json_buffer("lines", self._checked_handle()), records_from_json_lines)
 

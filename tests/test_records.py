@@ -110,3 +110,35 @@ def test_no_records_are_an_empty_data_set_as_no_events_are() -> None:
     results = MarketDataInMemory.from_records([{"Item": {"Err": {"Socket": "gone"}}}, {"Reconnecting": "okx"}])
     assert results.stats == (0, 1, 1), "Err items are counted, as a file's are"
 
+
+def _key_order(value: object) -> object:
+    """The keys of every object, in order, nested as the value is."""
+    if isinstance(value, dict):
+        return [(key, _key_order(item)) for key, item in value.items()]
+    if isinstance(value, list):
+        return [_key_order(item) for item in value]
+    return None
+
+
+def _without_book_sides(value: object) -> object:
+    if isinstance(value, dict):
+        return {key: _without_book_sides(item) for key, item in value.items()
+                if not (key == "side" and item is None and "levels" in value)}
+    if isinstance(value, list):
+        return [_without_book_sides(item) for item in value]
+    return value
+
+
+def test_records_and_json_files_keep_barters_field_order(tmp_path) -> None:
+    """Keys come in the order barter's serde writes them, order books too (they went through a
+    sorted map: ``exchange`` before ``time_exchange``, ``asks`` before ``bids``); the
+    ``"side": null`` barter's reader needs comes first, where ``OrderBookSide`` declares it."""
+    md = MarketDataInMemory.from_json_file(FIXTURES / "all_kinds.jsonl")
+    barters = [json.loads(line) for line in md.debug_json_lines().splitlines()]
+    md.to_json_file(tmp_path / "out.jsonl")
+    written = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    for ours in (md.to_records(), written):
+        assert [_key_order(_without_book_sides(record)) for record in ours] == [_key_order(r) for r in barters]
+        books = [record["Item"]["kind"]["OrderBook"] for record in ours if "OrderBook" in record.get("Item", {}).get("kind", {})]
+        sides = [side for book in books for event in book.values() for side in (event["bids"], event["asks"])]
+        assert sides and all(list(side) == ["side", "levels"] for side in sides)

@@ -311,7 +311,8 @@ fn add_order_book_sides(event: &mut serde_json::Value) {
     for book in book_event.values_mut() {
         for side in ["bids", "asks"] {
             if let Some(levels) = book.get_mut(side).and_then(|value| value.as_object_mut()) {
-                levels.insert("side".to_string(), serde_json::Value::Null);
+                // First, where barter's `OrderBookSide` declares it (serde_json keeps the order).
+                levels.shift_insert(0, "side".to_string(), serde_json::Value::Null);
             }
         }
     }
