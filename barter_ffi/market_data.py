@@ -136,8 +136,11 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
     over (``md.hand_over()``) or ends; another thread gets ``OwnedByAnotherThreadError``. Give
     each thread its own ``md.clone()`` instead: it shares the events (no copy), and ``clone()``
     works from any thread, so a web server's request handler or a pool's task can start with
-    ``with shared.clone() as md:``. ``len``, ``repr``, ``stats``, ``clone()``, pickling and
-    ``copy`` claim nothing and work from any thread (process pools pickle on a helper thread).
+    ``with shared.clone() as md:``. The reads that make nothing new, ``len``, ``bool``,
+    ``stats``, ``summary()``, ``time_first_event()``, ``repr`` and the notebook display, and
+    ``clone()``, pickling and ``copy``, claim nothing and work from any thread, whoever owns the
+    instance (process pools pickle on a helper thread); they hold the instance's lock, so a
+    ``close()`` waits for them.
     ``close()`` (or leaving ``with``) releases the Rust handle at once; otherwise it is released
     when the object is collected.
     """
@@ -380,15 +383,15 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
             )
 
     @contextlib.contextmanager
-    def _peeked_handle(self, *, any_thread: bool = False) -> Iterator[Any]:
-        """The handle for a use that does not claim the instance (``len``, ``repr``, ``stats``;
-        ``clone`` from ``any_thread``): printing a data set, or cloning it for another thread,
-        must not make it ours."""
+    def _peeked_handle(self) -> Iterator[Any]:
+        """The handle for a read that does not claim the instance, from any thread (``len``,
+        ``bool``, ``stats``, ``summary()``, ``time_first_event``, ``repr``, ``clone``): printing
+        or counting a data set, or cloning it for another thread, must not make it ours. The
+        data is immutable, and holding the lifetime lock keeps ``close()`` from freeing the
+        handle under the read."""
         with self._lifetime:
             if self._handle is None:
                 raise ValueError("MarketDataInMemory is closed")
-            if not any_thread:
-                self._check_usable_by(threading.current_thread())
             yield self._handle
 
     def clone(self) -> "MarketDataInMemory":
@@ -399,7 +402,7 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
                 with shared.clone() as md:
                     ...
         """
-        with self._peeked_handle(any_thread=True) as handle:
+        with self._peeked_handle() as handle:
             return MarketDataInMemory._owned(call_returning(_HANDLE, lib.barter_ffi_market_data_clone, handle))
 
     def hand_over(self) -> "MarketDataInMemory":
@@ -629,9 +632,6 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
         with self._lifetime:
             if self._handle is None:
                 return "<MarketDataInMemory closed>"
-            owner = self._other_owner(threading.current_thread())
-            if owner is not None:
-                return f"<MarketDataInMemory owned by thread {owner.name!r}>"
             stats = self.stats
             if stats.market_events == 0:
                 markers = f", {counted(stats.reconnects, 'reconnect')}" if stats.reconnects else ""
@@ -645,14 +645,11 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
 
     def _repr_html_(self) -> str:
         """The notebook display: counts by exchange and kind, the time span, the skips and the
-        first events, from the library's counts (no walk in Python). Claims nothing, as
-        ``repr`` does; a closed data set, or one another thread owns, says so."""
+        first events, from the library's counts (no walk in Python). Claims nothing and works
+        from any thread, as ``repr`` does; a closed data set says so."""
         with self._lifetime:
             if self._handle is None:
                 return notice_html("MarketDataInMemory", "closed")
-            owner = self._other_owner(threading.current_thread())
-            if owner is not None:
-                return notice_html("MarketDataInMemory", f"owned by thread {owner.name!r}")
             summary = _summary(self._handle)
             first_events = events_between(self._handle, 0, min(SHOWN_EVENTS, summary.market_events))
         return market_data_html(summary, first_events)
