@@ -18,7 +18,7 @@ import weakref
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal, Mapping, Optional
 
 from ._ffi import call, call_returning, ffi, lib
-from .data import Candle, Liquidation, OrderBookEvent, OrderBookL1, PublicTrade, encode_events
+from .data import Candle, Liquidation, OrderBookEvent, OrderBookL1, PublicTrade, Side, encode_events
 from .errors import MarketDataError, unknown_name
 from .notebook import SHOWN_EVENTS, arrow_table_html
 from .summary import read_counts
@@ -52,6 +52,15 @@ _TABLE_KINDS: dict[str, tuple[type, ...]] = {
     "reconnects": (),
 }
 """The event kinds each table's rows come from (none: the reconnect markers)."""
+
+_SIDES: dict[str, list[str]] = {
+    "trades": [side.value for side in Side],
+    "liquidations": [side.value for side in Side],
+    "l2": ["bid", "ask"],
+}
+"""Each ``side`` column's values, in the library's dictionary order (``output/arrow/mod.rs``'s
+``TRADE_SIDES`` and ``BOOK_SIDES``, pinned by ``tests/test_pandas.py``): a table without rows
+exports no dictionary, and pandas' categories must not depend on the data."""
 
 _ARROW_TYPES = {
     "b": "bool", "c": "int8", "C": "uint8", "s": "int16", "S": "uint16", "i": "int32", "I": "uint32",
@@ -322,10 +331,14 @@ class ArrowTables:
         - timestamps as ``datetime64[ns, UTC]``, nanoseconds kept;
         - ``exchange`` as a categorical of the exchanges present (not all of barter's), so
           ``value_counts()`` and ``groupby`` list no empty exchange on any pandas version;
-          ``side`` as a categorical of its two values (``Buy``/``Sell``, ``bid``/``ask``);
-        - L2's ``level`` as the nullable ``UInt32`` (null on the row of a book with no level).
+          ``side`` as a categorical of its two values (``Buy``/``Sell``, ``bid``/``ask``), in
+          an empty table too;
+        - unsigned integers as pandas' nullable ``UInt64`` (``event_index``, ``instrument``,
+          ``sequence``, ``trade_count``) and ``UInt32`` (L2's ``level``, null on the row of a
+          book with no level): exact to ``2**64 - 1``, and so in Dask, whose reductions over a
+          partition without rows made plain ``uint64`` columns ``float64``.
         """
-        return _pandas_frame(self.to_pyarrow(table, decimals=decimals))
+        return _pandas_frame(table, self.to_pyarrow(table, decimals=decimals))
 
     @classmethod
     def from_arrow(cls, tables: Mapping[str, Any]) -> "MarketDataInMemory":
@@ -340,15 +353,19 @@ class ArrowTables:
         return cls._owned(_import_handle(tables))
 
 
-def _pandas_frame(table: Any) -> Any:
-    """A ``pyarrow.Table`` in ``to_arrow``'s schema as the pandas frame ``to_pandas`` describes."""
+def _pandas_frame(name: str, table: Any) -> Any:
+    """The ``pyarrow.Table`` of the table ``name`` as the pandas frame ``to_pandas`` describes."""
     import pandas
     import pyarrow
 
-    # level is the only uint32 column, and nullable: pandas would make it float64 when it has a null
-    frame = table.to_pandas(types_mapper={pyarrow.uint32(): pandas.UInt32Dtype()}.get)
+    # Nullable integers: pandas makes a uint32 with a null (level) float64, and Dask makes the
+    # max of a uint64 column float64 when a partition is empty, so 2**64 - 1 reads 1.8e19.
+    unsigned = {pyarrow.uint32(): pandas.UInt32Dtype(), pyarrow.uint64(): pandas.UInt64Dtype()}
+    frame = table.to_pandas(types_mapper=unsigned.get)
     if "exchange" in frame:
         frame["exchange"] = _present_categories(frame["exchange"])
+    if "side" in frame:
+        frame["side"] = frame["side"].cat.set_categories(_SIDES[name])
     return frame
 
 

@@ -20,6 +20,12 @@ unknown categories count wrong (``value_counts()`` adds an ``__UNKNOWN_CATEGORIE
 file has no row of the table, and ``.cat.as_known()`` fails on a distributed cluster);
 ``frame.categorize(columns=["exchange"])`` makes it a categorical of known categories, for
 ``pivot_table`` and the like. ``side`` is a categorical of its two values, known.
+
+Unsigned integers (``event_index``, ``instrument``, ``sequence``, ``trade_count``) are pandas'
+nullable ``UInt64``, so a reduction stays exact when a file has no row of the table (a plain
+``uint64`` column's ``max()`` became ``float64`` there). Dask's ``describe()`` and
+``quantile()`` fail on nullable integers (dask/dask#8530): describe the columns you mean,
+``trades[["price", "amount"]].describe()`` or ``frame.select_dtypes("float").describe()``.
 """
 
 from __future__ import annotations

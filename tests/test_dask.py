@@ -135,9 +135,32 @@ def test_decimals_stay_numbers_whatever_dasks_string_setting(client: object, boo
         l1, l2 = read_market_data(book_files, "l1"), read_market_data(book_files, "l2")
         assert l1["bid_price"].max().compute() == 100.0  # not "9.50", the largest text
         assert (l2["price"] * l2["amount"]).sum().compute() == pytest.approx(9.5 * 2 + 9.25 + 10.25 * 0.5 + 0.1)
-        assert {"bid_price", "ask_amount"} <= set(l1.describe().compute().columns)
+        decimals = ["bid_price", "bid_amount", "ask_price", "ask_amount"]
+        assert set(decimals) == set(l1[decimals].describe().compute().columns)  # the README's recipe
         text = read_market_data(book_files, "l1", decimals="text")["bid_price"].compute()
         assert text.tolist() == ["9.50", "10.25", "100.00"]
+
+
+def test_reductions_stay_exact_with_partitions_without_rows(client: object) -> None:
+    """candles.jsonl has no trade: its partition is empty. Dask's max of a plain uint64 column
+    then turned float64 (2**64 - 1 read 1.8446744073709552e+19); the nullable UInt64 stays exact."""
+    files = [FIXTURES / name for name in ("trades.json", "candles.jsonl", "all_kinds.jsonl", "candles.jsonl")]
+    trades = read_market_data(files, "trades")
+    expected = in_process(files, "trades")
+    instrument = trades["instrument"]
+    for reduction in ("max", "min", "sum", "nunique"):
+        got = getattr(instrument, reduction)().compute()
+        assert got == getattr(expected["instrument"], reduction)() and not isinstance(got, float), (reduction, got)
+    assert instrument.max().compute() == 2**64 - 1
+    assert trades["event_index"].max().compute() == expected["event_index"].max()
+    by_exchange = trades.groupby("exchange")["instrument"].max().compute().to_dict()
+    assert by_exchange == expected.astype({"exchange": str}).groupby("exchange")["instrument"].max().to_dict()
+    assert by_exchange["coinbase"] == 2**64 - 1
+    sizes = trades.groupby("instrument").size().compute().to_dict()
+    assert sizes == expected.groupby("instrument").size().to_dict() and 2**64 - 1 in sizes
+    assert trades["side"].cat.known and list(trades["side"].cat.categories) == ["Buy", "Sell"]
+    assert list(trades["side"].compute().cat.categories) == ["Buy", "Sell"]
+    assert read_market_data(files[1], "l2")["side"].cat.categories.tolist() == ["bid", "ask"], "from the meta"
 
 
 def test_exact_decimal128_is_refused_with_what_to_use_instead(book_files: list[Path]) -> None:
