@@ -7,7 +7,8 @@ object: the worker that runs it opens the file itself, so the same code runs on 
     from distributed import Client
     from barter_ffi.dask import read_market_data
 
-    client = Client("tcp://scheduler:8786")           # or LocalCluster() on one machine
+    client = Client("tcp://scheduler:8786")           # or Client() on one machine (a script
+                                                      # then needs `if __name__ == "__main__":`)
     trades = read_market_data("/data/2024-12-*.jsonl.zst", table="trades")
     trades.groupby("exchange", observed=True)["amount"].sum().compute()
 
@@ -19,7 +20,9 @@ file's exchanges, which Dask knows only once it has read every file, and Dask's 
 unknown categories count wrong (``value_counts()`` adds an ``__UNKNOWN_CATEGORIES__`` row when a
 file has no row of the table, and ``.cat.as_known()`` fails on a distributed cluster);
 ``frame.categorize(columns=["exchange"])`` makes it a categorical of known categories, for
-``pivot_table`` and the like. ``side`` is a categorical of its two values, known.
+``pivot_table`` and the like; count with ``frame["exchange"].value_counts()`` on the text (a
+categorized column's ``value_counts()`` raises ``KeyError`` in Dask 2026.8 unless the frame is
+``.persist()``-ed first). ``side`` is a categorical of its two values, known.
 
 Unsigned integers (``event_index``, ``instrument``, ``sequence``, ``trade_count``) are pandas'
 nullable ``UInt64``, so a reduction stays exact when a file has no row of the table (a plain

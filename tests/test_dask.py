@@ -200,3 +200,10 @@ def test_exchange_counts_and_categories_are_the_exchanges_present(client: object
     assert l1.groupby("exchange").size().compute().to_dict() == expected.to_dict()
     known = l1.categorize(columns=["exchange"])
     assert known["exchange"].cat.known and set(known["exchange"].cat.categories) == set(expected.index)
+    # The README's recipes around Dask's categorize bug: a persisted frame counts right, and
+    # pivot_table (what categorize is for) works on the lazy one.
+    persisted = known.persist()["exchange"].value_counts().compute()
+    assert persisted[persisted > 0].to_dict() == expected.to_dict()
+    means = known.pivot_table(index="instrument", columns="exchange", values="bid_price", aggfunc="mean").compute()
+    frame = in_process([*recordings, *book_files], "l1").astype({"exchange": str})
+    assert means.stack().dropna().to_dict() == frame.groupby(["instrument", "exchange"])["bid_price"].mean().dropna().to_dict()
