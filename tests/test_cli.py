@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import barter_ffi
-from barter_ffi import MarketDataInMemory
+from barter_ffi import MarketDataInMemory, Reconnecting
 from barter_ffi.summary import event_line
 from conftest import FIXTURES
 
@@ -139,6 +139,8 @@ def full_load_summary(path: Path) -> dict:
         "by_exchange": dict(sorted(Counter(event.exchange.value for event in events).items())),
         "by_instrument": {str(index): count for index, count in
                           sorted(Counter(event.instrument for event in events).items())},
+        "reconnects_by_exchange": dict(sorted(Counter(item.exchange.value for item in md.items()
+                                                      if isinstance(item, Reconnecting)).items())),
     }
 
 
