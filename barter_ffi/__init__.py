@@ -23,7 +23,7 @@ from .data import (
     Side,
 )
 from ._ffi import library_version
-from .errors import MarketDataError, OwnedByAnotherThreadError
+from .errors import DecimalScaleError, MarketDataError, OwnedByAnotherThreadError
 from .linking import get_include, get_library
 from .market_data import LoadStats, MarketDataInMemory, merge
 from .samples import sample_path
@@ -33,6 +33,7 @@ from .summary import Summary
 __all__ = [
     "Candle",
     "DataKind",
+    "DecimalScaleError",
     "ExchangeId",
     "Level",
     "Liquidation",

@@ -35,6 +35,7 @@ from . import linking
 from ._ffi import library_version
 from .compression import without_compression_suffix
 from .data import MarketEvent
+from .errors import DecimalScaleError
 from .timestamps import iso
 from .market_data import MarketDataInMemory
 from .samples import sample_path
@@ -270,6 +271,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, as the Python docs advise.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except DecimalScaleError as error:  # convert's decimal128: the hint in the command line's words
+        print(f"error: {error.problem}: rerun with --decimals text (exact, each value as written) or --decimals "
+              "float64", file=sys.stderr)
         return 1
     except (OSError, ValueError) as error:  # MarketDataError is a ValueError
         print(f"error: {error}", file=sys.stderr)

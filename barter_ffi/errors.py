@@ -5,11 +5,30 @@ from __future__ import annotations
 import difflib
 from typing import Sequence
 
-__all__ = ["MarketDataError", "OwnedByAnotherThreadError", "unknown_name"]
+__all__ = ["DecimalScaleError", "MarketDataError", "OwnedByAnotherThreadError", "unknown_name"]
 
 
 class MarketDataError(ValueError):
     """The input is not barter market data; the message names the source, line and column."""
+
+
+class DecimalScaleError(MarketDataError):
+    """An L1 or L2 decimal column cannot be written as ``decimal128(38, scale)``: a value needs
+    more than its 38 digits at the column's largest scale, or (a file read in pieces into one
+    fixed schema) a later piece needs a larger scale. ``problem`` says which table, column and
+    scale; the text and float64 forms hold any value."""
+
+    HINT = "write decimals='text' (exact, each value as written) or decimals='float64'"
+    """What the message adds to ``problem``: the way out, in Python's words."""
+    problem: str
+    """Which table, column and scale, without the hint (the command line words its own)."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        super().__init__(f"{problem}: {self.HINT}")
+
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.problem,))
 
 
 class OwnedByAnotherThreadError(RuntimeError):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import barter_ffi
-from barter_ffi import MarketDataError, MarketDataInMemory, OwnedByAnotherThreadError, iter_json_file
+from barter_ffi import DecimalScaleError, MarketDataError, MarketDataInMemory, OwnedByAnotherThreadError, iter_json_file
 from conftest import FIXTURES
 
 KINDS = FIXTURES / "all_kinds.jsonl"
@@ -136,7 +136,9 @@ def test_a_later_piece_needing_more_decimal_scale_is_cast_or_refused(tmp_path: P
     assert finer != l1
     path = tmp_path / "scales.jsonl"
     path.write_text(l1 * 200_000 + finer)
-    with pytest.raises(MarketDataError, match="larger scale"):
+    with pytest.raises(DecimalScaleError, match=r"^l1 bid_price: a later piece of the file has values of scale 19, "
+                                                r"beyond the scale 8 its first piece fixed for the stream: write "
+                                                r"decimals='text' .* or decimals='float64'$"):
         iter_json_file(path).record_batches("l1").read_all()
     exact = iter_json_file(path).record_batches("l1", decimals="text").read_all()
     assert exact.num_rows == 200_001 and pyarrow.types.is_string(exact.schema.field("bid_price").type)
