@@ -101,8 +101,10 @@ class JsonFileStream:
         """The whole file's ``Summary`` (what ``from_json_file(path, ...).summary()`` gives),
         counted piece by piece in bounded memory, without decoding an event in Python (what
         ``barter-ffi summary`` prints). Reads the stream; errors are ``from_json_file``'s."""
-        # The library raises at the end of a file without a market event, so there is a piece.
-        return functools.reduce(Summary.followed_by, map(_summary_then_close, self._pieces_then(after_each_piece)))
+        # A selection may keep nothing, and then no piece comes: the summary of no data.
+        nothing = Summary(0, 0, 0, None, (), {})
+        return functools.reduce(Summary.followed_by, map(_summary_then_close, self._pieces_then(after_each_piece)),
+                                nothing)
 
     def record_batches(self, table: "Table", *, decimals: "Decimals" = "decimal128") -> Any:
         """One table of the file as a ``pyarrow.RecordBatchReader`` (needs pyarrow): Arrow

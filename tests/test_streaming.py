@@ -216,3 +216,13 @@ def test_a_stream_is_not_pickled_and_a_forked_child_gets_an_error_not_a_hang(lar
     child, parent = result.stdout.splitlines()
     assert child.startswith("0 ValueError") and "forked child" in child, child
     assert parent == "True"
+
+
+@pytest.mark.parametrize("selection", [{"start": "2030-01-01T00:00:00Z"}, {"kinds": "candle", "exchanges": "okx"},
+                                       {"instruments": 12345}])
+def test_a_summary_of_a_selection_that_keeps_no_event_is_the_whole_loads(selection: dict) -> None:
+    """No piece comes of a selection that keeps nothing: the summary of nothing, not a
+    TypeError; markers a selection keeps without an event are counted."""
+    streamed = iter_json_file(KINDS, **selection).summary()
+    assert streamed == MarketDataInMemory.from_json_file(KINDS, **selection).summary()
+    assert streamed.market_events == 0
