@@ -7,7 +7,7 @@ the metaclass's ``__call__`` instead, which only a call such as ``MarketEvent(..
 
 Each field's check follows from its type (read with ``msgspec.inspect``) and its name:
 
-- ``…_ns`` (a time): int nanoseconds, or any time ``timestamps.nanoseconds`` takes (a tz-aware
+- ``…_ns`` (a time): int nanoseconds (numpy's integers too), or any time ``timestamps.nanoseconds`` takes (a tz-aware
   ``datetime`` or ``pandas.Timestamp``, a ``numpy.datetime64``, RFC 3339 text), converted exactly;
 - other ints (instrument, sequence, trade count; unsigned in barter): an ``int`` from 0 to
   2**64 - 1, numpy's integers too;

@@ -439,7 +439,7 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
         or an iterable of values; ``None`` keeps everything on that axis, an empty list nothing.
         ``start`` and ``end`` bound ``time_exchange`` as ``start <= time_exchange < end``:
         ``start`` is inclusive, ``end`` exclusive, so consecutive windows split the data without
-        overlap. Times are int nanoseconds, a tz-aware ``datetime`` or ``pandas.Timestamp``, a
+        overlap. Times are int nanoseconds (numpy's integers too), a tz-aware ``datetime`` or ``pandas.Timestamp``, a
         ``numpy.datetime64``, or RFC 3339 text with its offset (``"2024-12-20T19:06:00Z"``). A value of the wrong type is a
         ``TypeError`` naming the argument; an unknown kind or exchange a ``ValueError`` naming
         the closest names.

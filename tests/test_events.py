@@ -212,6 +212,9 @@ def test_time_fields_take_any_time_converted_exactly() -> None:
     expected = MarketEvent(exact, exact - 500, ExchangeId.OKX, 0, trade)
     assert expected.time_exchange_ns == exact and type(expected.time_exchange_ns) is int
     for moment in (
+        numpy.int64(exact),  # a pandas column of nanoseconds holds these
+        numpy.uint64(exact),
+        pandas.Series([exact]).iloc[0],
         pandas.Timestamp(exact, tz="UTC"),
         pandas.Timestamp(exact, tz="UTC").tz_convert("Asia/Tokyo"),
         numpy.datetime64(exact, "ns"),
@@ -228,6 +231,21 @@ def test_time_fields_take_any_time_converted_exactly() -> None:
     assert Level(Decimal("96962.50"), 2) == Level("96962.50", "2")
     assert Level(Decimal("1E-7"), "0.5").price_text == "0.0000001", "a Decimal's text never has an exponent"
     assert Reconnecting("okx") == Reconnecting(ExchangeId.OKX)
+    for not_a_time in (numpy.timedelta64(exact, "ns"), numpy.bool_(True), numpy.float64(exact)):
+        with pytest.raises(TypeError, match=f"MarketEvent.time_exchange_ns must be {TIME_TYPES}"):
+            MarketEvent(not_a_time, exact, "okx", 0, trade)
+
+
+def test_selections_take_numpy_integer_times() -> None:
+    numpy = pytest.importorskip("numpy")
+    md = MarketDataInMemory.from_json_file(FIXTURES / "all_kinds.jsonl")
+    start, end = md[2].time_exchange_ns, md[5].time_exchange_ns
+    expected = md.filter(start=start, end=end).events()
+    assert md.filter(start=numpy.int64(start), end=numpy.uint64(end)).events() == expected
+    assert MarketDataInMemory.from_json_file(FIXTURES / "all_kinds.jsonl", start=numpy.int64(start),
+                                             end=numpy.int64(end)).events() == expected
+    with pytest.raises(TypeError, match="start must be int nanoseconds"):
+        md.filter(start=numpy.timedelta64(start, "ns"))  # type: ignore[arg-type]
 
 
 def test_an_event_with_a_datetime_passed_by_position_loads_and_prints() -> None:
@@ -238,7 +256,8 @@ def test_an_event_with_a_datetime_passed_by_position_loads_and_prints() -> None:
     assert MarketDataInMemory.from_events([event]).events() == [event]
 
 
-TIME_TYPES = "int nanoseconds, a tz-aware datetime or pandas.Timestamp, a numpy.datetime64, or RFC 3339 text"
+TIME_TYPES = (r"int nanoseconds \(numpy's integers too\), a tz-aware datetime or pandas.Timestamp, a numpy.datetime64, "
+              "or RFC 3339 text")
 
 
 def _wrong_constructions() -> list:
