@@ -82,29 +82,43 @@ class _ValuedStrEnum(str, Enum):
         return format(str(self.value), format_spec)
 
     @classmethod
-    def _unknown(cls, value: object, what: str, all_names: str = "") -> None:
-        """``Enum._missing_``: an unknown name's error names the closest ones (msgspec, which
-        calls it too, reports its own error when decoding)."""
+    def _named(cls, value: object, what: str, aliases: dict[str, str], all_names: str = "") -> Any:
+        """``Enum._missing_``: the member an alias of barter's serde names; an unknown name's
+        error names the closest names (msgspec, which calls it too, reports its own error when
+        decoding)."""
         if isinstance(value, str):
-            raise unknown_name(what, value, [member.value for member in cls], all_names=all_names)
+            if value in aliases:
+                return cls(aliases[value])
+            raise unknown_name(what, value, [member.value for member in cls], all_names=all_names, aliases=aliases)
+        return None
+
+
+_SIDE_ALIASES = {"buy": "Buy", "BUY": "Buy", "b": "Buy", "sell": "Sell", "SELL": "Sell", "s": "Sell"}
+"""The other names barter's serde reads as a side (barter-instrument's ``Side``: ``#[serde(alias = …)]``),
+pinned against barter's reading by ``tests/test_events.py``."""
+_EXCHANGE_ALIASES = {"huobi": "htx"}
+"""The other names barter's serde reads as an exchange (barter-instrument's ``ExchangeId``), pinned
+as the side aliases are."""
 
 
 class Side(_ValuedStrEnum):
-    """barter_instrument::Side, valued by its serde names."""
+    """barter_instrument::Side, valued by its serde names; ``Side("buy")`` takes the other names
+    barter's serde reads too (``buy``, ``BUY``, ``b``, ``sell``, ``SELL``, ``s``)."""
 
     BUY = "Buy"
     SELL = "Sell"
 
     @classmethod
-    def _missing_(cls, value: object) -> None:
-        return cls._unknown(value, "side")
+    def _missing_(cls, value: object) -> Any:
+        return cls._named(value, "side", _SIDE_ALIASES)
 
     def __repr__(self) -> str:
         return f"<Side.{self.name}: {self.value!r}>"
 
 
 class ExchangeId(_ValuedStrEnum):
-    """barter_instrument::exchange::ExchangeId, valued by its serde (snake_case) names."""
+    """barter_instrument::exchange::ExchangeId, valued by its serde (snake_case) names;
+    ``ExchangeId("huobi")`` takes barter's alias too (``HTX``)."""
 
     OTHER = "other"
     SIMULATED = "simulated"
@@ -150,8 +164,8 @@ class ExchangeId(_ValuedStrEnum):
     POLONIEX = "poloniex"
 
     @classmethod
-    def _missing_(cls, value: object) -> None:
-        return cls._unknown(value, "exchange", "list(barter_ffi.ExchangeId) has all 42")
+    def _missing_(cls, value: object) -> Any:
+        return cls._named(value, "exchange", _EXCHANGE_ALIASES, "list(barter_ffi.ExchangeId) has all 42")
 
 
 class _Record(msgspec.Struct, metaclass=CheckedConstruction, array_like=True, frozen=True, gc=False):

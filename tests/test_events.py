@@ -284,7 +284,7 @@ def _wrong_constructions() -> list:
         (lambda: PublicTrade(1, 1.5, 2.0, "Buy"), TypeError, "PublicTrade.id must be a str, not int"),
         (lambda: PublicTrade("1", "1.5", 2.0, "Buy"), TypeError, r"PublicTrade.price must be a float \(or an int\), not str"),
         (lambda: PublicTrade("1", 1.5, Decimal(2), "Buy"), TypeError, "PublicTrade.amount must be a float"),
-        (lambda: PublicTrade("1", 1.5, 2.0, "buy"), ValueError, r"unknown side 'buy': did you mean 'Buy'\?"),
+        (lambda: PublicTrade("1", 1.5, 2.0, "Bought"), ValueError, r"unknown side 'Bought': use one of 'Buy' or 'Sell'"),
         (lambda: PublicTrade("1", 1.5, 2.0, True), TypeError,
          r"PublicTrade.side must be Side or its value \('Buy', 'Sell'\), not bool"),
         (lambda: OrderBookL1(0, ("1.5", "2"), None), TypeError, "OrderBookL1.best_bid must be Level or None, not tuple"),
