@@ -209,6 +209,17 @@ CONFIG_ANSWERS: dict[str, Callable[[], list[str]]] = {
 }
 
 
+def _count(text: str) -> int:
+    """``-n``: a whole number from 0, or argparse's usage error."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, not {count}")
+    return count
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="barter-ffi", description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -222,7 +233,7 @@ def _parser() -> argparse.ArgumentParser:
     for name, which in (("head", "first"), ("tail", "last")):
         command = commands.add_parser(name, help=f"print the {which} market events, one a line")
         command.add_argument("file", type=Path, help=FILE_HELP)
-        command.add_argument("-n", "--lines", type=int, default=10, metavar="N", help="how many (default 10)")
+        command.add_argument("-n", "--lines", type=_count, default=10, metavar="N", help="how many (default 10)")
     convert_command = commands.add_parser("convert", help="JSON or JSON Lines to Parquet, and back")
     convert_command.add_argument("source", type=Path, help="a barter JSON or JSON Lines file, or a Parquet directory")
     convert_command.add_argument("target", type=Path,
@@ -255,15 +266,22 @@ def _run(args: argparse.Namespace, out: Callable[[str], None]) -> None:
     if args.command == "convert":
         convert(args.source, args.target, args.decimals)
         return
-    if args.lines < 0:
-        raise ValueError(f"-n must be at least 0, not {args.lines}")
     for event in (head if args.command == "head" else tail)(args.file, args.lines):
         out(event_line(event))
 
 
+def _is_a_file_argument(argument: str) -> bool:
+    """Whether ``barter-ffi ARGUMENT …`` means the summary of a file: an option of ``summary``,
+    an existing path, or a name that looks like a path. Any other word is a command, so that a
+    mistyped one is named as one ("invalid choice"), not taken for a missing file."""
+    if argument.startswith("-"):
+        return argument not in ("-h", "--help", "--version")
+    return os.path.exists(argument) or any(mark in argument for mark in ("/", ".", os.sep))
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if not arguments or (arguments[0] not in COMMANDS and arguments[0] not in ("-h", "--help", "--version")):
+    if not arguments or (arguments[0] not in COMMANDS and _is_a_file_argument(arguments[0])):
         arguments.insert(0, "summary")  # `barter-ffi FILE` stays the summary it always was
     args = _parser().parse_args(arguments)
     try:

@@ -324,6 +324,11 @@ def _manifest(directory: Path) -> dict[str, Any]:
     try:
         manifest = json.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
+        if not any(directory.glob("*.parquet")):
+            raise MarketDataError(
+                f"{directory}: a directory, and not one that to_parquet or barter-ffi convert wrote (it holds no "
+                f"{MANIFEST} and no .parquet file): give a barter JSON file, or such a directory"
+            ) from None
         raise MarketDataError(
             f"{directory}: no {MANIFEST}, so not a directory that to_parquet or barter-ffi convert finished writing "
             "(the manifest is written last), and which files belong together is unknown. Read one table file with "

@@ -106,7 +106,39 @@ def test_head_shows_books_and_top_of_book_readably() -> None:
 def test_head_of_a_bad_file_is_an_error() -> None:
     result = run("head", str(FIXTURES / "missing.json"))
     assert result.returncode == 1 and result.stderr.startswith("error:")
-    assert run("head", str(FIXTURES / "trades.json"), "-n", "-1").returncode == 1
+
+
+@pytest.mark.parametrize("count", ["-2", "two", "1.5"])
+def test_a_bad_count_is_a_usage_error(count: str) -> None:
+    """argparse's usage error (status 2, the usage line), as for any other bad argument."""
+    for command in ("head", "tail"):
+        result = run(command, str(FIXTURES / "trades.json"), "-n", count)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith("usage: barter-ffi") and f"-n/--lines: " in result.stderr, result.stderr
+        assert result.stdout == ""
+
+
+def test_an_unknown_command_is_named_as_one() -> None:
+    """The first word is a file to summarise only when it can be one: a word that names no file
+    (and looks like no path) is an unknown command, listed with the commands."""
+    result = run("frobnicate", str(FIXTURES / "trades.json"))
+    assert result.returncode == 2
+    assert "argument command: invalid choice: 'frobnicate'" in result.stderr, result.stderr
+    assert "summary" in result.stderr.split("choose from")[1], "the commands are listed"
+    assert "unrecognized arguments" not in result.stderr
+    assert run("sumary").returncode == 2
+    missing = run(str(FIXTURES / "missing.json"), "--json")
+    assert missing.returncode == 1 and "No such file or directory" in missing.stderr, "a path is still a file"
+    assert run("--json", str(FIXTURES / "trades.json")).returncode == 0
+
+
+def test_a_directory_that_is_no_parquet_output_gets_a_short_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    result = run(str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr == (f"error: {tmp_path}: a directory, and not one that to_parquet or barter-ffi convert "
+                             "wrote (it holds no barter_ffi.json and no .parquet file): give a barter JSON file, or "
+                             "such a directory\n")
 
 
 def test_version() -> None:
