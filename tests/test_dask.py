@@ -17,7 +17,7 @@ pandas = pytest.importorskip("pandas")
 import dask  # noqa: E402
 from dask.dataframe.utils import pyarrow_strings_enabled  # noqa: E402
 
-from barter_ffi import MarketDataInMemory  # noqa: E402
+from barter_ffi import MarketDataError, MarketDataInMemory  # noqa: E402
 from barter_ffi.arrow import TABLES  # noqa: E402
 from barter_ffi.dask import read_events, read_market_data  # noqa: E402
 from conftest import FIXTURES, ROOT, decimal_books  # noqa: E402
@@ -83,10 +83,28 @@ def test_projection_filters_and_meta_without_reading_a_file(client: object, reco
     assert list(prices.columns) == ["price"]
     expected = in_process(recordings, "trades", exchanges=["okx"])[["price"]]
     pandas.testing.assert_frame_equal(comparable(prices.compute()), comparable(expected))
-    missing = read_market_data([tmp_path / "not_yet_written.jsonl"], "l2")
-    assert list(missing.columns)[:2] == ["event_index", "time_exchange"]  # the schema, with no file read
-    with pytest.raises(FileNotFoundError):
-        missing.compute()
+    (tmp_path / "empty.jsonl").write_text("")  # exists, but is no recording: not read to build the graph
+    unread = read_market_data([tmp_path / "empty.jsonl"], "l2")
+    assert list(unread.columns)[:2] == ["event_index", "time_exchange"]  # the schema, with no file read
+    with pytest.raises(MarketDataError, match="empty"):
+        unread.compute()
+
+
+def test_a_missing_file_or_unknown_column_is_an_error_when_the_graph_is_built(recordings: list[Path],
+                                                                              tmp_path: Path) -> None:
+    """Not at compute(), in a worker's traceback: the files are checked to exist (never read),
+    as Dask's own readers check theirs, and columns against the table's schema."""
+    missing = tmp_path / "not_there.jsonl"
+    for read in (lambda paths: read_market_data(paths, "trades"), read_events):
+        with pytest.raises(FileNotFoundError) as raised:
+            read([recordings[0], missing])
+        assert raised.value.filename == str(missing)
+        with pytest.raises(IsADirectoryError):
+            read([recordings[0], tmp_path])
+    with pytest.raises(ValueError, match=r"^unknown trades column 'prize': did you mean 'price'\? Use one of 'event_index', "):
+        read_market_data(recordings, "trades", columns=["time_exchange", "prize"])
+    with pytest.raises(ValueError, match=r"^unknown l1 column 'bid': did you mean 'bid_price' or 'bid_amount'\?"):
+        read_market_data(recordings, "l1", columns="bid")
 
 
 def test_read_events_is_a_bag_of_every_files_events(client: object, recordings: list[Path]) -> None:
