@@ -199,8 +199,11 @@ class Level(_Record, frozen=True):
     """One order-book level: ``price`` and ``amount`` as barter's exact decimals.
 
     Built from the decimal text (``Level("96962.50", "0.5")``), or a ``Decimal`` (its scale
-    kept) or an ``int``; equality compares that text, so like barter's output it tells ``"1.0"``
-    from ``"1.00"``.
+    kept) or an ``int``, and kept as the text barter holds for it, rust_decimal's (``"1e3"`` is
+    ``"1000"``, ``"+1.5"`` ``"1.5"``, ``"-0"`` ``"0"``), so that an event built by hand equals
+    itself after ``from_events``; a value rust_decimal would round (more than 28 digits after the
+    point, or more than its 96-bit mantissa holds) is a ``ValueError``. Equality compares that
+    text, so like barter's output it tells ``"1.0"`` from ``"1.00"``.
     """
 
     price_text: str

@@ -410,3 +410,43 @@ def test_unpickling_decodes_the_wire_layout_without_the_checks() -> None:
     assert called == {"from_wire"}
     kinds_and_levels = [event.kind for event in events if hasattr(event, "kind")] + [Level("1.50", "2")]
     assert pickle.loads(pickle.dumps(kinds_and_levels)) == kinds_and_levels
+
+
+_decimal_texts = st.builds(
+    lambda sign, whole, point, fraction, exponent: f"{sign}{whole}{point}{fraction}{exponent}",
+    st.sampled_from(["", "-", "+"]),
+    st.from_regex(r"0{0,3}[0-9]{0,30}", fullmatch=True),
+    st.sampled_from([".", ""]),
+    st.from_regex(r"[0-9]{0,32}", fullmatch=True),
+    st.sampled_from([""]) | st.builds(lambda e, n: f"{e}{n}", st.sampled_from(["e", "E", "e+", "e-"]),
+                                      st.integers(0, 40)),
+).filter(lambda text: any(character.isdigit() for character in text.split("e")[0].split("E")[0]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_decimal_texts)
+def test_a_levels_text_is_what_barter_holds_so_a_built_event_equals_its_round_trip(text: str) -> None:
+    """Built by hand, a level keeps the text rust_decimal reads and writes back ("1e3" is
+    "1000", "-0" is "0", "+1.5" is "1.5"), so the event equals what from_events gives back; what
+    rust_decimal would round is refused where it is passed."""
+    try:
+        level = Level(text, "1")
+    except ValueError as error:
+        assert "digits after the point" in str(error) or "more digits than" in str(error), error
+        return
+    assert Decimal(level.price_text) == Decimal(text), "the same value"
+    event = MarketEvent(0, 0, "okx", 0, OrderBookL1(0, level, None))
+    assert MarketDataInMemory.from_events([event]).events() == [event], text
+    assert Level(level.price_text, "1") == level, "already barter's text: kept as it is"
+
+
+def test_the_reports_non_canonical_levels() -> None:
+    for given, held in (("1e3", "1000"), ("-0", "0"), ("+1.5", "1.5"), ("-0.00", "0.00"), ("1.50e1", "15.0"),
+                        (Decimal("1E+3"), "1000"), (Decimal("-0.0"), "0.0"), ("0012.30", "12.30")):
+        level = Level(given, given)
+        assert (level.price_text, level.amount_text) == (held, held), given
+        book = MarketEvent(0, 0, "okx", 0, OrderBookSnapshot(1, None, [level], []))
+        assert MarketDataInMemory.from_events([book]).events() == [book], given
+    with pytest.raises(ValueError, match=r"Level.price_text: '1e-29' has 29 digits after the point; barter's decimals "
+                                         r"\(rust_decimal\) hold 28 at most"):
+        Level("1e-29", "1")
