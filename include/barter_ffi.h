@@ -787,7 +787,9 @@ enum BarterFfiStatus barter_ffi_market_data_slice(const struct BarterFfiMarketDa
 
 /**
  * Every held item as barter JSON in `shape` (a `BarterFfiJsonShape`) that barter's own types,
- * and this library, read back equal. Release the buffer with `barter_ffi_buffer_free`.
+ * and this library, read back equal. A data set without market events gives JSON that only
+ * `barter_ffi_market_data_from_json_items` reads back (the loaders need a market event).
+ * Release the buffer with `barter_ffi_buffer_free`.
  */
 enum BarterFfiStatus barter_ffi_market_data_to_json(const struct BarterFfiMarketData *market_data,
                                                     uint32_t shape,
@@ -798,7 +800,9 @@ enum BarterFfiStatus barter_ffi_market_data_to_json(const struct BarterFfiMarket
  * Writes what `barter_ffi_market_data_to_json` returns to the file at `path` (NUL-terminated,
  * as for loading; created or truncated), compressed as `compression` (a
  * `BarterFfiCompression`) says, without holding the JSON in memory. On failure the file is
- * removed. Every loader reads the result back, detecting the compression from its content.
+ * removed. Every loader reads the result back, detecting the compression from its content. A
+ * data set without market events is refused (`BARTER_FFI_STATUS_NO_MARKET_EVENTS`, no file
+ * written): neither barter nor the loaders could read the file.
  */
 enum BarterFfiStatus barter_ffi_market_data_write_json_file(const struct BarterFfiMarketData *market_data,
                                                             const char *path,

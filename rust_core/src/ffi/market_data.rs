@@ -362,7 +362,9 @@ pub enum BarterFfiJsonShape {
 }
 
 /// Every held item as barter JSON in `shape` (a `BarterFfiJsonShape`) that barter's own types,
-/// and this library, read back equal. Release the buffer with `barter_ffi_buffer_free`.
+/// and this library, read back equal. A data set without market events gives JSON that only
+/// `barter_ffi_market_data_from_json_items` reads back (the loaders need a market event).
+/// Release the buffer with `barter_ffi_buffer_free`.
 #[no_mangle]
 pub extern "C" fn barter_ffi_market_data_to_json(
     market_data: *const BarterFfiMarketData,
@@ -381,7 +383,9 @@ pub extern "C" fn barter_ffi_market_data_to_json(
 /// Writes what `barter_ffi_market_data_to_json` returns to the file at `path` (NUL-terminated,
 /// as for loading; created or truncated), compressed as `compression` (a
 /// `BarterFfiCompression`) says, without holding the JSON in memory. On failure the file is
-/// removed. Every loader reads the result back, detecting the compression from its content.
+/// removed. Every loader reads the result back, detecting the compression from its content. A
+/// data set without market events is refused (`BARTER_FFI_STATUS_NO_MARKET_EVENTS`, no file
+/// written): neither barter nor the loaders could read the file.
 #[no_mangle]
 pub extern "C" fn barter_ffi_market_data_write_json_file(
     market_data: *const BarterFfiMarketData,
