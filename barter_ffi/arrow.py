@@ -100,28 +100,36 @@ def _named_code(codes: dict[str, int], name: str, what: str) -> int:
     return codes[name]
 
 
+def _address(pointer: Any) -> int:
+    return int(ffi.cast("uintptr_t", pointer))
+
+
 # The PyCapsule protocol's capsules, made through the Python C API with ctypes. The structs are
-# malloc'd and the capsules' destructors are the library's own C functions (which free them
-# with free()), so a capsule that outlives this module at interpreter shutdown runs no Python.
+# malloc'd, the capsules' names are the library's static strings (Python compares names by
+# content whenever a consumer opens a capsule, so they must outlive every capsule), and their
+# destructors are the library's own C functions (which free the structs with free()), so a
+# capsule that outlives this module at interpreter shutdown reads nothing freed and runs no
+# Python. The destructors read capsules with the PyCapsule_GetPointer handed to the library
+# here, found where ctypes finds PyCapsule_New: the library looks up no Python symbol itself.
 _libc = ctypes.CDLL(None)
 _libc.malloc.restype = ctypes.c_void_p
 _libc.malloc.argtypes = [ctypes.c_size_t]
 _libc.free.argtypes = [ctypes.c_void_p]
 _capsule_new = ctypes.pythonapi.PyCapsule_New
 _capsule_new.restype = ctypes.py_object
-_capsule_new.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+_capsule_new.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
 _capsule_pointer = ctypes.pythonapi.PyCapsule_GetPointer
 _capsule_pointer.restype = ctypes.c_void_p
-_capsule_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
-_STREAM_CAPSULE = b"arrow_array_stream"
-_SCHEMA_CAPSULE = b"arrow_schema"
+_capsule_pointer.argtypes = [ctypes.py_object, ctypes.c_void_p]
+_STREAM_CAPSULE = _address(lib.BARTER_FFI_ARROW_STREAM_CAPSULE_NAME)
+_SCHEMA_CAPSULE = _address(lib.BARTER_FFI_ARROW_SCHEMA_CAPSULE_NAME)
+call(
+    lib.barter_ffi_arrow_capsule_api,
+    ffi.cast("BarterFfiCapsuleGetPointer", ctypes.cast(_capsule_pointer, ctypes.c_void_p).value),
+)
 
 
-def _function_address(function: Any) -> int:
-    return int(ffi.cast("uintptr_t", function))
-
-
-def _exported_capsule(struct: str, name: bytes, destructor: Any, fill: Any) -> object:
+def _exported_capsule(struct: str, name: int, destructor: Any, fill: Any) -> object:
     """A capsule holding a fresh malloc'd ``struct`` that ``fill(pointer)`` writes."""
     address = _libc.malloc(ffi.sizeof(struct))
     if not address:
@@ -134,7 +142,7 @@ def _exported_capsule(struct: str, name: bytes, destructor: Any, fill: Any) -> o
         _libc.free(address)
         raise
     try:
-        return _capsule_new(address, name, _function_address(destructor))
+        return _capsule_new(address, name, _address(destructor))
     except BaseException:
         if pointer.release != ffi.NULL:
             pointer.release(pointer)

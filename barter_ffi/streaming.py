@@ -51,7 +51,11 @@ def iter_json_file(
     ``Reconnecting`` markers too, in their places, as ``items()`` does.
 
     Errors are ``from_json_file``'s, with the same message, line and column, raised when the
-    stream reaches them (after the events before them). A missing file raises at once.
+    stream reaches them (after the events before them). A missing file raises at once. One
+    thing the stream refuses that ``from_json_file`` reads: a line (or an array item) longer
+    than 64 MiB is a ``MarketDataError`` naming its line, so that one endless line cannot take
+    the memory a whole file would (a line of barter's JSON holds one event: a trade about
+    200 bytes, a 1000-level book about 100 KB).
     """
     return JsonFileStream(path, Selection(kinds, exchanges, instruments, start, end), include_reconnects)
 

@@ -27,9 +27,10 @@
  *           one struct serves a whole loop. Release the last one with barter_ffi_error_free.
  * Outputs   Out-pointers are written only on success.
  * NULL      NULL for a required pointer is BARTER_FFI_STATUS_NULL_ARGUMENT, never a crash.
- * Failures  A panic inside the library is caught and reported as BARTER_FFI_STATUS_INTERNAL;
- *           memory that cannot be had for data is BARTER_FFI_STATUS_OUT_OF_MEMORY. Nothing
- *           aborts the host.
+ * Failures  A panic inside the library, on the calling thread or on one the library started,
+ *           is caught and reported as BARTER_FFI_STATUS_INTERNAL (by an Arrow stream's
+ *           get_next as a failed read); memory that cannot be had for data is
+ *           BARTER_FFI_STATUS_OUT_OF_MEMORY. Nothing aborts or hangs the host.
  * Ownership Everything the caller receives has a *_free: handles (barter_ffi_market_data_free),
  *           cursors (barter_ffi_cursor_free), buffers (barter_ffi_buffer_free) and error
  *           messages (barter_ffi_error_free). A *_free returns nothing, accepts NULL, and is
@@ -39,8 +40,14 @@
  *           has returned. A cursor is locked inside (two threads advancing it get batches in an
  *           unspecified order), holds its own reference to the data, and stays valid after its
  *           handle is freed. Loads parse on threads that end before the load returns. A cursor
- *           keeps one thread that encodes its next batch ahead, until the cursor is freed; in a
- *           child after fork() the cursor works on without it.
+ *           keeps one thread that encodes its next batch ahead, until the cursor is freed.
+ * fork()    In a child after fork() a cursor works on without its thread, used by one thread
+ *           at a time: a call that finds it in use (as it is when a thread of the parent was
+ *           inside a call at the fork, and never returns in the child) fails with
+ *           BARTER_FFI_STATUS_INVALID_ARGUMENT rather than wait. A file stream's reading thread
+ *           stays in the parent: in the child every call on the stream fails with
+ *           BARTER_FFI_STATUS_INVALID_ARGUMENT. Freeing either in the child releases it, unless
+ *           a thread of the parent was using it at the fork: then it is left as it is.
  * Callbacks Progress callbacks run on the thread that called the load, one call at a time, and
  *           never after the load returns; returning non-zero cancels the load
  *           (BARTER_FFI_STATUS_CANCELLED).
@@ -177,6 +184,13 @@ struct ArrowArrayStream {
  * Pieces parsed and waiting beyond the one the consumer holds.
  */
 #define PIECES_AHEAD 1
+
+/**
+ * The longest line (or array item) a stream reads: 64 MiB. A line of barter's JSON is one
+ * event (a trade takes about 200 bytes, a 1000-level book about 100 KB), so only a file that
+ * is not market data, or a snapshot of hundreds of thousands of levels, comes near it.
+ */
+#define BARTER_FFI_MAX_LINE_BYTES (64 << 20)
 
 /**
  * The C ABI's version: the header's `BARTER_FFI_ABI_VERSION`, raised whenever a function, a
@@ -359,9 +373,17 @@ typedef struct BarterFfiBuffer {
  */
 typedef struct BarterFfiLiveObjects {
   uint64_t market_data;
+  /**
+   * Cursors, file streams and Arrow streams handed out.
+   */
   uint64_t cursors;
   uint64_t buffers;
 } BarterFfiLiveObjects;
+
+/**
+ * The interpreter's `PyCapsule_GetPointer(capsule, name)`.
+ */
+typedef void *(*BarterFfiCapsuleGetPointer)(void *capsule, const char *name);
 
 /**
  * Which events `barter_ffi_market_data_filter` keeps. Each axis left empty keeps everything.
@@ -432,6 +454,18 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * The name of the PyCapsules holding a `struct ArrowArrayStream` (Python's Arrow PyCapsule
+ * protocol), in the library's static storage: Python compares capsule names by content, so a
+ * name must outlive every capsule, including those alive at interpreter shutdown.
+ */
+extern const uint8_t BARTER_FFI_ARROW_STREAM_CAPSULE_NAME[19];
+
+/**
+ * The name of the PyCapsules holding a `struct ArrowSchema`, as above.
+ */
+extern const uint8_t BARTER_FFI_ARROW_SCHEMA_CAPSULE_NAME[13];
+
+/**
  * The C ABI version of the loaded library; compare it with `BARTER_FFI_ABI_VERSION`.
  */
 enum BarterFfiStatus barter_ffi_abi_version(uint32_t *out, struct BarterFfiError *error);
@@ -469,11 +503,14 @@ void barter_ffi_error_free(struct BarterFfiError *error);
  * `BarterFfiArrowDecimals`), written into the caller's `*out_stream`, which the caller
  * releases with `out_stream->release(out_stream)`. The stream holds its own reference to the
  * data: it stays valid after the handle is freed. Batches hold at most 65536 rows each (an L2
- * event's levels are never split). From the first read, worker threads (one per core, up to
+ * event's levels are never split), and fewer where a text column would otherwise pass the
+ * 2 GiB a utf8 column holds. From the first read, worker threads (one per core, up to
  * 4) build them in order, each at most one batch ahead of the reader; releasing the stream
  * stops and joins them. A decimal128 export fails up front
  * (BARTER_FFI_STATUS_INVALID_DATA) when a value would need more than 38 digits at its
- * column's scale.
+ * column's scale. A failed `get_next` (a panic caught inside the library, or data that does
+ * not fit, as one event's text beyond 2 GiB; `get_last_error` says which) leaves the stream
+ * failed: every later `get_next` fails the same way, never giving the batches after it.
  */
 enum BarterFfiStatus barter_ffi_market_data_arrow_stream(const struct BarterFfiMarketData *market_data,
                                                          uint32_t table,
@@ -505,7 +542,10 @@ enum BarterFfiStatus barter_ffi_market_data_arrow_rows(const struct BarterFfiMar
  * by `event_index`. Every row goes through barter's types with the checks of
  * `barter_ffi_market_data_from_batch`; a failure names the table, row and column. Takes the
  * streams: each non-NULL, unreleased `streams[i]` has been released when this returns,
- * whatever the status (unless `tables` or `streams` itself is NULL).
+ * whatever the status (unless `tables` or `streams` itself is NULL). A NULL `streams[i]`
+ * (BARTER_FFI_STATUS_NULL_ARGUMENT) or an already released one (`release == NULL`, as a
+ * stream already read or moved from is: BARTER_FFI_STATUS_INVALID_ARGUMENT) is an error,
+ * never read as an empty table.
  */
 enum BarterFfiStatus barter_ffi_market_data_from_arrow(const uint32_t *tables,
                                                        struct ArrowArrayStream *const *streams,
@@ -514,15 +554,26 @@ enum BarterFfiStatus barter_ffi_market_data_from_arrow(const uint32_t *tables,
                                                        struct BarterFfiError *error);
 
 /**
- * The destructor of a PyCapsule named "arrow_array_stream" whose pointer is a malloc'd
- * `struct ArrowArrayStream`: releases the stream unless a consumer took it, then frees the
- * struct. For Python's Arrow PyCapsule protocol; it needs the Python C API in the process.
+ * For Python only, before it makes a capsule with the destructors below: the running
+ * interpreter's `PyCapsule_GetPointer`, which they read capsules with. The library neither
+ * links to Python nor looks up its symbols (C hosts load it without one; an embedding host
+ * may hold Python's symbols out of reach): the interpreter that makes the capsules hands over
+ * the one function they need.
+ */
+enum BarterFfiStatus barter_ffi_arrow_capsule_api(BarterFfiCapsuleGetPointer get_pointer,
+                                                  struct BarterFfiError *error);
+
+/**
+ * The destructor of a PyCapsule named `BARTER_FFI_ARROW_STREAM_CAPSULE_NAME` (that very
+ * pointer) whose pointer is a malloc'd `struct ArrowArrayStream`: releases the stream unless a
+ * consumer took it, then frees the struct. For Python's Arrow PyCapsule protocol, after
+ * `barter_ffi_arrow_capsule_api`.
  */
 void barter_ffi_arrow_stream_capsule_destructor(void *capsule);
 
 /**
- * As `barter_ffi_arrow_stream_capsule_destructor`, for a capsule named "arrow_schema" holding
- * a malloc'd `struct ArrowSchema`.
+ * As `barter_ffi_arrow_stream_capsule_destructor`, for a capsule named
+ * `BARTER_FFI_ARROW_SCHEMA_CAPSULE_NAME` holding a malloc'd `struct ArrowSchema`.
  */
 void barter_ffi_arrow_schema_capsule_destructor(void *capsule);
 
@@ -534,10 +585,10 @@ enum BarterFfiStatus barter_ffi_cursor_open(const struct BarterFfiMarketData *ma
                                             struct BarterFfiError *error);
 
 /**
- * Fills `out` with the next batch of at most `max_events` market events, in file order, as
- * MessagePack (the header's batch layout); reconnect markers are skipped. A batch of zero events
- * means the end; asking again returns zero events again. Release the buffer with
- * `barter_ffi_buffer_free`.
+ * Fills `out` with the next batch of `max_events` market events (fewer only where fewer
+ * remain), in file order, as MessagePack (the header's batch layout); reconnect
+ * markers are skipped. A batch of zero events means the end; asking again returns zero events
+ * again. Release the buffer with `barter_ffi_buffer_free`.
  */
 enum BarterFfiStatus barter_ffi_cursor_next_batch(const struct BarterFfiCursor *cursor,
                                                   size_t max_events,
@@ -555,7 +606,8 @@ enum BarterFfiStatus barter_ffi_cursor_next_items(const struct BarterFfiCursor *
                                                   struct BarterFfiError *error);
 
 /**
- * Releases a cursor; NULL is a no-op.
+ * Releases a cursor; NULL is a no-op. In a child of fork(), a cursor that another thread was
+ * using at the fork is left unreleased.
  */
 void barter_ffi_cursor_free(struct BarterFfiCursor *cursor);
 
@@ -613,7 +665,8 @@ enum BarterFfiStatus barter_ffi_file_stream_progress(const struct BarterFfiFileS
 
 /**
  * Releases a stream, at its end or mid-file: the reading thread stops after the piece it is
- * on. NULL is a no-op.
+ * on. NULL is a no-op. In a child of fork() the stream is released without its thread (which
+ * stayed in the parent); if another thread was using it at the fork, it is left unreleased.
  */
 void barter_ffi_file_stream_free(struct BarterFfiFileStream *stream);
 

@@ -291,6 +291,26 @@ def test_unconsumed_capsules_and_exports_free_everything(md) -> None:
     assert live_objects() == before
 
 
+def test_capsule_names_live_in_the_library_which_looks_up_no_python_symbol(md) -> None:
+    """Python compares a capsule's name by content whenever a consumer opens it, so the name must
+    outlive every capsule: it is the library's static string, not a Python object's memory. The
+    library reads capsules with the PyCapsule_GetPointer Python hands it, never looking one up."""
+    import ctypes
+
+    from barter_ffi._ffi import ffi, lib, library_path
+
+    get_name = ctypes.pythonapi.PyCapsule_GetName
+    get_name.restype, get_name.argtypes = ctypes.c_void_p, [ctypes.py_object]
+    export = md.to_arrow("trades")
+    for capsule, name in [
+        (export.__arrow_c_stream__(), lib.BARTER_FFI_ARROW_STREAM_CAPSULE_NAME),
+        (export.__arrow_c_schema__(), lib.BARTER_FFI_ARROW_SCHEMA_CAPSULE_NAME),
+    ]:
+        assert get_name(capsule) == int(ffi.cast("uintptr_t", name))
+        assert ctypes.string_at(get_name(capsule)) in (b"arrow_array_stream", b"arrow_schema")
+    assert b"PyCapsule" not in library_path().read_bytes()
+
+
 SHUTDOWN_SCRIPT = """
 import sys
 from barter_ffi import MarketDataInMemory
@@ -311,6 +331,7 @@ def test_capsules_alive_at_interpreter_shutdown_are_released_cleanly(fixtures: P
     result = subprocess.run(
         [
             "valgrind", "--leak-check=full", "--show-leak-kinds=definite,indirect,possible",
+            f"--suppressions={fixtures.parent / 'tests' / 'c' / 'valgrind.supp'}",
             sys.executable, "-c", SHUTDOWN_SCRIPT, str(fixtures / "all_kinds.jsonl"),
         ],
         capture_output=True, text=True, timeout=900, env={**os.environ, "PYTHONMALLOC": "malloc"},

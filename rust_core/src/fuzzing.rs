@@ -20,7 +20,7 @@ use crate::{
     },
     output::{
         cursor::Cursor,
-        stream::{FileStream, PieceSize},
+        stream::{FileStream, PieceSize, MAX_LINE_BYTES},
         wire::{self, BatchLayout},
     },
     parse::{canonical, load::parse_in_chunks},
@@ -135,7 +135,11 @@ pub fn stream_matches_whole_load(data: &[u8]) {
         kinds: (byte(1) & 1 == 1).then(|| (0..6).filter(|tag| byte(1) & (2 << tag) != 0).collect()),
         ..EventFilter::default()
     };
-    let size = PieceSize { bytes: 1 + usize::from(byte(2)), array_items: 1 + usize::from(byte(3) % 4) };
+    let size = PieceSize {
+        bytes: 1 + usize::from(byte(2)),
+        array_items: 1 + usize::from(byte(3) % 4),
+        max_line_bytes: MAX_LINE_BYTES,
+    };
     let whole = select::load_file(&path, &selection, &mut |_| true).map(|data| data.stream_events().to_vec());
     let streamed = (|| {
         let mut stream = FileStream::open_in_pieces(&path, selection.clone(), size)?;

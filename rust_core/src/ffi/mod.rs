@@ -18,13 +18,14 @@ const _: () = {
 };
 
 use crate::{
-    base::error::{BarterFfiStatus, Error},
+    base::{
+        error::{BarterFfiStatus, Error},
+        guard::guarded,
+    },
     output::wire,
 };
 use std::{
-    any::Any,
     ffi::{c_char, CString},
-    panic::{catch_unwind, AssertUnwindSafe},
     ptr,
     sync::atomic::{AtomicU64, Ordering},
 };
@@ -54,6 +55,7 @@ pub struct BarterFfiBuffer {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct BarterFfiLiveObjects {
     pub market_data: u64,
+    /// Cursors, file streams and Arrow streams handed out.
     pub cursors: u64,
     pub buffers: u64,
 }
@@ -62,17 +64,14 @@ pub(crate) static LIVE_MARKET_DATA: AtomicU64 = AtomicU64::new(0);
 pub(crate) static LIVE_CURSORS: AtomicU64 = AtomicU64::new(0);
 static LIVE_BUFFERS: AtomicU64 = AtomicU64::new(0);
 
-/// The landing pad every entry point runs its body in: catches panics, reports errors.
-///
-/// `AssertUnwindSafe` is sound here because a body only writes caller out-parameters after its
-/// work succeeded, and the one shared mutable state, a cursor's position, moves only after a
-/// batch was fully encoded.
+/// The landing pad every entry point runs its body in: catches panics (through the one guard),
+/// reports errors. A body writes caller out-parameters only after its work succeeded, so a
+/// panic leaves none half-written.
 pub(crate) fn call<F>(error: *mut BarterFfiError, body: F) -> BarterFfiStatus
 where
     F: FnOnce() -> Result<(), Error>,
 {
-    let outcome = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| Err(panic_error(payload.as_ref())));
-    match outcome {
+    match guarded(body) {
         Ok(()) => BarterFfiStatus::Ok,
         Err(failure) => {
             let status = failure.status;
@@ -85,21 +84,17 @@ where
     }
 }
 
-fn panic_error(payload: &(dyn Any + Send)) -> Error {
-    let detail = payload
-        .downcast_ref::<&str>()
-        .map(|text| text.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic with no message".to_string());
-    Error::internal(format!("internal error in barter_ffi (caught panic): {detail}"))
-}
-
 fn write_error(slot: &mut BarterFfiError, failure: Error) {
     release_message(slot);
-    let message = CString::new(failure.message.replace('\0', "\\0")).expect("interior NUL bytes were just replaced");
+    let message = c_message(&failure.message);
     slot.status = failure.status;
     slot.os_errno = failure.os_errno;
     slot.message = message.into_raw();
+}
+
+/// `message` as a C string, any NUL byte in it written `\0`.
+fn c_message(message: &str) -> CString {
+    CString::new(message.replace('\0', "\\0")).unwrap_or_default()
 }
 
 fn release_message(slot: &mut BarterFfiError) {
