@@ -43,8 +43,13 @@ impl DecimalBounds {
 
     /// No value has more integer digits than the largest mantissa at the smallest scale.
     pub fn surely_fits(&self) -> bool {
-        let integer_digits = digits(self.largest_mantissa) - i64::from(self.smallest_scale.min(self.scale));
-        integer_digits.max(0) + i64::from(self.scale) <= i64::from(DECIMAL128_PRECISION)
+        self.integer_digits() + i64::from(self.scale) <= i64::from(DECIMAL128_PRECISION)
+    }
+
+    /// At least as many digits as any value has before its decimal point (the largest mantissa's
+    /// at the smallest scale).
+    pub fn integer_digits(&self) -> i64 {
+        (digits(self.largest_mantissa) - i64::from(self.smallest_scale.min(self.scale))).max(0)
     }
 }
 

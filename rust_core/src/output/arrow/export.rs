@@ -5,6 +5,7 @@ use crate::{
     base::error::Error,
     data_set::{decimal_bounds::digits, market_data::MarketData},
     output::{
+        decimal_float::{decimal_f64, FloatMemo},
         decimal_text::decimal_text,
         wire::{exchange_id, exchange_names},
     },
@@ -26,7 +27,7 @@ use barter_data::{
 };
 use barter_instrument::{exchange::ExchangeId, instrument::InstrumentIndex};
 use chrono::{DateTime, Utc};
-use rust_decimal::{prelude::ToPrimitive, Decimal};
+use rust_decimal::Decimal;
 use std::{
     ops::Range,
     sync::{Arc, OnceLock},
@@ -202,7 +203,7 @@ fn book_rows(book: &OrderBook) -> usize {
 /// The Arrow type of each of `table`'s decimal columns in `decimals`' form. Decimal128 takes the
 /// column's largest scale; a value that then needs more than 38 digits is refused here, before
 /// any batch, rather than midway through the stream.
-fn decimal_types(data: &MarketData, table: Table, decimals: Decimals) -> Result<Vec<DataType>, Error> {
+pub(crate) fn decimal_types(data: &MarketData, table: Table, decimals: Decimals) -> Result<Vec<DataType>, Error> {
     let columns = table.decimal_columns();
     match decimals {
         _ if columns.is_empty() => return Ok(Vec::new()),
@@ -556,20 +557,20 @@ impl SharedColumns {
 }
 
 /// `timestamp[ns, UTC]` values from barter's `DateTime<Utc>`s.
-struct TimestampBuilder(TimestampNanosecondBuilder);
+pub(crate) struct TimestampBuilder(TimestampNanosecondBuilder);
 
 impl TimestampBuilder {
-    fn with_capacity(rows: usize) -> Self {
+    pub(crate) fn with_capacity(rows: usize) -> Self {
         Self(TimestampNanosecondBuilder::with_capacity(rows).with_timezone("UTC"))
     }
 
-    fn append(&mut self, time: DateTime<Utc>) -> Result<(), ArrowError> {
+    pub(crate) fn append(&mut self, time: DateTime<Utc>) -> Result<(), ArrowError> {
         self.append_n(Some(time), 1)
     }
 
     /// `rows` copies of `time`, or nulls. (Matching on the option, rather than mapping it, keeps
     /// an absent time's bytes unread: valgrind saw the release build read them speculatively.)
-    fn append_n(&mut self, time: Option<DateTime<Utc>>, rows: usize) -> Result<(), ArrowError> {
+    pub(crate) fn append_n(&mut self, time: Option<DateTime<Utc>>, rows: usize) -> Result<(), ArrowError> {
         match time {
             Some(time) => self.0.append_value_n(nanoseconds(time)?, rows),
             None => self.0.append_nulls(rows),
@@ -577,7 +578,7 @@ impl TimestampBuilder {
         Ok(())
     }
 
-    fn finish(&mut self) -> ArrayRef {
+    pub(crate) fn finish(&mut self) -> ArrayRef {
         finish(&mut self.0)
     }
 }
@@ -587,13 +588,13 @@ fn nanoseconds(time: DateTime<Utc>) -> Result<i64, ArrowError> {
     time.timestamp_nanos_opt().ok_or_else(|| overflow("a timestamp"))
 }
 
-fn overflow(what: &str) -> ArrowError {
+pub(crate) fn overflow(what: &str) -> ArrowError {
     ArrowError::ComputeError(format!("{what} does not fit its Arrow column"))
 }
 
 /// 10^0 to 10^28: what rescales a decimal to its column's scale (rust_decimal's scales are at
 /// most 28).
-const POW10_I128: [i128; 29] = {
+pub(crate) const POW10_I128: [i128; 29] = {
     let mut powers = [1i128; 29];
     let mut exponent = 1;
     while exponent < powers.len() {
@@ -604,14 +605,14 @@ const POW10_I128: [i128; 29] = {
 };
 
 /// A decimal column in the form its schema field says.
-enum DecimalColumn {
+pub(crate) enum DecimalColumn {
     Exact { builder: Decimal128Builder, scale: u32 },
     Float(Float64Builder),
     Text(StringBuilder),
 }
 
 impl DecimalColumn {
-    fn new(data_type: Result<&DataType, ArrowError>, rows: usize) -> Self {
+    pub(crate) fn new(data_type: Result<&DataType, ArrowError>, rows: usize) -> Self {
         match data_type {
             Ok(DataType::Decimal128(precision, scale)) => Self::Exact {
                 builder: Decimal128Builder::with_capacity(rows)
@@ -624,7 +625,7 @@ impl DecimalColumn {
         }
     }
 
-    fn append(&mut self, value: Option<&Decimal>) -> Result<(), ArrowError> {
+    pub(crate) fn append(&mut self, value: Option<&Decimal>) -> Result<(), ArrowError> {
         let Some(value) = value else {
             match self {
                 Self::Exact { builder, .. } => builder.append_null(),
@@ -635,18 +636,43 @@ impl DecimalColumn {
         };
         match self {
             Self::Exact { builder, scale } => builder.append_value(
-                POW10_I128
-                    .get((*scale - value.scale()) as usize)
+                scale
+                    .checked_sub(value.scale())
+                    .and_then(|rescale| POW10_I128.get(rescale as usize))
                     .and_then(|factor| value.mantissa().checked_mul(*factor))
                     .ok_or_else(|| overflow("a decimal"))?,
             ),
-            Self::Float(builder) => builder.append_option(value.to_f64()),
+            Self::Float(builder) => builder.append_value(decimal_f64(value)),
             Self::Text(builder) => builder.append_value(decimal_text(value).as_str()),
         }
         Ok(())
     }
 
-    fn finish(self) -> ArrayRef {
+    /// [`append`](Self::append), a float found in (or else kept in) `memo`.
+    pub(crate) fn append_memoized(&mut self, value: Option<&Decimal>, memo: &mut FloatMemo) -> Result<(), ArrowError> {
+        match (self, value) {
+            (Self::Float(builder), Some(value)) => {
+                builder.append_value(memo.get(value));
+                Ok(())
+            }
+            (column, value) => column.append(value),
+        }
+    }
+
+    /// [`append`](Self::append) for a computed value (a mid price, a microprice), which may hold
+    /// more decimal places than a decimal128 column's scale: it is then rounded to that scale,
+    /// half to even.
+    pub(crate) fn append_rounded(&mut self, value: Option<&Decimal>) -> Result<(), ArrowError> {
+        match (&*self, value) {
+            (Self::Exact { scale, .. }, Some(value)) if value.scale() > *scale => {
+                let rounded = value.round_dp(*scale);
+                self.append(Some(&rounded))
+            }
+            _ => self.append(value),
+        }
+    }
+
+    pub(crate) fn finish(self) -> ArrayRef {
         match self {
             Self::Exact { mut builder, .. } => finish(&mut builder),
             Self::Float(mut builder) => finish(&mut builder),
@@ -655,7 +681,7 @@ impl DecimalColumn {
     }
 }
 
-fn finish(builder: &mut impl arrow_array::builder::ArrayBuilder) -> ArrayRef {
+pub(crate) fn finish(builder: &mut impl arrow_array::builder::ArrayBuilder) -> ArrayRef {
     builder.finish()
 }
 
@@ -671,7 +697,7 @@ fn sides(mut keys: Int8Builder, names: [&str; 2]) -> ArrayRef {
     Arc::new(DictionaryArray::<Int8Type>::try_new(keys.finish(), values).expect("keys 0 and 1 of two names"))
 }
 
-fn exchanges(mut keys: Int32Builder) -> ArrayRef {
+pub(crate) fn exchanges(mut keys: Int32Builder) -> ArrayRef {
     let values = Arc::clone(&exchange_dictionary().values);
     Arc::new(DictionaryArray::<Int32Type>::try_new(keys.finish(), values).expect("keys of the exchange names"))
 }
@@ -699,6 +725,6 @@ fn exchange_dictionary() -> &'static ExchangeDictionary {
     })
 }
 
-fn exchange_key(exchange: ExchangeId) -> i32 {
+pub(crate) fn exchange_key(exchange: ExchangeId) -> i32 {
     exchange_dictionary().keys[exchange as usize]
 }

@@ -174,7 +174,7 @@ pub fn timestamp_type() -> DataType {
 }
 
 /// Signed keys: pandas rejects unsigned dictionary indices.
-fn exchange_type() -> DataType {
+pub(crate) fn exchange_type() -> DataType {
     DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
 }
 
