@@ -426,3 +426,146 @@ fn engine_prices_are_barters_default_instrument_data_strict_times_included() {
         ]
     );
 }
+
+mod c_abi {
+    use super::{book, data, recording};
+    use arrow_array::{ffi_stream::FFI_ArrowArrayStream, ffi_stream::RecordBatchStreamReader, RecordBatchReader};
+    use barter_ffi::{
+        base::error::BarterFfiStatus,
+        ffi::{
+            barter_ffi_error_free,
+            book_replay::*,
+            file_stream::{
+                barter_ffi_file_stream_free, barter_ffi_file_stream_next_batch, barter_ffi_file_stream_open,
+            },
+            market_data::{barter_ffi_market_data_free, barter_ffi_market_data_load_bytes, BarterFfiMarketData},
+            BarterFfiBuffer, BarterFfiError,
+        },
+    };
+    use std::{
+        ffi::{CStr, CString},
+        ptr,
+    };
+
+    fn options() -> BarterFfiBookReplayOptions {
+        // SAFETY: all zeros is a valid value of the struct: the defaults, NULL arrays.
+        let mut options: BarterFfiBookReplayOptions = unsafe { std::mem::zeroed() };
+        options.struct_size = std::mem::size_of::<BarterFfiBookReplayOptions>();
+        options.depth = 2;
+        options
+    }
+
+    fn handle() -> *mut BarterFfiMarketData {
+        let bytes = recording().join("\n");
+        let mut handle = ptr::null_mut();
+        let status =
+            barter_ffi_market_data_load_bytes(bytes.as_ptr(), bytes.len(), ptr::null(), &mut handle, ptr::null_mut());
+        assert_eq!(status, BarterFfiStatus::Ok);
+        handle
+    }
+
+    /// The status and message of a replay of the recording with `options`; the out-stream must
+    /// stay untouched on failure.
+    fn replay_status(options: *const BarterFfiBookReplayOptions, market_data: bool) -> (BarterFfiStatus, String) {
+        let handle = handle();
+        let mut stream = FFI_ArrowArrayStream::empty();
+        let mut error = BarterFfiError { status: BarterFfiStatus::Ok, os_errno: 0, message: ptr::null_mut() };
+        let data = if market_data { handle.cast_const() } else { ptr::null() };
+        let status = barter_ffi_market_data_book_replay(data, options, &mut stream, &mut error);
+        let message = if error.message.is_null() {
+            String::new()
+        } else {
+            unsafe { CStr::from_ptr(error.message) }.to_string_lossy().into_owned()
+        };
+        if status != BarterFfiStatus::Ok {
+            assert!(stream.release().is_none(), "a failed call writes no stream");
+        }
+        barter_ffi_error_free(&mut error);
+        barter_ffi_market_data_free(handle);
+        (status, message)
+    }
+
+    #[test]
+    fn bad_arguments_are_statuses_naming_the_field() {
+        assert_eq!(replay_status(&options(), false).0, BarterFfiStatus::NullArgument);
+        assert_eq!(replay_status(ptr::null(), true).0, BarterFfiStatus::NullArgument);
+        let cases: [(fn(&mut BarterFfiBookReplayOptions), &str); 8] = [
+            (|o| o.struct_size = 8, "options.struct_size is 8, not sizeof(BarterFfiBookReplayOptions)"),
+            (|o| o.every = 9, "every 9 is not a BarterFfiBookEvery"),
+            (|o| o.clock = 2, "clock 2 is not a BarterFfiBookClock"),
+            (|o| o.layout = 5, "layout 5 is not a BarterFfiBookLayout"),
+            (|o| o.crossed = 3, "crossed 3 is not a BarterFfiBookCrossed"),
+            (|o| o.depth = 5001, "depth is 5001, more than the 5000 levels"),
+            (|o| (o.every, o.interval_ns) = (2, 0), "the sampling interval must be at least 1 ns, not 0"),
+            (
+                |o| (o.has_emit_from, o.emit_from_ns, o.has_emit_until, o.emit_until_ns) = (1, 5, 1, 5),
+                "emit_from (5 ns) must lie before emit_until (5 ns)",
+            ),
+        ];
+        for (change, expected) in cases {
+            let mut options = options();
+            change(&mut options);
+            let (status, message) = replay_status(&options, true);
+            assert_eq!(status, BarterFfiStatus::InvalidArgument, "{message}");
+            assert!(message.starts_with(expected), "{message}");
+        }
+        let mut at_without_times = options();
+        (at_without_times.every, at_without_times.at_len) = (3, 2);
+        assert_eq!(
+            replay_status(&at_without_times, true),
+            (BarterFfiStatus::NullArgument, "argument `at_ns` is NULL".into())
+        );
+        let bad_name = CString::new("nasdaq").unwrap();
+        let names = [bad_name.as_ptr()];
+        let mut unknown_exchange = options();
+        (unknown_exchange.exchanges, unknown_exchange.exchanges_len) = (names.as_ptr(), 1);
+        let (status, message) = replay_status(&unknown_exchange, true);
+        assert_eq!(status, BarterFfiStatus::InvalidArgument);
+        assert!(message.contains("unknown variant `nasdaq`"), "{message}");
+    }
+
+    #[test]
+    fn the_stream_outlives_its_handle_and_selects_books() {
+        let handle = handle();
+        let okx = CString::new("okx").unwrap();
+        let names = [okx.as_ptr()];
+        let mut options = options();
+        (options.exchanges, options.exchanges_len) = (names.as_ptr(), 1);
+        let mut stream = FFI_ArrowArrayStream::empty();
+        let status = barter_ffi_market_data_book_replay(handle, &options, &mut stream, ptr::null_mut());
+        assert_eq!(status, BarterFfiStatus::Ok);
+        barter_ffi_market_data_free(handle);
+        let reader = unsafe { RecordBatchStreamReader::from_raw(&mut stream) }.unwrap();
+        assert!(reader.schema().field_with_name("bid_price_1").is_ok());
+        let rows: usize = reader.map(|batch| batch.unwrap().num_rows()).sum();
+        assert_eq!(rows, 2, "okx's two events");
+    }
+
+    #[test]
+    fn a_file_stream_hands_its_rest_to_the_replay_and_is_left_at_its_end() {
+        let path = std::env::temp_dir().join(format!("book_replay_ffi_{}.jsonl", std::process::id()));
+        let mut lines = recording();
+        lines.push(book("Update", 10, "okx", 0, 9, &[("49", "1")], &[]));
+        std::fs::write(&path, lines.join("\n")).unwrap();
+        let c_path = CString::new(path.to_str().unwrap()).unwrap();
+        let mut stream = ptr::null_mut();
+        assert_eq!(
+            barter_ffi_file_stream_open(c_path.as_ptr(), ptr::null(), &mut stream, ptr::null_mut()),
+            BarterFfiStatus::Ok
+        );
+        let mut arrow = FFI_ArrowArrayStream::empty();
+        assert_eq!(
+            barter_ffi_file_stream_book_replay(stream, &options(), &mut arrow, ptr::null_mut()),
+            BarterFfiStatus::Ok
+        );
+        let mut buffer = BarterFfiBuffer { data: ptr::null_mut(), len: 0, capacity: 0 };
+        assert_eq!(barter_ffi_file_stream_next_batch(stream, 10, &mut buffer, ptr::null_mut()), BarterFfiStatus::Ok);
+        assert_eq!(unsafe { std::slice::from_raw_parts(buffer.data, buffer.len) }, [0x90], "the stream is at its end");
+        barter_ffi::ffi::barter_ffi_buffer_free(&mut buffer);
+        barter_ffi_file_stream_free(stream);
+        let reader = unsafe { RecordBatchStreamReader::from_raw(&mut arrow) }.unwrap();
+        let rows: usize = reader.map(|batch| batch.unwrap().num_rows()).sum();
+        assert_eq!(rows, data(&lines).kinds().events(2).len());
+        std::fs::remove_file(path).unwrap();
+    }
+}

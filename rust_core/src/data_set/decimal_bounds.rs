@@ -10,6 +10,18 @@ use rust_decimal::Decimal;
 /// Decimal128's largest precision: barter's decimals are written at it.
 pub const DECIMAL128_PRECISION: u8 = 38;
 
+/// 10^0 to 10^28: what rescales a decimal to its column's scale (rust_decimal's scales are at
+/// most 28).
+pub const POW10_I128: [i128; 29] = {
+    let mut powers = [1i128; 29];
+    let mut exponent = 1;
+    while exponent < powers.len() {
+        powers[exponent] = powers[exponent - 1] * 10;
+        exponent += 1;
+    }
+    powers
+};
+
 /// A decimal column's largest and smallest scale and largest mantissa: cheap to gather, and
 /// enough to show that every value fits decimal128 at the largest scale in nearly all data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -24,7 +24,7 @@ fn table(value: u32) -> Result<Table, Error> {
     })
 }
 
-fn decimals(value: u32) -> Result<Decimals, Error> {
+pub(crate) fn decimals(value: u32) -> Result<Decimals, Error> {
     Decimals::from_u32(value).ok_or_else(|| {
         Error::new(BarterFfiStatus::InvalidArgument, format!("decimals {value} is not a BarterFfiArrowDecimals"))
     })

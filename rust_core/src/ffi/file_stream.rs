@@ -41,6 +41,14 @@ impl BarterFfiFileStream {
     fn reader(&self) -> std::sync::MutexGuard<'_, Reader> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// The pieces not yet handed out, taken away: the stream is left at its end (its progress
+    /// still counts what the taker reads). The rest of a piece batches were read from is dropped.
+    pub(crate) fn take_rest(&self) -> FileStream {
+        let mut reader = self.reader();
+        reader.current = None;
+        reader.stream.take_rest()
+    }
 }
 
 /// Opens `path` (NUL-terminated, as for loading) and starts reading it, keeping what `filter`

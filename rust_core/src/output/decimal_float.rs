@@ -9,7 +9,7 @@
 //! [`FloatMemo`] remembers recent conversions: a replayed book shows the same levels row after
 //! row, so most of its values were converted a row before.
 
-use crate::output::arrow::export::POW10_I128;
+use crate::data_set::decimal_bounds::POW10_I128;
 use rust_decimal::{prelude::ToPrimitive, Decimal};
 
 /// `value.to_f64()`, bit for bit.

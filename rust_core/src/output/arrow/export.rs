@@ -3,7 +3,10 @@
 use super::{ahead::BuiltAhead, schema, Decimals, Table, BATCH_ROWS, BOOK_SIDES, DECIMAL128_PRECISION, TRADE_SIDES};
 use crate::{
     base::error::Error,
-    data_set::{decimal_bounds::digits, market_data::MarketData},
+    data_set::{
+        decimal_bounds::{digits, POW10_I128},
+        market_data::MarketData,
+    },
     output::{
         decimal_float::{decimal_f64, FloatMemo},
         decimal_text::decimal_text,
@@ -591,18 +594,6 @@ fn nanoseconds(time: DateTime<Utc>) -> Result<i64, ArrowError> {
 pub(crate) fn overflow(what: &str) -> ArrowError {
     ArrowError::ComputeError(format!("{what} does not fit its Arrow column"))
 }
-
-/// 10^0 to 10^28: what rescales a decimal to its column's scale (rust_decimal's scales are at
-/// most 28).
-pub(crate) const POW10_I128: [i128; 29] = {
-    let mut powers = [1i128; 29];
-    let mut exponent = 1;
-    while exponent < powers.len() {
-        powers[exponent] = powers[exponent - 1] * 10;
-        exponent += 1;
-    }
-    powers
-};
 
 /// A decimal column in the form its schema field says.
 pub(crate) enum DecimalColumn {
