@@ -23,14 +23,17 @@ from .data import (
     Side,
 )
 from ._ffi import library_version
+from .book_replay import BookReplay, EnginePrices
 from .errors import MarketDataError, OwnedByAnotherThreadError
 from .linking import get_include, get_library
 from .market_data import LoadStats, MarketDataInMemory, merge
 from .streaming import JsonFileStream, iter_json_file
 
 __all__ = [
+    "BookReplay",
     "Candle",
     "DataKind",
+    "EnginePrices",
     "ExchangeId",
     "Level",
     "Liquidation",
