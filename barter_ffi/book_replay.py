@@ -6,7 +6,7 @@ instrument) and applies each L2 event with barter's ``OrderBook::update``, in st
 Rust library: the book barter's ``OrderBookL2Manager`` (or a strategy's ``InstrumentDataState``)
 holds, by construction. The rows are built as they are read, in bounded record batches, and leave
 through the Arrow PyCapsule protocol like ``to_arrow``'s tables. Every column describes itself in
-its field's metadata (``description``); ``rust_core/src/output/book_replay/mod.rs`` lists them.
+its field's metadata (``description``), which the API reference lists (its Arrow tables page).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Optional, Ty
 
 from ._ffi import call, call_returning, ffi, lib
 from .arrow import Decimals, _decimals_code, _exported_capsule, _STREAM_CAPSULE, _SCHEMA_CAPSULE
-from .data import ExchangeId
-from .errors import MarketDataError
+from .errors import MarketDataError, unknown_name
+from .selection import Exchanges, Instruments, selection_arguments
 from .timestamps import Moment, nanoseconds
 
 if TYPE_CHECKING:
@@ -49,8 +49,10 @@ _INTERVAL = re.compile(r"\s*(\d+)\s*(ns|us|µs|ms|s|min|m|h|d)\s*")
 
 
 def _choice(value: object, choices: dict[str, int], name: str) -> int:
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, not {value!r}")
+    if not isinstance(value, str):
+        raise TypeError(f"{name} takes one of {', '.join(map(repr, choices))} (str), not {type(value).__name__}")
+    if value not in choices:
+        raise unknown_name(name, value, list(choices))
     return choices[value]
 
 
@@ -67,10 +69,9 @@ def interval_ns(every: Union[str, int, _dt.timedelta]) -> int:
     elif isinstance(every, str):
         match = _INTERVAL.fullmatch(every)
         if match is None:
-            raise ValueError(
-                f"every must be 'event', 'change' or an interval such as '100ms', '1s', '5m' "
-                f"(a number and one of ns, us, ms, s, m, min, h, d), not {every!r}"
-            )
+            raise unknown_name("every", every, list(_EVERY), or_else=(
+                ", or an interval such as '100ms', '1s', '5m' (a number and one of ns, us, ms, s, m, min, h, d)"
+            ))
         result = int(match.group(1)) * _UNIT_NS[match.group(2)]
     else:
         raise TypeError(
@@ -108,7 +109,7 @@ def _times_ns(at: Any) -> list[int]:
 
 def replay_options(
     depth: int, every: Every, at: Optional[Iterable[Moment]], clock: str, decimals: str, layout: str,
-    exchanges: Optional[Iterable[Union[ExchangeId, str]]], instruments: Optional[Iterable[int]],
+    exchanges: Optional[Exchanges], instruments: Optional[Instruments],
     emit_from: Optional[Moment], emit_until: Optional[Moment], reconnect: str, crossed: str,
 ) -> tuple[Any, list[Any]]:
     """The ``BarterFfiBookReplayOptions`` for these arguments, checked, and the memory its
@@ -136,18 +137,13 @@ def replay_options(
     options.layout = _choice(layout, _LAYOUTS, "layout")
     options.reconnect = _choice(reconnect, _RECONNECTS, "reconnect")
     options.crossed = _choice(crossed, _CROSSED, "crossed")
-    if exchanges is not None:
-        if isinstance(exchanges, (str, ExchangeId)):
-            exchanges = [exchanges]
-        names = [ffi.new("char[]", ExchangeId(exchange).value.encode()) for exchange in exchanges]
+    books = selection_arguments(exchanges=exchanges, instruments=instruments)
+    if books["exchanges"] is not None:
+        names = [ffi.new("char[]", name.encode()) for name in books["exchanges"]]
         owners += [names, ffi.new("char *[]", names)]
         options.exchanges, options.exchanges_len = owners[-1], len(names)
-    if instruments is not None:
-        if isinstance(instruments, int):
-            instruments = [instruments]
-        indices = [int(index) for index in instruments]
-        if any(index < 0 for index in indices):
-            raise ValueError("instruments are non-negative indices")
+    if books["instruments"] is not None:
+        indices = books["instruments"]
         owners.append(ffi.new("uint64_t[]", indices or [0]))  # non-NULL even when empty: NULL keeps all
         options.instruments, options.instruments_len = owners[-1], len(indices)
     if emit_from is not None:
@@ -274,14 +270,14 @@ class BookReplay(ArrowStreamResult):
     """Order books replayed through barter's ``OrderBook`` (``MarketDataInMemory.book_replay``,
     ``JsonFileStream.book_replay``): Arrow data computed as it is read."""
 
-    __slots__ = ("description",)
+    __slots__ = ("_options",)
 
-    def __init__(self, fill: Callable[[Any], None], once: bool, description: str) -> None:
+    def __init__(self, fill: Callable[[Any], None], once: bool, options: str) -> None:
         super().__init__(fill, once)
-        self.description = description
+        self._options = options
 
     def __repr__(self) -> str:
-        return f"<BookReplay {self.description}>"
+        return f"<BookReplay {self._options}>"
 
 
 class EnginePrices(ArrowStreamResult):
@@ -312,8 +308,8 @@ def _over_data_set(handle: Any, make: Callable[[Any], Result]) -> Result:
 
 def book_replay(
     handle: Any, function: Any, once: bool, depth: int, every: Every, at: Optional[Iterable[Moment]], clock: Clock,
-    decimals: Decimals, layout: Layout, exchanges: Optional[Iterable[Union[ExchangeId, str]]],
-    instruments: Optional[Iterable[int]], emit_from: Optional[Moment], emit_until: Optional[Moment],
+    decimals: Decimals, layout: Layout, exchanges: Optional[Exchanges],
+    instruments: Optional[Instruments], emit_from: Optional[Moment], emit_until: Optional[Moment],
     reconnect: OnReconnect, crossed: OnCrossed,
 ) -> BookReplay:
     """A ``BookReplay`` of the library ``handle`` (a data set's, which must outlive the result,
@@ -343,8 +339,8 @@ class BookReplays:
         clock: Clock = "exchange",
         decimals: Decimals = "decimal128",
         layout: Layout = "wide",
-        exchanges: Optional[Iterable[Union[ExchangeId, str]]] = None,
-        instruments: Optional[Iterable[int]] = None,
+        exchanges: Optional[Exchanges] = None,
+        instruments: Optional[Instruments] = None,
         emit_from: Optional[Moment] = None,
         emit_until: Optional[Moment] = None,
         reconnect: OnReconnect = "keep",

@@ -30,7 +30,7 @@
 
 use super::{
     arrow::{
-        exchange_type,
+        column, exchange_type,
         export::{decimal_types, exchange_key, exchanges, finish, DecimalColumn, TimestampBuilder},
         timestamp_type, Decimals, Table, BATCH_ROWS,
     },
@@ -183,10 +183,6 @@ fn schema(l1_types: &[DataType], price_type: &DataType) -> Schema {
         column("last_trade_time", timestamp_type(), true, "the held last trade's time_exchange, null before any trade"),
         column("price", price_type.clone(), true, "DefaultInstrumentMarketData::price(): the L1 microprice, else the last trade price; null when neither, and where barter's division would panic (both L1 amounts zero)"),
     ])
-}
-
-fn column(name: &str, data_type: DataType, nullable: bool, description: &str) -> Field {
-    super::book_replay::column(name, data_type, nullable, description)
 }
 
 struct Rows {

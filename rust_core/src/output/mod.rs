@@ -2,8 +2,8 @@
 //! MessagePack layout, [`wire`]) handed out by a [`cursor`], the next one encoded ahead on a
 //! worker ([`read_ahead`]); Arrow tables ([`arrow`]); order books replayed through barter's
 //! `OrderBook` as an Arrow table ([`book_replay`]), and the price barter's default engine marks
-//! positions at ([`engine_prices`]); and a file larger than memory as a stream of data sets
-//! ([`stream`]). Above `data_set`.
+//! positions at ([`engine_prices`]); a file larger than memory as a stream of data sets
+//! ([`stream`]); a data set's counts for people ([`summary`]). Above `data_set`.
 
 pub mod arrow;
 pub mod book_replay;
@@ -13,4 +13,5 @@ mod decimal_text;
 pub mod engine_prices;
 pub mod read_ahead;
 pub mod stream;
+pub mod summary;
 pub mod wire;

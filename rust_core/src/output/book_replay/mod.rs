@@ -47,14 +47,11 @@ pub use replay::{BookReplay, PieceSource};
 use crate::{
     base::error::{BarterFfiStatus, Error},
     data_set::decimal_bounds::{DecimalBounds, DECIMAL128_PRECISION},
-    output::arrow::{exchange_type, timestamp_type, Decimals},
+    output::arrow::{column, exchange_type, timestamp_type, Decimals},
 };
 use arrow_schema::{DataType, Field, Schema};
 use barter_instrument::exchange::ExchangeId;
-use std::{
-    collections::{HashMap, HashSet},
-    sync::Arc,
-};
+use std::{collections::HashSet, sync::Arc};
 
 /// When the replay takes a row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -260,10 +257,4 @@ pub fn schema(options: &ReplayOptions, types: &DecimalTypes) -> Schema {
         column("trimmed_levels", DataType::UInt32, false, "crossed=\"trim\": how many of barter's levels this row leaves out (0 otherwise)"),
     ]);
     Schema::new(fields)
-}
-
-/// A column, its meaning in the field's metadata under `description`.
-pub(crate) fn column(name: &str, data_type: DataType, nullable: bool, description: &str) -> Field {
-    Field::new(name, data_type, nullable)
-        .with_metadata(HashMap::from([("description".to_owned(), description.to_owned())]))
 }
