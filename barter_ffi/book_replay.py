@@ -11,10 +11,12 @@ its field's metadata (``description``), which the API reference lists (its Arrow
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import os
 import re
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Optional, TypeVar, Union
 
 from ._ffi import call, call_returning, ffi, lib
 from .arrow import Decimals, _decimals_code, _exported_capsule, _STREAM_CAPSULE, _SCHEMA_CAPSULE
@@ -155,6 +157,18 @@ def replay_options(
     return options, owners
 
 
+@contextlib.contextmanager
+def _data_errors() -> Iterator[None]:
+    """An error the library's stream reports while pyarrow reads it (a streamed file's bad
+    line, a value too wide for its column) raised as the ``MarketDataError`` it is."""
+    import pyarrow
+
+    try:
+        yield
+    except (pyarrow.ArrowInvalid, pyarrow.ArrowIOError) as error:
+        raise MarketDataError(str(error)) from error
+
+
 def _release_stream(stream: Any) -> None:
     if stream.release != ffi.NULL:
         stream.release(stream)
@@ -229,10 +243,27 @@ class ArrowStreamResult:
         streamed file's bad line) is a ``MarketDataError``."""
         import pyarrow
 
-        try:
+        with _data_errors():
             return pyarrow.table(self)
-        except (pyarrow.ArrowInvalid, OSError) as error:
-            raise MarketDataError(str(error)) from error
+
+    def to_parquet(self, path: Union[str, "os.PathLike[str]"], *,
+                   after_each_batch: Optional[Callable[[], object]] = None) -> int:
+        """Writes the rows to one Parquet file at ``path``, a record batch at a time, as they are
+        computed (needs pyarrow), and returns how many there were; ``after_each_batch()`` is
+        called after each. An error in the data is a ``MarketDataError``; the file is then left
+        incomplete."""
+        import pyarrow.parquet as parquet
+
+        rows = 0
+        with _data_errors():
+            reader = self.record_batches()
+            with parquet.ParquetWriter(os.fspath(path), reader.schema) as writer:
+                for batch in reader:
+                    writer.write_batch(batch)
+                    rows += batch.num_rows
+                    if after_each_batch is not None:
+                        after_each_batch()
+        return rows
 
     def to_polars(self) -> Any:
         """A ``polars.DataFrame`` (needs polars: ``barter-ffi[polars]``)."""

@@ -6,7 +6,7 @@ import functools
 import itertools
 import os
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Union, cast
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Union, cast
 
 from ._ffi import call, call_returning, encode_path, ffi, lib
 from .batches import decoded_batches

@@ -34,7 +34,7 @@ use std::{collections::HashMap, sync::Arc};
 
 /// About how many bytes of values one record batch holds: a wide book row is hundreds of bytes,
 /// so a batch holds fewer rows than [`BATCH_ROWS`], keeping a streamed replay's memory small.
-const BATCH_BYTES: usize = 4 << 20;
+const BATCH_BYTES: usize = 2 << 20;
 /// The fewest rows a batch is cut at (more when a grid moment's rows for every book overrun).
 const MIN_BATCH_ROWS: usize = 1024;
 
