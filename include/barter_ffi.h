@@ -695,7 +695,7 @@ void barter_ffi_arrow_schema_capsule_destructor(void *capsule);
  * `description` metadata and in the README's "Order books" section. Invalid options fail here
  * (BARTER_FFI_STATUS_INVALID_ARGUMENT); a decimal128 value too wide for its column fails here
  * too (BARTER_FFI_STATUS_INVALID_DATA). The stream holds its own reference to the data, stays
- * valid after the handle is freed, and builds each batch (about 4 MiB of values, at most 65536
+ * valid after the handle is freed, and builds each batch (about 2 MiB of values, at most 65536
  * rows) on the reading thread when it is asked for.
  */
 enum BarterFfiStatus barter_ffi_market_data_book_replay(const struct BarterFfiMarketData *market_data,

@@ -48,6 +48,7 @@ impl Default for FloatMemo {
 
 impl FloatMemo {
     /// [`decimal_f64`] of `value`, remembered.
+    #[inline]
     pub fn get(&mut self, value: &Decimal) -> f64 {
         let bits = value.serialize();
         let (low, high) = bits.split_at(8);

@@ -8,7 +8,7 @@ use crate::{
         market_data::MarketData,
     },
     output::{
-        decimal_float::{decimal_f64, FloatMemo},
+        decimal_float::decimal_f64,
         decimal_text::decimal_text,
         wire::{exchange_id, exchange_names},
     },
@@ -639,14 +639,15 @@ impl DecimalColumn {
         Ok(())
     }
 
-    /// [`append`](Self::append), a float found in (or else kept in) `memo`.
-    pub(crate) fn append_memoized(&mut self, value: Option<&Decimal>, memo: &mut FloatMemo) -> Result<(), ArrowError> {
-        match (self, value) {
-            (Self::Float(builder), Some(value)) => {
-                builder.append_value(memo.get(value));
+    /// A float64 column's value, converted by the caller (as [`decimal_f64`] converts).
+    #[inline]
+    pub(crate) fn append_f64(&mut self, value: f64) -> Result<(), ArrowError> {
+        match self {
+            Self::Float(builder) => {
+                builder.append_value(value);
                 Ok(())
             }
-            (column, value) => column.append(value),
+            _ => Err(ArrowError::ComputeError("a float for a column of exact decimals".into())),
         }
     }
 

@@ -3,6 +3,7 @@
 //! rows (tardis' crossed-book trim).
 
 use super::{OnCrossed, OnReconnect};
+use crate::output::decimal_float::FloatMemo;
 use barter_data::{
     books::{Level, OrderBook},
     subscription::book::OrderBookEvent,
@@ -104,7 +105,12 @@ pub struct TrackedBook {
     prices: Option<(Option<Level>, Option<Level>, Prices)>,
     /// With `Every::Change`: the levels the last row showed, bids then asks, and how many bids.
     pub shown: Option<(Vec<Level>, usize)>,
+    /// With float decimals: each side's levels the last row showed, with their floats.
+    floats: [Vec<FloatLevel>; 2],
 }
+
+/// A level and its price and amount as `f64` (as `decimal_float::decimal_f64` converts).
+pub type FloatLevel = (Level, f64, f64);
 
 impl TrackedBook {
     /// A new book, `reconnects` markers of its exchange having come already: with `Reset`, such a
@@ -125,6 +131,7 @@ impl TrackedBook {
             trimmed: Vec::new(),
             prices: None,
             shown: None,
+            floats: [Vec::new(), Vec::new()],
         }
     }
 
@@ -275,6 +282,31 @@ impl TrackedBook {
         [Side::Bids, Side::Asks].iter().map(|&side| side.levels(&self.book).len() - self.shown_count(side)).sum()
     }
 
+    /// The side's levels the rows show, to `depth`, with their floats: a level the book's last
+    /// row showed at the same place, or one either side (an insert or a delete above shifts
+    /// it), bit for bit the same, keeps its floats; the others are converted (through `memo`).
+    /// `scratch` is reused from row to row.
+    pub fn shown_floats(
+        &mut self,
+        side: Side,
+        depth: usize,
+        memo: &mut FloatMemo,
+        scratch: &mut Vec<FloatLevel>,
+    ) -> &[FloatLevel] {
+        let previous = &self.floats[side as usize];
+        scratch.clear();
+        for (position, level) in self.shown_levels(side).take(depth).enumerate() {
+            let nearby = [position, position.wrapping_sub(1), position + 1];
+            let known = nearby.iter().filter_map(|&at| previous.get(at)).find(|(shown, ..)| same_bits(shown, level));
+            scratch.push(match known {
+                Some(&(_, price, amount)) => (*level, price, amount),
+                None => (*level, memo.get(&level.price), memo.get(&level.amount)),
+            });
+        }
+        std::mem::swap(&mut self.floats[side as usize], scratch);
+        &self.floats[side as usize]
+    }
+
     /// Whether barter's book (not the rows' view) has its best bid at or above its best ask.
     pub fn crossed(&self) -> bool {
         match (self.book.bids().best(), self.book.asks().best()) {
@@ -308,15 +340,17 @@ impl TrackedBook {
 }
 
 /// The same level to the digit: equal values at another scale are not the same, as they give
-/// other computed prices' scales.
+/// other computed prices' scales (and may give other floats).
 fn same(a: &Option<Level>, b: &Option<Level>) -> bool {
     match (a, b) {
-        (Some(a), Some(b)) => {
-            a.price.serialize() == b.price.serialize() && a.amount.serialize() == b.amount.serialize()
-        }
+        (Some(a), Some(b)) => same_bits(a, b),
         (None, None) => true,
         _ => false,
     }
+}
+
+fn same_bits(a: &Level, b: &Level) -> bool {
+    a.price.serialize() == b.price.serialize() && a.amount.serialize() == b.amount.serialize()
 }
 
 /// Whether no price comes twice in `levels`: true when they strictly rise or strictly fall, as

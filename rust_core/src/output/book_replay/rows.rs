@@ -1,7 +1,7 @@
 //! The rows of one record batch of a book replay, column by column, in [`schema`](super::schema)'s order.
 
 use super::{
-    book::{Side, TrackedBook},
+    book::{FloatLevel, Side, TrackedBook},
     DecimalTypes, Layout, ReplayOptions,
 };
 use crate::output::{
@@ -12,12 +12,15 @@ use arrow_array::{
     builder::{BooleanBuilder, Int32Builder, TimestampNanosecondBuilder, UInt32Builder, UInt64Builder},
     ArrayRef, FixedSizeListArray, RecordBatch,
 };
-use arrow_schema::{ArrowError, Field, SchemaRef};
+use arrow_schema::{ArrowError, DataType, Field, SchemaRef};
 use std::sync::Arc;
 
 pub struct Rows {
     depth: usize,
     layout: Layout,
+    /// The levels are float64: converted through each book's last row (`shown_floats`).
+    floats: bool,
+    scratch: Vec<FloatLevel>,
     rows: usize,
     time: TimestampNanosecondBuilder,
     event_index: UInt64Builder,
@@ -59,6 +62,8 @@ impl Rows {
         Self {
             depth,
             layout: options.layout,
+            floats: types.price == DataType::Float64 && types.amount == DataType::Float64,
+            scratch: Vec::with_capacity(depth),
             rows: 0,
             time: TimestampNanosecondBuilder::with_capacity(capacity).with_timezone("UTC"),
             event_index: UInt64Builder::with_capacity(capacity),
@@ -103,11 +108,22 @@ impl Rows {
         self.time_engine.append_n(book.book.time_engine(), 1)?;
         for side in [Side::Bids, Side::Asks] {
             let mut shown = 0;
-            for level in book.shown_levels(side).take(self.depth) {
-                let (price, amount) = self.level_columns(side, shown);
-                price.append_memoized(Some(&level.price), memo)?;
-                self.levels[amount].append_memoized(Some(&level.amount), memo)?;
-                shown += 1;
+            if self.floats {
+                let mut scratch = std::mem::take(&mut self.scratch);
+                for &(_, price_float, amount_float) in book.shown_floats(side, self.depth, memo, &mut scratch) {
+                    let (price, amount) = self.level_columns(side, shown);
+                    price.append_f64(price_float)?;
+                    self.levels[amount].append_f64(amount_float)?;
+                    shown += 1;
+                }
+                self.scratch = scratch;
+            } else {
+                for level in book.shown_levels(side).take(self.depth) {
+                    let (price, amount) = self.level_columns(side, shown);
+                    price.append(Some(&level.price))?;
+                    self.levels[amount].append(Some(&level.amount))?;
+                    shown += 1;
+                }
             }
             for position in shown..self.depth {
                 let (price, amount) = self.level_columns(side, position);
