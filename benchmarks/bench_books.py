@@ -14,8 +14,8 @@ floats, every way:
   keys (exact, barter's semantics) and a ``float`` variant;
 - ``order-book`` (bmoscon's C SortedDict, what cryptofeed uses), float keys;
 - nautilus_trader's Rust ``OrderBook`` through pyo3 (``nautilus_pyo3.OrderBook``, L2_MBP);
-- hftbacktest is installed by the requirements but not compared: its books need the event array
-  of its own converters and a numba loop per feed, left as an open point.
+- not hftbacktest (it installs here, 2.4.4): its books take the event arrays of its own
+  converters and a numba loop per feed, not yet written for this benchmark.
 
 Each way is first checked to give the same top 10 as barter-ffi on every event of the first
 CHECK_EVENTS. The input each way needs (Python objects decoded from the data set, nautilus'
