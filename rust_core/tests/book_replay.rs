@@ -364,6 +364,17 @@ fn lists_hold_the_wide_columns_values_and_floats_are_the_decimals() {
 }
 
 #[test]
+fn lists_of_no_levels_still_have_a_value_per_row() {
+    let data = data(&recording());
+    for decimals in [Decimals::Text, Decimals::Float64, Decimals::Decimal128] {
+        let options = ReplayOptions { depth: 0, layout: Layout::Lists, decimals, ..options(0) };
+        let batch = replay(&data, options);
+        assert_eq!(batch.num_rows(), 9);
+        assert_eq!(batch.column_by_name("bid_price").unwrap().len(), 9, "{decimals:?}");
+    }
+}
+
+#[test]
 fn a_file_in_pieces_replays_as_the_whole_file_books_carried_across() {
     let directory = std::env::temp_dir().join(format!("book_replay_pieces_{}", std::process::id()));
     std::fs::create_dir_all(&directory).unwrap();

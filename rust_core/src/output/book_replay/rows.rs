@@ -162,6 +162,7 @@ impl Rows {
         let Self {
             depth,
             layout,
+            rows,
             mut time,
             mut event_index,
             exchange,
@@ -197,7 +198,8 @@ impl Rows {
                 Layout::Wide => values,
                 Layout::Lists => {
                     let item = Arc::new(Field::new("item", values.data_type().clone(), true));
-                    Arc::new(FixedSizeListArray::try_new(item, depth as i32, values, None)?)
+                    // With the length given: a list of 0 levels has no values to count rows by.
+                    Arc::new(FixedSizeListArray::try_new_with_length(item, depth as i32, values, None, rows)?)
                 }
             });
         }
