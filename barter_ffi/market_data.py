@@ -24,6 +24,7 @@ from .data import (
 from .errors import MarketDataError, OwnedByAnotherThreadError, unknown_name
 from .arrow import ArrowTables
 from .batches import cursor_batches
+from .book_replay import BookReplays
 from .compression import Compression, compression_code
 from .parquet import ParquetFiles
 from .records import RECORDS_SOURCE, position_as_record, records_from_json_lines, records_json
@@ -140,7 +141,7 @@ class LoadStats(NamedTuple):
     """``Err`` items of the JSON-array shape, dropped as barter's historic example drops them."""
 
 
-class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
+class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles, BookReplays):
     """barter's ``MarketDataInMemory<DataKind>``, parsed by barter's own Rust types.
 
     Load a file in either of barter's shapes (a JSON array of ``MarketStreamResult``, or JSON

@@ -16,8 +16,9 @@
  *
  * Versions  Check barter_ffi_abi_version() against BARTER_FFI_ABI_VERSION before any other
  *           call: the ABI version rises whenever a compiled host would break. Option structs
- *           (BarterFfiFilter) start with struct_size: set it to sizeof the struct; fields are
- *           only ever appended. BARTER_FFI_VERSION is the library's release.
+ *           (BarterFfiFilter, BarterFfiBookReplayOptions) start with struct_size: set it to
+ *           sizeof the struct; fields are only ever appended. BARTER_FFI_VERSION is the
+ *           library's release.
  * Status    Every function returns an enum BarterFfiStatus; BARTER_FFI_STATUS_OK (0) is
  *           success. Statuses are only ever appended, never renumbered.
  * Errors    The last argument is an optional BarterFfiError *. Zero-initialise the struct once:
@@ -171,6 +172,12 @@ struct ArrowArrayStream {
 #define BATCH_ROWS 65536
 
 /**
+ * The most levels a side a row may show (`BARTER_FFI_BOOK_MAX_DEPTH` in the header): beyond it
+ * a wide table has too many columns to be of use.
+ */
+#define BARTER_FFI_BOOK_MAX_DEPTH 5000
+
+/**
  * About how much JSON one piece holds.
  */
 #define PIECE_BYTES (8 << 20)
@@ -320,6 +327,88 @@ typedef enum BarterFfiArrowDecimals {
 } BarterFfiArrowDecimals;
 
 /**
+ * When a book replay takes a row (`BarterFfiBookReplayOptions.every`). The values are part of
+ * the C ABI.
+ */
+typedef enum BarterFfiBookEvery {
+  /**
+   * After each L2 event, for its book.
+   */
+  BARTER_FFI_BOOK_EVERY_EVENT = 0,
+  /**
+   * After each L2 event that changes its book's top `depth` levels (price or amount, either
+   * side); a book's first event always.
+   */
+  BARTER_FFI_BOOK_EVERY_CHANGE = 1,
+  /**
+   * At every multiple of `interval_ns` since the Unix epoch, from the first L2 event's time
+   * to the latest, one row per book seen so far, quiet moments included.
+   */
+  BARTER_FFI_BOOK_EVERY_INTERVAL = 2,
+  /**
+   * At each of the `at_len` times at `at_ns`, one row per book seen so far.
+   */
+  BARTER_FFI_BOOK_EVERY_AT = 3,
+} BarterFfiBookEvery;
+
+/**
+ * Which time places an event (`BarterFfiBookReplayOptions.clock`).
+ */
+typedef enum BarterFfiBookClock {
+  /**
+   * `time_exchange`.
+   */
+  BARTER_FFI_BOOK_CLOCK_EXCHANGE = 0,
+  /**
+   * `time_received`.
+   */
+  BARTER_FFI_BOOK_CLOCK_RECEIVED = 1,
+} BarterFfiBookClock;
+
+/**
+ * How levels are laid out (`BarterFfiBookReplayOptions.layout`).
+ */
+typedef enum BarterFfiBookLayout {
+  /**
+   * `bid_price_0` … `bid_price_<depth-1>`, then the bid amounts, ask prices, ask amounts.
+   */
+  BARTER_FFI_BOOK_LAYOUT_WIDE = 0,
+  /**
+   * `bid_price`, `bid_amount`, `ask_price`, `ask_amount`, each a fixed-size list of `depth`.
+   */
+  BARTER_FFI_BOOK_LAYOUT_LISTS = 1,
+} BarterFfiBookLayout;
+
+/**
+ * What a `Reconnecting` marker does (`BarterFfiBookReplayOptions.reconnect`).
+ */
+typedef enum BarterFfiBookReconnect {
+  /**
+   * Nothing, as barter: the book stays as it was until its next snapshot.
+   */
+  BARTER_FFI_BOOK_RECONNECT_KEEP = 0,
+  /**
+   * The exchange's books empty, and skip (and count) updates until their next snapshot.
+   */
+  BARTER_FFI_BOOK_RECONNECT_RESET = 1,
+} BarterFfiBookReconnect;
+
+/**
+ * What the rows show of a crossed book (`BarterFfiBookReplayOptions.crossed`).
+ */
+typedef enum BarterFfiBookCrossed {
+  /**
+   * barter's book as it is.
+   */
+  BARTER_FFI_BOOK_CROSSED_KEEP = 0,
+  /**
+   * tardis' rule, in the rows only: the stale side's best levels are left out (and counted)
+   * until the book is no longer crossed.
+   */
+  BARTER_FFI_BOOK_CROSSED_TRIM = 1,
+} BarterFfiBookCrossed;
+
+/**
  * Opaque cursor. It shares the events with the handle it was opened on, so it outlives that
  * handle safely. While the caller works on one batch, it encodes the next on a background
  * thread. Release with `barter_ffi_cursor_free`.
@@ -384,6 +473,78 @@ typedef struct BarterFfiLiveObjects {
  * The interpreter's `PyCapsule_GetPointer(capsule, name)`.
  */
 typedef void *(*BarterFfiCapsuleGetPointer)(void *capsule, const char *name);
+
+/**
+ * What a book replay is asked for. Zero-initialise it, then set `struct_size` and `depth`:
+ * every other zero is the default (every event, exchange clock, decimal128, wide, barter's
+ * behaviour on reconnects and crossed books, every book, no window). Arrays are read during the
+ * call only.
+ */
+typedef struct BarterFfiBookReplayOptions {
+  /**
+   * `sizeof(BarterFfiBookReplayOptions)` as the caller was compiled: the library reads no
+   * further.
+   */
+  size_t struct_size;
+  /**
+   * Levels a side each row shows, 0 to `BARTER_FFI_BOOK_MAX_DEPTH`.
+   */
+  uint32_t depth;
+  /**
+   * A `BarterFfiBookEvery`.
+   */
+  uint32_t every;
+  /**
+   * For `BARTER_FFI_BOOK_EVERY_INTERVAL`: the grid's step in nanoseconds, at least 1.
+   */
+  int64_t interval_ns;
+  /**
+   * For `BARTER_FFI_BOOK_EVERY_AT`: `at_len` times, nanoseconds since the Unix epoch, in any
+   * order (the rows come in time order).
+   */
+  const int64_t *at_ns;
+  size_t at_len;
+  /**
+   * A `BarterFfiBookClock`.
+   */
+  uint32_t clock;
+  /**
+   * A `BarterFfiArrowDecimals`.
+   */
+  uint32_t decimals;
+  /**
+   * A `BarterFfiBookLayout`.
+   */
+  uint32_t layout;
+  /**
+   * A `BarterFfiBookReconnect`.
+   */
+  uint32_t reconnect;
+  /**
+   * A `BarterFfiBookCrossed`.
+   */
+  uint32_t crossed;
+  /**
+   * barter's exchange names (NUL-terminated) whose books to replay; NULL replays every
+   * exchange's.
+   */
+  const char *const *exchanges;
+  size_t exchanges_len;
+  /**
+   * Instrument indices whose books to replay; NULL replays every instrument's.
+   */
+  const uint64_t *instruments;
+  size_t instruments_len;
+  /**
+   * Keep rows whose time is at or after `emit_from_ns` (when `has_emit_from` is not 0) and
+   * before `emit_until_ns` (when `has_emit_until` is not 0); the books are built from the
+   * start either way.
+   */
+  uint8_t has_emit_from;
+  int64_t emit_from_ns;
+  uint8_t has_emit_until;
+  int64_t emit_until_ns;
+} BarterFfiBookReplayOptions;
 
 /**
  * Which events `barter_ffi_market_data_filter` keeps. Each axis left empty keeps everything.
@@ -576,6 +737,48 @@ void barter_ffi_arrow_stream_capsule_destructor(void *capsule);
  * `BARTER_FFI_ARROW_SCHEMA_CAPSULE_NAME` holding a malloc'd `struct ArrowSchema`.
  */
 void barter_ffi_arrow_schema_capsule_destructor(void *capsule);
+
+/**
+ * The order books of `market_data` replayed through barter's own `OrderBook::update`, one
+ * book per (exchange, instrument), in stored order, as `options` ask: a fresh stream written
+ * into the caller's `*out_stream` (release it with `out_stream->release(out_stream)`). The
+ * columns, and which state a sample on the clock shows, are written down in each field's
+ * `description` metadata and in the README's "Order books" section. Invalid options fail here
+ * (BARTER_FFI_STATUS_INVALID_ARGUMENT); a decimal128 value too wide for its column fails here
+ * too (BARTER_FFI_STATUS_INVALID_DATA). The stream holds its own reference to the data, stays
+ * valid after the handle is freed, and builds each batch (about 2 MiB of values, at most 65536
+ * rows) on the reading thread when it is asked for.
+ */
+enum BarterFfiStatus barter_ffi_market_data_book_replay(const struct BarterFfiMarketData *market_data,
+                                                        const struct BarterFfiBookReplayOptions *options,
+                                                        struct ArrowArrayStream *out_stream,
+                                                        struct BarterFfiError *error);
+
+/**
+ * `barter_ffi_market_data_book_replay` over the rest of a file being streamed, in bounded
+ * memory, the books carried from piece to piece. Takes the pieces `stream` has not handed out:
+ * the stream is then at its end (its `_progress` still follows the replay's reading), and is
+ * freed as usual, before or after the replay. The decimal128 columns take the scales of the
+ * first piece that holds L2 events (read during this call); a later value that needs a larger
+ * scale fails the Arrow stream there, with a message naming `text` and `float64`, which never
+ * do. Errors in the file's content fail the Arrow stream where it reaches them.
+ */
+enum BarterFfiStatus barter_ffi_file_stream_book_replay(const struct BarterFfiFileStream *stream,
+                                                        const struct BarterFfiBookReplayOptions *options,
+                                                        struct ArrowArrayStream *out_stream,
+                                                        struct BarterFfiError *error);
+
+/**
+ * The price barter's default engine would mark each instrument at, after every trade and L1
+ * event of `market_data`: barter's `DefaultInstrumentMarketData` per (exchange, instrument),
+ * fed with its own `process` (strict time comparisons included), as a fresh stream written
+ * into `*out_stream` (`decimals` a `BarterFfiArrowDecimals`). Columns: each field's
+ * `description` metadata.
+ */
+enum BarterFfiStatus barter_ffi_market_data_engine_prices(const struct BarterFfiMarketData *market_data,
+                                                          uint32_t decimals,
+                                                          struct ArrowArrayStream *out_stream,
+                                                          struct BarterFfiError *error);
 
 /**
  * Opens a cursor at the first market event of `market_data`.

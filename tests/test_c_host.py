@@ -264,3 +264,51 @@ def test_capsules_alive_when_an_embedded_interpreter_ends_are_released(tmp_path:
                             env={**os.environ, "PYTHONHOME": sys.base_prefix})
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.splitlines() == ["script 0, finalized 0", "live 0 0 0"], result.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def book_host(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return compile_host("book_host", tmp_path_factory.mktemp("book_host"))
+
+
+@pytest.fixture(scope="module")
+def book_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from barter_ffi import MarketDataInMemory
+    from book_recordings import recording
+
+    path = tmp_path_factory.mktemp("book_data") / "books.jsonl"
+    MarketDataInMemory.from_records(recording(seed=21, events=1500)).to_json_file(path)
+    return path
+
+
+@pytest.mark.parametrize("interval_ns", [0, 1_000_000_000])
+def test_book_host_reads_the_top_of_book_barter_holds(book_host: Path, book_recording: Path, interval_ns: int) -> None:
+    import book_reference
+    from barter_ffi import MarketDataInMemory
+
+    result = subprocess.run([book_host, book_recording, str(interval_ns)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    scales_line, *row_lines = result.stdout.splitlines()
+    price_scale, amount_scale = map(int, scales_line.split()[1:])
+    with MarketDataInMemory.from_json_file(book_recording) as md:
+        every = interval_ns or "event"
+        expected = list(book_reference.replay(md.items(), depth=1, every=every))
+
+    def unscaled(value: object, scale: int) -> str:
+        return "-" if value is None else str(int(value * 10**scale))  # type: ignore[operator]
+
+    assert len(row_lines) == len(expected) > 100
+    for line, row in zip(row_lines, expected):
+        assert line.split() == [
+            "row", str(row["time"]), str(row["event_index"]),
+            unscaled(row["bid_price_0"], price_scale), unscaled(row["bid_amount_0"], amount_scale),
+            unscaled(row["ask_price_0"], price_scale), unscaled(row["ask_amount_0"], amount_scale),
+            str(int(row["synced"])),
+        ]
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_book_host_is_clean_under_valgrind(book_host: Path, book_recording: Path) -> None:
+    result = subprocess.run([*VALGRIND, book_host, book_recording, "500000000"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "ERROR SUMMARY: 0 errors" in result.stderr

@@ -31,7 +31,7 @@ fn table(value: u32) -> Result<Table, Error> {
     })
 }
 
-fn decimals(value: u32) -> Result<Decimals, Error> {
+pub(crate) fn decimals(value: u32) -> Result<Decimals, Error> {
     Decimals::from_u32(value).ok_or_else(|| {
         Error::new(BarterFfiStatus::InvalidArgument, format!("decimals {value} is not a BarterFfiArrowDecimals"))
     })
@@ -70,7 +70,7 @@ pub extern "C" fn barter_ffi_market_data_arrow_stream(
 /// what they call: the reader's `next`, and its drop (which the release callback runs). The
 /// first failure (a panic, or an error of the reader) is kept and every later read fails with
 /// it: a reader that failed midway must not go on to the batches after the one it lost.
-fn exported_stream(reader: impl RecordBatchReader + Send + 'static) -> FFI_ArrowArrayStream {
+pub(crate) fn exported_stream(reader: impl RecordBatchReader + Send + 'static) -> FFI_ArrowArrayStream {
     LIVE_CURSORS.fetch_add(1, Ordering::Relaxed);
     FFI_ArrowArrayStream::new(Box::new(GuardedReader { reader: ManuallyDrop::new(reader), failed: None }))
 }

@@ -59,6 +59,14 @@ impl BarterFfiFileStream {
     fn held_at_fork(&self) -> bool {
         self.made_in.is_forked_child() && matches!(self.reader.try_lock(), Err(TryLockError::WouldBlock))
     }
+
+    /// The pieces not yet handed out, taken away: the stream is left at its end (its progress
+    /// still counts what the taker reads). The rest of a piece batches were read from is dropped.
+    pub(crate) fn take_rest(&self) -> Result<FileStream, Error> {
+        let mut reader = self.reader()?;
+        reader.current = None;
+        Ok(reader.stream.take_rest())
+    }
 }
 
 /// Opens `path` (NUL-terminated, as for loading) and starts reading it, keeping what `filter`

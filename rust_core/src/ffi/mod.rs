@@ -6,6 +6,7 @@
 //! a crash, panics caught, a `*_free` for everything handed out, no call racing a `*_free`.
 
 pub mod arrow;
+pub mod book_replay;
 pub mod cursor;
 pub mod file_stream;
 pub mod market_data;
@@ -119,6 +120,26 @@ pub(crate) fn write_out<T>(out: *mut T, name: &str, value: T) -> Result<(), Erro
     // SAFETY: non-NULL out-pointers point to writable caller storage for a `T`.
     unsafe { out.write(value) };
     Ok(())
+}
+
+/// Borrows a required option struct, reading its `struct_size` (its first field) before
+/// anything else, so that a struct from an older header than this library knows is refused
+/// rather than read past its end.
+pub(crate) fn sized<'a, T>(pointer: *const T, name: &str, type_name: &str) -> Result<&'a T, Error> {
+    required(pointer, name)?;
+    // SAFETY: a non-NULL option struct starts with `struct_size`, by contract.
+    let struct_size = unsafe { pointer.cast::<usize>().read_unaligned() };
+    if struct_size < std::mem::size_of::<T>() {
+        return Err(Error::new(
+            BarterFfiStatus::InvalidArgument,
+            format!(
+                "{name}.struct_size is {struct_size}, not sizeof({type_name}) ({}): set it, or rebuild against this \
+                 library's header",
+                std::mem::size_of::<T>()
+            ),
+        ));
+    }
+    required(pointer, name)
 }
 
 /// Checks an out-pointer before the work that would fill it, so no result is made only to leak.

@@ -157,6 +157,22 @@ impl FileStream {
         MadeIn::forked_child_error("a file stream", "its reading thread stayed in the parent; open the file again here")
     }
 
+    /// The rest of the stream, as a stream of its own (a replay takes it); this one is left at
+    /// its end, still telling how far the file has been read.
+    pub fn take_rest(&mut self) -> FileStream {
+        let rest = FileStream {
+            pieces: self.pieces.take(),
+            producer: self.producer.take(),
+            ended: self.ended,
+            read_from_disk: Arc::clone(&self.read_from_disk),
+            size_on_disk: self.size_on_disk,
+            made_in: self.made_in,
+            closed: std::mem::replace(&mut self.closed, Arc::new(AtomicBool::new(false))),
+        };
+        self.ended = true;
+        rest
+    }
+
     /// Bytes of the file read from disk so far (compressed bytes, for a compressed file), and
     /// the file's size on disk. The producer reads ahead of the pieces handed out.
     pub fn progress(&self) -> (u64, u64) {

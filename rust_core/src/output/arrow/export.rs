@@ -4,8 +4,12 @@
 use super::{ahead::BuiltAhead, schema, Decimals, Table, BATCH_ROWS, BOOK_SIDES, DECIMAL128_PRECISION, TRADE_SIDES};
 use crate::{
     base::{error::Error, guard::panic_if_asked},
-    data_set::{decimal_bounds::digits, market_data::MarketData},
+    data_set::{
+        decimal_bounds::{digits, POW10_I128},
+        market_data::MarketData,
+    },
     output::{
+        decimal_float::decimal_f64,
         decimal_text::{self, decimal_text},
         wire::{exchange_id, exchange_names},
     },
@@ -27,7 +31,7 @@ use barter_data::{
 };
 use barter_instrument::{exchange::ExchangeId, instrument::InstrumentIndex};
 use chrono::{DateTime, Utc};
-use rust_decimal::{prelude::ToPrimitive, Decimal};
+use rust_decimal::Decimal;
 use std::{
     ops::Range,
     sync::{Arc, OnceLock},
@@ -265,7 +269,7 @@ fn book_rows(book: &OrderBook) -> usize {
 /// The Arrow type of each of `table`'s decimal columns in `decimals`' form. Decimal128 takes the
 /// column's largest scale; a value that then needs more than 38 digits is refused here, before
 /// any batch, rather than midway through the stream.
-fn decimal_types(data: &MarketData, table: Table, decimals: Decimals) -> Result<Vec<DataType>, Error> {
+pub(crate) fn decimal_types(data: &MarketData, table: Table, decimals: Decimals) -> Result<Vec<DataType>, Error> {
     let columns = table.decimal_columns();
     match decimals {
         _ if columns.is_empty() => return Ok(Vec::new()),
@@ -620,20 +624,20 @@ impl SharedColumns {
 }
 
 /// `timestamp[ns, UTC]` values from barter's `DateTime<Utc>`s.
-struct TimestampBuilder(TimestampNanosecondBuilder);
+pub(crate) struct TimestampBuilder(TimestampNanosecondBuilder);
 
 impl TimestampBuilder {
-    fn with_capacity(rows: usize) -> Self {
+    pub(crate) fn with_capacity(rows: usize) -> Self {
         Self(TimestampNanosecondBuilder::with_capacity(rows).with_timezone("UTC"))
     }
 
-    fn append(&mut self, time: DateTime<Utc>) -> Result<(), ArrowError> {
+    pub(crate) fn append(&mut self, time: DateTime<Utc>) -> Result<(), ArrowError> {
         self.append_n(Some(time), 1)
     }
 
     /// `rows` copies of `time`, or nulls. (Matching on the option, rather than mapping it, keeps
     /// an absent time's bytes unread: valgrind saw the release build read them speculatively.)
-    fn append_n(&mut self, time: Option<DateTime<Utc>>, rows: usize) -> Result<(), ArrowError> {
+    pub(crate) fn append_n(&mut self, time: Option<DateTime<Utc>>, rows: usize) -> Result<(), ArrowError> {
         match time {
             Some(time) => self.0.append_value_n(nanoseconds(time)?, rows),
             None => self.0.append_nulls(rows),
@@ -641,7 +645,7 @@ impl TimestampBuilder {
         Ok(())
     }
 
-    fn finish(&mut self) -> ArrayRef {
+    pub(crate) fn finish(&mut self) -> ArrayRef {
         finish(&mut self.0)
     }
 }
@@ -651,31 +655,19 @@ fn nanoseconds(time: DateTime<Utc>) -> Result<i64, ArrowError> {
     time.timestamp_nanos_opt().ok_or_else(|| overflow("a timestamp"))
 }
 
-fn overflow(what: &str) -> ArrowError {
+pub(crate) fn overflow(what: &str) -> ArrowError {
     ArrowError::ComputeError(format!("{what} does not fit its Arrow column"))
 }
 
-/// 10^0 to 10^28: what rescales a decimal to its column's scale (rust_decimal's scales are at
-/// most 28).
-const POW10_I128: [i128; 29] = {
-    let mut powers = [1i128; 29];
-    let mut exponent = 1;
-    while exponent < powers.len() {
-        powers[exponent] = powers[exponent - 1] * 10;
-        exponent += 1;
-    }
-    powers
-};
-
 /// A decimal column in the form its schema field says.
-enum DecimalColumn {
+pub(crate) enum DecimalColumn {
     Exact { builder: Decimal128Builder, scale: u32 },
     Float(Float64Builder),
     Text(StringBuilder),
 }
 
 impl DecimalColumn {
-    fn new(data_type: Result<&DataType, ArrowError>, rows: usize) -> Self {
+    pub(crate) fn new(data_type: Result<&DataType, ArrowError>, rows: usize) -> Self {
         match data_type {
             Ok(DataType::Decimal128(precision, scale)) => Self::Exact {
                 builder: Decimal128Builder::with_capacity(rows)
@@ -688,7 +680,7 @@ impl DecimalColumn {
         }
     }
 
-    fn append(&mut self, value: Option<&Decimal>) -> Result<(), ArrowError> {
+    pub(crate) fn append(&mut self, value: Option<&Decimal>) -> Result<(), ArrowError> {
         let Some(value) = value else {
             match self {
                 Self::Exact { builder, .. } => builder.append_null(),
@@ -699,18 +691,44 @@ impl DecimalColumn {
         };
         match self {
             Self::Exact { builder, scale } => builder.append_value(
-                POW10_I128
-                    .get((*scale - value.scale()) as usize)
+                scale
+                    .checked_sub(value.scale())
+                    .and_then(|rescale| POW10_I128.get(rescale as usize))
                     .and_then(|factor| value.mantissa().checked_mul(*factor))
                     .ok_or_else(|| overflow("a decimal"))?,
             ),
-            Self::Float(builder) => builder.append_option(value.to_f64()),
+            Self::Float(builder) => builder.append_value(decimal_f64(value)),
             Self::Text(builder) => builder.append_value(decimal_text(value).as_str()),
         }
         Ok(())
     }
 
-    fn finish(self) -> ArrayRef {
+    /// A float64 column's value, converted by the caller (as [`decimal_f64`] converts).
+    #[inline]
+    pub(crate) fn append_f64(&mut self, value: f64) -> Result<(), ArrowError> {
+        match self {
+            Self::Float(builder) => {
+                builder.append_value(value);
+                Ok(())
+            }
+            _ => Err(ArrowError::ComputeError("a float for a column of exact decimals".into())),
+        }
+    }
+
+    /// [`append`](Self::append) for a computed value (a mid price, a microprice), which may hold
+    /// more decimal places than a decimal128 column's scale: it is then rounded to that scale,
+    /// half to even.
+    pub(crate) fn append_rounded(&mut self, value: Option<&Decimal>) -> Result<(), ArrowError> {
+        match (&*self, value) {
+            (Self::Exact { scale, .. }, Some(value)) if value.scale() > *scale => {
+                let rounded = value.round_dp(*scale);
+                self.append(Some(&rounded))
+            }
+            _ => self.append(value),
+        }
+    }
+
+    pub(crate) fn finish(self) -> ArrayRef {
         match self {
             Self::Exact { mut builder, .. } => finish(&mut builder),
             Self::Float(mut builder) => finish(&mut builder),
@@ -719,7 +737,7 @@ impl DecimalColumn {
     }
 }
 
-fn finish(builder: &mut impl arrow_array::builder::ArrayBuilder) -> ArrayRef {
+pub(crate) fn finish(builder: &mut impl arrow_array::builder::ArrayBuilder) -> ArrayRef {
     builder.finish()
 }
 
@@ -735,7 +753,7 @@ fn sides(mut keys: Int8Builder, names: [&str; 2]) -> ArrayRef {
     Arc::new(DictionaryArray::<Int8Type>::try_new(keys.finish(), values).expect("keys 0 and 1 of two names"))
 }
 
-fn exchanges(mut keys: Int32Builder) -> ArrayRef {
+pub(crate) fn exchanges(mut keys: Int32Builder) -> ArrayRef {
     let values = Arc::clone(&exchange_dictionary().values);
     Arc::new(DictionaryArray::<Int32Type>::try_new(keys.finish(), values).expect("keys of the exchange names"))
 }
@@ -763,7 +781,7 @@ fn exchange_dictionary() -> &'static ExchangeDictionary {
     })
 }
 
-fn exchange_key(exchange: ExchangeId) -> i32 {
+pub(crate) fn exchange_key(exchange: ExchangeId) -> i32 {
     exchange_dictionary().keys[exchange as usize]
 }
 
