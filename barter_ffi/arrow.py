@@ -153,9 +153,10 @@ def _exported_capsule(struct: str, name: int, destructor: Any, fill: Any) -> obj
 class ArrowTable:
     """One of a data set's tables, for any Arrow consumer: it implements the Arrow PyCapsule
     protocol, so ``pyarrow.table(t)``, ``polars.DataFrame(t)`` and ``duckdb.sql("from t")`` read
-    it without a copy. (Not ``polars.from_arrow(t)``: polars makes a ``DataFrame`` there only of
-    pyarrow's own types, and of any other stream a ``Series`` of structs, which
-    ``.struct.unnest()`` turns into the same frame.) Each ``__arrow_c_stream__`` call makes a fresh stream whose record batches
+    it without a copy. (``polars.from_arrow(t)`` makes the same ``DataFrame`` on some polars
+    versions and a ``Series`` of structs on others, which ``.struct.unnest()`` turns into that
+    frame: ``polars.DataFrame(t)`` is the same on all.) Each ``__arrow_c_stream__`` call makes a
+    fresh stream whose record batches
     (up to 65536 rows) are built as the consumer reads them, by worker threads at most one batch
     ahead each.
 
@@ -312,8 +313,8 @@ class ArrowTables:
 
     def to_polars(self, table: Table, *, decimals: Decimals = "decimal128") -> Any:
         """``table`` as a ``polars.DataFrame`` (needs polars: ``barter-ffi[polars]``), as
-        ``polars.DataFrame(md.to_arrow(table))`` makes it (``polars.from_arrow`` would make a
-        ``Series`` of structs)."""
+        ``polars.DataFrame(md.to_arrow(table))`` makes it (``polars.from_arrow`` makes a ``Series``
+        of structs on some polars versions)."""
         import polars
 
         return polars.DataFrame(self.to_arrow(table, decimals=decimals))
