@@ -340,7 +340,7 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles, BookReplays):
         return cls._owned(handle)
 
     @classmethod
-    def from_records(cls, records: Union[Mapping[str, Any], Iterable[Mapping[str, Any]]]) -> "MarketDataInMemory":
+    def from_records(cls, records: Iterable[Mapping[str, Any]]) -> "MarketDataInMemory":
         """Builds a data set from barter-shaped dicts, as ``json.loads`` reads barter's items::
 
             md = MarketDataInMemory.from_records([
@@ -348,7 +348,8 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles, BookReplays):
                 {"Reconnecting": "binance_spot"},
             ])
 
-        ``records`` is an iterable of dicts, or one dict (one record). Records take either
+        ``records`` is an iterable of dicts (one dict alone is a ``TypeError``: pass
+        ``[record]``; anything else not an iterable of dicts is one too). Records take either
         envelope, as barter's files do, chosen by the first ``Item``: ``{"Item": {"Ok": {…}}}``
         (``Err`` items dropped and counted, as in barter's JSON arrays) or ``{"Item": {…}}`` (as
         in JSON Lines). barter's serde types check every record exactly as they check a file;

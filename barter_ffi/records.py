@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import collections.abc
 import re
-from typing import Any, Iterable, Mapping, Union
+from typing import Any, Iterable, Mapping
 
 import msgspec
 
@@ -31,13 +31,15 @@ def _is_result_envelope(record: Mapping[str, Any]) -> bool:
     return isinstance(item, Mapping) and len(item) == 1 and next(iter(item)) in ("Ok", "Err")
 
 
-def records_json(records: Union[Mapping[str, Any], Iterable[Mapping[str, Any]]]) -> bytes:
-    """The records (or one record, a dict) as barter JSON with record ``k`` on line ``k + 1``:
-    a JSON array when the first ``Item`` has the ``Ok``/``Err`` envelope, JSON Lines otherwise."""
+def records_json(records: Iterable[Mapping[str, Any]]) -> bytes:
+    """The records as barter JSON with record ``k`` on line ``k + 1``: a JSON array when the
+    first ``Item`` has the ``Ok``/``Err`` envelope, JSON Lines otherwise."""
     if isinstance(records, collections.abc.Mapping):
-        records = [records]  # one record, not its keys
-    elif isinstance(records, (str, bytes)) or not isinstance(records, collections.abc.Iterable):
-        raise TypeError(f"records takes dicts (barter's items, as json.loads reads them), or one dict, not "
+        # Iterating a dict gives its keys, which read as "record 0: expected a dict, not str".
+        raise TypeError("records takes an iterable of dicts (barter's items, as json.loads reads them), not one "
+                        "dict: for one record, pass [record]")
+    if isinstance(records, (str, bytes)) or not isinstance(records, collections.abc.Iterable):
+        raise TypeError(f"records takes an iterable of dicts (barter's items, as json.loads reads them), not "
                         f"{type(records).__name__}")
     lines = []
     shape_is_array = None

@@ -91,12 +91,14 @@ def test_records_that_are_not_dicts_or_not_json_are_type_errors() -> None:
         MarketDataInMemory.from_records([{"Item": {**TRADE, "instrument": object()}}])
 
 
-def test_one_dict_is_one_record_not_its_keys() -> None:
-    md = MarketDataInMemory.from_records({"Item": TRADE})
-    assert len(md) == 1 and md.to_records() == MarketDataInMemory.from_records([{"Item": TRADE}]).to_records()
-    assert MarketDataInMemory.from_records({"Reconnecting": "okx"}).stats == (0, 1, 0)
+def test_one_dict_is_a_type_error_saying_to_pass_a_list() -> None:
+    """Iterating a dict gives its keys: from_records(record) said "record 0: expected a dict, not str"."""
+    for record in ({"Item": TRADE}, {"Reconnecting": "okx"}):
+        with pytest.raises(TypeError, match=r"^records takes an iterable of dicts .*not one dict: .*pass \[record\]$"):
+            MarketDataInMemory.from_records(record)  # type: ignore[arg-type]
+    assert len(MarketDataInMemory.from_records([{"Item": TRADE}])) == 1
     for not_records in ("records.jsonl", b"{}", 5):
-        with pytest.raises(TypeError, match=r"^records takes dicts .*, not (str|bytes|int)$"):
+        with pytest.raises(TypeError, match=r"^records takes an iterable of dicts .*, not (str|bytes|int)$"):
             MarketDataInMemory.from_records(not_records)  # type: ignore[arg-type]
 
 
