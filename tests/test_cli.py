@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import json
 import subprocess
 import sys
@@ -322,3 +323,37 @@ def test_books_streams_a_large_file_within_the_streaming_memory_bound(book_file:
     full_load = peak_mb("load", str(path))
     peak = peak_mb("books", str(path), "-o", str(tmp_path / "books.parquet"), "--decimals", "float64")
     assert peak < size_mb / 2 and peak < full_load / 3, f"books: {peak} MB (full load {full_load} MB)"
+
+
+def _l2_update(sequence: int, bid: str) -> str:
+    time = f"2024-12-20T19:05:18.{sequence:09d}Z"
+    book = {"sequence": sequence, "time_engine": time,
+            "bids": {"side": None, "levels": [{"price": bid, "amount": "0.5"}]},
+            "asks": {"side": None, "levels": [{"price": "96963.00", "amount": "0.75"}]}}
+    kind = "Snapshot" if sequence == 1 else "Update"
+    item = {"time_exchange": time, "time_received": time, "exchange": "bybit_spot", "instrument": 0,
+            "kind": {"OrderBook": {kind: book}}}
+    return json.dumps({"Item": item}, separators=(",", ":")) + "\n"
+
+
+def test_books_of_a_later_finer_price_is_one_clear_error_and_no_file(tmp_path: Path) -> None:
+    """A streamed replay's decimal128 columns take the first piece's scales: a level with more
+    decimal places in a later 8 MiB piece failed with "Compute error: a decimal does not fit its
+    Arrow column" and left the rows before it as a Parquet file that read as the whole replay."""
+    import pyarrow.parquet as parquet
+
+    path = tmp_path / "finer_later.jsonl"
+    path.write_text("".join(_l2_update(sequence, "96962.12345678" if sequence == 59_000 else "96962.50")
+                            for sequence in range(1, 60_001)))
+    target = tmp_path / "books.parquet"
+    result = run("books", str(path), "-o", str(target), "--depth", "2")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert 'decimals "text"' in result.stderr and "first piece with L2 events" in result.stderr, result.stderr
+    assert not target.exists(), "no part of the rows is left to read as all of them"
+    assert run("books", str(path), "-o", str(target), "--depth", "2", "--decimals", "text").returncode == 0
+    with MarketDataInMemory.from_json_file(path) as md:
+        expected = md.book_replay(depth=2, decimals="text").to_pyarrow()
+        exact = md.book_replay(depth=2).to_pyarrow()["bid_price_1"]
+        assert exact[58_999].as_py() == decimal.Decimal("96962.12345678"), "the loaded data set's scale is the file's"
+    assert parquet.read_table(target)["bid_price_1"].to_pylist() == expected["bid_price_1"].to_pylist()

@@ -3,6 +3,7 @@
 mod common;
 
 use barter_data::{event::DataKind, streams::reconnect::Event};
+use barter_ffi::read::compression::BarterFfiCompression;
 use barter_ffi::{
     base::event,
     data_set::{
@@ -11,7 +12,6 @@ use barter_ffi::{
     },
     parse::{load::parse_selected, selective::EventHeader},
 };
-use barter_ffi::read::compression::BarterFfiCompression;
 use barter_instrument::exchange::ExchangeId;
 use common::fixture;
 
@@ -225,7 +225,8 @@ fn a_selective_load_reports_the_files_first_error_and_refuses_an_input_without_e
 /// A data set of markers alone: what `from_parquet("day/reconnects.parquet")` and
 /// `from_events([Reconnecting(...)])` make.
 fn markers_only(exchanges: &[ExchangeId]) -> MarketData {
-    let lines: String = exchanges.iter().map(|exchange| format!("{{\"Reconnecting\":\"{}\"}}\n", exchange.as_str())).collect();
+    let lines: String =
+        exchanges.iter().map(|exchange| format!("{{\"Reconnecting\":\"{}\"}}\n", exchange.as_str())).collect();
     MarketData::from_json_items(lines.as_bytes(), "markers").unwrap()
 }
 
@@ -244,14 +245,17 @@ fn markers_without_market_events_are_kept_by_every_selection() {
     let merged = merge(&[&kinds, &markers]).unwrap();
     assert_eq!(merged.stats().reconnects, kinds.stats().reconnects + 2);
     assert!(
-        matches!(merged.stream_events()[..2], [Event::Reconnecting(ExchangeId::Okx), Event::Reconnecting(ExchangeId::Kraken)]),
+        matches!(
+            merged.stream_events()[..2],
+            [Event::Reconnecting(ExchangeId::Okx), Event::Reconnecting(ExchangeId::Kraken)]
+        ),
         "untimed markers go first, in their order"
     );
     // A filter matching no market event keeps the markers its rule keeps, as for any other match.
-    let no_candle = filter(&load("trades.json"), &EventFilter {
-        kinds: Some([event::TAG_CANDLE].into_iter().collect()),
-        ..Default::default()
-    })
+    let no_candle = filter(
+        &load("trades.json"),
+        &EventFilter { kinds: Some([event::TAG_CANDLE].into_iter().collect()), ..Default::default() },
+    )
     .unwrap();
     assert_eq!((no_candle.len(), no_candle.stats().reconnects), (0, 1));
     assert_eq!(no_candle.to_json(JsonShape::Lines).unwrap(), b"{\"Reconnecting\":\"binance_spot\"}\n");
@@ -270,7 +274,8 @@ fn a_data_set_without_market_events_is_not_written_to_a_json_file() {
 
 #[test]
 fn json_items_without_market_events_are_an_empty_data_set_that_keeps_them() {
-    let markers = MarketData::from_json_items(b"{\"Reconnecting\":\"okx\"}\n{\"Reconnecting\":\"huobi\"}\n", "made").unwrap();
+    let markers =
+        MarketData::from_json_items(b"{\"Reconnecting\":\"okx\"}\n{\"Reconnecting\":\"huobi\"}\n", "made").unwrap();
     assert_eq!((markers.len(), markers.stats().reconnects), (0, 2));
     let errors = MarketData::from_json_items(br#"[{"Item":{"Err":{"Socket":"x"}}}]"#, "made").unwrap();
     assert_eq!(errors.stats().errors_skipped, 1);
