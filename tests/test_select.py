@@ -447,10 +447,10 @@ def test_each_alias_is_one_barters_serde_reads_as_that_name(alias: str, name: st
              "exchange": "okx", "instrument": 0, "kind": {"Trade": {"id": "1", "price": 1.5, "amount": 2.0, "side": "Buy"}}}
     if name in ("Buy", "Sell"):
         trade["kind"]["Trade"]["side"] = alias
-        assert MarketDataInMemory.from_records({"Item": trade})[0].kind.side.value == name
+        assert MarketDataInMemory.from_records([{"Item": trade}])[0].kind.side.value == name
     else:
         trade["exchange"] = alias
-        assert MarketDataInMemory.from_records({"Item": trade})[0].exchange.value == name
+        assert MarketDataInMemory.from_records([{"Item": trade}])[0].exchange.value == name
 
 
 @pytest.mark.parametrize("not_a_name", ["Huobi", "HTX", "B", "Bought", "sells"])
