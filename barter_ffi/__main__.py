@@ -292,9 +292,10 @@ def _parser() -> argparse.ArgumentParser:
                                help="how prices and amounts are written (default decimal128, exact)")
     books_command.add_argument("--layout", choices=("wide", "lists"), default="wide",
                                help="a column per level (bid_price_0, …) or fixed-size lists (default wide)")
-    books_command.add_argument("--exchanges", nargs="+", metavar="NAME", help="replay only these exchanges' books")
+    books_command.add_argument("--exchanges", nargs="+", metavar="NAME", help="keep only these exchanges' books' rows (the samples are cut by every book's events, as "
+                                      "without it)")
     books_command.add_argument("--instruments", nargs="+", type=int, metavar="INDEX",
-                               help="replay only these instruments' books")
+                               help="keep only these instruments' books' rows")
     books_command.add_argument("--from", dest="emit_from", metavar="TIME",
                                help="write rows from this RFC 3339 time on (the books are built from the start)")
     books_command.add_argument("--until", dest="emit_until", metavar="TIME", help="write rows before this time")

@@ -410,13 +410,16 @@ class BookReplays:
           quiet moments included (forward fill).
         - ``at``: rows per book at the given times instead (any order; rows come sorted), for
           example each trade's ``time_received`` for the book a trade met.
-        - A sample on the clock shows each book after every event stored before the first event
-          stamped later than the sample's time: stored order is not clock order, and this is what
-          a replay in stored order holds at that time (the as-of book whenever times never go
-          back). Books appear from their first L2 event.
+        - A sample on the clock shows each book after every L2 event stored before the first L2
+          event stamped later than the sample's time: stored order is not clock order, and this is
+          what a replay in stored order holds at that time (the as-of book whenever times never go
+          back). The L2 events of every book of the data set cut, whichever books ``exchanges`` and
+          ``instruments`` keep; other kinds do not. Books appear from their first L2 event.
         - ``clock``: ``"exchange"`` (``time_exchange``) or ``"received"`` (``time_received``).
         - ``decimals``: ``"decimal128"`` (exact), ``"float64"`` or ``"text"``, as ``to_arrow``.
-        - ``exchanges``, ``instruments``: which books to replay (default all).
+        - ``exchanges``, ``instruments``: which books' rows to keep (default all). They pick rows
+          only: a kept book's rows are those of the full replay, samples on the clock included
+          (to cut samples on some books' events only, replay ``md.filter(exchanges=...)``).
         - ``emit_from``, ``emit_until``: keep rows with ``emit_from <= time < emit_until``; the
           books are still built from the start, so the first row in the window has its book.
         - ``reconnect="reset"``: a ``Reconnecting`` marker empties its exchange's books, and their

@@ -92,8 +92,10 @@ class _Book:
         }
 
 
-def recording(seed: int, events: int, snapshot_levels: int = 100) -> list[dict[str, Any]]:
-    """``events`` market events (and reconnect markers) as records for ``from_records``."""
+def recording(seed: int, events: int, snapshot_levels: int = 100, jitter_ns: int = 0) -> list[dict[str, Any]]:
+    """``events`` market events (and reconnect markers) as records for ``from_records``; with
+    ``jitter_ns``, each exchange time moved by up to that much either way, so that stored order
+    is not exchange-time order (as when exchange clocks interleave)."""
     rng = random.Random(seed)
     books = {key: _Book(rng, Decimal(1000 + 500 * index)) for index, key in enumerate(BOOKS)}
     resync: set[tuple[str, int]] = set()
@@ -120,6 +122,7 @@ def recording(seed: int, events: int, snapshot_levels: int = 100) -> list[dict[s
         else:
             kind = {"OrderBook": {"Update": book.update()}}
         received = ns + rng.randrange(100_000, 5_000_000)
-        records.append({"Item": {"time_exchange": _time(ns), "time_received": _time(received), "exchange": exchange,
+        stamped = ns + rng.randrange(-jitter_ns, jitter_ns + 1) if jitter_ns else ns
+        records.append({"Item": {"time_exchange": _time(stamped), "time_received": _time(received), "exchange": exchange,
                                  "instrument": instrument, "kind": kind}})
     return records

@@ -209,9 +209,9 @@ def replay(
         if not isinstance(item.kind, OrderBookEvent):
             continue
         name = item.exchange.value
-        if (exchanges is not None and name not in exchanges) or (instruments is not None and item.instrument not in instruments):
-            continue
         time = item.time_exchange_ns if clock == "exchange" else item.time_received_ns
+        # Every L2 event cuts the samples, whichever books are kept (only the kept books' rows
+        # are taken): a kept book's rows are the full replay's.
         if grid is not None and latest is None:
             start = time if emit_from is None else max(time, emit_from)
             next_moment = -(-start // grid) * grid
@@ -219,6 +219,8 @@ def replay(
             yield from sample(due)
             next_moment = next_moment + (1 if at is not None else grid)
         latest = time if latest is None else max(latest, time)
+        if (exchanges is not None and name not in exchanges) or (instruments is not None and item.instrument not in instruments):
+            continue
         key = (name, item.instrument)
         if key not in books:
             books[key] = Book(name, item.instrument)

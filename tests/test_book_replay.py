@@ -12,6 +12,8 @@ from typing import Any
 
 import pyarrow
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import book_reference
 from barter_ffi import MarketDataError, MarketDataInMemory, iter_json_file
@@ -250,3 +252,68 @@ def test_engine_prices_follow_barters_default_instrument_data(md: MarketDataInMe
             assert Decimal(row["price"]) == state["trade"][0]
         else:
             assert row["price"] is None
+
+
+def _okx_then_binance_stamped_back() -> MarketDataInMemory:
+    """The new user's reproduction: okx's update is stored after a binance event stamped later."""
+    def book(time: str, exchange: str, kind: str, bid: str) -> dict[str, Any]:
+        levels = {"bids": {"side": None, "levels": [{"price": bid, "amount": "1"}]},
+                  "asks": {"side": None, "levels": [{"price": "200", "amount": "1"}]}}
+        return {"Item": {"time_exchange": time, "time_received": time, "exchange": exchange, "instrument": 0,
+                         "kind": {"OrderBook": {kind: {"sequence": 1, "time_engine": None, **levels}}}}}
+    return MarketDataInMemory.from_records([
+        book("2024-12-20T19:05:01.000Z", "okx", "Snapshot", "100"),
+        book("2024-12-20T19:05:01.300Z", "binance_spot", "Snapshot", "50"),
+        book("2024-12-20T19:05:01.100Z", "okx", "Update", "101"),
+    ])
+
+
+@pytest.mark.parametrize("sampling", [{"at": ["2024-12-20T19:05:01.200Z"]}, {"every": "100ms"}], ids=["at", "grid"])
+def test_a_kept_books_samples_are_cut_by_every_l2_event_whatever_the_selection(sampling: dict[str, Any]) -> None:
+    """A sample's cut (the first L2 event stamped later) was looked up among the kept books
+    only: okx's row at .200 showed its .100 update (stored after binance's .300 snapshot) with
+    exchanges="okx" and not without, and the okx-only grid ended at .100 instead of .300."""
+    md = _okx_then_binance_stamped_back()
+    full = md.book_replay(depth=1, decimals="text", **sampling).to_pyarrow()
+    okx = md.book_replay(depth=1, decimals="text", exchanges="okx", **sampling).to_pyarrow()
+    assert okx.to_pylist() == [row for row in full.to_pylist() if row["exchange"] == "okx"]
+    at_200 = [row for row in okx.to_pylist() if row["time"].isoformat().endswith("01.200000+00:00")]
+    assert [(row["event_index"], row["bid_price_0"]) for row in at_200] == [(0, "100")]
+    if "every" in sampling:  # the grid runs to the latest L2 time, binance's .300
+        assert okx["time"][-1].as_py().isoformat().endswith("01.300000+00:00")
+    expected = list(book_reference.replay(md.items(), depth=1, exchanges={"okx"}, **(
+        {"at": [START_NS_OF_REPRO + 200_000_000]} if "at" in sampling else {"every": 100_000_000})))
+    assert_rows_match(library_rows(md, depth=1, exchanges="okx", **sampling), expected)
+
+
+START_NS_OF_REPRO = 1_734_721_501_000_000_000  # 2024-12-20T19:05:01Z
+
+
+@pytest.fixture(scope="module")
+def jittered() -> MarketDataInMemory:
+    return MarketDataInMemory.from_records(recording(seed=13, events=1500, jitter_ns=60_000_000))
+
+
+_MODES = [{"every": "event"}, {"every": "change"}, {"every": 50_000_000}, {"every": 20_000_000, "clock": "received"},
+          {"at": [START_NS + step * 37_000_000 for step in range(0, 1500, 7)]},
+          {"every": 10_000_000, "emit_from": START_NS + 5 * 10**9, "emit_until": START_NS + 9 * 10**9}]
+
+
+@settings(max_examples=25, deadline=None)
+@given(mode=st.sampled_from(_MODES),
+       exchanges=st.one_of(st.none(), st.sets(st.sampled_from(["binance_spot", "okx", "bybit_spot"]), min_size=1)),
+       instruments=st.one_of(st.none(), st.sets(st.sampled_from([0, 1, 3]), min_size=1)))
+def test_every_selection_is_the_full_replay_filtered_to_its_books(
+        jittered: MarketDataInMemory, mode: dict[str, Any], exchanges: Any, instruments: Any) -> None:
+    full = jittered.book_replay(depth=3, decimals="text", **mode).to_pyarrow().to_pylist()
+    kept = jittered.book_replay(depth=3, decimals="text", exchanges=exchanges, instruments=instruments,
+                                **mode).to_pyarrow().to_pylist()
+    assert kept == [row for row in full if (exchanges is None or row["exchange"] in exchanges)
+                    and (instruments is None or row["instrument"] in instruments)]
+
+
+def test_the_jittered_recording_has_exchange_times_that_go_back(jittered: MarketDataInMemory) -> None:
+    times = [event.time_exchange_ns for event in jittered]
+    assert any(later < earlier for earlier, later in zip(times, times[1:]))
+    expected = list(book_reference.replay(jittered.items(), depth=3, every=50_000_000, exchanges={"okx"}))
+    assert_rows_match(library_rows(jittered, depth=3, every=50_000_000, exchanges="okx"), expected)

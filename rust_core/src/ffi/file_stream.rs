@@ -37,6 +37,9 @@ struct Reader {
     stream: FileStream,
     /// The piece the batches are being read from.
     current: Option<ReadAheadCursor>,
+    /// What the stream has given out, if anything: a book replay needs the file from its start
+    /// (the books are built from every L2 event), and once it took the rest nothing is left.
+    given_out: Option<&'static str>,
 }
 
 impl Drop for BarterFfiFileStream {
@@ -60,12 +63,36 @@ impl BarterFfiFileStream {
         self.made_in.is_forked_child() && matches!(self.reader.try_lock(), Err(TryLockError::WouldBlock))
     }
 
-    /// The pieces not yet handed out, taken away: the stream is left at its end (its progress
-    /// still counts what the taker reads). The rest of a piece batches were read from is dropped.
-    pub(crate) fn take_rest(&self) -> Result<FileStream, Error> {
+    /// The whole stream, taken away before anything was read from it: the stream is left at its
+    /// end (its progress still counts what the taker reads), and any later read of it fails.
+    /// A stream that has handed out events or pieces, or was taken, fails with
+    /// `InvalidArgument`: a replay of its rest would miss the books' earlier events.
+    pub(crate) fn take_whole(&self) -> Result<FileStream, Error> {
         let mut reader = self.reader()?;
-        reader.current = None;
+        if let Some(given_out) = reader.given_out {
+            return Err(Error::new(
+                BarterFfiStatus::InvalidArgument,
+                format!(
+                    "a book replay reads a file stream from its start, and this one {given_out}: open the file again \
+                     for the replay"
+                ),
+            ));
+        }
+        reader.given_out = Some("was taken by a book replay");
         Ok(reader.stream.take_rest())
+    }
+
+    /// The reader, for a read that hands something out: an error once a replay took the stream.
+    fn reader_to_read(&self) -> Result<MutexGuard<'_, Reader>, Error> {
+        let mut reader = self.reader()?;
+        if reader.given_out == Some("was taken by a book replay") {
+            return Err(Error::new(
+                BarterFfiStatus::InvalidArgument,
+                "this file stream was taken by a book replay, which reads it to its end: open the file again to read it",
+            ));
+        }
+        reader.given_out = Some("has handed out events or pieces");
+        Ok(reader)
     }
 }
 
@@ -87,8 +114,10 @@ pub extern "C" fn barter_ffi_file_stream_open(
         check_out(out, "out")?;
         let stream = FileStream::open(&path, selection)?;
         LIVE_CURSORS.fetch_add(1, Ordering::Relaxed);
-        let handle =
-            BarterFfiFileStream { made_in: stream.made_in(), reader: Mutex::new(Reader { stream, current: None }) };
+        let handle = BarterFfiFileStream {
+            made_in: stream.made_in(),
+            reader: Mutex::new(Reader { stream, current: None, given_out: None }),
+        };
         write_out(out, "out", Box::into_raw(Box::new(handle)))
     })
 }
@@ -129,7 +158,7 @@ fn next_batch(
     if max_events == 0 {
         return Err(Error::new(BarterFfiStatus::InvalidArgument, "max_events must be at least 1"));
     }
-    let mut reader = stream.reader()?;
+    let mut reader = stream.reader_to_read()?;
     loop {
         if let Some(cursor) = reader.current.as_mut() {
             let bytes = cursor.next_batch(max_events, layout)?;
@@ -162,7 +191,7 @@ pub extern "C" fn barter_ffi_file_stream_next_market_data(
     call(error, || {
         let stream = required(stream, "stream")?;
         check_out(out, "out")?;
-        let piece: Option<MarketData> = stream.reader()?.stream.next_piece()?;
+        let piece: Option<MarketData> = stream.reader_to_read()?.stream.next_piece()?;
         write_out(out, "out", piece.map_or(std::ptr::null_mut(), BarterFfiMarketData::into_raw))
     })
 }

@@ -63,7 +63,8 @@ pub enum Every {
     /// always counts.
     Change,
     /// At every multiple of this many nanoseconds since the Unix epoch, from the first L2
-    /// event's time to the latest, one row per book seen so far (quiet moments included).
+    /// event's time to the latest, one row per book seen so far (quiet moments included). A
+    /// sample is cut by the first L2 event of any book stamped later (see `replay`).
     Interval(i64),
     /// At each of these times (sorted, repeats kept), one row per book seen so far.
     At(Vec<i64>),
@@ -118,7 +119,8 @@ pub struct ReplayOptions {
     pub layout: Layout,
     pub reconnect: OnReconnect,
     pub crossed: OnCrossed,
-    /// The books replayed: `None` keeps every exchange (instrument).
+    /// The books whose rows are kept: `None` keeps every exchange (instrument). The samples on
+    /// the clock are cut by every L2 event whatever these keep.
     pub exchanges: Option<HashSet<ExchangeId>>,
     pub instruments: Option<HashSet<usize>>,
     /// Rows whose time lies in `[emit_from, emit_until)` are kept; the books are built from the
@@ -212,7 +214,7 @@ impl DecimalTypes {
 /// The replay's schema for `options`, its decimal columns typed `types`.
 pub fn schema(options: &ReplayOptions, types: &DecimalTypes) -> Schema {
     let mut fields = vec![
-        column("time", timestamp_type(), false, "the row's moment on the replay's clock: its event's time (every event or change), or the grid's or `at` time"),
+        column("time", timestamp_type(), false, "the row's moment on the replay's clock: its event's time (every event or change), or the grid's or `at` time, where the row shows the book after every L2 event stored before the first L2 event (of any book, whatever the selection) stamped later"),
         column("event_index", DataType::UInt64, false, "the last L2 event of this book the replay has taken, by its index among the data set's market events"),
         column("exchange", exchange_type(), false, "the book's exchange (barter's name)"),
         column("instrument", DataType::UInt64, false, "the book's instrument index"),

@@ -4,9 +4,11 @@
 //! Stored order is not clock order: a recording holds events as they arrived, and exchange
 //! times (even received times, across merged files) can go back. Samples on a clock (a grid,
 //! `at` times) are therefore taken on the stored order: the row at time `t` shows each book
-//! after every event stored before the first event (of the replayed books) stamped later than
-//! `t`. That is what a live engine reading the recording in order held at `t` when the clock is
-//! `time_received` of a single recording, and the as-of book whenever stamps never go back.
+//! after every L2 event stored before the first L2 event stamped later than `t`: of any book of
+//! the data set, whichever books `exchanges`/`instruments` keep (other kinds do not cut), so a
+//! kept book's rows are the full replay's rows of that book. That is what a live engine reading
+//! the recording in order held at `t` when the clock is `time_received` of a single recording,
+//! and the as-of book whenever stamps never go back.
 
 use super::{
     book::{Side, TrackedBook},
@@ -14,7 +16,7 @@ use super::{
     schema, Clock, DecimalTypes, Every, ReplayOptions,
 };
 use crate::{
-    base::error::Error,
+    base::error::{BarterFfiStatus, Error},
     data_set::market_data::MarketData,
     output::{
         arrow::{export::decimal_types, Decimals, Table, BATCH_ROWS},
@@ -75,12 +77,21 @@ pub struct BookReplay {
     memo: FloatMemo,
     batch_rows: usize,
     done: bool,
+    /// L2 events walked so far, of every book.
+    l2_events_seen: u64,
+    /// For a grid over pieces not known up front: the rows it has made, checked as it goes
+    /// against [`grid_row_bound`] of the L2 events seen so far.
+    grid_rows_made: Option<u64>,
 }
 
 impl BookReplay {
     /// A replay of `data`, as `options` (checked) ask.
     pub fn of_data_set(data: &MarketData, options: ReplayOptions) -> Result<Self, Error> {
-        Self::of_pieces(Box::new(WholeDataSet(Some(data.clone()))), options)
+        let options = options.checked()?;
+        check_grid_size(data, &options)?;
+        let mut replay = Self::of_pieces(Box::new(WholeDataSet(Some(data.clone()))), options)?;
+        replay.grid_rows_made = None; // checked above, against the whole data set
+        Ok(replay)
     }
 
     /// A replay of `source`'s pieces. The decimal128 columns take the scales of the first piece
@@ -111,6 +122,7 @@ impl BookReplay {
         };
         let schema = Arc::new(schema(&options, &types));
         let samples = Samples::new(&options.every);
+        let options_every_is_grid = matches!(options.every, Every::Interval(_));
         Ok(Self {
             schema,
             types,
@@ -124,6 +136,8 @@ impl BookReplay {
             samples,
             memo: FloatMemo::default(),
             done: false,
+            l2_events_seen: 0,
+            grid_rows_made: options_every_is_grid.then_some(0),
         })
     }
 
@@ -169,18 +183,21 @@ impl BookReplay {
     /// after it; `false` if the batch filled with samples before it could be applied.
     fn take(&mut self, event: &MarketEvent<InstrumentIndex, DataKind>, rows: &mut Rows) -> Result<bool, Error> {
         let DataKind::OrderBook(book_event) = &event.kind else { return Ok(true) };
-        let instrument = event.instrument.index();
-        if !self.options.keeps(event.exchange, instrument) {
-            return Ok(true);
-        }
         let time = match self.options.clock {
             Clock::Exchange => event.time_exchange,
             Clock::Received => event.time_received,
         };
         // Loading refuses times outside i64 nanoseconds.
         let time = time.timestamp_nanos_opt().ok_or_else(|| Error::internal("an event's time is outside i64 ns"))?;
+        // Every L2 event cuts the samples, whichever books are kept: a kept book's rows are
+        // then the full replay's, whatever the selection.
         if !self.sample_before(time, rows)? {
             return Ok(false);
+        }
+        self.l2_events_seen += 1;
+        let instrument = event.instrument.index();
+        if !self.options.keeps(event.exchange, instrument) {
+            return Ok(true);
         }
         let reconnects = self.books.reconnects(event.exchange);
         let index = self.books.index(event.exchange, instrument, &self.options);
@@ -193,7 +210,7 @@ impl BookReplay {
         };
         if due && self.options.in_window(time) {
             rows.append(time, book, reconnects, &mut self.memo)
-                .map_err(|error| row_error(error, self.options.decimals))?;
+                .map_err(|error| row_error(error, self.options.decimals, book))?;
         }
         Ok(true)
     }
@@ -230,10 +247,17 @@ impl BookReplay {
         if !self.options.in_window(moment) {
             return Ok(());
         }
+        if let Some(made) = self.grid_rows_made.as_mut() {
+            *made += self.books.list.len() as u64;
+            let bound = grid_row_bound(self.l2_events_seen);
+            if *made > bound {
+                return Err(too_many_grid_rows(format!("has made {made} rows by {moment} ns"), bound));
+            }
+        }
         for book in &mut self.books.list {
             let reconnects = self.books.reconnect_counts.get(book.exchange as usize).copied().unwrap_or(0);
             rows.append(moment, book, reconnects, &mut self.memo)
-                .map_err(|error| row_error(error, self.options.decimals))?;
+                .map_err(|error| row_error(error, self.options.decimals, book))?;
         }
         Ok(())
     }
@@ -284,17 +308,84 @@ fn decimal_types_of(data: &MarketData, decimals: Decimals) -> Result<DecimalType
 
 /// A row its columns cannot hold. In decimal128 that is a level of a larger scale than its
 /// column's, which a file read in pieces can have: its columns take the scales of its first
-/// piece with L2 events, before the rest is read.
-fn row_error(error: ArrowError, decimals: Decimals) -> Error {
-    let hint = match decimals {
-        Decimals::Decimal128 => {
-            ": a level has more decimal places than the replay's decimal128 columns (a file read in pieces \
-             takes the scales of its first piece with L2 events); replay with decimals \"text\" (exact, as \
-             written) or \"float64\", or replay the loaded data set, whose columns take the whole file's scales"
-        }
-        Decimals::Float64 | Decimals::Text => "",
+/// piece with L2 events, before the rest is read. The message names the book and its event;
+/// the Python package splits it at "; replay with" to word the way out its own way.
+fn row_error(error: ArrowError, decimals: Decimals, book: &TrackedBook) -> Error {
+    let which = format!(
+        "the book of {} instrument {} after market event {}",
+        book.exchange.as_str(),
+        book.instrument,
+        book.last_event_index
+    );
+    let message = match decimals {
+        Decimals::Decimal128 => format!(
+            "book replay: {which} has a level with more decimal places than the replay's decimal128 columns \
+             hold (a file read in pieces takes the scales of its first piece with L2 events; {error}); replay \
+             with decimals \"text\" (exact, as written) or \"float64\", or replay the loaded data set, whose \
+             columns take the whole file's scales"
+        ),
+        Decimals::Float64 | Decimals::Text => format!("book replay: {which}: {error}"),
     };
-    Error::invalid_data(format!("book replay: {error}{hint}"))
+    Error::invalid_data(message)
+}
+
+/// The most rows a grid (`Every::Interval`) may make over data with `l2_events` L2 events:
+/// [`GRID_ROWS_ALWAYS`], or [`GRID_ROWS_PER_L2_EVENT`] per L2 event if that is more. A slip
+/// such as 1000 ns on a day's recording would otherwise ask for billions of rows.
+fn grid_row_bound(l2_events: u64) -> u64 {
+    GRID_ROWS_ALWAYS.max(l2_events.saturating_mul(GRID_ROWS_PER_L2_EVENT))
+}
+
+pub const GRID_ROWS_ALWAYS: u64 = 1_000_000;
+pub const GRID_ROWS_PER_L2_EVENT: u64 = 10;
+
+fn too_many_grid_rows(what: String, bound: u64) -> Error {
+    Error::new(
+        BarterFfiStatus::InvalidArgument,
+        format!(
+            "the sampling grid {what}, more than the {bound} a grid may make here ({GRID_ROWS_ALWAYS}, or \
+             {GRID_ROWS_PER_L2_EVENT} per L2 event if that is more): choose a longer interval, narrow the rows \
+             with emit_from/emit_until, or give the times themselves with at="
+        ),
+    )
+}
+
+/// Refuses, before any row is made, a grid over `data` of more rows than [`grid_row_bound`]:
+/// its moments in the window, from the earliest L2 time to the latest, times the books kept.
+fn check_grid_size(data: &MarketData, options: &ReplayOptions) -> Result<(), Error> {
+    let Every::Interval(interval) = options.every else { return Ok(()) };
+    let (mut first, mut last, mut l2_events) = (i64::MAX, i64::MIN, 0u64);
+    let mut books = std::collections::HashSet::new();
+    for event in data.market_events() {
+        if !matches!(event.kind, DataKind::OrderBook(_)) {
+            continue;
+        }
+        let time = match options.clock {
+            Clock::Exchange => event.time_exchange,
+            Clock::Received => event.time_received,
+        };
+        let time = time.timestamp_nanos_opt().unwrap_or(i64::MAX);
+        (first, last, l2_events) = (first.min(time), last.max(time), l2_events + 1);
+        if options.keeps(event.exchange, event.instrument.index()) {
+            books.insert((event.exchange, event.instrument.index()));
+        }
+    }
+    let first = first.max(options.emit_from.unwrap_or(i64::MIN));
+    let last = last.min(options.emit_until.map_or(i64::MAX, |until| until.saturating_sub(1)));
+    let Some(first) = first_multiple_at_or_after(first, interval) else { return Ok(()) };
+    if first > last {
+        return Ok(());
+    }
+    let moments = (i128::from(last) - i128::from(first)) / i128::from(interval) + 1;
+    let rows = moments.saturating_mul(books.len() as i128);
+    let bound = grid_row_bound(l2_events);
+    if rows > i128::from(bound) {
+        return Err(too_many_grid_rows(
+            format!("every {interval} ns makes {moments} moments x {} books = {rows} rows", books.len()),
+            bound,
+        ));
+    }
+    Ok(())
 }
 
 /// Rows a batch is cut at: about [`BATCH_BYTES`] of values.
