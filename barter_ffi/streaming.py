@@ -139,16 +139,28 @@ class JsonFileStream:
         reconnect: "OnReconnect" = "keep",
         crossed: "OnCrossed" = "keep",
     ) -> "BookReplay":
-        """``MarketDataInMemory.book_replay`` over the rest of the file, in bounded memory: the
-        books are carried from piece to piece, so the rows are those of the whole file loaded at
-        once. The replay takes the stream's pieces (read it once; ``progress`` follows it) and
-        reads the first piece that holds L2 events now: decimal128 columns take that piece's
-        scales, and a later value that needs a larger one raises ``MarketDataError`` where the
-        read reaches it (``decimals="text"`` and ``"float64"`` never do)."""
+        """``MarketDataInMemory.book_replay`` over the whole file, in bounded memory: the books
+        are carried from piece to piece, so the rows are those of the whole file loaded at once.
+        The replay takes the stream, which must be unread: on a stream that has handed out events
+        or pieces, or was replayed already, it raises ``RuntimeError`` (the books need every L2
+        event from the file's start; open the file again). After it, the stream is read only by
+        the replay (``progress`` follows it), and the replay is read once. It reads the first
+        piece that holds L2 events now: decimal128 columns take that piece's scales, and a later
+        value that needs a larger one raises ``DecimalScaleError`` naming the book and event where
+        the read reaches it (``decimals="text"`` and ``"float64"`` never do). A grid (``every``
+        an interval) that has made more than 1,000,000 rows, or 10 per L2 event read so far if
+        that is more, raises ``ValueError`` there."""
         from .book_replay import book_replay
 
-        return book_replay(self._checked(), lib.barter_ffi_file_stream_book_replay, True, depth, every, at, clock,
-                           decimals, layout, exchanges, instruments, emit_from, emit_until, reconnect, crossed)
+        if self._started:
+            raise RuntimeError(
+                "a book replay reads a JsonFileStream from the file's start, and this one has been read (or replayed) "
+                "already: call iter_json_file again for the replay"
+            )
+        replay = book_replay(self._checked(), lib.barter_ffi_file_stream_book_replay, True, depth, every, at, clock,
+                             decimals, layout, exchanges, instruments, emit_from, emit_until, reconnect, crossed)
+        self._started = True
+        return replay
 
     def to_parquet(self, path: Union[str, "os.PathLike[str]"], *, decimals: "Decimals" = "decimal128",
                    after_each_piece: Optional[Callable[[], object]] = None) -> None:

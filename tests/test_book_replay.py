@@ -4,6 +4,7 @@ on generated recordings (book_recordings.py), as pyarrow, pandas and polars user
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from decimal import Decimal
 from fractions import Fraction
@@ -317,3 +318,83 @@ def test_the_jittered_recording_has_exchange_times_that_go_back(jittered: Market
     assert any(later < earlier for earlier, later in zip(times, times[1:]))
     expected = list(book_reference.replay(jittered.items(), depth=3, every=50_000_000, exchanges={"okx"}))
     assert_rows_match(library_rows(jittered, depth=3, every=50_000_000, exchanges="okx"), expected)
+
+
+@pytest.fixture(scope="module")
+def two_piece_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """About 12 MB of JSON Lines: two of the stream's 8 MiB pieces."""
+    md = MarketDataInMemory.from_records(recording(seed=5, events=2500))
+    path = tmp_path_factory.mktemp("stream") / "books.jsonl"
+    md.to_json_file(path)
+    path.write_bytes(path.read_bytes() * 6)
+    return path
+
+
+@pytest.mark.parametrize("read_first", [
+    lambda stream: list(itertools.islice(stream, 100)),
+    lambda stream: next(stream.pieces()).close(),
+    lambda stream: stream.book_replay(depth=1).to_pyarrow(),
+], ids=["events", "a_piece", "a_replay"])
+def test_a_file_streams_replay_after_a_read_is_an_error_not_part_of_the_rows(two_piece_file: Path,
+                                                                             read_first: Any) -> None:
+    """After 100 events a replay started at the next 8 MiB piece (event_index from 0, books of
+    one level for 57, synced False), under 8 MiB it gave 0 rows, and a second replay gave an
+    empty table: all without an error."""
+    with iter_json_file(two_piece_file) as stream:
+        read_first(stream)
+        with pytest.raises(RuntimeError, match="reads a JsonFileStream from the file's start"):
+            stream.book_replay(depth=1)
+
+
+def test_a_file_streams_replay_takes_the_stream(two_piece_file: Path) -> None:
+    with iter_json_file(two_piece_file) as stream:
+        with pytest.raises(ValueError, match="depth"):
+            stream.book_replay(depth=-1)  # a bad argument leaves the stream unread
+        rows = stream.book_replay(depth=1).to_pyarrow()
+        with pytest.raises(RuntimeError, match="read once"):
+            next(iter(stream))
+    assert rows.num_rows == MarketDataInMemory.from_json_file(two_piece_file).book_replay(depth=1).to_pyarrow().num_rows
+
+
+def test_in_c_a_read_stream_is_invalid_argument_for_a_replay_and_a_replayed_stream_for_a_read(
+        two_piece_file: Path) -> None:
+    from barter_ffi._ffi import ffi, lib
+
+    def opened() -> Any:
+        handle = ffi.new("BarterFfiFileStream **")
+        error = ffi.new("BarterFfiError *")
+        assert lib.barter_ffi_file_stream_open(str(two_piece_file).encode(), ffi.NULL, handle, error) == 0
+        return ffi.gc(handle[0], lib.barter_ffi_file_stream_free)
+
+    def replay(stream: Any) -> tuple[int, str]:
+        options = ffi.new("BarterFfiBookReplayOptions *")
+        options.struct_size, options.depth = ffi.sizeof("BarterFfiBookReplayOptions"), 1
+        out, error = ffi.new("struct ArrowArrayStream *"), ffi.new("BarterFfiError *")
+        status = lib.barter_ffi_file_stream_book_replay(stream, options, out, error)
+        if status == 0:
+            out.release(out)
+            return status, ""
+        message = ffi.string(error.message).decode()
+        lib.barter_ffi_error_free(error)
+        return status, message
+
+    def next_batch(stream: Any) -> tuple[int, str]:
+        buffer, error = ffi.new("BarterFfiBuffer *"), ffi.new("BarterFfiError *")
+        status = lib.barter_ffi_file_stream_next_batch(stream, 100, buffer, error)
+        if status == 0:
+            lib.barter_ffi_buffer_free(buffer)
+            return status, ""
+        message = ffi.string(error.message).decode()
+        lib.barter_ffi_error_free(error)
+        return status, message
+
+    read = opened()
+    assert next_batch(read)[0] == 0
+    status, message = replay(read)
+    assert status == lib.BARTER_FFI_STATUS_INVALID_ARGUMENT and "has handed out events or pieces" in message
+    replayed = opened()
+    assert replay(replayed)[0] == 0
+    status, message = replay(replayed)
+    assert status == lib.BARTER_FFI_STATUS_INVALID_ARGUMENT and "was taken by a book replay" in message
+    status, message = next_batch(replayed)
+    assert status == lib.BARTER_FFI_STATUS_INVALID_ARGUMENT and "taken by a book replay" in message
