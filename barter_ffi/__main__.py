@@ -41,9 +41,10 @@ from typing import Any, Callable, Iterator, Optional, Sequence, cast
 from . import linking
 from ._ffi import library_version
 from .compression import without_compression_suffix
-from .data import MarketEvent
+from .book_replay import MAX_DEPTH, interval_ns
+from .data import ExchangeId, MarketEvent
 from .errors import DecimalScaleError
-from .timestamps import iso
+from .timestamps import iso, nanoseconds
 from .market_data import MarketDataInMemory
 from .samples import sample_path
 from .streaming import JsonFileStream, iter_json_file
@@ -213,9 +214,10 @@ def books(args: argparse.Namespace) -> int:
     rows written."""
     if args.output.suffix.lower() != ".parquet":
         raise ValueError(f"books writes one Parquet file: name it with .parquet, not {args.output}")
-    every: Any = int(args.every) if args.every.isdigit() else args.every
+    if args.emit_from is not None and args.emit_until is not None and args.emit_from >= args.emit_until:
+        raise ValueError("--from must lie before --until")
     options = dict(
-        depth=args.depth, every=every, clock=args.clock, decimals=args.decimals, layout=args.layout,
+        depth=args.depth, every=args.every, clock=args.clock, decimals=args.decimals, layout=args.layout,
         exchanges=args.exchanges, instruments=args.instruments, emit_from=args.emit_from, emit_until=args.emit_until,
         reconnect=args.reconnect, crossed=args.crossed,
     )
@@ -250,6 +252,38 @@ def _count(text: str) -> int:
     return count
 
 
+def _flag_value(read: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse ``type`` reading a flag's text with the library's own ``read``: its error is
+    argparse's usage error, which names the flag (``argument --from: ...``), not the Python
+    argument behind it."""
+    def value(text: str) -> Any:
+        try:
+            return read(text)
+        except (TypeError, ValueError) as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+    return value
+
+
+def _time_flag(text: str) -> int:
+    try:
+        return nanoseconds(text, "TIME")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("TIME: ").removeprefix("TIME ")) from None
+
+
+def _depth(text: str) -> int:
+    depth = _count(text)
+    if depth > MAX_DEPTH:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_DEPTH} levels a side, not {depth}")
+    return depth
+
+
+def _every(text: str) -> Any:
+    if text in ("event", "change"):
+        return text
+    return interval_ns(int(text) if text.isdigit() else text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="barter-ffi", description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -280,9 +314,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     books_command.add_argument("file", type=Path, help=FILE_HELP)
     books_command.add_argument("-o", "--output", type=Path, required=True, help="the Parquet file to write (.parquet)")
-    books_command.add_argument("--depth", type=int, default=10, help="levels a side in each row (default 10)")
+    books_command.add_argument("--depth", type=_depth, default=10, help="levels a side in each row (default 10)")
     books_command.add_argument(
-        "--every", default="event", metavar="E",
+        "--every", type=_flag_value(_every), default="event", metavar="E",
         help="event (a row after each L2 event, the default), change (when the top levels change), or an "
              "interval: 100ms, 1s, 5m, or nanoseconds",
     )
@@ -292,13 +326,14 @@ def _parser() -> argparse.ArgumentParser:
                                help="how prices and amounts are written (default decimal128, exact)")
     books_command.add_argument("--layout", choices=("wide", "lists"), default="wide",
                                help="a column per level (bid_price_0, …) or fixed-size lists (default wide)")
-    books_command.add_argument("--exchanges", nargs="+", metavar="NAME", help="keep only these exchanges' books' rows (the samples are cut by every book's events, as "
+    books_command.add_argument("--exchanges", nargs="+", metavar="NAME", type=_flag_value(lambda name: ExchangeId(name).value), help="keep only these exchanges' books' rows (the samples are cut by every book's events, as "
                                       "without it)")
-    books_command.add_argument("--instruments", nargs="+", type=int, metavar="INDEX",
+    books_command.add_argument("--instruments", nargs="+", type=_count, metavar="INDEX",
                                help="keep only these instruments' books' rows")
-    books_command.add_argument("--from", dest="emit_from", metavar="TIME",
+    books_command.add_argument("--from", dest="emit_from", metavar="TIME", type=_time_flag,
                                help="write rows from this RFC 3339 time on (the books are built from the start)")
-    books_command.add_argument("--until", dest="emit_until", metavar="TIME", help="write rows before this time")
+    books_command.add_argument("--until", dest="emit_until", metavar="TIME", type=_time_flag,
+                               help="write rows before this time")
     books_command.add_argument("--reconnect", choices=("keep", "reset"), default="keep",
                                help="reset: a reconnect empties its exchange's books until their next snapshot "
                                     "(default keep, as barter)")
@@ -355,7 +390,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         # The reader went away (`| head`): stop quietly, as the Python docs advise.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except DecimalScaleError as error:  # convert's decimal128: the hint in the command line's words
+    except KeyboardInterrupt:  # Ctrl-C: what was being written is removed by the writer
+        print("interrupted", file=sys.stderr)
+        return 130
+    except DecimalScaleError as error:  # decimal128: the hint in the command line's words
         print(f"error: {error.problem}: rerun with --decimals text (exact, each value as written) or --decimals "
               "float64", file=sys.stderr)
         return 1

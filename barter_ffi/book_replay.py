@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Op
 
 from ._ffi import call, call_returning, ffi, lib
 from .arrow import Decimals, _decimals_code, _exported_capsule, _STREAM_CAPSULE, _SCHEMA_CAPSULE
-from .errors import MarketDataError, unknown_name
+from .errors import DecimalScaleError, MarketDataError, unknown_name
 from .selection import Exchanges, Instruments, selection_arguments
 from .timestamps import Moment, nanoseconds
 
@@ -166,7 +166,16 @@ def _data_errors() -> Iterator[None]:
     try:
         yield
     except (pyarrow.ArrowInvalid, pyarrow.ArrowIOError) as error:
-        raise MarketDataError(str(error)) from error
+        message = str(error)
+        problem, hint, _ = message.partition(_DECIMAL128_HINT)
+        if hint:  # a streamed replay's later, finer level: the hint in the caller's words
+            raise DecimalScaleError(problem[problem.find("book replay: "):]) from error
+        raise MarketDataError(message) from error
+
+
+_DECIMAL128_HINT = '; replay with decimals "text"'
+"""Where the library's message for a level its decimal128 column cannot hold turns from the
+problem (which book, after which event) to the way out (``row_error`` in the Rust replay)."""
 
 
 def _release_stream(stream: Any) -> None:

@@ -294,16 +294,16 @@ def test_books_takes_the_replays_options(book_file: Path, tmp_path: Path) -> Non
     assert set(written["exchange"].to_pylist()) == {"okx"}
 
 
-@pytest.mark.parametrize(("arguments", "message"), [
-    (["-o", "books.csv"], "books writes one Parquet file: name it with .parquet"),
-    (["-o", "b.parquet", "--every", "often"], "unknown every 'often'"),
-    (["-o", "b.parquet", "--depth", "-3"], "depth must lie between 0 and 5000"),
+@pytest.mark.parametrize(("arguments", "message", "code"), [
+    (["-o", "books.csv"], "books writes one Parquet file: name it with .parquet", 1),
+    (["-o", "b.parquet", "--every", "often"], "argument --every: unknown every 'often'", 2),  # argparse's usage error
+    (["-o", "b.parquet", "--depth", "-3"], "argument --depth: must be at least 0, not -3", 2),
 ])
 def test_books_refuses_what_it_cannot_do_with_a_clear_message(book_file: Path, tmp_path: Path, arguments: list[str],
-                                                             message: str) -> None:
+                                                             message: str, code: int) -> None:
     result = subprocess.run([sys.executable, "-m", "barter_ffi", "books", str(book_file), *arguments],
                             capture_output=True, text=True, timeout=60, cwd=tmp_path)
-    assert result.returncode == 1 and message in result.stderr, result.stderr
+    assert result.returncode == code and message in result.stderr, result.stderr
 
 
 def test_books_streams_a_large_file_within_the_streaming_memory_bound(book_file: Path, tmp_path: Path) -> None:
@@ -349,7 +349,9 @@ def test_books_of_a_later_finer_price_is_one_clear_error_and_no_file(tmp_path: P
     result = run("books", str(path), "-o", str(target), "--depth", "2")
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
-    assert 'decimals "text"' in result.stderr and "first piece with L2 events" in result.stderr, result.stderr
+    assert "rerun with --decimals text" in result.stderr and "first piece with L2 events" in result.stderr, \
+        result.stderr
+    assert "the book of bybit_spot instrument 0 after market event 58999" in result.stderr, "which book, where (sequence 59000)"
     assert not target.exists(), "no part of the rows is left to read as all of them"
     assert run("books", str(path), "-o", str(target), "--depth", "2", "--decimals", "text").returncode == 0
     with MarketDataInMemory.from_json_file(path) as md:
@@ -357,3 +359,48 @@ def test_books_of_a_later_finer_price_is_one_clear_error_and_no_file(tmp_path: P
         exact = md.book_replay(depth=2).to_pyarrow()["bid_price_1"]
         assert exact[58_999].as_py() == decimal.Decimal("96962.12345678"), "the loaded data set's scale is the file's"
     assert parquet.read_table(target)["bid_price_1"].to_pylist() == expected["bid_price_1"].to_pylist()
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--from", "yesterday"], "argument --from: 'yesterday' is not an RFC 3339 time"),
+    (["--until", "2024-12-20T19:05:18"], "argument --until: '2024-12-20T19:05:18' is not an RFC 3339 time"),
+    (["--every", "1sec"], "argument --every: unknown every '1sec'"),
+    (["--every", "0"], "argument --every: the sampling interval must be at least 1 ns"),
+    (["--depth", "9999"], "argument --depth: must be at most 5000"),
+    (["--exchanges", "binanse"], "argument --exchanges: unknown exchange 'binanse'"),
+    (["--instruments", "-1"], "argument --instruments: must be at least 0"),
+    (["--from", "2024-12-20T19:05:19Z", "--until", "2024-12-20T19:05:18Z"], "--from must lie before --until"),
+])
+def test_books_errors_name_the_flags(book_file: Path, tmp_path: Path, flags: list[str], message: str) -> None:
+    """They named the Python arguments: `--from yesterday` said "emit_from: 'yesterday' is not ..."."""
+    result = run("books", str(book_file), "-o", str(tmp_path / "books.parquet"), *flags)
+    assert result.returncode in (1, 2) and message in result.stderr, result.stderr
+    assert "emit_" not in result.stderr and "Traceback" not in result.stderr
+
+
+def _interrupted(args: list[str], wait_for: Path) -> subprocess.CompletedProcess:
+    """Runs the CLI and sends it SIGINT (Ctrl-C) once ``wait_for`` exists."""
+    import signal
+    import time
+
+    process = subprocess.Popen([sys.executable, "-m", "barter_ffi", *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    while not wait_for.exists() and process.poll() is None:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
+
+
+@pytest.mark.parametrize("command", ["books", "convert"])
+def test_ctrl_c_is_one_line_exit_130_and_no_partial_output(tmp_path: Path, command: str) -> None:
+    """Ctrl-C printed a traceback and left a truncated books.parquet that read cleanly."""
+    path = tmp_path / "long.jsonl"
+    path.write_text("".join(_l2_update(sequence, "96962.50") for sequence in range(1, 300_001)))
+    target = tmp_path / ("books.parquet" if command == "books" else "converted")
+    args = ["books", str(path), "-o", str(target), "--depth", "50"] if command == "books" else \
+        ["convert", str(path), str(target)]
+    result = _interrupted(args, target)
+    assert result.returncode == 130, result.stderr
+    assert result.stderr == "interrupted\n" and result.stdout == ""
+    assert not target.exists(), "no part of the output is left to read as all of it"
