@@ -166,10 +166,10 @@ def _data_errors() -> Iterator[None]:
     try:
         yield
     except (pyarrow.ArrowInvalid, pyarrow.ArrowIOError) as error:
-        message = str(error)
+        message = str(error).removeprefix("External error: ")  # pyarrow's wrapping of the library's own
         problem, hint, _ = message.partition(_DECIMAL128_HINT)
         if hint:  # a streamed replay's later, finer level: the hint in the caller's words
-            raise DecimalScaleError(problem[problem.find("book replay: "):]) from error
+            raise DecimalScaleError(problem) from error
         raise MarketDataError(message) from error
 
 
@@ -249,11 +249,18 @@ class ArrowStreamResult:
 
     def to_pyarrow(self) -> Any:
         """A ``pyarrow.Table`` (needs pyarrow: ``barter-ffi[arrow]``); an error in the data (a
-        streamed file's bad line) is a ``MarketDataError``."""
+        streamed file's bad line) is a ``MarketDataError``. Ctrl-C stops it between record
+        batches (each a few milliseconds of work), as it stops a load."""
         import pyarrow
 
         with _data_errors():
-            return pyarrow.table(self)
+            reader = self.record_batches()
+            batches = []
+            # A loop in Python, not pyarrow.table(self): pyarrow reads a whole stream without
+            # running Python's signal handlers, so Ctrl-C waited for the end of the replay.
+            for batch in reader:
+                batches.append(batch)
+            return pyarrow.Table.from_batches(batches, reader.schema)
 
     def to_parquet(self, path: Union[str, "os.PathLike[str]"], *,
                    after_each_batch: Optional[Callable[[], object]] = None) -> int:

@@ -351,7 +351,7 @@ def test_books_of_a_later_finer_price_is_one_clear_error_and_no_file(tmp_path: P
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
     assert "rerun with --decimals text" in result.stderr and "first piece with L2 events" in result.stderr, \
         result.stderr
-    assert "the book of bybit_spot instrument 0 after market event 58999" in result.stderr, "which book, where (sequence 59000)"
+    assert "the book of bybit_spot instrument 0 after market event 58999 (its event_index)" in result.stderr, "which book, where (sequence 59000)"
     assert not target.exists(), "no part of the rows is left to read as all of them"
     assert run("books", str(path), "-o", str(target), "--depth", "2", "--decimals", "text").returncode == 0
     with MarketDataInMemory.from_json_file(path) as md:

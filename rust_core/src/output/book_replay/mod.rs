@@ -246,9 +246,9 @@ pub fn schema(options: &ReplayOptions, types: &DecimalTypes) -> Schema {
     fields.extend([
         column("bid_levels", DataType::UInt32, false, "how many levels the bid side holds (all of them, not only those shown)"),
         column("ask_levels", DataType::UInt32, false, "how many levels the ask side holds"),
-        column("mid_price", types.mid_price.clone(), true, "barter's OrderBook::mid_price(): the mean of the best prices, the one side's best when the other is empty, null when both are"),
-        column("microprice", types.microprice.clone(), true, "barter's OrderBook::volume_weighed_mid_price(), with barter's one-side fallback; null where barter's division would panic (both best amounts zero)"),
-        column("spread", types.spread.clone(), true, "best ask price minus best bid price, null unless both sides hold a level"),
+        column("mid_price", types.mid_price.clone(), true, "barter's OrderBook::mid_price(): the mean of the best prices, the one side's best when the other is empty; null when both are, or when the sum of the best prices overflows rust_decimal (about 7.9e28), where barter's own sum would panic"),
+        column("microprice", types.microprice.clone(), true, "barter's OrderBook::volume_weighed_mid_price(), with barter's one-side fallback; null when both sides are empty, where barter's division would panic (both best amounts zero), or where a product or sum in it overflows rust_decimal (about 7.9e28), where barter's arithmetic would panic"),
+        column("spread", types.spread.clone(), true, "best ask price minus best bid price; null unless both sides hold a level, or when the difference overflows rust_decimal (about 7.9e28)"),
         column("synced", DataType::Boolean, false, "a snapshot has come since the start or since the exchange's last reconnect marker"),
         column("after_reconnect", DataType::Boolean, false, "a reconnect marker of the book's exchange has come since the book's last snapshot (or since the start)"),
         column("crossed", DataType::Boolean, false, "barter's book has its best bid at or above its best ask (before any trim)"),

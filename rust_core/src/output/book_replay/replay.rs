@@ -32,6 +32,7 @@ use barter_data::{
     streams::reconnect::Event as Item,
 };
 use barter_instrument::{exchange::ExchangeId, instrument::InstrumentIndex};
+use chrono::SecondsFormat;
 use std::{collections::HashMap, sync::Arc};
 
 /// About how many bytes of values one record batch holds: a wide book row is hundreds of bytes,
@@ -251,7 +252,9 @@ impl BookReplay {
             *made += self.books.list.len() as u64;
             let bound = grid_row_bound(self.l2_events_seen);
             if *made > bound {
-                return Err(too_many_grid_rows(format!("has made {made} rows by {moment} ns"), bound));
+                let moment =
+                    chrono::DateTime::from_timestamp_nanos(moment).to_rfc3339_opts(SecondsFormat::AutoSi, true);
+                return Err(too_many_grid_rows(format!("has made {made} rows by {moment}"), bound));
             }
         }
         for book in &mut self.books.list {
@@ -312,7 +315,7 @@ fn decimal_types_of(data: &MarketData, decimals: Decimals) -> Result<DecimalType
 /// the Python package splits it at "; replay with" to word the way out its own way.
 fn row_error(error: ArrowError, decimals: Decimals, book: &TrackedBook) -> Error {
     let which = format!(
-        "the book of {} instrument {} after market event {}",
+        "the book of {} instrument {} after market event {} (its event_index)",
         book.exchange.as_str(),
         book.instrument,
         book.last_event_index
