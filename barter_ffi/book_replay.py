@@ -25,13 +25,16 @@ from .selection import Exchanges, Instruments, selection_arguments
 from .timestamps import Moment, nanoseconds
 
 if TYPE_CHECKING:
+    from numpy import timedelta64
+
     from .market_data import MarketDataInMemory
 
 __all__ = ["ArrowStreamResult", "BookReplay", "BookReplays", "EnginePrices", "Every", "book_replay", "interval_ns"]
 
-Every = Union[Literal["event", "change"], str, int, _dt.timedelta]
+Every = Union[Literal["event", "change"], str, int, _dt.timedelta, "timedelta64"]
 """``"event"``, ``"change"``, an interval as text (``"100ms"``, ``"1s"``, ``"5m"``: a number and
-one of ns, us, ms, s, m or min, h, d), int nanoseconds, or a ``timedelta``."""
+one of ns, us, ms, s, m or min, h, d), int nanoseconds, a ``timedelta`` (``pandas.Timedelta``
+too), or a ``numpy.timedelta64``."""
 Clock = Literal["exchange", "received"]
 Layout = Literal["wide", "lists"]
 OnReconnect = Literal["keep", "reset"]
@@ -58,12 +61,14 @@ def _choice(value: object, choices: dict[str, int], name: str) -> int:
     return choices[value]
 
 
-def interval_ns(every: Union[str, int, _dt.timedelta]) -> int:
-    """An interval (``"100ms"``, ``"1s"``, int nanoseconds, a ``timedelta``) in nanoseconds, at
-    least 1."""
+def interval_ns(every: Union[str, int, _dt.timedelta, "timedelta64"]) -> int:
+    """An interval (``"100ms"``, ``"1s"``, int nanoseconds, a ``timedelta``, a
+    ``numpy.timedelta64``) in nanoseconds, at least 1."""
     if isinstance(every, bool):
         raise TypeError("every must be 'event', 'change', an interval such as '100ms', int nanoseconds or a timedelta")
-    if isinstance(every, int):
+    if _is_numpy_timedelta(every):
+        result = _numpy_timedelta_ns(every)
+    elif isinstance(every, int):
         result = every
     elif isinstance(every, _dt.timedelta):
         exact = getattr(every, "value", None)  # pandas.Timedelta keeps nanoseconds
@@ -85,28 +90,73 @@ def interval_ns(every: Union[str, int, _dt.timedelta]) -> int:
     return result
 
 
+def _is_numpy_timedelta(value: object) -> bool:
+    return type(value).__name__ == "timedelta64" and type(value).__module__ == "numpy"
+
+
+def _numpy_timedelta_ns(every: Any) -> int:
+    import numpy  # present: `every` is one of its scalars
+
+    if numpy.isnat(every):
+        raise ValueError("every is NaT (not an interval)")
+    unit, _ = numpy.datetime_data(every.dtype)
+    if unit in ("Y", "M"):
+        raise ValueError(f"every: a numpy.timedelta64 in {unit!r} units has no fixed length; give days or finer")
+    return int(every.astype("timedelta64[ns]").astype("int64"))
+
+
 def _times_ns(at: Any) -> list[int]:
-    """``at`` as nanoseconds: an iterable of ``Moment``s, or an array of times (numpy
-    ``datetime64``, a pyarrow timestamp array or chunked array, a pandas Series or index)."""
+    """``at`` as nanoseconds, read as ``timestamps.nanoseconds`` reads one time: an iterable of
+    ``Moment``s, or an array of times. Arrays: numpy ``datetime64`` (read as UTC, as a numpy
+    scalar is) or integers (nanoseconds); pyarrow timestamps with a timezone, or integers; a
+    pandas Series or index of tz-aware times, or of integers. Naive pandas or pyarrow times are
+    refused, as a naive ``datetime`` is; NaT and nulls are refused."""
     if isinstance(at, (str, bytes)) or not hasattr(at, "__iter__"):
         raise TypeError(f"at must be an iterable of times (an array, a Series, a list), not {type(at).__name__}")
     if type(at).__module__.startswith("pyarrow"):
-        import pyarrow
-
-        if not pyarrow.types.is_timestamp(at.type):
-            raise TypeError(f"at must hold timestamps, not {at.type}")
-        if at.null_count:
-            raise ValueError("at holds nulls: give times only")
-        return [int(value) for value in at.cast(pyarrow.timestamp("ns", at.type.tz)).cast(pyarrow.int64()).to_pylist()]
+        return _arrow_times_ns(at)
     dtype = getattr(at, "dtype", None)
-    if dtype is not None and getattr(dtype, "kind", None) == "M":
+    kind = getattr(dtype, "kind", None)
+    if kind == "M" and type(at).__module__.startswith("pandas"):
+        return _pandas_times_ns(at)
+    if kind in ("M", "i", "u"):
         import numpy
 
         values = numpy.asarray(at)
-        if numpy.isnat(values).any():
-            raise ValueError("at holds NaT (not a time): give times only")
-        return [int(value) for value in values.astype("datetime64[ns]").view("int64")]
+        if kind == "M":
+            if numpy.isnat(values).any():
+                raise ValueError("at holds NaT (not a time): give times only")
+            values = values.astype("datetime64[ns]").view("int64")
+        return [nanoseconds(int(value), "at") for value in values]
     return [nanoseconds(moment, "at") for moment in at]
+
+
+def _arrow_times_ns(at: Any) -> list[int]:
+    import pyarrow
+
+    if at.null_count:
+        raise ValueError("at holds nulls: give times only")
+    if pyarrow.types.is_integer(at.type):
+        return [nanoseconds(value, "at") for value in at.to_pylist()]
+    if not pyarrow.types.is_timestamp(at.type):
+        raise TypeError(f"at must hold timestamps or int nanoseconds, not {at.type}")
+    if at.type.tz is None:
+        raise ValueError("at holds naive timestamps (no timezone): give them one, e.g. .cast(pyarrow.timestamp('ns', "
+                         "'UTC')) (barter's times are UTC)")
+    return [int(value) for value in at.cast(pyarrow.timestamp("ns", at.type.tz)).cast(pyarrow.int64()).to_pylist()]
+
+
+def _pandas_times_ns(at: Any) -> list[int]:
+    import pandas
+
+    times = pandas.DatetimeIndex(at)
+    if times.tz is None:
+        raise ValueError("at holds naive times (no timezone): give them one, e.g. series.dt.tz_localize('UTC') "
+                         "(barter's times are UTC)")
+    if times.isna().any():
+        raise ValueError("at holds NaT (not a time): give times only")
+    return [int(value) for value in times.tz_convert("UTC").tz_localize(None).to_numpy().astype("datetime64[ns]")
+            .view("int64")]
 
 
 def replay_options(

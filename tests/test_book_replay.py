@@ -458,3 +458,61 @@ def test_a_streamed_grid_of_far_more_rows_than_events_stops_with_an_error(tmp_pa
     with iter_json_file(path) as stream:
         with pytest.raises(ValueError, match=r"^the sampling grid has made \d+ rows by 2024-12-20T19:05:\S+Z, more than the 1000000"):
             stream.book_replay(depth=1, every=1000, decimals="float64").to_pyarrow()
+
+
+def _trade_times_in_every_form(md: MarketDataInMemory) -> dict[str, Any]:
+    import numpy
+    import pandas
+
+    received = md.to_pandas("trades")["time_received"]
+    nanoseconds = md.to_pyarrow("trades")["time_received"].cast(pyarrow.int64()).to_pylist()
+    return {
+        "pandas_utc_series": received, "pandas_datetime_index": pandas.DatetimeIndex(received),
+        "pandas_series_in_another_zone": received.dt.tz_convert("Asia/Tokyo"),
+        "numpy_int64_array": numpy.array(nanoseconds), "numpy_int64_scalars": [numpy.int64(ns) for ns in nanoseconds],
+        "pyarrow_int64": pyarrow.array(nanoseconds), "pandas_int64_series": pandas.Series(nanoseconds),
+        "numpy_datetime64_array": numpy.array(nanoseconds, dtype="datetime64[ns]"),
+    }
+
+
+@pytest.mark.parametrize("form", ["pandas_utc_series", "pandas_datetime_index", "pandas_series_in_another_zone",
+                                  "numpy_int64_array", "numpy_int64_scalars", "pyarrow_int64",
+                                  "pandas_int64_series", "numpy_datetime64_array"])
+def test_at_takes_the_times_users_hold(md: MarketDataInMemory, form: str) -> None:
+    """md.to_pandas("trades")["time_received"] (datetime64[ns, UTC]) and a DatetimeIndex were a
+    TypeError from numpy.isnat; numpy and pyarrow int64 nanoseconds were refused."""
+    pytest.importorskip("pandas")
+    times = _trade_times_in_every_form(md)[form]
+    expected = md.book_replay(depth=1, at=md.to_pyarrow("trades")["time_received"]).to_pyarrow()
+    assert md.book_replay(depth=1, at=times).to_pyarrow().equals(expected)
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda pandas, received: pandas.Series([received[0], pandas.NaT]), "at holds NaT"),
+    (lambda pandas, received: pandas.DatetimeIndex([received[0], pandas.NaT]), "at holds NaT"),
+    (lambda pandas, received: received.dt.tz_localize(None), "at holds naive times.*tz_localize"),
+    (lambda pandas, received: pyarrow.array(received.dt.tz_localize(None)), "at holds naive timestamps"),
+], ids=["nat_series", "nat_index", "naive_series", "naive_pyarrow"])
+def test_at_refuses_nat_and_naive_times_as_a_naive_datetime_is(md: MarketDataInMemory, make: Any,
+                                                                message: str) -> None:
+    """A naive Series was taken as UTC while a naive datetime is refused."""
+    pandas = pytest.importorskip("pandas")
+    with pytest.raises(ValueError, match=message):
+        md.book_replay(depth=1, at=make(pandas, md.to_pandas("trades")["time_received"]))
+    with pytest.raises(ValueError, match="naive datetime"):
+        md.book_replay(depth=1, at=[dt.datetime(2024, 12, 20, 19, 5)])
+
+
+def test_every_takes_numpy_timedelta64(md: MarketDataInMemory) -> None:
+    import numpy
+
+    from barter_ffi.book_replay import interval_ns
+
+    assert interval_ns(numpy.timedelta64(250, "ms")) == 250_000_000
+    assert interval_ns(numpy.timedelta64(2, "m")) == 120 * 10**9
+    assert md.book_replay(depth=1, every=numpy.timedelta64(1, "s")).to_pyarrow().equals(
+        md.book_replay(depth=1, every="1s").to_pyarrow())
+    with pytest.raises(ValueError, match="NaT"):
+        interval_ns(numpy.timedelta64("NaT"))
+    with pytest.raises(ValueError, match="no fixed length"):
+        interval_ns(numpy.timedelta64(1, "M"))
