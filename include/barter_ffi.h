@@ -177,6 +177,10 @@ struct ArrowArrayStream {
  */
 #define BARTER_FFI_BOOK_MAX_DEPTH 5000
 
+#define GRID_ROWS_ALWAYS 1000000
+
+#define GRID_ROWS_PER_L2_EVENT 10
+
 /**
  * About how much JSON one piece holds.
  */
@@ -342,11 +346,13 @@ typedef enum BarterFfiBookEvery {
   BARTER_FFI_BOOK_EVERY_CHANGE = 1,
   /**
    * At every multiple of `interval_ns` since the Unix epoch, from the first L2 event's time
-   * to the latest, one row per book seen so far, quiet moments included.
+   * to the latest, one row per book seen so far, quiet moments included. A row at time `t`
+   * shows the book after every L2 event stored before the first L2 event stamped later than
+   * `t`, of any book of the data, whichever books `exchanges`/`instruments` keep.
    */
   BARTER_FFI_BOOK_EVERY_INTERVAL = 2,
   /**
-   * At each of the `at_len` times at `at_ns`, one row per book seen so far.
+   * At each of the `at_len` times at `at_ns`, one row per book seen so far, cut as `Interval`'s.
    */
   BARTER_FFI_BOOK_EVERY_AT = 3,
 } BarterFfiBookEvery;
@@ -525,13 +531,14 @@ typedef struct BarterFfiBookReplayOptions {
    */
   uint32_t crossed;
   /**
-   * barter's exchange names (NUL-terminated) whose books to replay; NULL replays every
-   * exchange's.
+   * barter's exchange names (NUL-terminated) whose books' rows to keep; NULL keeps every
+   * exchange's. Rows only: the samples on the clock are cut by every book's L2 events.
    */
   const char *const *exchanges;
   size_t exchanges_len;
   /**
-   * Instrument indices whose books to replay; NULL replays every instrument's.
+   * Instrument indices whose books' rows to keep; NULL keeps every instrument's (rows only,
+   * as `exchanges`).
    */
   const uint64_t *instruments;
   size_t instruments_len;
@@ -744,8 +751,11 @@ void barter_ffi_arrow_schema_capsule_destructor(void *capsule);
  * into the caller's `*out_stream` (release it with `out_stream->release(out_stream)`). The
  * columns, and which state a sample on the clock shows, are written down in each field's
  * `description` metadata and in the README's "Order books" section. Invalid options fail here
- * (BARTER_FFI_STATUS_INVALID_ARGUMENT); a decimal128 value too wide for its column fails here
- * too (BARTER_FFI_STATUS_INVALID_DATA). The stream holds its own reference to the data, stays
+ * (BARTER_FFI_STATUS_INVALID_ARGUMENT), as does a grid (`BARTER_FFI_BOOK_EVERY_INTERVAL`)
+ * that would make more rows than 1,000,000, or 10 per L2 event of the data set if that is more
+ * (its moments in the window from the earliest L2 time to the latest, times the books kept):
+ * give the times with `BARTER_FFI_BOOK_EVERY_AT` to go beyond. A decimal128 value too wide for
+ * its column fails here too (BARTER_FFI_STATUS_INVALID_DATA). The stream holds its own reference to the data, stays
  * valid after the handle is freed, and builds each batch (about 2 MiB of values, at most 65536
  * rows) on the reading thread when it is asked for.
  */
@@ -755,10 +765,15 @@ enum BarterFfiStatus barter_ffi_market_data_book_replay(const struct BarterFfiMa
                                                         struct BarterFfiError *error);
 
 /**
- * `barter_ffi_market_data_book_replay` over the rest of a file being streamed, in bounded
- * memory, the books carried from piece to piece. Takes the pieces `stream` has not handed out:
- * the stream is then at its end (its `_progress` still follows the replay's reading), and is
- * freed as usual, before or after the replay. The decimal128 columns take the scales of the
+ * `barter_ffi_market_data_book_replay` over a file being streamed, in bounded memory, the
+ * books carried from piece to piece. The replay takes the whole stream, which must not have
+ * been read: a stream that has handed out events or pieces (`_next_batch`, `_next_items`,
+ * `_next_market_data`), or that a replay took already, fails with
+ * BARTER_FFI_STATUS_INVALID_ARGUMENT (a replay of the rest would miss the books' earlier events).
+ * Once taken, the stream's reads fail with BARTER_FFI_STATUS_INVALID_ARGUMENT; its `_progress`
+ * still follows the replay's reading, and it is freed as usual, before or after the replay.
+ * A grid (`BARTER_FFI_BOOK_EVERY_INTERVAL`) that has made more rows than 1,000,000, or 10 per
+ * L2 event read so far if that is more, fails the Arrow stream there. The decimal128 columns take the scales of the
  * first piece that holds L2 events (read during this call); a later value that needs a larger
  * scale fails the Arrow stream there, with a message naming `text` and `float64`, which never
  * do. Errors in the file's content fail the Arrow stream where it reaches them.
