@@ -168,10 +168,6 @@ struct ArrowArrayStream {
  */
 #define BARTER_FFI_BOOK_MAX_DEPTH 5000
 
-#define GRID_ROWS_ALWAYS 1000000
-
-#define GRID_ROWS_PER_L2_EVENT 10
-
 /**
  * The longest line (or array item) a stream reads: 64 MiB. A line of barter's JSON is one
  * event (a trade takes about 200 bytes, a 1000-level book about 100 KB), so only a file that

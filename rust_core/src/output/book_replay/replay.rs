@@ -339,8 +339,8 @@ fn grid_row_bound(l2_events: u64) -> u64 {
     GRID_ROWS_ALWAYS.max(l2_events.saturating_mul(GRID_ROWS_PER_L2_EVENT))
 }
 
-pub const GRID_ROWS_ALWAYS: u64 = 1_000_000;
-pub const GRID_ROWS_PER_L2_EVENT: u64 = 10;
+const GRID_ROWS_ALWAYS: u64 = 1_000_000;
+const GRID_ROWS_PER_L2_EVENT: u64 = 10;
 
 fn too_many_grid_rows(what: String, bound: u64) -> Error {
     Error::new(
