@@ -553,7 +553,7 @@ mod c_abi {
     }
 
     #[test]
-    fn a_file_stream_hands_its_rest_to_the_replay_and_is_left_at_its_end() {
+    fn a_file_stream_is_taken_whole_by_the_replay_and_refuses_reads_and_replays_after() {
         let path = std::env::temp_dir().join(format!("book_replay_ffi_{}.jsonl", std::process::id()));
         let mut lines = recording();
         lines.push(book("Update", 10, "okx", 0, 9, &[("49", "1")], &[]));
@@ -569,10 +569,17 @@ mod c_abi {
             barter_ffi_file_stream_book_replay(stream, &options(), &mut arrow, ptr::null_mut()),
             BarterFfiStatus::Ok
         );
+        // Its reads and a second replay fail: they gave an empty end, and an empty table.
         let mut buffer = BarterFfiBuffer { data: ptr::null_mut(), len: 0, capacity: 0 };
-        assert_eq!(barter_ffi_file_stream_next_batch(stream, 10, &mut buffer, ptr::null_mut()), BarterFfiStatus::Ok);
-        assert_eq!(unsafe { std::slice::from_raw_parts(buffer.data, buffer.len) }, [0x90], "the stream is at its end");
-        barter_ffi::ffi::barter_ffi_buffer_free(&mut buffer);
+        assert_eq!(
+            barter_ffi_file_stream_next_batch(stream, 10, &mut buffer, ptr::null_mut()),
+            BarterFfiStatus::InvalidArgument
+        );
+        let mut again = FFI_ArrowArrayStream::empty();
+        assert_eq!(
+            barter_ffi_file_stream_book_replay(stream, &options(), &mut again, ptr::null_mut()),
+            BarterFfiStatus::InvalidArgument
+        );
         barter_ffi_file_stream_free(stream);
         let reader = unsafe { RecordBatchStreamReader::from_raw(&mut arrow) }.unwrap();
         let rows: usize = reader.map(|batch| batch.unwrap().num_rows()).sum();
