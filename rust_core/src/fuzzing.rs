@@ -23,7 +23,11 @@ use crate::{
         stream::{FileStream, PieceSize},
         wire::{self, BatchLayout},
     },
-    parse::{canonical, load::parse_in_chunks},
+    parse::{
+        canonical,
+        load::parse_in_chunks,
+        selective::{self, EventHeader},
+    },
 };
 use barter_data::{event::DataKind, streams::consumer::MarketStreamResult};
 use barter_instrument::instrument::InstrumentIndex;
@@ -117,6 +121,19 @@ pub fn selection_matches_filter(data: &[u8]) {
     let selected = select::load_bytes(data, "fuzz", &selection).expect("a selective load of an input that loads whole");
     assert_eq!(selected.stream_events(), expected.stream_events(), "{selection:?}");
     assert_eq!(selected.stats(), expected.stats(), "{selection:?}");
+}
+
+/// Each line read for a selective load (kinds chosen by the input's last byte) is what the
+/// serde walk alone makes of it, event or error: the canonical reader's pass over an event left
+/// out accepts exactly the JSON the walk accepts.
+pub fn selective_lines_match_the_walk(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let kinds = data.last().copied().unwrap_or(0);
+    let keep = |header: &EventHeader| kinds & (1 << header.kind_tag) != 0;
+    for line in text.split('\n') {
+        let read = format!("{:?}", selective::line(line, &keep));
+        assert_eq!(read, format!("{:?}", selective::walked_line(line, &keep)), "{line:?}");
+    }
 }
 
 /// A file streamed in small pieces holds what loading it whole holds, with or without a

@@ -56,12 +56,65 @@ use std::{cell::Cell, cmp::Ordering};
 /// The event on `line` (one line of a JSON Lines file, without its newline), if it is a market
 /// event in the layout barter writes; `None` for anything else, valid or not.
 pub fn event_line(line: &str) -> Option<StreamEvent> {
+    event_line_head(line)?.build()
+}
+
+/// A line in barter's layout read up to its kind's value: what a selection decides on, before
+/// the kind is either built ([`LineHead::build`]) or passed over ([`LineHead::skip`]).
+pub fn event_line_head(line: &str) -> Option<LineHead<'_>> {
     let mut reader = Reader::new(line);
     reader.expect(b'{')?;
     reader.key(b"Item")?;
-    let event = market_event(&mut reader)?;
-    reader.expect(b'}')?;
-    reader.at_end().then_some(Event::Item(event))
+    let head = event_head(&mut reader)?;
+    Some(LineHead { head, reader })
+}
+
+/// A market event's fields before its kind, and the name of the kind's variant.
+#[derive(Debug, Clone, Copy)]
+pub struct EventHead<'a> {
+    pub time_exchange: DateTime<Utc>,
+    pub time_received: DateTime<Utc>,
+    pub exchange: ExchangeId,
+    pub instrument: InstrumentIndex,
+    /// `"Trade"`, `"OrderBook"` …, as written (not yet checked to be one of `DataKind`'s).
+    pub kind: &'a str,
+}
+
+/// [`event_line_head`]'s reading: the head, and the line from the kind's value on.
+pub struct LineHead<'a> {
+    pub head: EventHead<'a>,
+    reader: Reader<'a>,
+}
+
+impl<'a> LineHead<'a> {
+    /// The whole event, as [`event_line`] reads it.
+    pub fn build(mut self) -> Option<StreamEvent> {
+        let event = event_after_head(self.head, &mut self.reader)?;
+        self.reader.expect(b'}')?;
+        self.reader.at_end().then_some(Event::Item(event))
+    }
+
+    /// Passes over the kind's value, checking it only to be JSON as serde_json checks a value
+    /// it ignores (see [`Reader::skip_value`]), and reads the rest of the line.
+    pub fn skip(mut self) -> Option<()> {
+        self.reader.skip_value()?;
+        self.close()
+    }
+
+    /// [`Self::skip`] for a kind whose value is itself an enum, `{"Variant":value}` (an order
+    /// book event): the variant's name, its value checked only to be JSON.
+    pub fn skip_variant(mut self) -> Option<&'a str> {
+        let name = variant(&mut self.reader, |name, reader| reader.skip_value().map(|()| name))?;
+        self.close().map(|()| name)
+    }
+
+    /// The end of the kind's variant, of the event and of the envelope, and nothing after them.
+    fn close(&mut self) -> Option<()> {
+        for _ in 0..3 {
+            self.reader.expect(b'}')?;
+        }
+        self.reader.at_end().then_some(())
+    }
 }
 
 /// Hands `each` the items of `text`, a JSON array of `MarketStreamResult` (barter's historic
@@ -106,6 +159,12 @@ fn result_item(reader: &mut Reader) -> Option<MarketStreamResult<InstrumentIndex
 }
 
 fn market_event(reader: &mut Reader) -> Option<MarketEvent<InstrumentIndex, DataKind>> {
+    let head = event_head(reader)?;
+    event_after_head(head, reader)
+}
+
+/// `{"time_exchange":…,"kind":{"Variant":`, leaving the reader at the kind's value.
+fn event_head<'a>(reader: &mut Reader<'a>) -> Option<EventHead<'a>> {
     reader.expect(b'{')?;
     reader.key(b"time_exchange")?;
     let time_exchange = reader.timestamp()?;
@@ -116,13 +175,26 @@ fn market_event(reader: &mut Reader) -> Option<MarketEvent<InstrumentIndex, Data
     reader.next_key(b"instrument")?;
     let instrument = InstrumentIndex(usize::try_from(reader.unsigned()?).ok()?);
     reader.next_key(b"kind")?;
-    let kind = data_kind(reader)?;
+    reader.expect(b'{')?;
+    let kind = reader.string()?;
+    reader.expect(b':')?;
+    Some(EventHead { time_exchange, time_received, exchange, instrument, kind })
+}
+
+/// The kind's value, its variant's `}` and the event's.
+fn event_after_head(head: EventHead, reader: &mut Reader) -> Option<MarketEvent<InstrumentIndex, DataKind>> {
+    let EventHead { time_exchange, time_received, exchange, instrument, kind } = head;
+    let kind = data_kind(kind, reader)?;
+    reader.expect(b'}')?;
     reader.expect(b'}')?;
     Some(MarketEvent { time_exchange, time_received, exchange, instrument, kind })
 }
 
 /// An enum as serde writes it, `{"Variant":value}`, the value read by `read_variant`.
-fn variant<T>(reader: &mut Reader, read_variant: impl FnOnce(&str, &mut Reader) -> Option<T>) -> Option<T> {
+fn variant<'a, T>(
+    reader: &mut Reader<'a>,
+    read_variant: impl FnOnce(&'a str, &mut Reader<'a>) -> Option<T>,
+) -> Option<T> {
     reader.expect(b'{')?;
     let name = reader.string()?;
     reader.expect(b':')?;
@@ -131,15 +203,16 @@ fn variant<T>(reader: &mut Reader, read_variant: impl FnOnce(&str, &mut Reader) 
     Some(value)
 }
 
-fn data_kind(reader: &mut Reader) -> Option<DataKind> {
-    variant(reader, |name, reader| match name {
+/// The value of `DataKind`'s variant `name`.
+fn data_kind(name: &str, reader: &mut Reader) -> Option<DataKind> {
+    match name {
         "Trade" => trade(reader).map(DataKind::Trade),
         "OrderBookL1" => top_of_book(reader).map(DataKind::OrderBookL1),
         "OrderBook" => book_event(reader).map(DataKind::OrderBook),
         "Candle" => candle(reader).map(DataKind::Candle),
         "Liquidation" => liquidation(reader).map(DataKind::Liquidation),
         _ => None,
-    })
+    }
 }
 
 fn trade(reader: &mut Reader) -> Option<PublicTrade> {
@@ -623,6 +696,109 @@ impl<'a> Reader<'a> {
         let value = values.next()?.ok()?;
         self.at += values.byte_offset();
         Some(value)
+    }
+
+    /// Passes over one JSON value, accepting only what serde_json accepts where it ignores a
+    /// value (`IgnoredAny`, as a selective load reads a kind it leaves out): brackets matched,
+    /// keys strings, commas between items and none after the last, literals spelled out, numbers
+    /// in JSON's grammar, strings closed and free of control characters. It declines (and
+    /// serde_json then judges) a string with an escape and nesting deeper than 64 levels, which
+    /// barter's values never hold.
+    fn skip_value(&mut self) -> Option<()> {
+        // One bit a level, innermost lowest: 1 for an object, 0 for an array.
+        let (mut objects, mut depth) = (0u64, 0u32);
+        loop {
+            match self.peek()? {
+                open @ (b'{' | b'[') => {
+                    self.at += 1;
+                    let is_object = open == b'{';
+                    if self.expect(if is_object { b'}' } else { b']' }).is_none() {
+                        if depth == u64::BITS {
+                            return None;
+                        }
+                        (objects, depth) = (objects << 1 | u64::from(is_object), depth + 1);
+                        if is_object {
+                            self.skip_key()?;
+                        }
+                        continue;
+                    }
+                }
+                b'"' => self.skip_string()?,
+                b'n' => self.skip_literal(b"null")?,
+                b't' => self.skip_literal(b"true")?,
+                b'f' => self.skip_literal(b"false")?,
+                _ => self.skip_number()?,
+            }
+            // After a value: close what ends here, then a comma leads to the next value.
+            loop {
+                if depth == 0 {
+                    return Some(());
+                }
+                let in_object = objects & 1 == 1;
+                match self.peek()? {
+                    b',' => {
+                        self.at += 1;
+                        if in_object {
+                            self.skip_key()?;
+                        }
+                        break;
+                    }
+                    b'}' if in_object => {}
+                    b']' if !in_object => {}
+                    _ => return None,
+                }
+                self.at += 1;
+                (objects, depth) = (objects >> 1, depth - 1);
+            }
+        }
+    }
+
+    /// `"key":` of an object whose value is being skipped.
+    fn skip_key(&mut self) -> Option<()> {
+        self.skip_string()?;
+        self.expect(b':')
+    }
+
+    /// A string without escapes, as [`Self::string`] reads it.
+    fn skip_string(&mut self) -> Option<()> {
+        self.string().map(|_| ())
+    }
+
+    fn skip_literal(&mut self, literal: &[u8]) -> Option<()> {
+        self.bytes[self.at..].starts_with(literal).then(|| self.at += literal.len())
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, JSON's number.
+    fn skip_number(&mut self) -> Option<()> {
+        let _ = self.expect_here(b'-');
+        self.unsigned_part_unbounded()?;
+        if self.expect_here(b'.').is_some() {
+            self.digit_run()?;
+        }
+        if matches!(self.bytes.get(self.at), Some(b'e' | b'E')) {
+            self.at += 1;
+            if matches!(self.bytes.get(self.at), Some(b'+' | b'-')) {
+                self.at += 1;
+            }
+            self.digit_run()?;
+        }
+        Some(())
+    }
+
+    /// `0`, or digits not starting with `0`, of any length.
+    fn unsigned_part_unbounded(&mut self) -> Option<()> {
+        let first = *self.bytes.get(self.at)?;
+        let count = self.digit_run()?;
+        (first != b'0' || count == 1).then_some(())
+    }
+
+    /// One or more digits, and how many.
+    fn digit_run(&mut self) -> Option<usize> {
+        let start = self.at;
+        while self.bytes.get(self.at).is_some_and(u8::is_ascii_digit) {
+            self.at += 1;
+        }
+        (self.at > start).then(|| self.at - start)
     }
 
     fn expect_here(&mut self, byte: u8) -> Option<()> {

@@ -13,9 +13,10 @@
 //! barter's types (see `data_set::select::load_file`), so a selective load never accepts or refuses what
 //! barter would not, except for what lies inside events it leaves out.
 //!
-//! A line in barter's own layout is read first, whole, by the canonical reader
-//! ([`canonical`]), which is faster than this walk even for an event then left out; the
-//! walk reads the lines it declines.
+//! A line in barter's own layout is read first by the canonical reader ([`canonical`]): its
+//! header, then its kind built if kept, or, if not, passed over by a structural scan that
+//! accepts only what this walk's `IgnoredAny` accepts (and declines escapes and deep nesting).
+//! The walk reads the lines it declines, and so words every error.
 
 use super::canonical;
 use crate::base::event::{
@@ -76,16 +77,58 @@ pub fn line(text: &str, keep: Selector) -> serde_json::Result<Selected<StreamEve
     if let Some(selected) = canonical_line(text, keep) {
         return Ok(selected);
     }
+    walked_line(text, keep)
+}
+
+/// [`line`] read by the walk alone, whatever the layout: what the canonical reading must agree
+/// with, for every line it reads, errors included (it declines where the walk fails).
+pub fn walked_line(text: &str, keep: Selector) -> serde_json::Result<Selected<StreamEvent>> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let item = Envelope(EventSeed { keep }).deserialize(&mut deserializer)?;
     deserializer.end()?;
     Ok(item)
 }
 
-/// A line [`canonical::event_line`] reads, selected as the walk below would select it (`None`
-/// leaves the line, and a time outside i64 nanoseconds, to that walk).
+/// A line in barter's layout ([`canonical`]), selected as the walk below would select it: its
+/// header read, then its kind built when kept, passed over when not (checked only to be JSON,
+/// as the walk's `IgnoredAny` checks it). `None` leaves the line to that walk: another layout,
+/// a time outside i64 nanoseconds, or anything the pass over declines, errors included.
 fn canonical_line(text: &str, keep: Selector) -> Option<Selected<StreamEvent>> {
-    let event = canonical::event_line(text)?;
+    let line = canonical::event_line_head(text)?;
+    let head = line.head;
+    let header = PartialHeader {
+        time_exchange_ns: head.time_exchange.timestamp_nanos_opt()?,
+        exchange: head.exchange,
+        instrument: head.instrument,
+    };
+    let keeps = |tag: u8| keep(&header.with(tag));
+    let skipped = match head.kind {
+        "Trade" => Some(TAG_TRADE),
+        "OrderBookL1" => Some(TAG_ORDER_BOOK_L1),
+        "Candle" => Some(TAG_CANDLE),
+        "Liquidation" => Some(TAG_LIQUIDATION),
+        // A book's tag is that of its variant, read only when neither is kept.
+        "OrderBook" if !keeps(TAG_ORDER_BOOK_SNAPSHOT) && !keeps(TAG_ORDER_BOOK_UPDATE) => None,
+        "OrderBook" => return built_line(line, keep),
+        _ => return None,
+    };
+    match skipped {
+        Some(tag) if keeps(tag) => built_line(line, keep),
+        Some(tag) => line.skip().map(|()| Selected::Skipped(header.with(tag))),
+        None => {
+            let tag = match line.skip_variant()? {
+                "Snapshot" => TAG_ORDER_BOOK_SNAPSHOT,
+                "Update" => TAG_ORDER_BOOK_UPDATE,
+                _ => return None,
+            };
+            Some(Selected::Skipped(header.with(tag)))
+        }
+    }
+}
+
+/// The line's event built, kept or left out by its kind's tag.
+fn built_line(line: canonical::LineHead, keep: Selector) -> Option<Selected<StreamEvent>> {
+    let event = line.build()?;
     let Event::Item(market) = &event else { return Some(Selected::Built(event)) };
     let header = EventHeader {
         kind_tag: kind_tag(&market.kind),
