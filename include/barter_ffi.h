@@ -108,6 +108,17 @@ struct ArrowArrayStream {
 #define BARTER_FFI_VERSION_PATCH 0
 
 
+/**
+ * Allocations this large or larger are mapped: well above the blocks the export's record
+ * batches and the parse's small values need, which the system allocator recycles well.
+ */
+#define MAPPED_FROM (1 << 20)
+
+/**
+ * A page-aligned block always satisfies these: larger alignments go to the system.
+ */
+#define MAX_ALIGN 4096
+
 #define BARTER_FFI_TAG_TRADE 0
 
 #define BARTER_FFI_TAG_ORDER_BOOK_L1 1
@@ -471,7 +482,10 @@ enum BarterFfiStatus barter_ffi_market_data_arrow_rows(const struct BarterFfiMar
  * A data set rebuilt from `count` tables: `tables[i]` (a `BarterFfiArrowTable`) names what
  * `streams[i]` holds, in that table's schema (see rust_core/src/output/arrow/mod.rs); rows
  * interleave by `event_index`. Every row goes through barter's types with the checks of
- * `barter_ffi_market_data_from_batch`; a failure names the table, row and column. Takes the
+ * `barter_ffi_market_data_from_batch`; a failure names the table, row and column (the first
+ * in the tables' order). The tables are read on up to one thread per core, so each stream must
+ * allow its calls from another thread than the caller's (one at a time, as the Arrow C stream
+ * interface allows; pyarrow's and arrow-rs's do). Takes the
  * streams: each non-NULL, unreleased `streams[i]` has been released when this returns,
  * whatever the status (unless `tables` or `streams` itself is NULL).
  */

@@ -188,13 +188,13 @@ static PARSE_THREADS: AtomicUsize = AtomicUsize::new(0);
 
 /// A share of the process-wide parsing threads, one per core in all: loads started together (as
 /// `from_json_files` starts them) share the cores instead of each starting one thread per core.
-struct ThreadPermits {
-    count: usize,
+pub(crate) struct ThreadPermits {
+    pub(crate) count: usize,
 }
 
 impl ThreadPermits {
     /// Up to `wanted` threads, as many as the budget has left (perhaps none).
-    fn take(wanted: usize) -> Self {
+    pub(crate) fn take(wanted: usize) -> Self {
         let budget = cores();
         let mut count = 0;
         let _ = PARSE_THREADS.fetch_update(Ordering::AcqRel, Ordering::Acquire, |running| {
