@@ -28,41 +28,41 @@ pub struct LargeBlocksMapped;
 #[global_allocator]
 static ALLOCATOR: LargeBlocksMapped = LargeBlocksMapped;
 
+/// A page-aligned block always satisfies these: larger alignments go to the system.
 #[cfg(target_os = "linux")]
-mod mapped {
-    use std::ptr::null_mut;
+const MAX_MAPPED_ALIGN: usize = 4096;
 
-    /// A page-aligned block always satisfies these: larger alignments go to the system.
-    pub const MAX_ALIGN: usize = 4096;
+#[cfg(target_os = "linux")]
+fn is_mapped(size: usize, align: usize) -> bool {
+    size >= MAPPED_FROM && align <= MAX_MAPPED_ALIGN
+}
 
-    pub fn is_mapped(size: usize, align: usize) -> bool {
-        size >= super::MAPPED_FROM && align <= MAX_ALIGN
+/// Fresh zeroed pages, or null.
+#[cfg(target_os = "linux")]
+unsafe fn map(size: usize) -> *mut u8 {
+    let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
+    let pointer = libc::mmap(std::ptr::null_mut(), size, libc::PROT_READ | libc::PROT_WRITE, flags, -1, 0);
+    if pointer == libc::MAP_FAILED {
+        std::ptr::null_mut()
+    } else {
+        pointer.cast()
     }
+}
 
-    /// Fresh zeroed pages, or null.
-    pub unsafe fn map(size: usize) -> *mut u8 {
-        let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
-        let pointer = libc::mmap(null_mut(), size, libc::PROT_READ | libc::PROT_WRITE, flags, -1, 0);
-        if pointer == libc::MAP_FAILED {
-            null_mut()
-        } else {
-            pointer.cast()
-        }
-    }
+#[cfg(target_os = "linux")]
+unsafe fn unmap(pointer: *mut u8, size: usize) {
+    libc::munmap(pointer.cast(), size);
+}
 
-    pub unsafe fn unmap(pointer: *mut u8, size: usize) {
-        libc::munmap(pointer.cast(), size);
-    }
-
-    /// The block moved or grown in place, its contents kept; null (the old block intact) if the
-    /// memory is not there.
-    pub unsafe fn remap(pointer: *mut u8, old_size: usize, new_size: usize) -> *mut u8 {
-        let moved = libc::mremap(pointer.cast(), old_size, new_size, libc::MREMAP_MAYMOVE);
-        if moved == libc::MAP_FAILED {
-            null_mut()
-        } else {
-            moved.cast()
-        }
+/// The block moved or grown in place, its contents kept; null (the old block intact) if that
+/// cannot be done.
+#[cfg(target_os = "linux")]
+unsafe fn remap(pointer: *mut u8, old_size: usize, new_size: usize) -> *mut u8 {
+    let moved = libc::mremap(pointer.cast(), old_size, new_size, libc::MREMAP_MAYMOVE);
+    if moved == libc::MAP_FAILED {
+        std::ptr::null_mut()
+    } else {
+        moved.cast()
     }
 }
 
@@ -72,24 +72,24 @@ mod mapped {
 unsafe impl GlobalAlloc for LargeBlocksMapped {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         #[cfg(target_os = "linux")]
-        if mapped::is_mapped(layout.size(), layout.align()) {
-            return mapped::map(layout.size());
+        if is_mapped(layout.size(), layout.align()) {
+            return map(layout.size());
         }
         System.alloc(layout)
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         #[cfg(target_os = "linux")]
-        if mapped::is_mapped(layout.size(), layout.align()) {
-            return mapped::map(layout.size());
+        if is_mapped(layout.size(), layout.align()) {
+            return map(layout.size());
         }
         System.alloc_zeroed(layout)
     }
 
     unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
         #[cfg(target_os = "linux")]
-        if mapped::is_mapped(layout.size(), layout.align()) {
-            return mapped::unmap(pointer, layout.size());
+        if is_mapped(layout.size(), layout.align()) {
+            return unmap(pointer, layout.size());
         }
         System.dealloc(pointer, layout)
     }
@@ -98,9 +98,9 @@ unsafe impl GlobalAlloc for LargeBlocksMapped {
         #[cfg(target_os = "linux")]
         {
             let (was_mapped, is_mapped) =
-                (mapped::is_mapped(layout.size(), layout.align()), mapped::is_mapped(new_size, layout.align()));
+                (is_mapped(layout.size(), layout.align()), is_mapped(new_size, layout.align()));
             if was_mapped && is_mapped {
-                let moved = mapped::remap(pointer, layout.size(), new_size);
+                let moved = remap(pointer, layout.size(), new_size);
                 // `mremap` moves one mapping only: a block that `madvise` split (huge pages for
                 // part of it) is copied instead.
                 if !moved.is_null() {
