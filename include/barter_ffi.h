@@ -108,17 +108,6 @@ struct ArrowArrayStream {
 #define BARTER_FFI_VERSION_PATCH 0
 
 
-/**
- * Allocations this large or larger are mapped: well above the blocks the export's record
- * batches and the parse's small values need, which the system allocator recycles well.
- */
-#define MAPPED_FROM (1 << 20)
-
-/**
- * A page-aligned block always satisfies these: larger alignments go to the system.
- */
-#define MAX_ALIGN 4096
-
 #define BARTER_FFI_TAG_TRADE 0
 
 #define BARTER_FFI_TAG_ORDER_BOOK_L1 1

@@ -20,7 +20,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 
 /// Allocations this large or larger are mapped: well above the blocks the export's record
 /// batches and the parse's small values need, which the system allocator recycles well.
-pub const MAPPED_FROM: usize = 1 << 20;
+const MAPPED_FROM: usize = 1 << 20;
 
 /// The system allocator, with large blocks mapped of their own (see the module doc).
 pub struct LargeBlocksMapped;
