@@ -51,10 +51,7 @@ use barter_instrument::{exchange::ExchangeId, instrument::InstrumentIndex, Side}
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Timelike, Utc};
 use rust_decimal::Decimal;
 use serde::{de::value::BorrowedStrDeserializer, Deserialize};
-use std::{
-    cell::{Cell, RefCell},
-    cmp::Ordering,
-};
+use std::{cell::Cell, cmp::Ordering};
 
 /// The event on `line` (one line of a JSON Lines file, without its newline), if it is a market
 /// event in the layout barter writes; `None` for anything else, valid or not.
@@ -174,7 +171,7 @@ fn event_head<'a>(reader: &mut Reader<'a>) -> Option<EventHead<'a>> {
     reader.next_key(b"time_received")?;
     let time_received = reader.timestamp()?;
     reader.next_key(b"exchange")?;
-    let exchange = exchange_id(reader.string()?)?;
+    let exchange = through_deserialize::<ExchangeId>(reader.string()?)?;
     reader.next_key(b"instrument")?;
     let instrument = InstrumentIndex(usize::try_from(reader.unsigned()?).ok()?);
     reader.next_key(b"kind")?;
@@ -363,29 +360,6 @@ fn level(reader: &mut Reader) -> Option<Level> {
 /// hands it over for a string without escapes (a borrowed `&str`).
 fn through_deserialize<'de, T: Deserialize<'de>>(text: &'de str) -> Option<T> {
     T::deserialize(BorrowedStrDeserializer::<serde::de::value::Error>::new(text)).ok()
-}
-
-thread_local! {
-    /// The exchange names read lately, and what `ExchangeId`'s `Deserialize` made of them: a
-    /// recording names a few exchanges, millions of times.
-    static EXCHANGES: RefCell<Vec<(Box<str>, ExchangeId)>> = const { RefCell::new(Vec::new()) };
-}
-
-/// How many names [`EXCHANGES`] keeps (the first ones read; later ones are read each time).
-const EXCHANGES_KEPT: usize = 8;
-
-/// `name` as `ExchangeId`'s `Deserialize` reads it (it is a pure function of the text).
-fn exchange_id(name: &str) -> Option<ExchangeId> {
-    EXCHANGES.with_borrow_mut(|known| {
-        if let Some((_, exchange)) = known.iter().find(|(known_name, _)| **known_name == *name) {
-            return Some(*exchange);
-        }
-        let exchange = through_deserialize::<ExchangeId>(name)?;
-        if known.len() < EXCHANGES_KEPT {
-            known.push((name.into(), exchange));
-        }
-        Some(exchange)
-    })
 }
 
 /// The largest count of digits an `i64` always holds.
