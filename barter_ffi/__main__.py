@@ -3,75 +3,71 @@
     barter-ffi [summary] [FILE] [--json]   counts by kind, exchange and instrument; time span
     barter-ffi head FILE [-n N]            the first N market events, one a line
     barter-ffi tail FILE [-n N]            the last N market events
+                                           (all three read the file in pieces of about 8 MiB,
+                                           in bounded memory whatever its size; head reads
+                                           only the pieces that hold its events)
     barter-ffi convert IN OUT [--decimals D]
                                            JSON or JSON Lines to Parquet (a directory of one
-                                           file per table) and back: OUT ending in .json is a
-                                           JSON array, in .jsonl JSON Lines, either
-                                           compressed by a .gz, .zst or .bz2 suffix;
-                                           needs pyarrow
+                                           file per table, OUT ending in .parquet or with no
+                                           suffix) and back: OUT ending in .json is a JSON
+                                           array, in .jsonl JSON Lines, either compressed by a
+                                           .gz, .zst or .bz2 suffix; needs pyarrow
     barter-ffi config --cflags --libs      flags to build a C host against the installed library
 
-With no FILE, ``summary`` reads a small fixture bundled with the package.
+FILE is barter's JSON or JSON Lines (compressed or not), a Parquet directory that convert
+wrote, or one table file of it (needs pyarrow). With no FILE, ``summary`` reads a small fixture
+bundled with the package. An error in a JSON file is reported as a full load reports it (its
+first one); ``head`` stops at its last event, so an error further on is not reached.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import itertools
 import json
 import os
 import sys
-from collections import Counter
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence, cast
 
 from . import linking
+from ._ffi import library_version
 from .compression import without_compression_suffix
-from ._paths import package_data_dir
-from .data import Level, MarketEvent, OrderBookEvent, OrderBookL1
+from .data import MarketEvent
 from .timestamps import iso
 from .market_data import MarketDataInMemory
-from .streaming import iter_json_file
+from .samples import sample_path
+from .streaming import JsonFileStream, iter_json_file
+from .summary import Summary, event_line
 
 BUNDLED_FIXTURE = "all_kinds.jsonl"
 
 
 def bundled_fixture() -> Path:
-    """The sample file installed as ``barter_ffi/fixtures`` (the project's ``fixtures/``)."""
-    return package_data_dir("fixtures") / BUNDLED_FIXTURE
+    """The sample file ``summary`` reads when given none."""
+    return sample_path(BUNDLED_FIXTURE)
 
 
-def summary(data: MarketDataInMemory) -> dict[str, Any]:
+def summary(facts: Summary) -> dict[str, Any]:
     """Counts by kind, exchange and instrument, the time span and the skips, as plain data."""
-    kinds: Counter[str] = Counter()
-    exchanges: Counter[str] = Counter()
-    instruments: Counter[int] = Counter()
-    earliest = latest = None
-    for event in data:
-        kinds[event.kind.kind_name()] += 1
-        exchanges[event.exchange.value] += 1
-        instruments[event.instrument] += 1
-        stamp = event.time_exchange_ns
-        earliest = stamp if earliest is None else min(earliest, stamp)
-        latest = stamp if latest is None else max(latest, stamp)
-    assert earliest is not None and latest is not None, "a data set holds at least one event"
-    stats = data.stats
     return {
-        "market_events": stats.market_events,
-        "reconnects": stats.reconnects,
-        "errors_skipped": stats.errors_skipped,
-        "time_first_event_ns": data.time_first_event_ns(),
-        "time_exchange_min_ns": earliest,
-        "time_exchange_max_ns": latest,
-        "by_kind": dict(sorted(kinds.items())),
-        "by_exchange": dict(sorted(exchanges.items())),
-        "by_instrument": {str(index): count for index, count in sorted(instruments.items())},
+        "market_events": facts.market_events,
+        "reconnects": facts.reconnects,
+        "errors_skipped": facts.errors_skipped,
+        "time_first_event_ns": facts.time_first_event_ns,
+        "time_exchange_min_ns": facts.time_exchange_min_ns,
+        "time_exchange_max_ns": facts.time_exchange_max_ns,
+        "by_kind": facts.by_kind,
+        "by_exchange": facts.by_exchange,
+        "by_instrument": {str(index): count for index, count in facts.by_instrument.items()},
     }
 
 
 def summary_text(facts: dict[str, Any]) -> str:
     lines = [
         f"market events:        {facts['market_events']}",
-        f"reconnects skipped:   {facts['reconnects']}",
+        f"reconnects kept:      {facts['reconnects']}",
         f"Err items skipped:    {facts['errors_skipped']}",
         f"time_first_event:     {iso(facts['time_first_event_ns'])}",
         f"time_exchange range:  {iso(facts['time_exchange_min_ns'])} .. {iso(facts['time_exchange_max_ns'])}",
@@ -80,35 +76,6 @@ def summary_text(facts: dict[str, Any]) -> str:
         lines.append(f"{title}:")
         lines.extend(f"  {name!s:<24} {count}" for name, count in facts[key].items())
     return "\n".join(lines)
-
-
-def _level(level: Optional[Level]) -> str:
-    return "-" if level is None else f"{level.price_text} x {level.amount_text}"
-
-
-def _levels(levels: tuple[Level, ...], shown: int = 3) -> str:
-    text = ", ".join(_level(level) for level in levels[:shown])
-    more = f", +{len(levels) - shown} more" if len(levels) > shown else ""
-    return f"[{text}{more}]"
-
-
-def event_line(event: MarketEvent) -> str:
-    """One market event on one line: time, exchange, instrument, kind and its fields."""
-    kind = event.kind
-    if isinstance(kind, OrderBookL1):
-        fields = f"bid {_level(kind.best_bid)}  ask {_level(kind.best_ask)}"
-    elif isinstance(kind, OrderBookEvent):
-        variant = "snapshot" if kind.is_snapshot else "update"
-        fields = f"{variant} sequence={kind.sequence} bids={_levels(kind.bids)} asks={_levels(kind.asks)}"
-    else:
-        fields = " ".join(
-            f"{name.removesuffix('_ns')}={iso(value) if name.endswith('_ns') else getattr(value, 'value', value)}"
-            for name, value in zip(kind.__struct_fields__, (getattr(kind, name) for name in kind.__struct_fields__))
-        )
-    return (
-        f"{iso(event.time_exchange_ns)}  {event.exchange.value:<14} {event.instrument:>4}  "
-        f"{kind.kind_name():<12} {fields}"
-    )
 
 
 PROGRESS_BAR_BYTES = 64 << 20
@@ -124,8 +91,23 @@ def progress_bar(done: int, total: int) -> None:
     print(f"\r[{bar}] {fraction:4.0%}  {done / 1e6:.0f}/{total / 1e6:.0f} MB", end=end, file=sys.stderr, flush=True)
 
 
+def progress_reporter(path: Path, stream: JsonFileStream) -> Optional[Callable[[], None]]:
+    """Draws ``stream``'s progress bar (call it after each piece) when ``path`` is large and
+    stderr is a terminal; None otherwise."""
+    if sys.stderr.isatty() and path.is_file() and path.stat().st_size >= PROGRESS_BAR_BYTES:
+        return lambda: progress_bar(*stream.progress)
+    return None
+
+
+def is_parquet(path: Path) -> bool:
+    """A Parquet directory (``to_parquet``'s), or one table file of one."""
+    return path.is_dir() or path.suffix.lower() == ".parquet"
+
+
 def load(path: Path) -> MarketDataInMemory:
-    """Loads ``path``, with a progress bar when it is large and stderr is a terminal."""
+    """Loads ``path``, JSON with a progress bar when it is large and stderr is a terminal."""
+    if is_parquet(path):
+        return MarketDataInMemory.from_parquet(path)
     large = path.is_file() and path.stat().st_size >= PROGRESS_BAR_BYTES
     if large and sys.stderr.isatty():
         return MarketDataInMemory.from_json_file(path, progress=progress_bar)
@@ -133,26 +115,76 @@ def load(path: Path) -> MarketDataInMemory:
 
 
 COMMANDS = ("summary", "head", "tail", "convert", "config")
+FILE_HELP = "a barter JSON or JSON Lines file, or a Parquet directory that convert wrote, or one table file of it"
 JSON_SHAPES = {".json": "array", ".jsonl": "lines"}
 
 
-def convert(source: Path, target: Path, decimals: str) -> None:
-    """JSON (either shape, compressed or not) to a Parquet directory, a Parquet directory to
-    JSON: by ``target``'s suffix, ``.json`` and ``.jsonl`` being JSON, and a further ``.gz``,
-    ``.zst`` or ``.bz2`` compressing it. JSON is streamed to Parquet in bounded memory."""
+def summarise(path: Path) -> Summary:
+    """``path``'s summary, read in pieces: bounded memory whatever the file's size, and the
+    whole file's first error, as a full load reports it."""
+    if is_parquet(path):
+        with load(path) as data:
+            return data.summary()
+    with iter_json_file(path) as stream:
+        return stream.summary(after_each_piece=progress_reporter(path, stream))
+
+
+def head(path: Path, count: int) -> list[MarketEvent]:
+    """The first ``count`` market events, reading only as far into the file as they lie (at
+    least its first piece, about 8 MiB): an error further on is not reached, and not reported."""
+    if is_parquet(path):
+        with load(path) as data:
+            return list(itertools.islice(data, count))
+    with iter_json_file(path) as stream:
+        events = cast("Iterator[MarketEvent]", iter(stream))  # no markers: not asked for
+        return list(itertools.islice(events, max(count, 1)))[:count]
+
+
+def tail(path: Path, count: int) -> list[MarketEvent]:
+    """The last ``count`` market events: the whole file is read, a piece at a time, keeping only
+    the last ``count`` events seen (and reporting the whole file's first error)."""
+    if is_parquet(path):
+        with load(path) as data, data[max(0, len(data) - count):] as data_end:
+            return list(data_end)
+    last: collections.deque[MarketEvent] = collections.deque(maxlen=count)
+    with iter_json_file(path) as stream:
+        report = progress_reporter(path, stream)
+        for piece in stream.pieces():
+            with piece, piece[max(0, len(piece) - count):] as piece_end:
+                last.extend(piece_end)
+            if report is not None:
+                report()
+    return list(last)
+
+
+def target_shape(target: Path) -> Optional[str]:
+    """The JSON shape ``target`` names (``.json``, ``.jsonl``, either with ``.gz``, ``.zst`` or
+    ``.bz2``), or None for a Parquet directory (``.parquet``, no suffix, or an existing
+    directory); ``ValueError`` for any other name, which convert would not write as named."""
     shape = JSON_SHAPES.get(without_compression_suffix(target).suffix.lower())
-    if shape is None and not source.is_dir():
+    if shape is not None:
+        return shape
+    if target.suffix.lower() in ("", ".parquet") or target.is_dir():
+        return None
+    raise ValueError(
+        f"convert writes JSON to a name ending in .json or .jsonl (then optionally .gz, .zst or .bz2), and "
+        f"Parquet to a directory whose name ends in .parquet or has no suffix, not to {target}"
+    )
+
+
+def convert(source: Path, target: Path, decimals: str) -> None:
+    """JSON (either shape, compressed or not) to a Parquet directory, a Parquet directory (or
+    table file) to JSON or Parquet, by ``target``'s name (``target_shape``). JSON is streamed to
+    Parquet in bounded memory."""
+    shape = target_shape(target)
+    if shape is None and not is_parquet(source):
         with iter_json_file(source) as stream:
-            show = sys.stderr.isatty() and source.stat().st_size >= PROGRESS_BAR_BYTES
-
-            def report() -> None:
-                if show:
-                    progress_bar(*stream.progress)
-
+            report = progress_reporter(source, stream)
             stream.to_parquet(target, decimals=decimals, after_each_piece=report)  # type: ignore[arg-type]
-            report()
+            if report is not None:
+                report()
         return
-    with MarketDataInMemory.from_parquet(source) if source.is_dir() else load(source) as data:
+    with load(source) as data:
         if shape is None:
             data.to_parquet(target, decimals=decimals)  # type: ignore[arg-type]
         else:
@@ -173,17 +205,19 @@ def _parser() -> argparse.ArgumentParser:
         prog="barter-ffi", description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="\n".join(__doc__.splitlines()[1:]),
     )
+    parser.add_argument("--version", action="version", version=f"barter-ffi {library_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     summary_command = commands.add_parser("summary", help="counts, time span and skips (the default)")
-    summary_command.add_argument("file", nargs="?", type=Path, help="a barter JSON or JSON Lines file")
+    summary_command.add_argument("file", nargs="?", type=Path, help=FILE_HELP)
     summary_command.add_argument("--json", action="store_true", help="print the summary as JSON, for scripts")
     for name, which in (("head", "first"), ("tail", "last")):
         command = commands.add_parser(name, help=f"print the {which} market events, one a line")
-        command.add_argument("file", type=Path, help="a barter JSON or JSON Lines file")
+        command.add_argument("file", type=Path, help=FILE_HELP)
         command.add_argument("-n", "--lines", type=int, default=10, metavar="N", help="how many (default 10)")
     convert_command = commands.add_parser("convert", help="JSON or JSON Lines to Parquet, and back")
     convert_command.add_argument("source", type=Path, help="a barter JSON or JSON Lines file, or a Parquet directory")
-    convert_command.add_argument("target", type=Path, help="a Parquet directory, or a .json or .jsonl file")
+    convert_command.add_argument("target", type=Path,
+                                 help="a Parquet directory (.parquet or no suffix), or a .json or .jsonl file")
     convert_command.add_argument(
         "--decimals", choices=("decimal128", "float64", "text"), default="decimal128",
         help="how L1 and L2 prices and amounts are written to Parquet (default decimal128)",
@@ -203,8 +237,7 @@ def _run(args: argparse.Namespace, out: Callable[[str], None]) -> None:
         return
     if args.command == "summary":
         path = bundled_fixture() if args.file is None else args.file
-        with load(path) as data:
-            facts = summary(data)
+        facts = summary(summarise(path))
         if args.json:
             out(json.dumps({"file": str(path), **facts}, indent=2))
         else:
@@ -215,18 +248,13 @@ def _run(args: argparse.Namespace, out: Callable[[str], None]) -> None:
         return
     if args.lines < 0:
         raise ValueError(f"-n must be at least 0, not {args.lines}")
-    with load(args.file) as data:
-        count = min(args.lines, len(data))
-        if count == 0:
-            return
-        with data[:count] if args.command == "head" else data[-count:] as shown:
-            for event in shown:
-                out(event_line(event))
+    for event in (head if args.command == "head" else tail)(args.file, args.lines):
+        out(event_line(event))
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if not arguments or (arguments[0] not in COMMANDS and arguments[0] not in ("-h", "--help")):
+    if not arguments or (arguments[0] not in COMMANDS and arguments[0] not in ("-h", "--help", "--version")):
         arguments.insert(0, "summary")  # `barter-ffi FILE` stays the summary it always was
     args = _parser().parse_args(arguments)
     try:

@@ -1,30 +1,34 @@
 """barter's events as Arrow tables, one per kind, and back again.
 
-The tables' columns are defined once, in ``rust_core/src/output/arrow/mod.rs``; this module only names
-them. They leave the library through the Arrow C Stream interface, wrapped in the Arrow PyCapsule
-protocol (``__arrow_c_stream__``), so pyarrow, polars, DuckDB and pandas (through pyarrow) take
-them without a copy, and barter_ffi itself never imports any of them. The conveniences
-(``to_pyarrow``, ``to_polars``, ``to_pandas``, Parquet) import their library when called: install
-them with the extras ``barter-ffi[arrow]``, ``[polars]``, ``[pandas]``.
+The tables' columns are defined once, in the library, and every exported schema says what each
+column means (``description`` in its field's metadata; the API reference lists them all); this
+module only names the tables. They leave the library through the Arrow C Stream interface,
+wrapped in the Arrow PyCapsule protocol (``__arrow_c_stream__``), so pyarrow, polars, DuckDB and
+pandas (through pyarrow) take them without a copy, and barter_ffi itself never imports any of
+them. The conveniences (``to_pyarrow``, ``to_polars``, ``to_pandas``) import their library
+when called: install them with the extras ``barter-ffi[arrow]``, ``[polars]``, ``[pandas]``
+(from a checkout: ``pip install ".[arrow]"``). Parquet is ``barter_ffi.parquet``.
 """
 
 from __future__ import annotations
 
 import ctypes
 import itertools
-import os
 import weakref
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal, Mapping, Optional
 
 from ._ffi import call, call_returning, ffi, lib
-from .data import encode_events
-from .errors import MarketDataError
+from .data import Candle, Liquidation, OrderBookEvent, OrderBookL1, PublicTrade, encode_events
+from .errors import MarketDataError, unknown_name
+from .notebook import SHOWN_EVENTS, arrow_table_html
+from .summary import read_counts
 
 if TYPE_CHECKING:
     from .market_data import MarketDataInMemory
 
-__all__ = ["TABLES", "ArrowTable", "ArrowTables", "Decimals", "Table", "record_batch_reader", "write_parquet_pieces"]
+__all__ = [
+    "TABLES", "ArrowTable", "ArrowTables", "Decimals", "Table", "piece_tables", "record_batch_reader", "table_code",
+]
 
 Table = Literal["trades", "l1", "l2", "candles", "liquidations", "reconnects"]
 Decimals = Literal["decimal128", "float64", "text"]
@@ -39,6 +43,37 @@ TABLES: dict[str, int] = {
 }
 """Each table's name and its ``BarterFfiArrowTable``, in the library's order."""
 
+_TABLE_KINDS: dict[str, tuple[type, ...]] = {
+    "trades": (PublicTrade,),
+    "l1": (OrderBookL1,),
+    "l2": (OrderBookEvent,),
+    "candles": (Candle,),
+    "liquidations": (Liquidation,),
+    "reconnects": (),
+}
+"""The event kinds each table's rows come from (none: the reconnect markers)."""
+
+_ARROW_TYPES = {
+    "b": "bool", "c": "int8", "C": "uint8", "s": "int16", "S": "uint16", "i": "int32", "I": "uint32",
+    "l": "int64", "L": "uint64", "f": "float", "g": "double", "u": "string", "U": "large_string",
+}
+"""Arrow C data interface format strings, as pyarrow names the types."""
+
+
+def _arrow_type(schema: Any) -> str:
+    """A field's type from its ``struct ArrowSchema``, as pyarrow names it (``timestamp[ns, tz=UTC]``,
+    ``decimal128(38, 8)``; a dictionary by its values alone: ``dictionary<string>``)."""
+    code = ffi.string(schema.format).decode()
+    if schema.dictionary != ffi.NULL:
+        return f"dictionary<{_arrow_type(schema.dictionary)}>"  # the index type is the library's detail
+    if code.startswith("ts") and ":" in code:
+        unit, zone = code[2:].split(":", 1)
+        return f"timestamp[{unit}s" + (f", tz={zone}]" if zone else "]")
+    if code.startswith("d:"):
+        return f"decimal128({code[2:].replace(',', ', ')})"
+    return _ARROW_TYPES.get(code, code)
+
+
 _DECIMALS: dict[str, int] = {
     "decimal128": lib.BARTER_FFI_ARROW_DECIMALS_DECIMAL128,
     "float64": lib.BARTER_FFI_ARROW_DECIMALS_FLOAT64,
@@ -48,18 +83,21 @@ _DECIMALS: dict[str, int] = {
 _HANDLE = "BarterFfiMarketData *"
 
 
-def _table_code(table: str) -> int:
-    try:
-        return TABLES[table]
-    except (KeyError, TypeError):
-        raise ValueError(f"table must be one of {', '.join(TABLES)}, not {table!r}") from None
+def table_code(table: str) -> int:
+    """``table``'s ``BarterFfiArrowTable``; ``ValueError`` naming the closest tables if it is none of them."""
+    return _named_code(TABLES, table, "table")
 
 
 def _decimals_code(decimals: str) -> int:
-    try:
-        return _DECIMALS[decimals]
-    except (KeyError, TypeError):
-        raise ValueError(f"decimals must be one of {', '.join(_DECIMALS)}, not {decimals!r}") from None
+    return _named_code(_DECIMALS, decimals, "decimals")
+
+
+def _named_code(codes: dict[str, int], name: str, what: str) -> int:
+    if not isinstance(name, str):
+        raise TypeError(f"{what} is one of {', '.join(codes)} (a str), not {type(name).__name__}")
+    if name not in codes:
+        raise unknown_name(what, name, list(codes))
+    return codes[name]
 
 
 # The PyCapsule protocol's capsules, made through the Python C API with ctypes. The structs are
@@ -107,7 +145,9 @@ def _exported_capsule(struct: str, name: bytes, destructor: Any, fill: Any) -> o
 class ArrowTable:
     """One of a data set's tables, for any Arrow consumer: it implements the Arrow PyCapsule
     protocol, so ``pyarrow.table(t)``, ``polars.DataFrame(t)`` and ``duckdb.sql("from t")`` read
-    it without a copy. Each ``__arrow_c_stream__`` call makes a fresh stream whose record batches
+    it without a copy. (Not ``polars.from_arrow(t)``: polars makes a ``DataFrame`` there only of
+    pyarrow's own types, and of any other stream a ``Series`` of structs, which
+    ``.struct.unnest()`` turns into the same frame.) Each ``__arrow_c_stream__`` call makes a fresh stream whose record batches
     (up to 65536 rows) are built as the consumer reads them, by worker threads at most one batch
     ahead each.
 
@@ -132,7 +172,7 @@ class ArrowTable:
     def _share(self, handle: Any, table: Table, decimals: Decimals) -> None:
         self.table = table
         self.decimals = decimals
-        self._codes = (_table_code(table), _decimals_code(decimals))
+        self._codes = (table_code(table), _decimals_code(decimals))
         self._handle = call_returning(_HANDLE, lib.barter_ffi_market_data_clone, handle)
         self._release = weakref.finalize(self, lib.barter_ffi_market_data_free, self._handle)
         self._rows: int = call_returning("uint64_t", lib.barter_ffi_market_data_arrow_rows, self._handle, self._codes[0])
@@ -148,6 +188,43 @@ class ArrowTable:
 
     def __repr__(self) -> str:
         return f"<ArrowTable {self.table!r}: {self._rows} rows, decimals={self.decimals!r}>"
+
+    def _repr_html_(self) -> str:
+        """The notebook display: the columns and their types, the table's events by exchange
+        with their time span, and its first rows (those need pyarrow to read)."""
+        groups, markers = read_counts(self._handle)
+        kinds = _TABLE_KINDS[self.table]
+        own_groups = [group for group in groups if issubclass(group.kind, kinds)] if kinds else []
+        return arrow_table_html(self.table, self._rows, self.decimals, self._columns(), own_groups,
+                                markers if not kinds else {}, self._first_rows(SHOWN_EVENTS))
+
+    def _columns(self) -> list[tuple[str, str]]:
+        """Each column's name and type, from the library's schema."""
+        schema = ffi.new("struct ArrowSchema *")
+        call(lib.barter_ffi_market_data_arrow_schema, self._handle, *self._codes, schema)
+        try:
+            fields = [schema.children[index] for index in range(schema.n_children)]
+            return [(ffi.string(field.name).decode(), _arrow_type(field)) for field in fields]
+        finally:
+            schema.release(schema)
+
+    def _first_rows(self, count: int) -> Optional[list[list[Optional[str]]]]:
+        """The first ``count`` rows as text (exact: nanoseconds and decimal scale kept), or None
+        without pyarrow."""
+        try:
+            import pyarrow
+            import pyarrow.compute
+        except ImportError:
+            return None
+        reader = pyarrow.RecordBatchReader.from_stream(self)
+        try:
+            batch = next(iter(reader), None)
+        finally:
+            reader.close()
+        if batch is None:
+            return []
+        columns = [pyarrow.compute.cast(column, pyarrow.string()).to_pylist() for column in batch.slice(0, count).columns]
+        return [list(row) for row in zip(*columns)]
 
     def __arrow_c_schema__(self) -> object:
         def fill(schema: Any) -> None:
@@ -175,7 +252,7 @@ def _import_handle(tables: Mapping[str, Any]) -> Any:
         raise TypeError(f"from_arrow takes a mapping of table name to Arrow data, not {type(tables).__name__}")
     codes, capsules = [], []
     for name, source in tables.items():
-        codes.append(_table_code(name))
+        codes.append(table_code(name))
         export = getattr(source, "__arrow_c_stream__", None)
         if export is None:
             raise TypeError(
@@ -194,19 +271,6 @@ def _import_handle(tables: Mapping[str, Any]) -> Any:
     )
 
 
-def _parquet_files(directory: Path) -> dict[str, Path]:
-    files = sorted(directory.glob("*.parquet"))
-    unknown = [file.name for file in files if file.stem not in TABLES]
-    if unknown:
-        raise ValueError(
-            f"{directory}: {', '.join(unknown)} is not one of barter-ffi's tables "
-            f"({', '.join(name + '.parquet' for name in TABLES)})"
-        )
-    if not files:
-        raise FileNotFoundError(f"{directory}: no table (trades.parquet, l1.parquet, …) to read")
-    return {file.stem: file for file in files}
-
-
 class ArrowTables:
     """The Arrow methods of ``MarketDataInMemory``: tables out, tables in, Parquet."""
 
@@ -221,7 +285,8 @@ class ArrowTables:
 
     def to_arrow(self, table: Table, *, decimals: Decimals = "decimal128") -> ArrowTable:
         """``table`` ("trades", "l1", "l2", "candles", "liquidations" or "reconnects") as an
-        Arrow PyCapsule object; columns in ``rust_core/src/output/arrow/mod.rs``. L1 and L2 prices and
+        Arrow PyCapsule object (columns: the reference's Arrow tables, or the schema itself, each
+        field's meaning under ``description`` in its metadata). L1 and L2 prices and
         amounts are ``decimal128(38, s)`` (``s`` the column's largest scale) by default,
         ``"float64"`` for speed, or ``"text"`` to keep each value's own scale."""
         return ArrowTable(self, table, decimals)  # type: ignore[arg-type]
@@ -238,16 +303,29 @@ class ArrowTables:
         return pyarrow.table(self.to_arrow(table, decimals=decimals))
 
     def to_polars(self, table: Table, *, decimals: Decimals = "decimal128") -> Any:
-        """``table`` as a ``polars.DataFrame`` (needs polars: ``barter-ffi[polars]``)."""
+        """``table`` as a ``polars.DataFrame`` (needs polars: ``barter-ffi[polars]``), as
+        ``polars.DataFrame(md.to_arrow(table))`` makes it (``polars.from_arrow`` would make a
+        ``Series`` of structs)."""
         import polars
 
         return polars.DataFrame(self.to_arrow(table, decimals=decimals))
 
-    def to_pandas(self, table: Table, *, decimals: Decimals = "decimal128") -> Any:
-        """``table`` as a ``pandas.DataFrame`` through pyarrow (``barter-ffi[pandas]``):
-        timestamps as ``datetime64[ns, UTC]``, exchanges and sides as categoricals, decimal128
-        as ``decimal.Decimal`` objects."""
-        return self.to_pyarrow(table, decimals=decimals).to_pandas()
+    def to_pandas(self, table: Table, *, decimals: Decimals = "float64") -> Any:
+        """``table`` as a ``pandas.DataFrame`` through pyarrow (``barter-ffi[pandas]``), in the
+        dtypes a pandas user expects, the same whatever the data:
+
+        - L1 and L2 prices and amounts as ``float64`` by default (the nearest double, ``NaN``
+          where barter has none): numeric, so ``describe()``, arithmetic, ``groupby`` and plots
+          see them. ``decimals="decimal128"`` gives exact ``decimal.Decimal`` objects (an
+          ``object`` column, which pandas' numeric methods such as ``describe()`` skip), and
+          ``"text"`` each value's text with its scale.
+        - timestamps as ``datetime64[ns, UTC]``, nanoseconds kept;
+        - ``exchange`` as a categorical of the exchanges present (not all of barter's), so
+          ``value_counts()`` and ``groupby`` list no empty exchange on any pandas version;
+          ``side`` as a categorical of its two values (``Buy``/``Sell``, ``bid``/``ask``);
+        - L2's ``level`` as the nullable ``UInt32`` (null on the row of a book with no level).
+        """
+        return _pandas_frame(self.to_pyarrow(table, decimals=decimals))
 
     @classmethod
     def from_arrow(cls, tables: Mapping[str, Any]) -> "MarketDataInMemory":
@@ -261,29 +339,28 @@ class ArrowTables:
         """
         return cls._owned(_import_handle(tables))
 
-    def to_parquet(self, path: Union[str, "os.PathLike[str]"], *, decimals: Decimals = "decimal128") -> None:
-        """Writes each non-empty table to ``path/<table>.parquet`` (the directory is made if
-        missing), a record batch at a time (needs pyarrow: ``barter-ffi[arrow]``)."""
-        import pyarrow
-        import pyarrow.parquet as parquet
 
-        directory = Path(path)
-        directory.mkdir(parents=True, exist_ok=True)
-        for name, export in self.tables(decimals=decimals).items():
-            reader = pyarrow.RecordBatchReader.from_stream(export)
-            with parquet.ParquetWriter(directory / f"{name}.parquet", reader.schema) as writer:
-                for batch in reader:
-                    writer.write_batch(batch)
+def _pandas_frame(table: Any) -> Any:
+    """A ``pyarrow.Table`` in ``to_arrow``'s schema as the pandas frame ``to_pandas`` describes."""
+    import pandas
+    import pyarrow
 
-    @classmethod
-    def from_parquet(cls, path: Union[str, "os.PathLike[str]"]) -> "MarketDataInMemory":
-        """Reads a directory ``to_parquet`` wrote (``from_arrow``'s checks apply; needs pyarrow:
-        ``barter-ffi[arrow]``). Each file is read whole by pyarrow's multithreaded reader, and
-        the tables go to the library as they are, with no Python per batch."""
-        import pyarrow.parquet as parquet
+    # level is the only uint32 column, and nullable: pandas would make it float64 when it has a null
+    frame = table.to_pandas(types_mapper={pyarrow.uint32(): pandas.UInt32Dtype()}.get)
+    if "exchange" in frame:
+        frame["exchange"] = _present_categories(frame["exchange"])
+    return frame
 
-        return cls.from_arrow({name: parquet.read_table(file) for name, file in _parquet_files(Path(path)).items()})
 
+def _present_categories(column: Any) -> Any:
+    """A categorical column (without nulls) with only the categories it holds, in their order.
+    Counting the codes keeps it linear: ``remove_unused_categories`` sorts them, five times the
+    cost on millions of rows."""
+    import numpy
+
+    categories = column.cat.categories
+    present = numpy.bincount(column.cat.codes.to_numpy(), minlength=len(categories)).nonzero()[0]
+    return column.cat.set_categories(categories[present])
 
 
 # Streamed tables: a file read in pieces (``iter_json_file(...).pieces()``), each piece exported
@@ -306,7 +383,7 @@ def _conformed(table: Any, schema: Any) -> Any:
         ) from error
 
 
-def _piece_tables(pieces: Iterable["MarketDataInMemory"], names: Iterable[str], decimals: Decimals) -> Iterator[Any]:
+def piece_tables(pieces: Iterable["MarketDataInMemory"], names: Iterable[str], decimals: Decimals) -> Iterator[Any]:
     """``(name, pyarrow.Table)`` of each piece's non-empty tables among ``names``: each in the
     schema its table first had, ``event_index`` counted over the whole file, one piece held at
     a time."""
@@ -335,7 +412,7 @@ def record_batch_reader(pieces: Iterable["MarketDataInMemory"], table: Table, de
     piece's schema (needs pyarrow)."""
     import pyarrow
 
-    tables = _piece_tables(pieces, [table], decimals)
+    tables = piece_tables(pieces, [table], decimals)
     first = next(tables, None)
     if first is None:
         return pyarrow.RecordBatchReader.from_batches(pyarrow.schema(_empty_table(table, decimals)), iter(()))
@@ -357,22 +434,3 @@ def _empty_table(table: Table, decimals: Decimals) -> ArrowTable:
         return ArrowTable._of_handle(handle, table, decimals)
     finally:
         lib.barter_ffi_market_data_free(handle)
-
-
-def write_parquet_pieces(pieces: Iterable["MarketDataInMemory"], path: Union[str, "os.PathLike[str]"],
-                         decimals: Decimals) -> None:
-    """Every non-empty table of every piece to ``path/<table>.parquet``, as ``to_parquet``
-    writes it, holding one piece at a time (needs pyarrow)."""
-    import pyarrow.parquet as parquet
-
-    directory = Path(path)
-    directory.mkdir(parents=True, exist_ok=True)
-    writers: dict[str, Any] = {}
-    try:
-        for name, table in _piece_tables(pieces, TABLES, decimals):
-            if name not in writers:
-                writers[name] = parquet.ParquetWriter(directory / f"{name}.parquet", table.schema)
-            writers[name].write_table(table)
-    finally:
-        for writer in writers.values():
-            writer.close()

@@ -21,10 +21,17 @@ from .data import MarketEvent, decode_events
 if TYPE_CHECKING:
     from .market_data import MarketDataInMemory
 
-__all__ = ["EventSequence"]
+__all__ = ["EventSequence", "events_between"]
 
 _WINDOW = 16_384
 """Events per library call when reading a range: the cursor's steady batch size."""
+
+
+def events_between(handle: Any, start: int, stop: int) -> list[MarketEvent]:
+    """Market events ``start..stop`` of ``handle`` (a ``BarterFfiMarketData *``), decoded."""
+    buffer = ffi.new("BarterFfiBuffer *")
+    call(lib.barter_ffi_market_data_encode_events, handle, start, stop, buffer)
+    return read_buffer(buffer, lambda view: decode_events(view, start))
 
 
 class EventSequence:
@@ -73,9 +80,7 @@ class EventSequence:
         return self._owned(handle)
 
     def _events_between(self, start: int, stop: int) -> list[MarketEvent]:
-        buffer = ffi.new("BarterFfiBuffer *")
-        call(lib.barter_ffi_market_data_encode_events, self._checked_handle(), start, stop, buffer)
-        return read_buffer(buffer, lambda view: decode_events(view, start))
+        return events_between(self._checked_handle(), start, stop)
 
     def _windows(self, start: int, stop: int) -> Iterator[tuple[int, list[MarketEvent]]]:
         """``(offset, events)`` covering ``start..stop`` in order, a window per library call."""

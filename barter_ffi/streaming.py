@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Union, cast
 
 from ._ffi import call, call_returning, encode_path, ffi, lib
 from .batches import decoded_batches
-from .data import ExchangeId, MarketStreamItem
+from .data import MarketEvent, MarketStreamItem
 from .errors import OwnedByAnotherThreadError
 from .market_data import MarketDataInMemory, PathLike
-from .selection import Selection
+from .notebook import SHOWN_EVENTS, file_stream_html, notice_html, size_text
+from .selection import Exchanges, Instruments, Kinds, Selection
+from .summary import Summary
 from .timestamps import Moment
 
 if TYPE_CHECKING:
@@ -21,12 +24,17 @@ if TYPE_CHECKING:
 __all__ = ["JsonFileStream", "iter_json_file"]
 
 
+def _summary_then_close(piece: MarketDataInMemory) -> Summary:
+    with piece:
+        return piece.summary()
+
+
 def iter_json_file(
     path: PathLike,
     *,
-    kinds: Optional[Iterable[Union[str, type]]] = None,
-    exchanges: Optional[Iterable[Union[ExchangeId, str]]] = None,
-    instruments: Optional[Iterable[int]] = None,
+    kinds: Optional[Kinds] = None,
+    exchanges: Optional[Exchanges] = None,
+    instruments: Optional[Instruments] = None,
     start: Optional[Moment] = None,
     end: Optional[Moment] = None,
     include_reconnects: bool = False,
@@ -50,14 +58,16 @@ def iter_json_file(
 
 class JsonFileStream:
     """A file being read in pieces (see ``iter_json_file``): iterate it once, for events, or
-    call ``pieces()`` for data sets of bounded size. Used by the thread that opened it.
+    call ``pieces()`` for data sets of bounded size, ``summary()`` for the file's counts, or
+    ``record_batches()`` / ``to_parquet()`` for Arrow. Used by the thread that opened it.
     ``close()`` (or leaving ``with``) stops the reading thread mid-file."""
 
-    __slots__ = ("_handle", "_path", "_include_reconnects", "_owner", "_started")
+    __slots__ = ("_handle", "_path", "_selection", "_include_reconnects", "_owner", "_started")
 
     def __init__(self, path: PathLike, selection: Selection, include_reconnects: bool = False) -> None:
         encoded = encode_path(path)
         self._path = os.fsdecode(encoded)
+        self._selection = selection
         spec = selection.spec_or_null()
         handle = call_returning("BarterFfiFileStream *", lib.barter_ffi_file_stream_open, encoded, spec,
                                 path=self._path)
@@ -87,6 +97,13 @@ class JsonFileStream:
                 return
             yield MarketDataInMemory._owned(handle)
 
+    def summary(self, *, after_each_piece: Optional[Callable[[], object]] = None) -> Summary:
+        """The whole file's ``Summary`` (what ``from_json_file(path, ...).summary()`` gives),
+        counted piece by piece in bounded memory, without decoding an event in Python (what
+        ``barter-ffi summary`` prints). Reads the stream; errors are ``from_json_file``'s."""
+        # The library raises at the end of a file without a market event, so there is a piece.
+        return functools.reduce(Summary.followed_by, map(_summary_then_close, self._pieces_then(after_each_piece)))
+
     def record_batches(self, table: "Table", *, decimals: "Decimals" = "decimal128") -> Any:
         """One table of the file as a ``pyarrow.RecordBatchReader`` (needs pyarrow): Arrow
         record batches, piece by piece, in bounded memory. See ``barter_ffi.arrow``."""
@@ -96,10 +113,12 @@ class JsonFileStream:
 
     def to_parquet(self, path: Union[str, "os.PathLike[str]"], *, decimals: "Decimals" = "decimal128",
                    after_each_piece: Optional[Callable[[], object]] = None) -> None:
-        """Writes every non-empty table to ``path/<table>.parquet``, as
-        ``MarketDataInMemory.to_parquet`` does, one piece at a time: bounded memory whatever the
-        file's size (needs pyarrow). ``after_each_piece()`` is called as pieces are written."""
-        from .arrow import write_parquet_pieces
+        """Writes the directory ``MarketDataInMemory.to_parquet`` writes (one Parquet file per
+        non-empty table and a manifest; see ``barter_ffi.parquet``), one piece at a time: bounded
+        memory whatever the file's size (needs pyarrow). A decimal128 column takes the first
+        piece's scale; a later value that needs more is a ``MarketDataError``. If the file has an
+        error, nothing is left written. ``after_each_piece()`` is called as pieces are written."""
+        from .parquet import write_parquet_pieces
 
         write_parquet_pieces(self._pieces_then(after_each_piece), path, decimals)
 
@@ -156,3 +175,38 @@ class JsonFileStream:
     def __repr__(self) -> str:
         state = "closed" if self._handle is None else "open"
         return f"<JsonFileStream {self._path!r} {state}>"
+
+    def _repr_html_(self) -> str:
+        """The notebook display: the file, its size and how far this stream has read it, the
+        selection, and the first events the file yields (read by a stream of its own, so this
+        one's position is untouched: its first two or three pieces are parsed, 0.2-0.5 s on a
+        200 MB file). Never raises for a file that
+        fails to read: the display says why. Only the owner thread sees this stream's progress."""
+        if self._handle is None:
+            return notice_html("JsonFileStream", self._path, "closed")
+        facts = []
+        try:
+            facts.append(f"{size_text(os.stat(self._path).st_size)} on disk")
+        except OSError as error:
+            facts.append(f"cannot stat: {error.strerror}")
+        if threading.get_ident() != self._owner:
+            facts.append("owned by another thread")
+        elif not self._started:
+            facts.append("not read yet")
+        else:
+            done, total = self.progress
+            facts.append(f"reading: {size_text(done)} of {size_text(total)} read from disk")
+        first_events, problem = self._first_events()
+        return file_stream_html(self._path, facts, self._selection.description(), first_events, problem)
+
+    def _first_events(self) -> tuple[Optional[list[MarketEvent]], Optional[str]]:
+        """The file's first events as this stream yields them, or why they cannot be read. Only
+        a regular file is read again: a pipe's data would be taken from this stream."""
+        if not os.path.isfile(self._path):
+            return None, None
+        try:
+            with JsonFileStream(self._path, self._selection) as peek:
+                events = cast("Iterator[MarketEvent]", iter(peek))  # no markers: not asked for
+                return list(itertools.islice(events, SHOWN_EVENTS)), None
+        except (OSError, ValueError) as error:  # MarketDataError is a ValueError
+            return None, str(error)

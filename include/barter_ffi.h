@@ -45,14 +45,13 @@
  *           never after the load returns; returning non-zero cancels the load
  *           (BARTER_FFI_STATUS_CANCELLED).
  * Data      Strings are NUL-terminated UTF-8 (paths: the OS's bytes on Unix). Batches are
- *           MessagePack; their layout is written down in rust_core/src/output/wire.rs.
+ *           MessagePack, laid out as the "batch layout" comment below says.
  * Arrow     Tables leave and enter through the Arrow C Data and C Stream interfaces
  *           (https://arrow.apache.org/docs/format/CDataInterface.html), whose structs follow,
  *           behind the standard guards so that a host's own Arrow headers may come first.
  *           Arrow's rules hold for them: the receiver of a struct calls its release callback
- *           once; a moved-from struct has release == NULL. The tables' columns are written
- *           down in rust_core/src/output/arrow/mod.rs, and every stream carries its own
- *           schema.
+ *           once; a moved-from struct has release == NULL. Every stream carries its own
+ *           schema, and every field of it its meaning, under "description" in its metadata.
  */
 
 #ifndef ARROW_C_DATA_INTERFACE
@@ -106,6 +105,39 @@ struct ArrowArrayStream {
 #define BARTER_FFI_VERSION_MAJOR 0
 #define BARTER_FFI_VERSION_MINOR 1
 #define BARTER_FFI_VERSION_PATCH 0
+
+/*
+ * The batch layout: the MessagePack the cursors hand out and from_batch takes.
+ *
+ * batch  = [event, …]                        up to the requested count; empty = end of data
+ * event  = [time_exchange_ns, time_received_ns, exchange, instrument, kind]
+ * kind   = [tag, fields…]
+ *   0 Trade              [0, id: str, price: f64, amount: f64, side: str]
+ *   1 OrderBookL1        [1, last_update_time_ns, best_bid: level | nil, best_ask: level | nil]
+ *   2 OrderBook Snapshot [2, sequence: uint, time_engine_ns | nil, bids: [level, …], asks: [level, …]]
+ *   3 OrderBook Update   [3, sequence: uint, time_engine_ns | nil, bids: [level, …], asks: [level, …]]
+ *   4 Candle             [4, close_time_ns, open: f64, high: f64, low: f64, close: f64, volume: f64, trade_count: uint]
+ *   5 Liquidation        [5, side: str, price: f64, quantity: f64, time_ns]
+ * level  = [price: str, amount: str]         rust_decimal's Display: every digit, scale kept
+ * items  = [batch, markers]                  the items layout, asked for to see reconnects:
+ * markers = [[before: uint, exchange], …]    each reconnect marker in order, with the index in
+ *                                            `batch` of the event it precedes (the batch's
+ *                                            length: after its last event); empty = end of data
+ *                                            when `batch` is empty too
+ * *_ns   = int, nanoseconds since 1970-01-01T00:00:00Z (loading guarantees it fits in i64)
+ * exchange = barter's serde name (`ExchangeId::as_str`), side = "Buy" | "Sell"
+ */
+
+/*
+ * The summary layout: the MessagePack barter_ffi_market_data_summary hands out.
+ *
+ * summary = [groups, markers]
+ * groups  = [[tag, exchange, instrument, events, time_exchange_min_ns, time_exchange_max_ns], …]
+ *           one for each kind (the wire's tag, 0 Trade … 5 Liquidation), exchange and
+ *           instrument that has a market event, ordered by tag, exchange name, instrument
+ * markers = [[exchange, count], …]   reconnect markers by exchange, ordered by exchange name
+ * exchange = barter's serde name (`ExchangeId::as_str`); *_ns as in the wire's batches
+ */
 
 
 #define BARTER_FFI_TAG_TRADE 0
@@ -242,8 +274,8 @@ typedef enum BarterFfiCompression {
 } BarterFfiCompression;
 
 /**
- * The tables (columns: rust_core/src/output/arrow/mod.rs). The values are part of the C ABI:
- * only ever appended, never renumbered.
+ * The tables (columns: each stream's schema, with a `description` in every field's metadata).
+ * The values are part of the C ABI: only ever appended, never renumbered.
  */
 typedef enum BarterFfiArrowTable {
   BARTER_FFI_ARROW_TABLE_TRADES = 0,
@@ -469,8 +501,8 @@ enum BarterFfiStatus barter_ffi_market_data_arrow_rows(const struct BarterFfiMar
 
 /**
  * A data set rebuilt from `count` tables: `tables[i]` (a `BarterFfiArrowTable`) names what
- * `streams[i]` holds, in that table's schema (see rust_core/src/output/arrow/mod.rs); rows
- * interleave by `event_index`. Every row goes through barter's types with the checks of
+ * `streams[i]` holds, in that table's schema (as `_arrow_schema` gives it); rows interleave
+ * by `event_index`. Every row goes through barter's types with the checks of
  * `barter_ffi_market_data_from_batch`; a failure names the table, row and column (the first
  * in the tables' order). The tables are read on up to one thread per core, so each stream must
  * allow its calls from another thread than the caller's (one at a time, as the Arrow C stream
@@ -506,8 +538,8 @@ enum BarterFfiStatus barter_ffi_cursor_open(const struct BarterFfiMarketData *ma
 
 /**
  * Fills `out` with the next batch of at most `max_events` market events, in file order, as
- * MessagePack (layout: `rust_core/src/output/wire.rs`); reconnect markers are skipped. A batch of
- * zero events means the end; asking again returns zero events again. Release the buffer with
+ * MessagePack (the header's batch layout); reconnect markers are skipped. A batch of zero events
+ * means the end; asking again returns zero events again. Release the buffer with
  * `barter_ffi_buffer_free`.
  */
 enum BarterFfiStatus barter_ffi_cursor_next_batch(const struct BarterFfiCursor *cursor,
@@ -516,7 +548,7 @@ enum BarterFfiStatus barter_ffi_cursor_next_batch(const struct BarterFfiCursor *
                                                   struct BarterFfiError *error);
 
 /**
- * `barter_ffi_cursor_next_batch` in the items layout (`rust_core/src/output/wire.rs`): the
+ * `barter_ffi_cursor_next_batch` in the items layout (the header's batch layout): the
  * market events and, beside them, the reconnect markers among them with their places, for hosts
  * that rebuild order books and must reset at a reconnect. The end is a batch with neither.
  */
@@ -544,7 +576,7 @@ enum BarterFfiStatus barter_ffi_file_stream_open(const char *path,
 
 /**
  * As `barter_ffi_cursor_next_batch`: the next batch of at most `max_events` market events of
- * the file, as MessagePack (`rust_core/src/output/wire.rs`); zero events means the end. After
+ * the file, as MessagePack (the header's batch layout); zero events means the end. After
  * an error the stream is at its end. Release the buffer with `barter_ffi_buffer_free`.
  */
 enum BarterFfiStatus barter_ffi_file_stream_next_batch(const struct BarterFfiFileStream *stream,
@@ -645,7 +677,7 @@ enum BarterFfiStatus barter_ffi_market_data_load_bytes_filtered(const uint8_t *d
 
 /**
  * Builds market data from `len` bytes at `data` holding market events in the cursor's batch
- * format (`rust_core/src/output/wire.rs`), read during the call only. Each event is checked as
+ * format (the header's batch layout), read during the call only. Each event is checked as
  * barter's JSON reader would check it; an error names the event's position. No events is an
  * empty data set.
  */
@@ -690,6 +722,16 @@ enum BarterFfiStatus barter_ffi_market_data_stats(const struct BarterFfiMarketDa
                                                   struct BarterFfiError *error);
 
 /**
+ * The data set's market events counted by kind, exchange and instrument, each group with its
+ * span of `time_exchange`, and its reconnect markers by exchange: one walk over the items,
+ * no event encoded. MessagePack, in the header's summary layout.
+ * Release the buffer with `barter_ffi_buffer_free`.
+ */
+enum BarterFfiStatus barter_ffi_market_data_summary(const struct BarterFfiMarketData *market_data,
+                                                    struct BarterFfiBuffer *out,
+                                                    struct BarterFfiError *error);
+
+/**
  * barter's `time_first_event` (the first market event's `time_exchange`, in file order; an empty
  * data set has none: `BARTER_FFI_STATUS_NO_MARKET_EVENTS`) as
  * nanoseconds since 1970-01-01T00:00:00Z.
@@ -708,7 +750,7 @@ enum BarterFfiStatus barter_ffi_market_data_to_json_lines(const struct BarterFfi
 
 /**
  * The market events `start..stop` (indices among market events, from 0; reconnect markers are
- * not counted) as one batch in the cursor's format (`rust_core/src/output/wire.rs`). The cost
+ * not counted) as one batch in the cursor's format (the header's batch layout). The cost
  * is that of the events encoded, wherever they lie. `start <= stop <= len` or the status is
  * `BARTER_FFI_STATUS_INDEX_OUT_OF_RANGE`. Release the buffer with `barter_ffi_buffer_free`.
  */

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -102,22 +103,57 @@ def events_from_debug_export(export: bytes) -> list[MarketEvent]:
     return events
 
 
-def run_in_thread(function):
-    """Runs ``function`` on a new thread; ``{"value": …}`` or ``{"error": …}`` comes back."""
+def run_in_thread(function):  # type: ignore[no-untyped-def]
+    """Runs ``function`` on a new thread, to its end; ``{"value": …}`` or ``{"error": …}`` comes back."""
+    with thread_holding(function) as outcome:
+        return outcome
+
+
+@contextlib.contextmanager
+def thread_holding(function, name: Optional[str] = None):  # type: ignore[no-untyped-def]
+    """Runs ``function`` on a new thread that stays alive (owning what it used) until the
+    ``with`` block ends; the block gets ``{"value": …}`` or ``{"error": …}``."""
     outcome: dict = {}
+    done, release = threading.Event(), threading.Event()
 
     def target() -> None:
         try:
             outcome["value"] = function()
         except BaseException as error:  # noqa: BLE001 - handed back to the test thread
             outcome["error"] = error
+        done.set()
+        release.wait()
 
-    thread = threading.Thread(target=target)
+    thread = threading.Thread(target=target, name=name)
     thread.start()
-    thread.join()
-    return outcome
+    done.wait()
+    try:
+        yield outcome
+    finally:
+        release.set()
+        thread.join()
 
 
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
+
+
+def decimal_books() -> list[MarketEvent]:
+    """L1 and L2 events on two exchanges whose decimals sort differently as text and as numbers
+    ("9.50" < "10.25" < "100.00" only as numbers), with a one-sided L1, a book with no level,
+    and amounts at another scale than prices: what a frame of decimals must keep numeric."""
+    second = 1_734_721_518_000_000_000
+
+    def at(n: int, exchange: ExchangeId, kind: Any) -> MarketEvent:
+        return MarketEvent(second + n, second + n + 500, exchange, n % 2, kind)
+
+    return [
+        at(0, ExchangeId.BINANCE_SPOT, OrderBookL1(second, Level("9.50", "2"), Level("9.75", "0.125"))),
+        at(1, ExchangeId.OKX, OrderBookL1(second + 1, Level("10.25", "1.5"), None)),
+        at(2, ExchangeId.BINANCE_SPOT, OrderBookL1(second + 2, Level("100.00", "0.5"), Level("100.5", "4"))),
+        at(3, ExchangeId.OKX, OrderBookSnapshot(7, second + 3, [Level("9.5", "2"), Level("9.25", "1")],
+                                                [Level("10.25", "0.5")])),
+        at(4, ExchangeId.OKX, OrderBookUpdate(8, None, [], [])),
+        at(5, ExchangeId.BINANCE_SPOT, OrderBookUpdate(3, second + 5, [Level("100.00", "0.001")], [])),
+    ]

@@ -1,5 +1,5 @@
 """The Arrow tables: their columns and values against the events, the PyCapsule protocol with
-real pyarrow, polars, DuckDB and pandas, the way back (``from_arrow``), and Parquet."""
+real pyarrow, polars, DuckDB and pandas, and the way back (``from_arrow``). Parquet: test_parquet.py."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from barter_ffi import (
     Reconnecting,
     Side,
 )
-from barter_ffi.arrow import TABLES
+from barter_ffi.arrow import TABLES, ArrowTable
 
 pa = pytest.importorskip("pyarrow")
 pl = pytest.importorskip("polars")
@@ -124,6 +124,20 @@ def test_the_schemas_are_the_documented_ones(md) -> None:
     assert pa.table(md.to_arrow("reconnects")).schema.names == ["event_index", "exchange"]
 
 
+@pytest.mark.parametrize("decimals", ["decimal128", "float64", "text"])
+def test_every_column_says_what_it_means_in_its_metadata(md, decimals: str, tmp_path: Path) -> None:
+    for table in TABLES:
+        schema = pa.schema(md.to_arrow(table, decimals=decimals))
+        for field in schema:
+            description = (field.metadata or {}).get(b"description", b"").decode()
+            assert len(description) > 10 and description.endswith("."), (table, field.name, description)
+    # Parquet keeps it; polars, which has no field metadata, reads the same values.
+    trades = pa.table(md.to_arrow("trades", decimals=decimals))
+    parquet.write_table(trades, tmp_path / "trades.parquet")
+    assert parquet.read_schema(tmp_path / "trades.parquet").field("price").metadata == trades.schema.field("price").metadata
+    assert pl.DataFrame(md.to_arrow("trades", decimals=decimals))["price"].to_list() == trades.column("price").to_pylist()
+
+
 def test_decimal_forms_keep_the_value_the_scale_or_the_speed(md) -> None:
     books = [event.kind for event in md.events() if isinstance(event.kind, (OrderBookSnapshot, OrderBookUpdate))]
     texts = [level.price_text for book in books for level in [*book.bids, *book.asks]]
@@ -133,9 +147,9 @@ def test_decimal_forms_keep_the_value_the_scale_or_the_speed(md) -> None:
     assert text == texts
     assert exact == [decimal.Decimal(value) for value in texts]
     assert floats == [float(value) for value in texts]
-    with pytest.raises(ValueError, match="decimals must be one of"):
+    with pytest.raises(ValueError, match="unknown decimals 'float32': did you mean 'float64'"):
         md.to_arrow("l2", decimals="float32")
-    with pytest.raises(ValueError, match="table must be one of"):
+    with pytest.raises(ValueError, match="unknown table 'orderbooks': use one of 'trades', 'l1'"):
         md.to_arrow("orderbooks")
 
 
@@ -174,6 +188,18 @@ def test_polars_duckdb_and_pandas_take_the_capsules(md) -> None:
     assert str(frame["time_exchange"].dtype) == "datetime64[ns, UTC]"
     assert frame["exchange"].dtype == "category"
     assert frame["trade_count"].tolist() == [event.kind.trade_count for event in md.events() if isinstance(event.kind, Candle)]
+
+
+def test_polars_from_arrow_makes_a_series_of_structs_as_the_docs_say(md) -> None:
+    trades = md.to_arrow("trades")
+    frame = pl.DataFrame(trades)
+    series = pl.from_arrow(trades)  # polars makes a DataFrame here only of pyarrow's own types
+    assert isinstance(series, pl.Series) and isinstance(series.dtype, pl.Struct)
+    assert series.struct.unnest().equals(frame) and md.to_polars("trades").equals(frame)
+    assert isinstance(pl.from_arrow(pa.table(trades)), pl.DataFrame)
+    for documented in (ArrowTable.__doc__, MarketDataInMemory.to_polars.__doc__):
+        assert "polars.from_arrow" in " ".join(documented.split()), documented  # type: ignore[union-attr]
+    assert ".struct.unnest()" in ArrowTable.__doc__  # type: ignore[operator]
 
 
 def test_from_arrow_round_trips_through_every_library(md) -> None:
@@ -246,27 +272,10 @@ def test_from_arrow_checks_rows_as_from_events_does(md) -> None:
     l2 = md.to_pyarrow("l2")
     with pytest.raises(MarketDataError, match=r"l2 row 1 .*`level` is Some\(0\)"):
         MarketDataInMemory.from_arrow({"l2": l2.set_column(9, "level", pa.array([0, 0, 0, 1, 0, 0], pa.uint32()))})
-    with pytest.raises(ValueError, match="table must be one of"):
+    with pytest.raises(ValueError, match="unknown table 'book': use one of 'trades'"):
         MarketDataInMemory.from_arrow({"book": trades})
     with pytest.raises(TypeError, match="does not implement the Arrow PyCapsule protocol"):
         MarketDataInMemory.from_arrow({"trades": [1, 2, 3]})
-
-
-def test_parquet_directory_round_trip_and_cli_convert(md, tmp_path: Path, fixtures: Path) -> None:
-    md.to_parquet(tmp_path / "out", decimals="text")
-    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == sorted(f"{name}.parquet" for name in md.tables())
-    assert list(MarketDataInMemory.from_parquet(tmp_path / "out").items()) == list(md.items())
-    converted = tmp_path / "converted.parquet"
-    run = [sys.executable, "-m", "barter_ffi", "convert"]
-    subprocess.run([*run, str(fixtures / "all_kinds.jsonl"), str(converted)], check=True, capture_output=True)
-    back = tmp_path / "back.jsonl"
-    subprocess.run([*run, str(converted), str(back)], check=True, capture_output=True)
-    assert [_decimal_values(event) for event in MarketDataInMemory.from_json_file(back).events()] == [
-        _decimal_values(event) for event in md.events()
-    ]
-    (tmp_path / "out" / "notes.parquet").write_bytes(b"")
-    with pytest.raises(ValueError, match="notes.parquet is not one of barter-ffi's tables"):
-        MarketDataInMemory.from_parquet(tmp_path / "out")
 
 
 def test_unconsumed_capsules_and_exports_free_everything(md) -> None:

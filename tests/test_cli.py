@@ -5,9 +5,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections import Counter
+from pathlib import Path
 
+import pytest
+
+import barter_ffi
 from barter_ffi import MarketDataInMemory
+from barter_ffi.summary import event_line
 from conftest import FIXTURES
+
+KINDS = FIXTURES / "all_kinds.jsonl"
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -19,7 +27,7 @@ def test_summarises_a_file() -> None:
     assert result.returncode == 0, result.stderr
     for line in (
         "market events:        6",
-        "reconnects skipped:   2",
+        "reconnects kept:      2",
         "Err items skipped:    3",
         "time_first_event:     2024-12-20T19:05:18.175000000Z",
         "time_exchange range:  2024-12-20T19:05:18.175000000Z .. 2024-12-20T19:06:01.000000500Z",
@@ -27,6 +35,7 @@ def test_summarises_a_file() -> None:
         "  bitmex                   1",
     ):
         assert line in result.stdout, result.stdout
+    assert "reconnects skipped" not in result.stdout  # barter keeps them for the engine, as the README says
 
 
 def test_without_a_file_it_summarises_the_bundled_fixture() -> None:
@@ -80,3 +89,112 @@ def test_head_of_a_bad_file_is_an_error() -> None:
     result = run("head", str(FIXTURES / "missing.json"))
     assert result.returncode == 1 and result.stderr.startswith("error:")
     assert run("head", str(FIXTURES / "trades.json"), "-n", "-1").returncode == 1
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"barter-ffi {barter_ffi.__version__}\n"
+
+
+@pytest.fixture(scope="module")
+def pieces(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """About 14 MB of JSON Lines: a file the CLI reads in two pieces and more."""
+    path = tmp_path_factory.mktemp("cli") / "pieces.jsonl"
+    path.write_bytes(KINDS.read_bytes() * 4_500)
+    return path
+
+
+def full_load_summary(path: Path) -> dict:
+    """The summary as the CLI made it before it streamed: a walk over the whole load's events."""
+    md = MarketDataInMemory.from_json_file(path)
+    events = md.events()
+    return {
+        "file": str(path),
+        "market_events": md.stats.market_events,
+        "reconnects": md.stats.reconnects,
+        "errors_skipped": md.stats.errors_skipped,
+        "time_first_event_ns": md.time_first_event_ns(),
+        "time_exchange_min_ns": min(event.time_exchange_ns for event in events),
+        "time_exchange_max_ns": max(event.time_exchange_ns for event in events),
+        "by_kind": dict(sorted(Counter(event.kind.kind_name() for event in events).items())),
+        "by_exchange": dict(sorted(Counter(event.exchange.value for event in events).items())),
+        "by_instrument": {str(index): count for index, count in
+                          sorted(Counter(event.instrument for event in events).items())},
+    }
+
+
+@pytest.mark.parametrize("shape", ["lines", "array"])
+def test_a_file_of_many_pieces_gives_what_a_full_load_gives(pieces: Path, tmp_path: Path, shape: str) -> None:
+    path = pieces
+    if shape == "array":
+        path = tmp_path / "pieces.json"
+        MarketDataInMemory.from_json_file(pieces).to_json_file(path, shape="array")
+    summary = run("summary", str(path), "--json")
+    assert summary.returncode == 0, summary.stderr
+    assert json.loads(summary.stdout) == full_load_summary(path)
+    events = MarketDataInMemory.from_json_file(path).events()
+    for command, count, expected in [("head", "3000", events[:3000]), ("tail", "3000", events[-3000:]),
+                                     ("tail", "7", events[-7:]), ("head", "0", []), ("tail", "0", [])]:
+        result = run(command, str(path), "-n", count)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines() == [event_line(event) for event in expected], (command, count)
+
+
+def test_errors_are_reported_as_a_full_load_reports_them_and_head_stops_before_later_ones(
+        pieces: Path, tmp_path: Path) -> None:
+    text = pieces.read_bytes()
+    late = text.rindex(b"\n", 0, len(text) * 3 // 4) + 1
+    early = text.index(b"\n") + 1
+    for name, content in [("late.jsonl", text[:late] + b'{"Item":oops}\n' + text[late:]),
+                          ("early.jsonl", text[:early] + b'{"Item":oops}\n' + text[early:])]:
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(barter_ffi.MarketDataError) as whole:
+            MarketDataInMemory.from_json_file(path)
+        for command in (["summary"], ["summary", "--json"], ["tail", "-n", "2"]):
+            result = run(command[0], str(path), *command[1:])
+            assert (result.returncode, result.stdout, result.stderr) == (1, "", f"error: {whole.value}\n"), command
+        head = run("head", str(path), "-n", "1")
+        if name == "early.jsonl":  # within the first piece, which head reads whatever -n is
+            assert (head.returncode, head.stderr) == (1, f"error: {whole.value}\n")
+        else:  # documented: head reads only as far as its events lie
+            assert head.returncode == 0 and head.stdout == event_line(MarketDataInMemory.from_json_file(KINDS)[0]) + "\n"
+
+
+PEAK_MEMORY = """
+import contextlib, io, re, sys
+import barter_ffi
+from barter_ffi.__main__ import main
+
+def peak_kib():  # VmHWM: this process's own peak (ru_maxrss carries the parent's over exec)
+    return int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
+
+before = peak_kib()
+if sys.argv[1] == "load":
+    barter_ffi.MarketDataInMemory.from_json_file(sys.argv[2])
+else:
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(sys.argv[1:]) == 0
+print((peak_kib() - before) // 1024)
+"""
+
+
+def test_head_tail_and_summary_stay_within_the_streaming_memory_bound(tmp_path: Path) -> None:
+    if not Path("/proc/self/status").exists():
+        pytest.skip("peak RSS is read from /proc (Linux)")
+    path = tmp_path / "big.jsonl"
+    path.write_bytes(KINDS.read_bytes() * 30_000)  # 95 MB
+    size_mb = path.stat().st_size >> 20
+
+    def peak_mb(*args: str) -> int:
+        result = subprocess.run([sys.executable, "-c", PEAK_MEMORY, *args], capture_output=True, text=True,
+                                timeout=300)
+        assert result.returncode == 0, result.stderr
+        return int(result.stdout)
+
+    full_load = peak_mb("load", str(path))
+    assert full_load > size_mb  # what holding the whole file takes: the bound below must be well under it
+    for command in (["head", str(path), "-n", "1"], ["tail", str(path), "-n", "5"], ["summary", str(path)]):
+        peak = peak_mb(*command)
+        assert peak < size_mb / 2 and peak < full_load / 3, f"{command[0]}: {peak} MB (full load {full_load} MB)"

@@ -14,9 +14,13 @@ pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 pandas = pytest.importorskip("pandas")
 
+import dask  # noqa: E402
+from dask.dataframe.utils import pyarrow_strings_enabled  # noqa: E402
+
 from barter_ffi import MarketDataInMemory  # noqa: E402
+from barter_ffi.arrow import TABLES  # noqa: E402
 from barter_ffi.dask import read_events, read_market_data  # noqa: E402
-from conftest import FIXTURES, ROOT  # noqa: E402
+from conftest import FIXTURES, ROOT, decimal_books  # noqa: E402
 
 SOURCES = ["all_kinds.jsonl", "trades.json", "all_kinds_results.json", "candles.jsonl"]
 COMPRESSIONS = ["zstd", "gzip", "bz2", None]
@@ -109,3 +113,67 @@ def test_the_vwap_example_runs_on_a_local_cluster(recordings: list[Path]) -> Non
     assert len(vwap) == len(expected) > 1
     assert list(vwap["trades"]) == list(expected["trades"])
     assert vwap["vwap"].tolist() == pytest.approx(expected["vwap"].tolist(), rel=1e-12)
+
+
+@pytest.fixture(scope="module")
+def book_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """L1 and L2 events whose decimals sort differently as text, over two files."""
+    directory = tmp_path_factory.mktemp("books")
+    events = decimal_books()
+    paths = [directory / "books0.jsonl", directory / "books1.jsonl.zst"]
+    for path, part in zip(paths, (events[:3], events[3:])):
+        MarketDataInMemory.from_events(part).to_json_file(path)
+    return paths
+
+
+@pytest.mark.parametrize("convert_string", ["dask's default", False])
+def test_decimals_stay_numbers_whatever_dasks_string_setting(client: object, book_files: list[Path],
+                                                            convert_string: object) -> None:
+    settings = {} if convert_string == "dask's default" else {"dataframe.convert-string": convert_string}
+    with dask.config.set(settings):
+        assert pyarrow_strings_enabled() == (convert_string == "dask's default")
+        l1, l2 = read_market_data(book_files, "l1"), read_market_data(book_files, "l2")
+        assert l1["bid_price"].max().compute() == 100.0  # not "9.50", the largest text
+        assert (l2["price"] * l2["amount"]).sum().compute() == pytest.approx(9.5 * 2 + 9.25 + 10.25 * 0.5 + 0.1)
+        assert {"bid_price", "ask_amount"} <= set(l1.describe().compute().columns)
+        text = read_market_data(book_files, "l1", decimals="text")["bid_price"].compute()
+        assert text.tolist() == ["9.50", "10.25", "100.00"]
+
+
+def test_exact_decimal128_is_refused_with_what_to_use_instead(book_files: list[Path]) -> None:
+    with pytest.raises(ValueError, match=r"decimals='decimal128'.*scale.*'float64'.*'text'"):
+        read_market_data(book_files, "l2", decimals="decimal128")
+
+
+@pytest.mark.parametrize("table", list(TABLES))
+def test_dtypes_are_to_pandas_dtypes_before_and_after_compute(client: object, recordings: list[Path],
+                                                              book_files: list[Path], table: str) -> None:
+    """What Dask says a column is (its meta) is what the partitions hold, and what to_pandas
+    gives; only text columns may take Dask's own string dtype."""
+    frame = read_market_data([*recordings, *book_files], table)  # type: ignore[arg-type]
+    computed = frame.compute()
+    with MarketDataInMemory.from_json_file(book_files[1]) as data:
+        expected = data.to_pandas(table)  # type: ignore[arg-type]
+    strings = {column for column, dtype in expected.dtypes.items() if pandas.api.types.is_string_dtype(dtype)
+               and not isinstance(dtype, pandas.CategoricalDtype)}
+    for column, dtype in expected.dtypes.items():
+        if column in strings or column == "exchange":  # exchange: text, not categories (see barter_ffi.dask)
+            assert pandas.api.types.is_string_dtype(frame.dtypes[column]), column
+            assert str(frame.dtypes[column]) == str(computed.dtypes[column]), column
+            continue
+        assert str(frame.dtypes[column]) == str(computed.dtypes[column]) == str(dtype), column
+    if "side" in frame:
+        assert frame["side"].cat.known  # the same two in every partition
+
+
+def test_exchange_counts_and_categories_are_the_exchanges_present(client: object, recordings: list[Path],
+                                                                   book_files: list[Path]) -> None:
+    """Files without an L1 row make empty partitions, where Dask's categoricals of unknown
+    categories used to count an ``__UNKNOWN_CATEGORIES__`` row; and more partitions than Dask
+    shuffles in one piece, where their ``.cat.as_known()`` failed."""
+    l1 = read_market_data([*recordings, *book_files], "l1")
+    expected = in_process([*recordings, *book_files], "l1")["exchange"].astype(str).value_counts()
+    assert l1["exchange"].value_counts().compute().to_dict() == expected.to_dict()
+    assert l1.groupby("exchange").size().compute().to_dict() == expected.to_dict()
+    known = l1.categorize(columns=["exchange"])
+    assert known["exchange"].cat.known and set(known["exchange"].cat.categories) == set(expected.index)

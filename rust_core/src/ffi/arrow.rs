@@ -90,8 +90,8 @@ pub extern "C" fn barter_ffi_market_data_arrow_rows(
 }
 
 /// A data set rebuilt from `count` tables: `tables[i]` (a `BarterFfiArrowTable`) names what
-/// `streams[i]` holds, in that table's schema (see rust_core/src/output/arrow/mod.rs); rows
-/// interleave by `event_index`. Every row goes through barter's types with the checks of
+/// `streams[i]` holds, in that table's schema (as `_arrow_schema` gives it); rows interleave
+/// by `event_index`. Every row goes through barter's types with the checks of
 /// `barter_ffi_market_data_from_batch`; a failure names the table, row and column (the first
 /// in the tables' order). The tables are read on up to one thread per core, so each stream must
 /// allow its calls from another thread than the caller's (one at a time, as the Arrow C stream

@@ -38,8 +38,8 @@ pub extern "C" fn barter_ffi_cursor_open(
 }
 
 /// Fills `out` with the next batch of at most `max_events` market events, in file order, as
-/// MessagePack (layout: `rust_core/src/output/wire.rs`); reconnect markers are skipped. A batch of
-/// zero events means the end; asking again returns zero events again. Release the buffer with
+/// MessagePack (the header's batch layout); reconnect markers are skipped. A batch of zero events
+/// means the end; asking again returns zero events again. Release the buffer with
 /// `barter_ffi_buffer_free`.
 #[no_mangle]
 pub extern "C" fn barter_ffi_cursor_next_batch(
@@ -51,7 +51,7 @@ pub extern "C" fn barter_ffi_cursor_next_batch(
     call(error, || next_batch(cursor, max_events, BatchLayout::Events, out))
 }
 
-/// `barter_ffi_cursor_next_batch` in the items layout (`rust_core/src/output/wire.rs`): the
+/// `barter_ffi_cursor_next_batch` in the items layout (the header's batch layout): the
 /// market events and, beside them, the reconnect markers among them with their places, for hosts
 /// that rebuild order books and must reset at a reconnect. The end is a batch with neither.
 #[no_mangle]

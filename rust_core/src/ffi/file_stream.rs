@@ -67,7 +67,7 @@ pub extern "C" fn barter_ffi_file_stream_open(
 }
 
 /// As `barter_ffi_cursor_next_batch`: the next batch of at most `max_events` market events of
-/// the file, as MessagePack (`rust_core/src/output/wire.rs`); zero events means the end. After
+/// the file, as MessagePack (the header's batch layout); zero events means the end. After
 /// an error the stream is at its end. Release the buffer with `barter_ffi_buffer_free`.
 #[no_mangle]
 pub extern "C" fn barter_ffi_file_stream_next_batch(

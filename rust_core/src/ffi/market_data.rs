@@ -1,6 +1,6 @@
 //! `BarterFfiMarketData`: an opaque handle owning one [`MarketData`].
 
-use super::{call, check_out, required, write_out, BarterFfiBuffer, BarterFfiError, LIVE_MARKET_DATA};
+use super::{call, check_out, required, write_encoded, write_out, BarterFfiBuffer, BarterFfiError, LIVE_MARKET_DATA};
 use crate::{
     base::error::{BarterFfiStatus, Error},
     data_set::{
@@ -8,7 +8,7 @@ use crate::{
         select::{self, EventFilter},
         sequence,
     },
-    output::{cursor, wire::BatchLayout},
+    output::{cursor, summary::Summary, wire::BatchLayout},
     read::compression::BarterFfiCompression,
 };
 use barter_instrument::exchange::ExchangeId;
@@ -159,7 +159,7 @@ pub extern "C" fn barter_ffi_market_data_load_bytes_filtered(
 }
 
 /// Builds market data from `len` bytes at `data` holding market events in the cursor's batch
-/// format (`rust_core/src/output/wire.rs`), read during the call only. Each event is checked as
+/// format (the header's batch layout), read during the call only. Each event is checked as
 /// barter's JSON reader would check it; an error names the event's position. No events is an
 /// empty data set.
 #[no_mangle]
@@ -243,6 +243,22 @@ pub extern "C" fn barter_ffi_market_data_stats(
     call(error, || write_out(out, "out", required(market_data, "market_data")?.0.stats().into()))
 }
 
+/// The data set's market events counted by kind, exchange and instrument, each group with its
+/// span of `time_exchange`, and its reconnect markers by exchange: one walk over the items,
+/// no event encoded. MessagePack, in the header's summary layout.
+/// Release the buffer with `barter_ffi_buffer_free`.
+#[no_mangle]
+pub extern "C" fn barter_ffi_market_data_summary(
+    market_data: *const BarterFfiMarketData,
+    out: *mut BarterFfiBuffer,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || {
+        let market_data = required(market_data, "market_data")?;
+        write_encoded(out, |bytes| Summary::of(market_data.0.stream_events()).encode(bytes))
+    })
+}
+
 /// barter's `time_first_event` (the first market event's `time_exchange`, in file order; an empty
 /// data set has none: `BARTER_FFI_STATUS_NO_MARKET_EVENTS`) as
 /// nanoseconds since 1970-01-01T00:00:00Z.
@@ -274,7 +290,7 @@ pub extern "C" fn barter_ffi_market_data_to_json_lines(
 }
 
 /// The market events `start..stop` (indices among market events, from 0; reconnect markers are
-/// not counted) as one batch in the cursor's format (`rust_core/src/output/wire.rs`). The cost
+/// not counted) as one batch in the cursor's format (the header's batch layout). The cost
 /// is that of the events encoded, wherever they lie. `start <= stop <= len` or the status is
 /// `BARTER_FFI_STATUS_INDEX_OUT_OF_RANGE`. Release the buffer with `barter_ffi_buffer_free`.
 #[no_mangle]
@@ -287,10 +303,7 @@ pub extern "C" fn barter_ffi_market_data_encode_events(
 ) -> BarterFfiStatus {
     call(error, || {
         let market_data = required(market_data, "market_data")?;
-        check_out(out, "out")?;
-        let mut bytes = Vec::new();
-        cursor::encode_events(&market_data.0, start, stop, &mut bytes)?;
-        write_out(out, "out", BarterFfiBuffer::from_vec(bytes))
+        write_encoded(out, |bytes| cursor::encode_events(&market_data.0, start, stop, bytes))
     })
 }
 

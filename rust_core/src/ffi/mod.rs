@@ -135,6 +135,17 @@ pub(crate) fn check_out<T>(out: *mut T, name: &str) -> Result<(), Error> {
     }
 }
 
+/// Fills a required buffer out-pointer with the bytes `encode` appends, checking the pointer first.
+pub(crate) fn write_encoded(
+    out: *mut BarterFfiBuffer,
+    encode: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    check_out(out, "out")?;
+    let mut bytes = Vec::new();
+    encode(&mut bytes)?;
+    write_out(out, "out", BarterFfiBuffer::from_vec(bytes))
+}
+
 impl BarterFfiBuffer {
     pub(crate) fn from_vec(bytes: Vec<u8>) -> Self {
         let mut bytes = std::mem::ManuallyDrop::new(bytes);

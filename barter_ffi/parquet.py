@@ -1,0 +1,360 @@
+"""Data sets as Parquet: a directory of one file per table, beside a manifest (needs pyarrow).
+
+The layout, format version 1, as ``to_parquet`` and ``barter-ffi convert`` write it::
+
+    day/
+      trades.parquet, l1.parquet, …    one per non-empty table, in to_arrow's schema: plain
+                                       Parquet, for any reader to read on its own
+      barter_ffi_not_a_table.parquet   the guard: a few lines of text saying so, not Parquet
+      barter_ffi.json                  the manifest, written last: format version, counts of
+                                       market events and reconnects, each table's file, rows
+                                       and columns
+
+The directory holds several tables, so it is no table, and the two extra files make each
+reader that would take it for one fail instead of mixing tables. pyarrow, and pandas and Dask
+through it, read every file of a directory as Parquet, and neither is Parquet. polars refuses a
+directory of mixed file types. DuckDB reads every ``*.parquet`` below a directory (or in a glob,
+skipping names that start with ``_``) as one table: it refuses files whose columns differ from
+the first's only when a query reads columns, so ``select count(*)`` would add up every table's
+rows, and a first file with fewer columns than the next (reconnects before trades) passes
+whatever the query. The guard is a ``.parquet`` name that is not Parquet, so that DuckDB (and
+polars, given a glob) cannot read the directory as one table, whatever the query.
+
+``from_parquet`` reads a directory only as the manifest describes it: a table file missing,
+truncated, replaced or added, or fewer market events than were written, is a
+``MarketDataError``, never a partial load. ``to_parquet`` writes into a new or empty directory,
+or replaces one it wrote (the manifest goes first), and a write that fails removes what it wrote.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Union
+
+from ._ffi import library_version
+from .arrow import TABLES, Decimals, Table, piece_tables, table_code
+from .errors import MarketDataError
+
+if TYPE_CHECKING:
+    from .arrow import ArrowTable
+    from .market_data import LoadStats, MarketDataInMemory
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "GUARD", "MANIFEST", "ParquetFiles", "write_parquet_pieces"]
+
+MANIFEST = "barter_ffi.json"
+GUARD = "barter_ffi_not_a_table.parquet"
+_GUARD_TEXT = (
+    "Not a table, and not Parquet: this directory holds one Parquet file per table (trades.parquet, l1.parquet, ...).\n"
+    "Read each table file on its own, or all of them with barter_ffi's MarketDataInMemory.from_parquet(directory).\n"
+    f"{MANIFEST} lists the tables.\n"
+)
+FORMAT = "barter-ffi tables"
+FORMAT_VERSION = 1
+_MANIFEST_BEING_WRITTEN = f".{MANIFEST}.partial"  # a dot: no dataset reader looks at it
+
+PathArgument = Union[str, "os.PathLike[str]"]
+
+
+class ParquetFiles:
+    """The Parquet methods of ``MarketDataInMemory``."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+
+        def __len__(self) -> int: ...
+
+        @property
+        def stats(self) -> "LoadStats": ...
+
+        def tables(self, *, decimals: Decimals = "decimal128") -> dict[str, "ArrowTable"]: ...
+
+        @classmethod
+        def from_arrow(cls, tables: Any) -> "MarketDataInMemory": ...
+
+    def to_parquet(self, path: PathArgument, *, decimals: Decimals = "decimal128") -> None:
+        """Writes the data set to the directory ``path`` (made if missing): one Parquet file per
+        non-empty table, ``path/trades.parquet`` and so on, a record batch at a time, and the
+        manifest ``barter_ffi.json`` (see ``barter_ffi.parquet`` for the layout and why).
+
+        Read one table with any Parquet reader (``pandas.read_parquet("day/trades.parquet")``),
+        or all of them back with ``from_parquet("day")``; a Parquet reader given the directory
+        itself fails, as it holds several tables. L1 and L2 decimals are ``decimal128(38, s)``
+        by default (Parquet's exact DECIMAL), or ``"float64"`` or ``"text"`` (each value's own
+        scale). The Err items a file's loader skipped are not kept.
+
+        ``path`` must be a new or empty directory, or one ``to_parquet`` wrote, which is replaced
+        whole; anything else there is a ``FileExistsError``. If the write fails, nothing it
+        wrote is left. Needs pyarrow (``barter-ffi[arrow]``).
+        """
+        import pyarrow
+
+        def tables() -> Iterator[tuple[str, Any]]:
+            for name, export in self.tables(decimals=decimals).items():
+                for batch in pyarrow.RecordBatchReader.from_stream(export):
+                    yield name, pyarrow.Table.from_batches([batch])
+
+        _write_directory(Path(path), tables(), decimals, lambda: (len(self), self.stats.reconnects))
+
+    @classmethod
+    def from_parquet(cls, path: PathArgument, *, table: Optional[Table] = None) -> "MarketDataInMemory":
+        """Reads back what ``to_parquet`` or ``barter-ffi convert`` wrote, through
+        ``from_arrow``'s checks (needs pyarrow). Each file is read whole by pyarrow's
+        multithreaded reader and the tables go to the library as they are, with no Python per
+        record batch (so they are in memory together while the data set is built).
+
+        ``path`` is the directory, read whole as its manifest describes it: a missing,
+        truncated, replaced or extra table file is a ``MarketDataError``, as is a directory
+        without ``barter_ffi.json`` (one whose writing never finished, or from barter-ffi 0.1,
+        whose tables ``from_arrow`` reads). Or ``path`` is one table file, named for its table
+        (``day/trades.parquet``), or any name with ``table=``: the data set then holds that
+        table's events. ``table=`` also picks one table of a directory.
+        """
+        sources, expected = _sources(Path(path), table)
+        data = cls.from_arrow({name: _read_whole(*source) for name, source in sources.items()})
+        if expected is not None and (len(data), data.stats.reconnects) != expected:
+            found = (len(data), data.stats.reconnects)
+            data.close()
+            raise MarketDataError(
+                f"{path} holds {found[0]} market events, {found[1]} reconnect markers; {MANIFEST} says "
+                f"{expected[0]} and {expected[1]}: a table is incomplete"
+            )
+        return data
+
+
+def write_parquet_pieces(pieces: Iterable["MarketDataInMemory"], path: PathArgument, decimals: Decimals) -> None:
+    """Every piece's tables to the directory ``path``, as ``to_parquet`` writes a data set,
+    holding one piece at a time (``iter_json_file(...).to_parquet``)."""
+    totals = [0, 0]
+
+    def counted() -> Iterator["MarketDataInMemory"]:
+        for piece in pieces:
+            totals[0] += len(piece)
+            totals[1] += piece.stats.reconnects
+            yield piece
+
+    _write_directory(Path(path), piece_tables(counted(), TABLES, decimals), decimals,
+                     lambda: (totals[0], totals[1]))
+
+
+def _write_directory(directory: Path, tables: Iterable[tuple[str, Any]], decimals: str,
+                     totals: Callable[[], tuple[int, int]]) -> None:
+    """``(table name, pyarrow.Table)`` pieces, in order, to ``directory``; then the guard and the
+    manifest, ``totals()`` giving its (market events, reconnects). On any failure, what was
+    written goes, and the directory too if this made it."""
+    made = _prepared(directory)
+    files = _TableFiles(directory)
+    try:
+        for name, table in tables:
+            files.write(name, _present_exchanges(table))
+        files.close()
+        (directory / GUARD).write_text(_GUARD_TEXT, encoding="utf-8")
+        market_events, reconnects = totals()
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "written_by": f"barter-ffi {library_version()}",
+            "about": "One Parquet file per table: read each file on its own "
+                     "(pandas.read_parquet('DIR/trades.parquet')), or all of them with barter_ffi's "
+                     "MarketDataInMemory.from_parquet('DIR').",
+            "decimals": decimals,
+            "market_events": market_events,
+            "reconnects": reconnects,
+            "tables": files.manifest_entries(),
+        }
+        partial = directory / _MANIFEST_BEING_WRITTEN
+        partial.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        os.replace(partial, directory / MANIFEST)
+    except BaseException:
+        files.close()
+        for name in [*files.names(), GUARD, _MANIFEST_BEING_WRITTEN]:
+            (directory / name).unlink(missing_ok=True)
+        if made:
+            with contextlib.suppress(OSError):  # never hide the error that stopped the write
+                directory.rmdir()
+        raise
+
+
+class _TableFiles:
+    """The table files of a directory being written, each opened with its table's first piece."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._writers: dict[str, Any] = {}
+        self._rows: dict[str, int] = {}
+
+    def write(self, name: str, table: Any) -> None:
+        import pyarrow.parquet as parquet
+
+        if name not in self._rows:
+            self._rows[name] = 0  # before the file exists, so that a failure to open it still removes it
+            self._writers[name] = parquet.ParquetWriter(self._directory / f"{name}.parquet", table.schema)
+        self._writers[name].write_table(table)
+        self._rows[name] += table.num_rows
+
+    def close(self) -> None:
+        for writer in self._writers.values():
+            writer.close()
+
+    def names(self) -> list[str]:
+        return [f"{name}.parquet" for name in self._rows]
+
+    def manifest_entries(self) -> dict[str, Any]:
+        return {
+            name: {"file": f"{name}.parquet", "rows": self._rows[name],
+                   "columns": {field.name: str(field.type) for field in writer.schema}}
+            for name, writer in self._writers.items()
+        }
+
+
+def _prepared(directory: Path) -> bool:
+    """Makes ``directory`` ready for a new output, and says whether it made it. An existing
+    one must be empty, or hold only an earlier output (with its manifest), which is removed,
+    manifest first, so that no reader takes a half-replaced directory for a whole one."""
+    if directory.exists() and not directory.is_dir():
+        raise FileExistsError(errno.EEXIST, "not a directory: to_parquet writes a directory of one Parquet file "
+                              "per table", str(directory))
+    try:
+        directory.mkdir(parents=True)
+        return True
+    except FileExistsError:
+        pass
+    ours = {MANIFEST, GUARD, _MANIFEST_BEING_WRITTEN, *(f"{name}.parquet" for name in TABLES)}
+    present = sorted(entry.name for entry in directory.iterdir())
+    foreign = [name for name in present if name not in ours or MANIFEST not in present]
+    if foreign:
+        raise FileExistsError(
+            errno.EEXIST,
+            f"the directory holds files that to_parquet did not write ({', '.join(foreign[:5])}"
+            f"{', …' if len(foreign) > 5 else ''}): write to a new or empty directory",
+            str(directory),
+        )
+    for name in [MANIFEST, *present]:
+        (directory / name).unlink(missing_ok=True)
+    return False
+
+
+def _present_exchanges(table: Any) -> Any:
+    """``table`` with its exchange dictionary cut to the exchanges it holds (the library's
+    holds all of barter's), so pandas reads a file's exchanges as categories of those alone."""
+    import pyarrow
+    import pyarrow.compute
+
+    position = table.schema.get_field_index("exchange")
+    present = pyarrow.compute.dictionary_encode(table.column(position).cast(pyarrow.string()))
+    return table.set_column(position, table.schema.field(position), present)
+
+
+def _sources(path: Path,
+             table: Optional[str]) -> tuple[dict[str, tuple[Path, Any]], Optional[tuple[int, int]]]:
+    """The Parquet files of the tables to read at ``path``, opened and checked against the manifest,
+    and the (market events, reconnects) the data set must then hold, if known."""
+    if table is not None:
+        table_code(table)
+    if path.is_dir():
+        manifest = _manifest(path)
+        listed = manifest["tables"]
+        files = {entry["file"] for entry in listed.values()}
+        unlisted = sorted(file.name for file in path.glob("*.parquet") if file.name not in files and file.name != GUARD)
+        if unlisted:
+            raise MarketDataError(
+                f"{path}: {', '.join(unlisted)} is not one of the tables {MANIFEST} lists "
+                f"({', '.join(sorted(files)) or 'none'}): the directory mixes in files from elsewhere"
+            )
+        if table is None:
+            return ({name: _source(path / entry["file"], entry) for name, entry in listed.items()},
+                    (manifest["market_events"], manifest["reconnects"]))
+        if table not in listed:
+            raise MarketDataError(f"{path} holds no {table} table ({MANIFEST} lists {', '.join(listed) or 'none'})")
+        return {table: _source(path / listed[table]["file"], listed[table])}, None
+    if not path.exists():
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
+    name = table or path.stem
+    if name not in TABLES:
+        raise MarketDataError(
+            f"{path}: which table is this? Its name is none of {', '.join(f'{name}.parquet' for name in TABLES)}: "
+            "name it, as in from_parquet(path, table='trades')"
+        )
+    beside = path.parent / MANIFEST
+    entry = _manifest(path.parent)["tables"].get(name) if beside.exists() else None
+    return {name: _source(path, entry if entry is not None and entry["file"] == path.name else None)}, None
+
+
+def _manifest(directory: Path) -> dict[str, Any]:
+    """The directory's manifest, its format checked."""
+    file = directory / MANIFEST
+    try:
+        manifest = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MarketDataError(
+            f"{directory}: no {MANIFEST}, so not a directory that to_parquet or barter-ffi convert finished writing "
+            "(the manifest is written last), and which files belong together is unknown. Read one table file with "
+            "from_parquet(file); a directory from barter-ffi 0.1, which wrote no manifest, with "
+            "from_arrow({file.stem: pyarrow.parquet.read_table(file) for file in Path(directory).glob('*.parquet')})"
+        ) from None
+    except (OSError, ValueError) as error:
+        raise MarketDataError(f"{file}: not a barter-ffi manifest ({error})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise MarketDataError(f"{file}: not a barter-ffi manifest (no \"format\": \"{FORMAT}\")")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise MarketDataError(
+            f"{file}: format_version {manifest.get('format_version')!r}, and this barter-ffi reads "
+            f"{FORMAT_VERSION}: a newer barter-ffi wrote it"
+        )
+    if not _well_formed(manifest):
+        raise MarketDataError(f"{file}: not a barter-ffi manifest (a field is missing or of another type)")
+    return manifest
+
+
+def _well_formed(manifest: dict[str, Any]) -> bool:
+    """Whether the manifest has every field ``from_parquet`` reads, of its type."""
+    try:
+        counts = (manifest["market_events"], manifest["reconnects"])
+        entries = [(entry["file"], entry["rows"], entry["columns"]) for entry in manifest["tables"].values()]
+    except (KeyError, TypeError, AttributeError):
+        return False
+    return (
+        all(type(count) is int for count in counts)
+        and all(name in TABLES for name in manifest["tables"])
+        and all(tuple(map(type, entry)) == (str, int, dict) for entry in entries)
+    )
+
+
+def _source(file: Path, entry: Optional[dict[str, Any]]) -> tuple[Path, Any]:
+    """``file`` and its ``pyarrow.parquet.ParquetFile``, opened, its rows and columns checked
+    against its manifest ``entry``."""
+    import pyarrow
+    import pyarrow.parquet as parquet
+
+    if entry is not None and not file.exists():
+        raise MarketDataError(
+            f"{file.parent}: {file.name} is missing ({MANIFEST} lists it with {entry['rows']} rows): "
+            "the directory is incomplete"
+        )
+    try:
+        source = parquet.ParquetFile(file)
+    except pyarrow.ArrowException as error:
+        raise MarketDataError(f"{file}: {error}") from None
+    if entry is not None:
+        rows = source.metadata.num_rows
+        columns = {field.name: str(field.type) for field in source.schema_arrow}
+        if rows != entry["rows"] or columns != entry["columns"]:
+            differs = f"holds {rows} rows, {MANIFEST} says {entry['rows']}" if rows != entry["rows"] else (
+                f"has the columns {columns}, {MANIFEST} says {entry['columns']}")
+            raise MarketDataError(f"{file}: {file.name} {differs}: the file was replaced or truncated")
+    return file, source
+
+
+def _read_whole(file: Path, source: Any) -> Any:
+    """A checked Parquet file read whole, by pyarrow's multithreaded reader: the library then
+    reads the table's columns with no Python per record batch."""
+    import pyarrow
+
+    try:
+        return source.read()
+    except pyarrow.ArrowException as error:
+        raise MarketDataError(f"{file}: {error}") from None

@@ -1,0 +1,315 @@
+"""The Parquet layout that ``to_parquet`` and ``barter-ffi convert`` write: one file per table
+beside a manifest. Each table file reads right in pandas, polars, pyarrow and DuckDB as their
+users call them; the directory, which holds several tables, makes each of them fail loudly
+instead of mixing tables; ``from_parquet`` refuses a partial or mixed directory."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from barter_ffi import MarketDataError, MarketDataInMemory, iter_json_file
+from conftest import FIXTURES, SHARED_RECORDING, decimal_books
+
+pa = pytest.importorskip("pyarrow")
+parquet = pytest.importorskip("pyarrow.parquet")
+dataset = pytest.importorskip("pyarrow.dataset")
+pandas = pytest.importorskip("pandas")
+pl = pytest.importorskip("polars")
+duckdb = pytest.importorskip("duckdb")
+
+MANIFEST = "barter_ffi.json"
+GUARD = "barter_ffi_not_a_table.parquet"
+
+
+def all_kinds() -> MarketDataInMemory:
+    return MarketDataInMemory.from_json_file(FIXTURES / "all_kinds.jsonl")
+
+
+def trades_and_reconnects() -> MarketDataInMemory:
+    """What a trade recorder writes, and the case where DuckDB used to read a directory as one
+    table without an error: reconnects' columns are a subset of trades'."""
+    if SHARED_RECORDING.exists():
+        return MarketDataInMemory.from_json_file(SHARED_RECORDING)
+    return all_kinds().filter(kinds=["public_trade"])
+
+
+def books() -> MarketDataInMemory:
+    return MarketDataInMemory.from_events(decimal_books())
+
+
+DATA_SETS = {"all_kinds": all_kinds, "trades_and_reconnects": trades_and_reconnects, "books": books}
+
+
+@pytest.fixture(params=list(DATA_SETS))
+def written(request: pytest.FixtureRequest, tmp_path: Path):
+    """(data set, the directory to_parquet wrote it to)."""
+    md = DATA_SETS[request.param]()
+    directory = tmp_path / "day.parquet"  # the name users give it, and the most tempting one to misread
+    md.to_parquet(directory)
+    yield md, directory
+    md.close()
+
+
+def cli(*args: object) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "barter_ffi", *map(str, args)], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_the_directory_holds_one_file_per_table_and_a_manifest(written) -> None:
+    md, directory = written
+    assert sorted(path.name for path in directory.iterdir()) == sorted(
+        [MANIFEST, GUARD, *(f"{name}.parquet" for name in md.tables())]
+    )
+    manifest = json.loads((directory / MANIFEST).read_text())
+    assert manifest["format"] == "barter-ffi tables" and manifest["format_version"] == 1
+    assert (manifest["market_events"], manifest["reconnects"]) == (len(md), md.stats.reconnects)
+    assert manifest["decimals"] == "decimal128"
+    for name, export in md.tables().items():
+        entry = manifest["tables"][name]
+        assert entry["file"] == f"{name}.parquet" and entry["rows"] == len(export)
+        assert entry["columns"] == {field.name: str(field.type) for field in pa.schema(export)}
+
+
+def test_pandas_pyarrow_dask_polars_and_duckdb_refuse_the_directory_as_one_table(written) -> None:
+    md, directory = written
+    with pytest.raises(pa.ArrowInvalid, match="barter_ffi"):
+        pandas.read_parquet(directory)
+    with pytest.raises(pa.ArrowInvalid, match="barter_ffi"):
+        parquet.read_table(directory)
+    with pytest.raises(pa.ArrowInvalid, match="barter_ffi"):
+        dataset.dataset(directory).to_table()
+    for read in (lambda: pl.read_parquet(directory), lambda: pl.scan_parquet(directory).collect(),
+                 lambda: pl.read_parquet(f"{directory}/*.parquet")):
+        with pytest.raises(pl.exceptions.PolarsError):
+            read()
+    for source in (f"read_parquet('{directory}')", f"'{directory}/*.parquet'", f"'{directory}'"):
+        for query in (f"select count(*) from {source}", f"select * from {source}",
+                      f"select exchange, count(*) from {source} group by exchange"):
+            with pytest.raises(duckdb.Error, match=GUARD):
+                duckdb.sql(query).fetchall()
+    dask_dataframe = pytest.importorskip("dask.dataframe")
+    with pytest.raises(pa.ArrowInvalid, match="barter_ffi"):
+        dask_dataframe.read_parquet(directory).compute()
+
+
+def normal(frame) -> dict:
+    """A pandas frame's values as plain objects, missing values as None, whatever the dtypes."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("list")
+
+
+def strings_for_dictionaries(table):
+    return table.cast(pa.schema([
+        field.with_type(pa.string()) if pa.types.is_dictionary(field.type) else field for field in table.schema
+    ]))
+
+
+def test_each_table_file_reads_right_in_pandas_pyarrow_polars_and_duckdb(written) -> None:
+    md, directory = written
+    for name in md.tables():
+        file = directory / f"{name}.parquet"
+        exact = md.to_pyarrow(name)  # type: ignore[arg-type]
+        assert strings_for_dictionaries(parquet.read_table(file)).equals(strings_for_dictionaries(exact)), name
+        frame = pandas.read_parquet(file)
+        assert normal(frame) == normal(md.to_pandas(name, decimals="decimal128")), name  # type: ignore[arg-type]
+        assert str(frame["exchange"].dtype) == "category"
+        assert sorted(frame["exchange"].cat.categories) == sorted(set(exact.column("exchange").to_pylist()))
+        if "time_exchange" in frame:
+            assert str(frame["time_exchange"].dtype) == "datetime64[ns, UTC]"
+        polars_frame = pl.read_parquet(file)
+        ours = md.to_polars(name)  # type: ignore[arg-type]
+        assert polars_frame.schema == ours.schema, name
+        assert polars_frame.cast({"exchange": pl.String}).equals(ours.cast({"exchange": pl.String})), name
+        rows = duckdb.sql(f"select event_index, exchange from '{file}' order by all").fetchall()
+        assert rows == sorted(zip(exact.column("event_index").to_pylist(),
+                                  exact.column("exchange").cast(pa.string()).to_pylist())), name
+
+
+def test_duckdb_reads_the_timestamps_of_a_table_file_at_its_own_precision(written) -> None:
+    """DuckDB from 2.0 keeps nanoseconds; before, it holds zoned times in microseconds, and the
+    README's recipe (a zone-less ``timestamp[ns]``, UTC by convention) keeps them there too."""
+    md, directory = written
+    wanted = [event.time_exchange_ns for event in md if event.kind.kind_name() == "public_trade"]
+    if not wanted:
+        pytest.skip("no trades")
+    zoned = duckdb.sql(f"select epoch_ns(time_exchange) from '{directory}/trades.parquet'").fetchall()
+    keeps_ns = tuple(int(part) for part in duckdb.__version__.split(".")[:1]) >= (2,)
+    assert [value for (value,) in zoned] == (wanted if keeps_ns else [ns // 1000 * 1000 for ns in wanted])
+    trades = md.to_pyarrow("trades")
+    trades = trades.set_column(1, "time_exchange", trades.column("time_exchange").cast(pa.timestamp("ns")))
+    assert [value for (value,) in duckdb.sql("select epoch_ns(time_exchange) from trades").fetchall()] == wanted
+
+
+def test_from_parquet_reads_back_the_directory_or_one_table_file(written) -> None:
+    md, directory = written
+    with MarketDataInMemory.from_parquet(directory) as back:
+        assert len(back) == len(md) and back.stats.reconnects == md.stats.reconnects
+    for name in md.tables():
+        if name == "reconnects":
+            continue
+        with MarketDataInMemory.from_parquet(directory / f"{name}.parquet") as one, \
+                MarketDataInMemory.from_arrow({name: md.to_arrow(name)}) as expected:  # type: ignore[arg-type]
+            assert one.events() == expected.events()
+        renamed = directory.parent / f"my_{name}.parquet"
+        shutil.copy(directory / f"{name}.parquet", renamed)
+        with pytest.raises(MarketDataError, match=r"which table .*table='trades'"):
+            MarketDataInMemory.from_parquet(renamed)
+        with MarketDataInMemory.from_parquet(renamed, table=name) as one:  # type: ignore[arg-type]
+            assert len(one) == len(set(md.to_pyarrow(name).column("event_index").to_pylist()))  # type: ignore[arg-type]
+        with MarketDataInMemory.from_parquet(directory, table=name) as one:  # type: ignore[arg-type]
+            assert len(one) == len(set(md.to_pyarrow(name).column("event_index").to_pylist()))  # type: ignore[arg-type]
+
+
+def test_exact_round_trips_keep_every_decimal_and_timestamp(tmp_path: Path) -> None:
+    for make in DATA_SETS.values():
+        with make() as md:
+            md.to_parquet(tmp_path / "text", decimals="text")
+            with MarketDataInMemory.from_parquet(tmp_path / "text") as back:
+                assert list(back.items()) == list(md.items())
+            md.to_parquet(tmp_path / "exact")
+            with MarketDataInMemory.from_parquet(tmp_path / "exact") as back:
+                assert [(e.time_exchange_ns, e.time_received_ns) for e in back] == [
+                    (e.time_exchange_ns, e.time_received_ns) for e in md
+                ]
+                assert back.to_pyarrow("l2").equals(md.to_pyarrow("l2"))  # decimal128 at the column's scale
+
+
+@pytest.fixture
+def directory(tmp_path: Path) -> Path:
+    with all_kinds() as md:
+        md.to_parquet(tmp_path / "day")
+    return tmp_path / "day"
+
+
+def test_from_parquet_refuses_a_partial_directory(directory: Path) -> None:
+    (directory / "l2.parquet").unlink()
+    with pytest.raises(MarketDataError, match=r"l2\.parquet is missing .* incomplete"):
+        MarketDataInMemory.from_parquet(directory)
+
+
+def test_from_parquet_refuses_a_truncated_table_file(directory: Path) -> None:
+    content = (directory / "trades.parquet").read_bytes()
+    (directory / "trades.parquet").write_bytes(content[: len(content) // 2])
+    with pytest.raises(MarketDataError, match=r"trades\.parquet: .*(Parquet|magic)"):
+        MarketDataInMemory.from_parquet(directory)
+
+
+def test_from_parquet_refuses_a_table_file_from_another_data_set(directory: Path, tmp_path: Path) -> None:
+    with books() as other:
+        other.to_parquet(tmp_path / "other")
+    shutil.copy(tmp_path / "other" / "l2.parquet", directory / "l2.parquet")
+    with pytest.raises(MarketDataError, match=r"l2\.parquet holds 5 rows, .* says 6\b.*replaced"):
+        MarketDataInMemory.from_parquet(directory)
+
+
+def test_from_parquet_refuses_a_table_file_the_manifest_does_not_list(directory: Path, tmp_path: Path) -> None:
+    with books() as other:
+        other.filter(kinds=["l1"]).to_parquet(tmp_path / "other")
+    (directory / "l1.parquet").unlink()
+    manifest = json.loads((directory / MANIFEST).read_text())
+    del manifest["tables"]["l1"]
+    (directory / MANIFEST).write_text(json.dumps(manifest))
+    shutil.copy(tmp_path / "other" / "l1.parquet", directory / "l1.parquet")
+    with pytest.raises(MarketDataError, match=r"l1\.parquet is not one of the tables .*lists"):
+        MarketDataInMemory.from_parquet(directory)
+
+
+def test_from_parquet_refuses_a_directory_without_a_manifest(directory: Path) -> None:
+    (directory / MANIFEST).unlink()
+    with pytest.raises(MarketDataError, match=r"no barter_ffi\.json.*from_arrow"):
+        MarketDataInMemory.from_parquet(directory)
+    (directory / MANIFEST).write_text('{"format": "barter-ffi tables", "format_version": 99}')
+    with pytest.raises(MarketDataError, match="format_version 99"):
+        MarketDataInMemory.from_parquet(directory)
+    with pytest.raises(FileNotFoundError):
+        MarketDataInMemory.from_parquet(directory / "missing")
+
+
+def test_from_parquet_refuses_a_data_set_that_lost_events(directory: Path) -> None:
+    manifest = json.loads((directory / MANIFEST).read_text())
+    manifest["market_events"] += 1
+    (directory / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(MarketDataError, match="holds 11 market events, .* 12"):
+        MarketDataInMemory.from_parquet(directory)
+
+
+def test_to_parquet_replaces_its_own_output_and_nothing_else(directory: Path, tmp_path: Path) -> None:
+    with all_kinds() as md, md.filter(kinds=["public_trade"]) as trades:
+        trades.to_parquet(directory)  # an earlier, larger output: none of its tables may stay
+        assert sorted(path.name for path in directory.iterdir()) == sorted([MANIFEST, GUARD, "trades.parquet",
+                                                                           "reconnects.parquet"])
+        with MarketDataInMemory.from_parquet(directory) as back:
+            assert back.events() == trades.events()
+        notes = tmp_path / "notes"
+        notes.mkdir()
+        (notes / "todo.txt").write_text("keep me")
+        with pytest.raises(FileExistsError, match="todo.txt"):
+            md.to_parquet(notes)
+        assert [path.name for path in notes.iterdir()] == ["todo.txt"]
+        with pytest.raises(FileExistsError, match="not a directory"):
+            md.to_parquet(notes / "todo.txt")
+        empty = tmp_path / "empty"
+        empty.mkdir()
+        md.to_parquet(empty)
+        assert (empty / MANIFEST).exists()
+
+
+def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    good_line = (FIXTURES / "all_kinds.jsonl").read_text().splitlines()[0]
+    bad.write_text(good_line + "\n" + good_line.replace('"price":', '"price":"x",') + "\n")
+    with pytest.raises(MarketDataError):
+        iter_json_file(bad).to_parquet(tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    result = cli("convert", bad, tmp_path / "out")
+    assert result.returncode == 1 and result.stderr.startswith("error:")
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_convert_refuses_a_target_it_would_not_write_as_named(tmp_path: Path) -> None:
+    for name in ("out.csv", "out.txt.gz", "out.gz", "out.parquet.zst"):
+        result = cli("convert", FIXTURES / "all_kinds.jsonl", tmp_path / name)
+        assert result.returncode != 0, name
+        assert "error:" in result.stderr and ".json" in result.stderr and ".parquet" in result.stderr, result.stderr
+        assert not (tmp_path / name).exists(), name
+    for name in ("day", "day.parquet"):
+        assert cli("convert", FIXTURES / "all_kinds.jsonl", tmp_path / name).returncode == 0
+        assert (tmp_path / name / MANIFEST).exists()
+
+
+def test_cli_reads_what_convert_and_to_parquet_wrote(tmp_path: Path) -> None:
+    source = FIXTURES / "all_kinds.jsonl"
+    assert cli("convert", source, tmp_path / "day.parquet", "--decimals", "text").returncode == 0
+    for args in (["summary", "--json"], ["head", "-n", "3"], ["tail", "-n", "2"]):
+        from_json, from_parquet = cli(args[0], source, *args[1:]), cli(args[0], tmp_path / "day.parquet", *args[1:])
+        assert from_parquet.returncode == 0, from_parquet.stderr
+        if args[0] == "summary":
+            facts, back = json.loads(from_json.stdout), json.loads(from_parquet.stdout)
+            del facts["file"], back["file"]
+            assert back == facts
+        else:
+            assert from_parquet.stdout == from_json.stdout
+    plain = cli(tmp_path / "day.parquet")
+    assert plain.returncode == 0 and "market events:        11" in plain.stdout
+    one = cli("summary", tmp_path / "day.parquet" / "trades.parquet", "--json")
+    assert one.returncode == 0 and json.loads(one.stdout)["by_kind"] == {"public_trade": 3}
+    back = tmp_path / "back.jsonl"
+    assert cli("convert", tmp_path / "day.parquet", back).returncode == 0
+    assert MarketDataInMemory.from_json_file(back).events() == MarketDataInMemory.from_json_file(source).events()
+
+
+def test_from_parquet_refuses_a_malformed_manifest(directory: Path) -> None:
+    manifest = json.loads((directory / MANIFEST).read_text())
+    for broken in ({**manifest, "market_events": "11"}, {**manifest, "tables": {"book": manifest["tables"]["l2"]}},
+                   {**manifest, "tables": {"l2": {"file": "l2.parquet"}}}, {**manifest, "tables": []}):
+        (directory / MANIFEST).write_text(json.dumps(broken))
+        with pytest.raises(MarketDataError, match="not a barter-ffi manifest"):
+            MarketDataInMemory.from_parquet(directory)
+    (directory / MANIFEST).write_text("{")
+    with pytest.raises(MarketDataError, match="not a barter-ffi manifest"):
+        MarketDataInMemory.from_parquet(directory)
