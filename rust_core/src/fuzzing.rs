@@ -23,11 +23,7 @@ use crate::{
         stream::{FileStream, PieceSize},
         wire::{self, BatchLayout},
     },
-    parse::{
-        canonical,
-        load::parse_in_chunks,
-        selective::{self, EventHeader},
-    },
+    parse::{canonical, load::parse_in_chunks, selective, skim},
 };
 use barter_data::{event::DataKind, streams::consumer::MarketStreamResult};
 use barter_instrument::instrument::InstrumentIndex;
@@ -124,15 +120,25 @@ pub fn selection_matches_filter(data: &[u8]) {
 }
 
 /// Each line read for a selective load (kinds chosen by the input's last byte) is what the
-/// serde walk alone makes of it, event or error: the canonical reader's pass over an event left
-/// out accepts exactly the JSON the walk accepts.
+/// serde walk alone makes of it, event or error: the readers' passes over an event left out
+/// accept exactly the JSON the walk accepts. Read as a load reads the lines (from where each
+/// starts in the whole text, one memo for them all), a line passed over ends where the walk's
+/// line ends.
 pub fn selective_lines_match_the_walk(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let kinds = data.last().copied().unwrap_or(0);
-    let keep = |header: &EventHeader| kinds & (1 << header.kind_tag) != 0;
+    let keep =
+        EventFilter { kinds: Some((0..8).filter(|tag| kinds & (1 << tag) != 0).collect()), ..EventFilter::default() };
+    let (mut memo, mut memo_in_text) = (skim::Memo::default(), skim::Memo::default());
+    let mut start = 0;
     for line in text.split('\n') {
-        let read = format!("{:?}", selective::line(line, &keep));
-        assert_eq!(read, format!("{:?}", selective::walked_line(line, &keep)), "{line:?}");
+        let walked = selective::walked_line(line, &keep);
+        assert_eq!(format!("{:?}", selective::line(line, &keep, &mut memo)), format!("{walked:?}"), "{line:?}");
+        if let Some((selected, end)) = selective::selected_at(text, start, &keep, &mut memo_in_text) {
+            assert_eq!(format!("{:?}", Ok::<_, serde_json::Error>(selected)), format!("{walked:?}"), "{line:?}");
+            assert_eq!(end, start + line.len(), "{line:?}");
+        }
+        start += line.len() + 1;
     }
 }
 

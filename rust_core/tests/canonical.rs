@@ -8,7 +8,8 @@ use barter_ffi::{
     base::event::{TAG_ORDER_BOOK_SNAPSHOT, TAG_TRADE},
     parse::{
         canonical::{event_line, event_line_head, plain_decimal, result_array, utc_timestamp},
-        selective::{self, EventHeader, Selector},
+        selective::{self, EventFilter, Selected},
+        skim::Memo,
     },
 };
 use barter_instrument::instrument::InstrumentIndex;
@@ -310,24 +311,49 @@ fn one_byte_mutations_of_an_array_never_make_the_readers_disagree() {
     assert!(accepted > 200, "{accepted}");
 }
 
+/// Selections keeping nothing, trades, and snapshots.
+fn selections() -> [EventFilter; 3] {
+    let kinds = |tags: &[u8]| EventFilter { kinds: Some(tags.iter().copied().collect()), ..EventFilter::default() };
+    [kinds(&[]), kinds(&[TAG_TRADE]), kinds(&[TAG_ORDER_BOOK_SNAPSHOT])]
+}
+
+/// How a left-out event was read, if not by the serde walk.
+#[derive(Debug, Default, Clone, Copy)]
+struct PassedOver {
+    /// By the pass that knows barter's exact layout (`skim.rs`).
+    skimmed: bool,
+    /// By the canonical reader's structural scan.
+    scanned: bool,
+}
+
 /// Fails unless a selective read of `line` is what the serde walk alone makes of it, the event
 /// and the error alike, for a selection keeping nothing, one keeping trades and one keeping
-/// snapshots; true if the canonical reader could pass over it (reads its head, then its kind's
-/// value as JSON) and the walk leaves it out.
-fn assert_skip_agrees(line: &str) -> bool {
-    let keep_nothing = |_: &EventHeader| false;
-    let keep_trades = |header: &EventHeader| header.kind_tag == TAG_TRADE;
-    let keep_snapshots = |header: &EventHeader| header.kind_tag == TAG_ORDER_BOOK_SNAPSHOT;
-    for keep in [&keep_nothing as Selector, &keep_trades, &keep_snapshots] {
-        let read = format!("{:?}", selective::line(line, keep));
-        assert_eq!(read, format!("{:?}", selective::walked_line(line, keep)), "{line:?}");
+/// snapshots, read alone (with `memo`, as the lines of a file are) and read where it starts a
+/// text that goes on after it (as a load reads it, from where its line starts). Says how the
+/// selection keeping nothing passed over it, if it did.
+fn assert_skip_agrees(line: &str, memo: &mut Memo) -> PassedOver {
+    let followed = format!("{line}\n{TRADE}");
+    for keep in &selections() {
+        let walked = selective::walked_line(line, keep);
+        assert_eq!(format!("{:?}", selective::line(line, keep, memo)), format!("{walked:?}"), "{line:?}");
+        for text in [line, &followed] {
+            if let Some((selected, end)) = selective::selected_at(text, 0, keep, memo) {
+                assert_eq!(format!("{:?}", Ok::<_, serde_json::Error>(selected)), format!("{walked:?}"), "{line:?}");
+                assert_eq!(end, line.len(), "{line:?}");
+            }
+        }
     }
+    let keep_nothing = &selections()[0];
+    let left_out = matches!(selective::walked_line(line, keep_nothing), Ok(Selected::Skipped(_)));
     let head = event_line_head(line);
-    let skipped = match head.as_ref().map(|line| line.head.kind) {
+    let scanned = match head.as_ref().map(|line| line.head.kind) {
         Some("OrderBook") => head.and_then(|line| line.skip_variant()).is_some(),
         _ => head.and_then(|line| line.skip()).is_some(),
     };
-    skipped && matches!(selective::walked_line(line, &keep_nothing), Ok(selective::Selected::Skipped(_)))
+    PassedOver {
+        skimmed: left_out && selective::selected_at(line, 0, keep_nothing, memo).is_some(),
+        scanned: left_out && scanned,
+    }
 }
 
 /// Every one-byte deletion, insertion and replacement in barter's lines, every kind: an event
@@ -337,14 +363,21 @@ fn assert_skip_agrees(line: &str) -> bool {
 fn one_byte_mutations_of_left_out_events_are_judged_as_the_serde_walk_judges_them() {
     const BYTES: &[u8] = b" \t\"\\-+.,:{}[]0159eEntf\x01x";
     let update = BOOK.replace("Snapshot", "Update");
-    let mut skipped = 0;
-    for line in [TRADE, TOP_OF_BOOK, CANDLE, LIQUIDATION, BOOK, &update] {
+    let levels = TOP_OF_BOOK.replace("null", r#"{"price":"1","amount":"0.000"}"#);
+    let asks = BOOK.replace("[]", r#"[{"price":"96050","amount":"1"},{"price":"96050.01","amount":"1"}]"#);
+    let milliseconds = TRADE.replace("18.175195893Z\",\"time_received", "18.175Z\",\"time_received");
+    let (mut skimmed, mut scanned) = (0, 0);
+    let mut memo = Memo::default();
+    for line in [TRADE, TOP_OF_BOOK, &levels, CANDLE, LIQUIDATION, BOOK, &update, &asks, &milliseconds] {
         for variant in one_byte_mutations(line, BYTES) {
-            skipped += usize::from(assert_skip_agrees(&variant));
+            let passed_over = assert_skip_agrees(&variant, &mut memo);
+            skimmed += usize::from(passed_over.skimmed);
+            scanned += usize::from(passed_over.scanned);
         }
     }
-    // Mutations that stay JSON (a digit for a digit, a blank between tokens) are passed over.
-    assert!(skipped > 2_000, "{skipped}");
+    // Mutations that stay JSON (a digit for a digit, a blank between tokens) are passed over:
+    // those that keep barter's exact layout by both, those with blanks by the structural scan.
+    assert!(skimmed > 2_000 && scanned > 3_000, "{skimmed} {scanned}");
 }
 
 /// Kinds' values that only a structural scan meets (other layouts, every JSON token, nesting),
@@ -399,20 +432,22 @@ fn any_json_in_a_left_out_kind_is_passed_over_and_anything_else_fails_as_in_the_
     ];
     let line =
         |value: &str| TRADE.replace(r#"{"id":"4314349047","price":99175.52,"amount":1.57640435,"side":"Sell"}"#, value);
+    let memo = &mut Memo::default();
+    let keep_nothing = &selections()[0];
     for value in &valid {
-        assert!(assert_skip_agrees(&line(value)), "{value} is JSON");
+        assert!(assert_skip_agrees(&line(value), memo).scanned, "{value} is JSON");
     }
     for value in &declined_but_json {
-        assert!(!assert_skip_agrees(&line(value)), "{value}");
-        assert!(selective::walked_line(&line(value), &|_: &EventHeader| false).is_ok(), "{value}");
+        assert!(!assert_skip_agrees(&line(value), memo).scanned, "{value}");
+        assert!(selective::walked_line(&line(value), keep_nothing).is_ok(), "{value}");
     }
     for value in invalid {
-        assert!(!assert_skip_agrees(&line(value)), "{value}");
-        assert!(selective::walked_line(&line(value), &|_: &EventHeader| false).is_err(), "{value}");
+        assert!(!assert_skip_agrees(&line(value), memo).scanned, "{value}");
+        assert!(selective::walked_line(&line(value), keep_nothing).is_err(), "{value}");
     }
     // A book's value is an enum: one variant, named, then its end.
     for value in [r#"{"Snapshot":1,"Update":2}"#, r#"{"Other":1}"#, r#"{}"#, r#"[1]"#] {
         let book = format!("{}{value}}}}}}}", &BOOK[..BOOK.find(r#"{"Snapshot":"#).unwrap()]);
-        assert!(!assert_skip_agrees(&book), "{book}");
+        assert!(!assert_skip_agrees(&book, memo).scanned, "{book}");
     }
 }

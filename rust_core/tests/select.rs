@@ -9,7 +9,7 @@ use barter_ffi::{
         market_data::{JsonShape, MarketData},
         select::{filter, load_bytes, merge, EventFilter},
     },
-    parse::{load::parse_selected, selective::EventHeader},
+    parse::load::parse_selected,
 };
 use barter_instrument::exchange::ExchangeId;
 use common::fixture;
@@ -159,8 +159,7 @@ fn assert_selective_load_matches_whole_load_filtered(bytes: &[u8], source: &str)
         let selected = load_bytes(bytes, source, &selection).unwrap();
         assert_eq!(selected.stream_events(), expected.stream_events(), "{source}: {selection:?}");
         // In one pass, not through the whole-input fallback: every market event built or skipped.
-        let keep = |header: &EventHeader| selection.keeps_event(header);
-        let parsed = parse_selected(bytes, source, &keep, &mut |_| true).unwrap();
+        let parsed = parse_selected(bytes, source, &selection, &mut |_| true).unwrap();
         let built = parsed.events.len() as u64 - parsed.reconnects;
         assert_eq!(built + parsed.skipped.len() as u64, whole.len(), "{source}: {selection:?}");
         assert_eq!(selected.stats(), expected.stats(), "{source}: {selection:?}");
