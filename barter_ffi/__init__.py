@@ -23,6 +23,7 @@ from .data import (
     Side,
 )
 from ._ffi import library_version
+from .book_replay import BookReplay, EnginePrices
 from .errors import MarketDataError, OwnedByAnotherThreadError
 from .linking import get_include, get_library
 from .market_data import LoadStats, MarketDataInMemory, merge
@@ -31,8 +32,10 @@ from .streaming import JsonFileStream, iter_json_file
 from .summary import Summary
 
 __all__ = [
+    "BookReplay",
     "Candle",
     "DataKind",
+    "EnginePrices",
     "ExchangeId",
     "Level",
     "Liquidation",

@@ -128,7 +128,8 @@ def exchange_names() -> list[str]:
 
 
 def live_objects() -> tuple[int, int, int]:
-    """(market data handles, cursors, buffers) the library holds: a leak check for tests."""
+    """(market data handles, cursors, buffers) the library holds, cursors counting file streams
+    and Arrow streams too: a leak check for tests."""
     out = ffi.new("BarterFfiLiveObjects *")
     call(lib.barter_ffi_live_objects, out)
     return int(out.market_data), int(out.cursors), int(out.buffers)

@@ -100,28 +100,36 @@ def _named_code(codes: dict[str, int], name: str, what: str) -> int:
     return codes[name]
 
 
+def _address(pointer: Any) -> int:
+    return int(ffi.cast("uintptr_t", pointer))
+
+
 # The PyCapsule protocol's capsules, made through the Python C API with ctypes. The structs are
-# malloc'd and the capsules' destructors are the library's own C functions (which free them
-# with free()), so a capsule that outlives this module at interpreter shutdown runs no Python.
+# malloc'd, the capsules' names are the library's static strings (Python compares names by
+# content whenever a consumer opens a capsule, so they must outlive every capsule), and their
+# destructors are the library's own C functions (which free the structs with free()), so a
+# capsule that outlives this module at interpreter shutdown reads nothing freed and runs no
+# Python. The destructors read capsules with the PyCapsule_GetPointer handed to the library
+# here, found where ctypes finds PyCapsule_New: the library looks up no Python symbol itself.
 _libc = ctypes.CDLL(None)
 _libc.malloc.restype = ctypes.c_void_p
 _libc.malloc.argtypes = [ctypes.c_size_t]
 _libc.free.argtypes = [ctypes.c_void_p]
 _capsule_new = ctypes.pythonapi.PyCapsule_New
 _capsule_new.restype = ctypes.py_object
-_capsule_new.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+_capsule_new.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
 _capsule_pointer = ctypes.pythonapi.PyCapsule_GetPointer
 _capsule_pointer.restype = ctypes.c_void_p
-_capsule_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
-_STREAM_CAPSULE = b"arrow_array_stream"
-_SCHEMA_CAPSULE = b"arrow_schema"
+_capsule_pointer.argtypes = [ctypes.py_object, ctypes.c_void_p]
+_STREAM_CAPSULE = _address(lib.BARTER_FFI_ARROW_STREAM_CAPSULE_NAME)
+_SCHEMA_CAPSULE = _address(lib.BARTER_FFI_ARROW_SCHEMA_CAPSULE_NAME)
+call(
+    lib.barter_ffi_arrow_capsule_api,
+    ffi.cast("BarterFfiCapsuleGetPointer", ctypes.cast(_capsule_pointer, ctypes.c_void_p).value),
+)
 
 
-def _function_address(function: Any) -> int:
-    return int(ffi.cast("uintptr_t", function))
-
-
-def _exported_capsule(struct: str, name: bytes, destructor: Any, fill: Any) -> object:
+def _exported_capsule(struct: str, name: int, destructor: Any, fill: Any) -> object:
     """A capsule holding a fresh malloc'd ``struct`` that ``fill(pointer)`` writes."""
     address = _libc.malloc(ffi.sizeof(struct))
     if not address:
@@ -134,7 +142,7 @@ def _exported_capsule(struct: str, name: bytes, destructor: Any, fill: Any) -> o
         _libc.free(address)
         raise
     try:
-        return _capsule_new(address, name, _function_address(destructor))
+        return _capsule_new(address, name, _address(destructor))
     except BaseException:
         if pointer.release != ffi.NULL:
             pointer.release(pointer)
@@ -145,9 +153,10 @@ def _exported_capsule(struct: str, name: bytes, destructor: Any, fill: Any) -> o
 class ArrowTable:
     """One of a data set's tables, for any Arrow consumer: it implements the Arrow PyCapsule
     protocol, so ``pyarrow.table(t)``, ``polars.DataFrame(t)`` and ``duckdb.sql("from t")`` read
-    it without a copy. (Not ``polars.from_arrow(t)``: polars makes a ``DataFrame`` there only of
-    pyarrow's own types, and of any other stream a ``Series`` of structs, which
-    ``.struct.unnest()`` turns into the same frame.) Each ``__arrow_c_stream__`` call makes a fresh stream whose record batches
+    it without a copy. (``polars.from_arrow(t)`` makes the same ``DataFrame`` on some polars
+    versions and a ``Series`` of structs on others, which ``.struct.unnest()`` turns into that
+    frame: ``polars.DataFrame(t)`` is the same on all.) Each ``__arrow_c_stream__`` call makes a
+    fresh stream whose record batches
     (up to 65536 rows) are built as the consumer reads them, by worker threads at most one batch
     ahead each.
 
@@ -304,8 +313,8 @@ class ArrowTables:
 
     def to_polars(self, table: Table, *, decimals: Decimals = "decimal128") -> Any:
         """``table`` as a ``polars.DataFrame`` (needs polars: ``barter-ffi[polars]``), as
-        ``polars.DataFrame(md.to_arrow(table))`` makes it (``polars.from_arrow`` would make a
-        ``Series`` of structs)."""
+        ``polars.DataFrame(md.to_arrow(table))`` makes it (``polars.from_arrow`` makes a ``Series``
+        of structs on some polars versions)."""
         import polars
 
         return polars.DataFrame(self.to_arrow(table, decimals=decimals))

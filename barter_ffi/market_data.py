@@ -8,9 +8,9 @@ import contextlib
 import datetime as _dt
 import itertools
 import os
+import queue
 import threading
 import weakref
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Literal, Mapping, NamedTuple, Optional, Union
 
 from ._ffi import PathLike, call, call_returning, encode_path, ffi, lib, read_buffer
@@ -24,6 +24,7 @@ from .data import (
 from .errors import MarketDataError, OwnedByAnotherThreadError, unknown_name
 from .arrow import ArrowTables
 from .batches import cursor_batches
+from .book_replay import BookReplays
 from .compression import Compression, compression_code
 from .parquet import ParquetFiles
 from .records import RECORDS_SOURCE, position_as_record, records_from_json_lines, records_json
@@ -39,23 +40,28 @@ _HANDLE = "BarterFfiMarketData *"
 
 
 def _load_file_handle(
-    path: PathLike, progress: Optional[Callable[[int, int], object]] = None, selection: Optional[Selection] = None
+    path: PathLike,
+    progress: Optional[Callable[[int, int], object]] = None,
+    selection: Optional[Selection] = None,
+    cancel: Optional[threading.Event] = None,
 ) -> Any:
     """Loads ``path`` with a progress callback in any case: the library calls it on this thread
     at least every 50 ms, which lets Python run its signal handlers, so Ctrl-C (or an exception
-    from ``progress``) cancels the load. The parsing threads then finish the chunk (up to 16 MiB)
-    each holds: ``KeyboardInterrupt`` comes typically within about 100 ms (README: measured)."""
+    from ``progress``) cancels the load. So does ``cancel`` once set, from any thread (a load on
+    a thread other than the main one never sees Ctrl-C itself). The parsing threads then finish
+    the chunk (up to 16 MiB) each holds: ``KeyboardInterrupt`` comes typically within about
+    100 ms (README: measured)."""
     raised: list[BaseException] = []
 
     def report(_context: Any, done: int, total: int) -> int:
         if progress is not None:
             progress(done, total)
-        return 0
+        return int(cancel is not None and cancel.is_set())
 
-    def cancel(_type: Any, error: BaseException, _traceback: Any) -> None:
+    def keep_and_cancel(_type: Any, error: BaseException, _traceback: Any) -> None:
         raised.append(error)
 
-    callback = ffi.callback("int32_t(void *, uint64_t, uint64_t)", report, error=1, onerror=cancel)
+    callback = ffi.callback("int32_t(void *, uint64_t, uint64_t)", report, error=1, onerror=keep_and_cancel)
     encoded = encode_path(path)
     load = lib.barter_ffi_market_data_load_file_filtered
     spec = ffi.NULL if selection is None else selection.spec_or_null()
@@ -69,6 +75,24 @@ def _load_file_handle(
         lib.barter_ffi_market_data_free(handle)
         raise raised[0]
     return handle
+
+
+def _wait_for_loads(ended: list[threading.Event], cancel: threading.Event) -> None:
+    """Waits until every load thread has said it ended. A Ctrl-C meanwhile cancels the loads (at
+    their next progress report) and is raised once they have all ended; another one waits on.
+    (Not ``Thread.join``: on CPython 3.11, a join that Ctrl-C interrupts marks the thread as
+    ended while it still runs, and the interpreter would then exit under its callback.)"""
+    interrupted: Optional[BaseException] = None
+    for thread_ended in ended:
+        while True:
+            try:
+                thread_ended.wait()
+                break
+            except BaseException as error:  # noqa: B036 - raised below, once the loads have ended
+                interrupted = interrupted or error
+                cancel.set()
+    if interrupted is not None:
+        raise interrupted
 
 
 def merge(*data_sets: Union["MarketDataInMemory", Iterable["MarketDataInMemory"]]) -> "MarketDataInMemory":
@@ -117,7 +141,7 @@ class LoadStats(NamedTuple):
     """``Err`` items of the JSON-array shape, dropped as barter's historic example drops them."""
 
 
-class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
+class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles, BookReplays):
     """barter's ``MarketDataInMemory<DataKind>``, parsed by barter's own Rust types.
 
     Load a file in either of barter's shapes (a JSON array of ``MarketStreamResult``, or JSON
@@ -227,28 +251,56 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
         matching nothing is a ``FileNotFoundError``, a directory an ``IsADirectoryError``.
 
         Files load on parallel threads (the library releases the GIL), each parsed on all cores.
-        The first file that fails raises, as ``from_json_file`` would.
+        The first file that fails raises, as ``from_json_file`` would. Ctrl-C stops every load
+        (typically within about 100 ms) and raises ``KeyboardInterrupt`` once none is left
+        running; no handle is left behind.
         """
         selection = Selection(kinds, exchanges, instruments, start, end)
         files = paths_to_read(paths)
-        workers = min(len(files), os.cpu_count() or 1)
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="barter_ffi-load") as pool:
-            futures = [pool.submit(_load_file_handle, path, None, selection) for path in files]
-        # Every load has ended here; each handle is adopted before anything is raised, so a
-        # failed file leaves none of the others behind in the library.
-        loaded, failures = [], []
-        for future in futures:
-            failure = future.exception()
-            if failure is None:
-                loaded.append(cls._owned(future.result()))
-            else:
-                failures.append(failure)
+        # Each handle is owned (freed when collected) by the thread that loaded it from the moment
+        # it exists, and every way out of here closes them all. Ctrl-C, or any exception here,
+        # cancels the loads: those running at their next progress report (every 50 ms), those
+        # not begun at once.
+        cancel = threading.Event()
+        queued: "queue.SimpleQueue[tuple[int, PathLike]]" = queue.SimpleQueue()
+        for item in enumerate(files):
+            queued.put(item)
+        loaded: dict[int, MarketDataInMemory] = {}
+        failures: dict[int, BaseException] = {}
+
+        def load_queued(ended: threading.Event) -> None:
+            try:
+                while not cancel.is_set():
+                    try:
+                        index, path = queued.get_nowait()
+                    except queue.Empty:
+                        return
+                    try:
+                        loaded[index] = cls._owned(_load_file_handle(path, None, selection, cancel))
+                    except BaseException as failure:  # noqa: B036 - raised by the calling thread
+                        failures[index] = failure
+            finally:
+                ended.set()
+
+        # A thread whose start() Ctrl-C interrupts is not waited for here (its load is
+        # cancelled, and the interpreter joins it before exiting); every other one is.
+        started: list[threading.Event] = []
         try:
+            try:
+                for _ in range(min(len(files), os.cpu_count() or 1)):
+                    ended = threading.Event()
+                    threading.Thread(target=load_queued, args=(ended,), name="barter_ffi-load").start()
+                    started.append(ended)
+            except BaseException:
+                cancel.set()
+                raise
+            finally:
+                _wait_for_loads(started, cancel)
             if failures:
-                raise failures[0]
-            return merge(*loaded)
+                raise failures[min(failures)]  # the first file that failed, in argument order
+            return merge(*(loaded[index] for index in range(len(files))))
         finally:
-            for data in loaded:
+            for data in list(loaded.values()):
                 data.close()
 
     @classmethod

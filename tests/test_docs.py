@@ -93,7 +93,10 @@ def test_the_reference_lists_every_public_python_name(reference: set[tuple[str, 
 def test_the_reference_lists_every_column_of_every_table(reference: set[tuple[str, str]]) -> None:
     with barter_ffi.MarketDataInMemory.from_json_file(barter_ffi.sample_path("all_kinds.jsonl")) as md:
         columns = {f"{table}.{field.name}" for table in TABLES for field in pa.schema(md.to_arrow(table))}  # type: ignore[arg-type]
-    assert len(columns) > 40
+        # The book replay's levels stand as one: bid_price_{i} for bid_price_0 … bid_price_{depth-1}.
+        columns |= {f"book_replay.{re.sub(r'_0$', '_{i}', field.name)}" for field in pa.schema(md.book_replay(depth=1))}
+        columns |= {f"engine_prices.{field.name}" for field in pa.schema(md.engine_prices())}
+    assert len(columns) > 80
     assert columns == names_of(reference, "std:arrow-column")
 
 

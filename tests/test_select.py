@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import pickle
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -55,6 +57,40 @@ def test_from_json_files_releases_the_loaded_files_when_one_fails(tmp_path: Path
     with pytest.raises(MarketDataError, match=r"broken\.jsonl: line 1"):
         MarketDataInMemory.from_json_files([KINDS, broken, FIXTURES / "trades.json"])
     assert live_objects() == baseline, "the files that loaded were released, not left to leak"
+
+
+INTERRUPTED_FILES = """
+import os, signal, sys, threading, time
+from barter_ffi import MarketDataInMemory
+from barter_ffi._ffi import live_objects
+
+def interrupt_once_the_small_file_is_loaded():
+    while live_objects()[0] == 0:
+        time.sleep(0.001)
+    os.kill(os.getpid(), signal.SIGINT)
+
+threading.Thread(target=interrupt_once_the_small_file_is_loaded, daemon=True).start()
+try:
+    MarketDataInMemory.from_json_files(sys.argv[1:])
+    print("not interrupted")
+except KeyboardInterrupt:
+    print("interrupted", *live_objects())
+while any(thread.name.startswith("barter_ffi-load") for thread in threading.enumerate()):
+    time.sleep(0.01)  # loads still running, if any, end before the last count
+print("after every load", *live_objects())
+"""
+
+
+def test_ctrl_c_during_from_json_files_stops_every_load_and_frees_every_handle(tmp_path: Path) -> None:
+    """A small file loads first; Ctrl-C comes while two large ones still load on the pool's
+    threads. Nothing any of them made may stay in the library, then or after."""
+    small, large = tmp_path / "small.jsonl", tmp_path / "large.jsonl"
+    small.write_bytes(KINDS.read_bytes())
+    large.write_bytes(KINDS.read_bytes() * 20_000)  # about 60 MB: long after the small one
+    result = subprocess.run([sys.executable, "-c", INTERRUPTED_FILES, str(small), str(large), str(large)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.splitlines() == ["interrupted 0 0 0", "after every load 0 0 0"], result.stderr[-3000:]
 
 
 def test_filter_by_kind_names_and_classes() -> None:

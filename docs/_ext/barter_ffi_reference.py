@@ -1,7 +1,8 @@
 """Sphinx directives that write the reference from the definitions themselves, so it cannot drift:
 
 ``.. arrow-columns:: TABLE``
-    The table's columns as the library exports them: names, types and nullability from the live
+    The table's columns (``TABLE`` one of ``to_arrow``'s, ``book_replay`` or ``engine_prices``)
+    as the library exports them: names, types and nullability from the live
     Arrow schema, meanings from the ``description`` each field carries in its metadata
     (written once, in the crate's schema). Each column is an ``arrow-column`` object
     (``:arrow-column:`l2.price```), listed in the inventory.
@@ -47,7 +48,7 @@ def table_columns(table: str) -> list[tuple[str, str, bool, str]]:
 
     forms = ("decimal128", "float64", "text")
     with MarketDataInMemory.from_events([]) as empty:
-        schemas = [pyarrow.schema(empty.to_arrow(table, decimals=form)) for form in forms]  # type: ignore[arg-type]
+        schemas = [pyarrow.schema(_export(empty, table, form)) for form in forms]
     columns = []
     for index, field in enumerate(schemas[0]):
         types = [_type_text(schema.field(index).type) for schema in schemas]
@@ -56,8 +57,22 @@ def table_columns(table: str) -> list[tuple[str, str, bool, str]]:
         description = (field.metadata or {}).get(b"description", b"").decode("utf-8")
         if not description:
             raise ValueError(f"column {table}.{field.name} has no description in its field metadata")
-        columns.append((field.name, type_text, field.nullable, description))
+        name = field.name
+        if table == "book_replay" and name.endswith("_0"):
+            # One level of the wide layout stands for them all.
+            name, description = name[:-2] + "_{i}", description.replace("level 0 (0 is", "level i (0 is")
+        columns.append((name, type_text, field.nullable, description))
     return columns
+
+
+def _export(md: Any, table: str, decimals: str) -> Any:
+    """``table`` of ``md``: one of ``to_arrow``'s, or ``book_replay`` (one level a side shown)
+    or ``engine_prices``."""
+    if table == "book_replay":
+        return md.book_replay(depth=1, decimals=decimals)
+    if table == "engine_prices":
+        return md.engine_prices(decimals=decimals)
+    return md.to_arrow(table, decimals=decimals)
 
 
 class ArrowColumns(SphinxDirective):

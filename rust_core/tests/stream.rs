@@ -9,14 +9,14 @@ use barter_ffi::{
         market_data::{JsonShape, MarketData},
         select::{load_file, EventFilter},
     },
-    output::stream::{FileStream, PieceSize},
+    output::stream::{FileStream, PieceSize, MAX_LINE_BYTES},
     read::compression::BarterFfiCompression,
 };
 use barter_instrument::exchange::ExchangeId;
 use common::fixture;
 use std::path::{Path, PathBuf};
 
-const SMALL: PieceSize = PieceSize { bytes: 700, array_items: 3 };
+const SMALL: PieceSize = PieceSize { bytes: 700, array_items: 3, max_line_bytes: MAX_LINE_BYTES };
 
 fn temp_dir() -> PathBuf {
     let directory = std::env::temp_dir().join(format!("barter_ffi_stream_{}", std::process::id()));
@@ -89,7 +89,11 @@ fn pieces_hold_what_the_whole_load_holds_for_every_shape_compression_and_filter(
             let path = recording(shape, compression);
             for filter in filters() {
                 let whole = load_file(&path, &filter, &mut |_| true).unwrap();
-                for size in [SMALL, PieceSize { bytes: 1, array_items: 1 }, PieceSize::default()] {
+                for size in [
+                    SMALL,
+                    PieceSize { bytes: 1, array_items: 1, max_line_bytes: MAX_LINE_BYTES },
+                    PieceSize::default(),
+                ] {
                     let items = streamed(&path, &filter, size).unwrap();
                     assert_eq!(&items, whole.stream_events().as_ref(), "{shape:?} {compression:?} {filter:?} {size:?}");
                 }
@@ -110,7 +114,7 @@ fn pieces_count_the_err_items_of_an_array() {
     let text = std::fs::read_to_string(&path).unwrap();
     let last_item = text.rfind("{\"Item\":{\"Ok\"").or_else(|| text.rfind("{\"Item\": {\"Ok\"")).unwrap();
     let after_last = text[last_item..].matches("\"Err\"").count() as u64;
-    for size in [SMALL, PieceSize { bytes: 1, array_items: 1 }] {
+    for size in [SMALL, PieceSize { bytes: 1, array_items: 1, max_line_bytes: MAX_LINE_BYTES }] {
         let (_, errors_skipped) = streamed_with_errors_skipped(&path, &EventFilter::default(), size).unwrap();
         assert_eq!(errors_skipped, whole.stats().errors_skipped - after_last, "{size:?}");
     }
@@ -182,4 +186,38 @@ fn a_stream_closed_mid_file_stops_its_reader() {
     drop(stream); // joins the producer: a hang here fails the test by timeout
     let missing = FileStream::open(&temp_dir().join("missing.jsonl"), EventFilter::default()).unwrap_err();
     assert_eq!(missing.status, barter_ffi::base::error::BarterFfiStatus::FileNotFound);
+}
+
+#[test]
+fn a_line_or_array_item_longer_than_the_cap_is_an_error_naming_its_line() {
+    let cap = PieceSize { bytes: 64, array_items: 4, max_line_bytes: 1_000 };
+    let line = common::TRADE_LINE;
+    // Blanks after the event: a line of exactly `length` bytes, which barter reads.
+    let padded = |length: usize| format!("{line}{}", " ".repeat(length - line.len()));
+    let write = |name: &str, text: String| {
+        let path = temp_dir().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let at_the_cap = write("at_the_cap.jsonl", [line, &padded(1_000), line].join("\n"));
+    assert_eq!(streamed(&at_the_cap, &EventFilter::default(), cap).unwrap().len(), 3);
+    for (name, text) in [
+        ("over_the_cap.jsonl", [line, line, &padded(1_001), line].join("\n")),
+        ("last_line_over_the_cap.jsonl", [line, line, &padded(1_001)].join("\n")),
+        ("no_newline_at_all.jsonl", format!("{{{}", " ".repeat(50_000))),
+    ] {
+        let path = write(name, text);
+        let error = streamed(&path, &EventFilter::default(), cap).unwrap_err();
+        let line_number = if name.starts_with("no_newline") { 1 } else { 3 };
+        let expected = format!("line {line_number} is longer than 1000 bytes, the most a stream holds");
+        assert!(error.message.contains(&expected), "{name}: {}", error.message);
+        assert_eq!(error.status, barter_ffi::base::error::BarterFfiStatus::InvalidData);
+        assert!(MarketData::from_file(&path).is_ok() || name.starts_with("no_newline"), "a whole load reads it");
+    }
+    // An array item, the third of four on lines 2 to 5, past the cap; and one well under it.
+    let item = |padding: usize| format!(r#"{{"Item":{{"Ok":{}}}}}{}"#, &line[8..line.len() - 1], " ".repeat(padding));
+    let array = |padding: usize| format!("[\n{}\n]", [item(0), item(0), item(padding), item(0)].join(",\n"));
+    assert_eq!(streamed(&write("under.json", array(500)), &EventFilter::default(), cap).unwrap().len(), 4);
+    let error = streamed(&write("over.json", array(2_000)), &EventFilter::default(), cap).unwrap_err();
+    assert!(error.message.contains("the array item on line 4 is longer than 1000 bytes"), "{}", error.message);
 }

@@ -13,7 +13,11 @@
 
 use super::{Table, BOOK_SIDES};
 use crate::{
-    base::{error::Error, event::StreamEvent},
+    base::{
+        error::Error,
+        event::StreamEvent,
+        guard::{self, guarded},
+    },
     output::wire::{exchange_id, finite, order_book_in_order, serde_text},
     parse::load::ThreadPermits,
 };
@@ -64,21 +68,27 @@ where
 }
 
 /// `work` done on every job, on this thread and as many more as the process's parsing threads
-/// allow, the results in the jobs' order.
-fn in_parallel<J: Send, R: Send>(jobs: Vec<J>, work: impl Fn(J) -> R + Sync) -> Vec<R> {
+/// allow, the results in the jobs' order. A job that panics gives its panic as an `Internal`
+/// error, and the other jobs are done all the same.
+fn in_parallel<J: Send, R: Send>(jobs: Vec<J>, work: impl Fn(J) -> Result<R, Error> + Sync) -> Vec<Result<R, Error>> {
     let permits = ThreadPermits::take(jobs.len().saturating_sub(1));
-    let slots: Vec<Mutex<(Option<J>, Option<R>)>> = jobs.into_iter().map(|job| Mutex::new((Some(job), None))).collect();
+    type Slot<J, R> = Mutex<(Option<J>, Option<Result<R, Error>>)>;
+    let slots: Vec<Slot<J, R>> = jobs.into_iter().map(|job| Mutex::new((Some(job), None))).collect();
     let next = AtomicUsize::new(0);
     let worker = || {
         while let Some(slot) = slots.get(next.fetch_add(1, Ordering::Relaxed)) {
             let job = slot.lock().unwrap_or_else(PoisonError::into_inner).0.take();
-            let result = job.map(&work);
+            let result = job.map(|job| guarded(|| work(job)));
             slot.lock().unwrap_or_else(PoisonError::into_inner).1 = result;
         }
     };
     std::thread::scope(|scope| {
+        let spawned_worker = || {
+            worker();
+            Ok(())
+        };
         for _ in 0..permits.count {
-            if std::thread::Builder::new().name("barter_ffi-import".into()).spawn_scoped(scope, worker).is_err() {
+            if guard::spawn_scoped(scope, "barter_ffi-import", spawned_worker).is_err() {
                 break;
             }
         }

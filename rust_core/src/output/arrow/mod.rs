@@ -199,7 +199,7 @@ fn shared_fields() -> Vec<Field> {
 }
 
 /// A column, its meaning in the field's metadata under `description`.
-fn column(name: &str, data_type: DataType, nullable: bool, description: &str) -> Field {
+pub(crate) fn column(name: &str, data_type: DataType, nullable: bool, description: &str) -> Field {
     Field::new(name, data_type, nullable)
         .with_metadata(HashMap::from([("description".to_owned(), description.to_owned())]))
 }
@@ -209,7 +209,7 @@ pub fn timestamp_type() -> DataType {
 }
 
 /// Signed keys: pandas rejects unsigned dictionary indices.
-fn exchange_type() -> DataType {
+pub(crate) fn exchange_type() -> DataType {
     DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
 }
 
