@@ -37,6 +37,7 @@ from typing import Callable
 import pyarrow.parquet as parquet
 
 from barter_ffi import MarketDataInMemory
+from barter_ffi.parquet import GUARD, MANIFEST
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -73,19 +74,27 @@ def alternate(ways: dict[str, Callable[[], object]], rounds: int) -> dict[str, l
 
 
 def size_mb(path: Path) -> float:
-    files = [path] if path.is_file() else list(path.glob("*.parquet"))
+    files = [path] if path.is_file() else table_files(path)
     return sum(file.stat().st_size for file in files) / 1e6
 
 
+def table_files(directory: Path) -> list[Path]:
+    """The directory's table files (not its guard, which is not Parquet)."""
+    return sorted(file for file in directory.glob("*.parquet") if file.name != GUARD)
+
+
 def rewritten(directory: Path, target: Path, compression: str) -> Path:
+    """``directory`` with its tables rewritten in ``compression``, beside the same guard and manifest."""
     target.mkdir()
-    for file in directory.glob("*.parquet"):
+    for file in table_files(directory):
         parquet.write_table(parquet.read_table(file), target / file.name, compression=compression, row_group_size=65536)
+    for name in (GUARD, MANIFEST):
+        shutil.copy(directory / name, target / name)
     return target
 
 
 def read_tables(directory: Path) -> dict[str, object]:
-    return {file.stem: parquet.read_table(file) for file in sorted(directory.glob("*.parquet"))}
+    return {file.stem: parquet.read_table(file) for file in table_files(directory)}
 
 
 def bench_reload(path: Path, rounds: int) -> None:
