@@ -678,7 +678,10 @@ enum BarterFfiStatus barter_ffi_market_data_arrow_rows(const struct BarterFfiMar
  * A data set rebuilt from `count` tables: `tables[i]` (a `BarterFfiArrowTable`) names what
  * `streams[i]` holds, in that table's schema (as `_arrow_schema` gives it); rows interleave
  * by `event_index`. Every row goes through barter's types with the checks of
- * `barter_ffi_market_data_from_batch`; a failure names the table, row and column. Takes the
+ * `barter_ffi_market_data_from_batch`; a failure names the table, row and column (the first
+ * in the tables' order). The tables are read on up to one thread per core, so each stream must
+ * allow its calls from another thread than the caller's (one at a time, as the Arrow C stream
+ * interface allows; pyarrow's and arrow-rs's do). Takes the
  * streams: each non-NULL, unreleased `streams[i]` has been released when this returns,
  * whatever the status (unless `tables` or `streams` itself is NULL). A NULL `streams[i]`
  * (BARTER_FFI_STATUS_NULL_ARGUMENT) or an already released one (`release == NULL`, as a

@@ -25,7 +25,7 @@ use crate::{
         stream::{FileStream, PieceSize, MAX_LINE_BYTES},
         wire::{self, BatchLayout},
     },
-    parse::{canonical, load::parse_in_chunks},
+    parse::{canonical, load::parse_in_chunks, selective, skim},
 };
 use arrow_array::{
     cast::AsArray,
@@ -129,6 +129,29 @@ pub fn selection_matches_filter(data: &[u8]) {
     let selected = select::load_bytes(data, "fuzz", &selection).expect("a selective load of an input that loads whole");
     assert_eq!(selected.stream_events(), expected.stream_events(), "{selection:?}");
     assert_eq!(selected.stats(), expected.stats(), "{selection:?}");
+}
+
+/// Each line read for a selective load (kinds chosen by the input's last byte) is what the
+/// serde walk alone makes of it, event or error: the readers' passes over an event left out
+/// accept exactly the JSON the walk accepts. Read as a load reads the lines (from where each
+/// starts in the whole text, one memo for them all), a line passed over ends where the walk's
+/// line ends.
+pub fn selective_lines_match_the_walk(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let kinds = data.last().copied().unwrap_or(0);
+    let keep =
+        EventFilter { kinds: Some((0..8).filter(|tag| kinds & (1 << tag) != 0).collect()), ..EventFilter::default() };
+    let (mut memo, mut memo_in_text) = (skim::Memo::default(), skim::Memo::default());
+    let mut start = 0;
+    for line in text.split('\n') {
+        let walked = selective::walked_line(line, &keep);
+        assert_eq!(format!("{:?}", selective::line(line, &keep, &mut memo)), format!("{walked:?}"), "{line:?}");
+        if let Some((selected, end)) = selective::selected_at(text, start, &keep, &mut memo_in_text) {
+            assert_eq!(format!("{:?}", Ok::<_, serde_json::Error>(selected)), format!("{walked:?}"), "{line:?}");
+            assert_eq!(end, start + line.len(), "{line:?}");
+        }
+        start += line.len() + 1;
+    }
 }
 
 /// A file streamed in small pieces holds what loading it whole holds, with or without a

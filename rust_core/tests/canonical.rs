@@ -5,7 +5,12 @@
 use barter_data::{event::DataKind, streams::consumer::MarketStreamResult};
 use barter_ffi::{
     base::event::StreamEvent,
-    parse::canonical::{event_line, plain_decimal, result_array, utc_timestamp},
+    base::event::{TAG_ORDER_BOOK_SNAPSHOT, TAG_TRADE},
+    parse::{
+        canonical::{event_line, event_line_head, plain_decimal, result_array, utc_timestamp},
+        selective::{self, EventFilter, Selected},
+        skim::Memo,
+    },
 };
 use barter_instrument::instrument::InstrumentIndex;
 use chrono::{DateTime, Utc};
@@ -109,6 +114,25 @@ fn what_serde_reads_differently_or_refuses_is_declined() {
     assert!(assert_agrees(&TRADE.replace("18.175195893Z", "18.1751958931234Z")));
 }
 
+/// `line` with each byte deleted, and each of `bytes` inserted before each byte (and at the end)
+/// and put in its place.
+fn one_byte_mutations(line: &str, bytes: &[u8]) -> Vec<String> {
+    let line = line.as_bytes();
+    let mut variants = Vec::new();
+    for at in 0..=line.len() {
+        if at < line.len() {
+            variants.push([&line[..at], &line[at + 1..]].concat());
+        }
+        for &byte in bytes {
+            variants.push([&line[..at], &[byte], &line[at..]].concat());
+            if at < line.len() {
+                variants.push([&line[..at], &[byte], &line[at + 1..]].concat());
+            }
+        }
+    }
+    variants.into_iter().map(|variant| String::from_utf8(variant).unwrap()).collect()
+}
+
 /// Every deletion, insertion and replacement of one byte in barter's lines, from a set of bytes
 /// chosen to break JSON, numbers, strings and timestamps: the reader never accepts what
 /// serde_json refuses or reads differently.
@@ -119,21 +143,8 @@ fn one_byte_mutations_of_barters_lines_never_make_the_readers_disagree() {
     let levels = TOP_OF_BOOK.replace("null", r#"{"price":"1","amount":"0.000"}"#);
     let asks = BOOK.replace("[]", r#"[{"price":"96050","amount":"1"},{"price":"96050.01","amount":"1"}]"#);
     for line in [TRADE, TOP_OF_BOOK, &levels, CANDLE, LIQUIDATION, &asks] {
-        let bytes = line.as_bytes();
-        for at in 0..=bytes.len() {
-            let mut variants = Vec::new();
-            if at < bytes.len() {
-                variants.push([&bytes[..at], &bytes[at + 1..]].concat());
-            }
-            for &byte in BYTES {
-                variants.push([&bytes[..at], &[byte], &bytes[at..]].concat());
-                if at < bytes.len() {
-                    variants.push([&bytes[..at], &[byte], &bytes[at + 1..]].concat());
-                }
-            }
-            for variant in variants {
-                accepted += usize::from(assert_agrees(std::str::from_utf8(&variant).unwrap()));
-            }
+        for variant in one_byte_mutations(line, BYTES) {
+            accepted += usize::from(assert_agrees(&variant));
         }
     }
     // Digits changed inside numbers and timestamps still read: the test is not vacuous.
@@ -298,4 +309,145 @@ fn one_byte_mutations_of_an_array_never_make_the_readers_disagree() {
         }
     }
     assert!(accepted > 200, "{accepted}");
+}
+
+/// Selections keeping nothing, trades, and snapshots.
+fn selections() -> [EventFilter; 3] {
+    let kinds = |tags: &[u8]| EventFilter { kinds: Some(tags.iter().copied().collect()), ..EventFilter::default() };
+    [kinds(&[]), kinds(&[TAG_TRADE]), kinds(&[TAG_ORDER_BOOK_SNAPSHOT])]
+}
+
+/// How a left-out event was read, if not by the serde walk.
+#[derive(Debug, Default, Clone, Copy)]
+struct PassedOver {
+    /// By the pass that knows barter's exact layout (`skim.rs`).
+    skimmed: bool,
+    /// By the canonical reader's structural scan.
+    scanned: bool,
+}
+
+/// Fails unless a selective read of `line` is what the serde walk alone makes of it, the event
+/// and the error alike, for a selection keeping nothing, one keeping trades and one keeping
+/// snapshots, read alone (with `memo`, as the lines of a file are) and read where it starts a
+/// text that goes on after it (as a load reads it, from where its line starts). Says how the
+/// selection keeping nothing passed over it, if it did.
+fn assert_skip_agrees(line: &str, memo: &mut Memo) -> PassedOver {
+    let followed = format!("{line}\n{TRADE}");
+    for keep in &selections() {
+        let walked = selective::walked_line(line, keep);
+        assert_eq!(format!("{:?}", selective::line(line, keep, memo)), format!("{walked:?}"), "{line:?}");
+        for text in [line, &followed] {
+            if let Some((selected, end)) = selective::selected_at(text, 0, keep, memo) {
+                assert_eq!(format!("{:?}", Ok::<_, serde_json::Error>(selected)), format!("{walked:?}"), "{line:?}");
+                assert_eq!(end, line.len(), "{line:?}");
+            }
+        }
+    }
+    let keep_nothing = &selections()[0];
+    let left_out = matches!(selective::walked_line(line, keep_nothing), Ok(Selected::Skipped(_)));
+    let head = event_line_head(line);
+    let scanned = match head.as_ref().map(|line| line.head.kind) {
+        Some("OrderBook") => head.and_then(|line| line.skip_variant()).is_some(),
+        _ => head.and_then(|line| line.skip()).is_some(),
+    };
+    PassedOver {
+        skimmed: left_out && selective::selected_at(line, 0, keep_nothing, memo).is_some(),
+        scanned: left_out && scanned,
+    }
+}
+
+/// Every one-byte deletion, insertion and replacement in barter's lines, every kind: an event
+/// left out is passed over where the serde walk passes over it, and fails as it fails, with
+/// the same message at the same place; one kept is built as it builds it.
+#[test]
+fn one_byte_mutations_of_left_out_events_are_judged_as_the_serde_walk_judges_them() {
+    const BYTES: &[u8] = b" \t\"\\-+.,:{}[]0159eEntf\x01x";
+    let update = BOOK.replace("Snapshot", "Update");
+    let levels = TOP_OF_BOOK.replace("null", r#"{"price":"1","amount":"0.000"}"#);
+    let asks = BOOK.replace("[]", r#"[{"price":"96050","amount":"1"},{"price":"96050.01","amount":"1"}]"#);
+    let milliseconds = TRADE.replace("18.175195893Z\",\"time_received", "18.175Z\",\"time_received");
+    let (mut skimmed, mut scanned) = (0, 0);
+    let mut memo = Memo::default();
+    for line in [TRADE, TOP_OF_BOOK, &levels, CANDLE, LIQUIDATION, BOOK, &update, &asks, &milliseconds] {
+        for variant in one_byte_mutations(line, BYTES) {
+            let passed_over = assert_skip_agrees(&variant, &mut memo);
+            skimmed += usize::from(passed_over.skimmed);
+            scanned += usize::from(passed_over.scanned);
+        }
+    }
+    // Mutations that stay JSON (a digit for a digit, a blank between tokens) are passed over:
+    // those that keep barter's exact layout by both, those with blanks by the structural scan.
+    assert!(skimmed > 2_000 && scanned > 3_000, "{skimmed} {scanned}");
+}
+
+/// Kinds' values that only a structural scan meets (other layouts, every JSON token, nesting),
+/// valid and not: passed over exactly where the serde walk passes over them, and otherwise
+/// left to it.
+#[test]
+fn any_json_in_a_left_out_kind_is_passed_over_and_anything_else_fails_as_in_the_serde_walk() {
+    let deep = |levels: usize| format!("{}1{}", "[".repeat(levels), "]".repeat(levels));
+    let valid = [
+        r#"{}"#.to_string(),
+        r#"[]"#.to_string(),
+        r#"{"a":[1,-2,3.5,-0.25e+10,6E-7,0,true,false,null,"",{"b":{}}]}"#.to_string(),
+        " { \"a\" : [ 1 , { } ] , \"b\" : null } ".to_string(),
+        r#""text""#.to_string(),
+        "-0".to_string(),
+        "12345678901234567890123456789".to_string(),
+        deep(64),
+    ];
+    let declined_but_json = [r#"{"id":"a\"b"}"#.to_string(), r#"{"\u0041":1}"#.to_string(), deep(65), deep(200)];
+    let invalid = [
+        "[1,]",
+        "{\"a\":1,}",
+        "{,}",
+        "[,1]",
+        "{\"a\" 1}",
+        "{1:2}",
+        "01",
+        "-",
+        "1.",
+        ".5",
+        "1e",
+        "1e+",
+        "+1",
+        "nul",
+        "nulll",
+        "tru",
+        "fals",
+        "[1 2]",
+        "{\"a\":1 \"b\":2}",
+        "[",
+        "{",
+        "]",
+        "}",
+        "\"open",
+        "\"\\u00zz\"",
+        "\"\x01\"",
+        "[1}",
+        "{\"a\":1]",
+        "{\"a\"}",
+        "1 2",
+        "",
+    ];
+    let line =
+        |value: &str| TRADE.replace(r#"{"id":"4314349047","price":99175.52,"amount":1.57640435,"side":"Sell"}"#, value);
+    let memo = &mut Memo::default();
+    let keep_nothing = &selections()[0];
+    for value in &valid {
+        assert!(assert_skip_agrees(&line(value), memo).scanned, "{value} is JSON");
+    }
+    for value in &declined_but_json {
+        assert!(!assert_skip_agrees(&line(value), memo).scanned, "{value}");
+        assert!(selective::walked_line(&line(value), keep_nothing).is_ok(), "{value}");
+    }
+    for value in invalid {
+        assert!(!assert_skip_agrees(&line(value), memo).scanned, "{value}");
+        assert!(selective::walked_line(&line(value), keep_nothing).is_err(), "{value}");
+    }
+    // A book's value is an enum: one variant, named, then its end.
+    for value in [r#"{"Snapshot":1,"Update":2}"#, r#"{"Other":1}"#, r#"{}"#, r#"[1]"#] {
+        let book = format!("{}{value}}}}}}}", &BOOK[..BOOK.find(r#"{"Snapshot":"#).unwrap()]);
+        assert!(!assert_skip_agrees(&book, memo).scanned, "{book}");
+    }
 }

@@ -20,8 +20,9 @@ use crate::{
     read::compression::{self, FileContent},
 };
 use barter_data::{event::DataKind, streams::reconnect::Event};
-use barter_instrument::exchange::ExchangeId;
-use std::{collections::HashSet, path::Path};
+use std::path::Path;
+
+pub use crate::parse::selective::EventFilter;
 
 fn nanos(event: &barter_data::event::MarketEvent<barter_instrument::instrument::InstrumentIndex, DataKind>) -> i64 {
     // Loading refuses times outside i64 nanoseconds, so the fallback is never taken.
@@ -88,64 +89,20 @@ pub fn merge(data_sets: &[&MarketData]) -> Result<MarketData, Error> {
     Ok(MarketData::from_selection(merged))
 }
 
-/// Which events [`filter`] keeps; `None` keeps everything on that axis.
-#[derive(Debug, Default, Clone)]
-pub struct EventFilter {
-    /// Kind tags ([`TAG_TRADE`](crate::base::event::TAG_TRADE) …) to keep.
-    pub kinds: Option<HashSet<u8>>,
-    pub exchanges: Option<HashSet<ExchangeId>>,
-    pub instruments: Option<HashSet<usize>>,
-    /// `time_exchange` at or after this, in nanoseconds since the Unix epoch.
-    pub start_ns: Option<i64>,
-    /// `time_exchange` strictly before this.
-    pub end_ns: Option<i64>,
-}
-
-impl EventFilter {
-    fn in_window(&self, nanos: i64) -> bool {
-        self.start_ns.is_none_or(|start| nanos >= start) && self.end_ns.is_none_or(|end| nanos < end)
-    }
-
-    fn keeps_exchange(&self, exchange: &ExchangeId) -> bool {
-        self.exchanges.as_ref().is_none_or(|set| set.contains(exchange))
-    }
-
-    /// A market event by every axis; a marker (at its event's `time`, `None` in a data set
-    /// without market events) by exchange and window.
-    fn keeps(&self, item: &StreamEvent, time: Option<i64>) -> bool {
-        match item {
-            Event::Reconnecting(exchange) => match time {
-                Some(time) => self.keeps_marker(exchange, time),
-                None => self.keeps_exchange(exchange) && self.start_ns.is_none() && self.end_ns.is_none(),
-            },
-            Event::Item(event) => self.keeps_event(&EventHeader {
-                kind_tag: kind_tag(&event.kind),
-                exchange: event.exchange,
-                instrument: event.instrument.index(),
-                time_exchange_ns: nanos(event),
-            }),
-        }
-    }
-
-    fn keeps_marker(&self, exchange: &ExchangeId, time: i64) -> bool {
-        self.keeps_exchange(exchange) && self.in_window(time)
-    }
-
-    /// A market event by every axis, from its header alone: what a selective load decides on.
-    pub fn keeps_event(&self, header: &EventHeader) -> bool {
-        self.kinds.as_ref().is_none_or(|kinds| kinds.contains(&header.kind_tag))
-            && self.keeps_exchange(&header.exchange)
-            && self.instruments.as_ref().is_none_or(|set| set.contains(&header.instrument))
-            && self.in_window(header.time_exchange_ns)
-    }
-
-    /// Whether every item passes: then a load needs no selection at all.
-    pub fn keeps_everything(&self) -> bool {
-        self.kinds.is_none()
-            && self.exchanges.is_none()
-            && self.instruments.is_none()
-            && self.start_ns.is_none()
-            && self.end_ns.is_none()
+/// A market event by every axis; a marker (at its event's `time`, `None` in a data set
+/// without market events) by exchange and window.
+fn keeps_item(filter: &EventFilter, item: &StreamEvent, time: Option<i64>) -> bool {
+    match item {
+        Event::Reconnecting(exchange) => match time {
+            Some(time) => filter.keeps_marker(*exchange, time),
+            None => filter.keeps_exchange(*exchange) && !filter.has_window(),
+        },
+        Event::Item(event) => filter.keeps_event(&EventHeader {
+            kind_tag: kind_tag(&event.kind),
+            exchange: event.exchange,
+            instrument: event.instrument.index(),
+            time_exchange_ns: nanos(event),
+        }),
     }
 }
 
@@ -158,7 +115,7 @@ pub fn filter(data: &MarketData, filter: &EventFilter) -> Result<MarketData, Err
     let timed = !data.is_empty();
     let mut kept = Parsed::default();
     for (item, &time) in items.iter().zip(&times) {
-        if filter.keeps(item, timed.then_some(time)) {
+        if keeps_item(filter, item, timed.then_some(time)) {
             kept.reconnects += u64::from(matches!(item, Event::Reconnecting(_)));
             kept.events.push(item.clone());
         }
@@ -173,13 +130,14 @@ fn markers_of_selection(parsed: Parsed, filter: &EventFilter) -> Parsed {
     if parsed.reconnects == 0 {
         return Parsed { events: parsed.events, ..Parsed::default() };
     }
-    let mut times = times_among_skipped(&parsed.events, &parsed.skipped, None).into_iter();
+    // Without a time window a marker is kept by its exchange alone, whatever its time.
+    let mut times = filter.has_window().then(|| times_among_skipped(&parsed.events, &parsed.skipped, None).into_iter());
     let mut kept = Parsed { events: parsed.events, ..Parsed::default() };
     // In place: `retain` visits each item once, in order, so each meets its own time.
     kept.events.retain(|item| {
-        let time = times.next().unwrap_or_default();
+        let time = times.as_mut().and_then(Iterator::next).unwrap_or_default();
         let Event::Reconnecting(exchange) = item else { return true };
-        let keep = filter.keeps_marker(exchange, time);
+        let keep = filter.keeps_marker(*exchange, time);
         kept.reconnects += u64::from(keep);
         keep
     });
@@ -260,7 +218,7 @@ impl StreamedSelection {
             .into_iter()
             .zip(times)
             .filter(|(item, time)| match item {
-                Event::Reconnecting(exchange) => self.filter.keeps_marker(exchange, *time),
+                Event::Reconnecting(exchange) => self.filter.keeps_marker(*exchange, *time),
                 Event::Item(_) => true,
             })
             .map(|(item, _)| item)
@@ -278,7 +236,7 @@ impl StreamedSelection {
         let kept = untimed
             .into_iter()
             .filter(|item| match item {
-                Event::Reconnecting(exchange) => self.filter.keeps_marker(exchange, latest),
+                Event::Reconnecting(exchange) => self.filter.keeps_marker(*exchange, latest),
                 Event::Item(_) => true,
             })
             .collect();
@@ -315,9 +273,8 @@ pub fn load_bytes(bytes: &[u8], source: &str, selection: &EventFilter) -> Result
 }
 
 fn load_selected(bytes: &[u8], source: &str, selection: &EventFilter, progress: Progress) -> Result<MarketData, Error> {
-    let keep = |header: &EventHeader| selection.keeps_event(header);
     let mut last_done = 0;
-    let selected = load::parse_selected(bytes, source, &keep, &mut |done| {
+    let selected = load::parse_selected(bytes, source, selection, &mut |done| {
         last_done = done;
         progress(done)
     });

@@ -39,7 +39,7 @@ use crate::{
     parse::{
         is_json_whitespace,
         load::{self, Parsed, Shape},
-        selective::{EventHeader, Selector},
+        selective::Selector,
     },
     read::{buffer::reserve_exact, compression::OpenedFile},
 };
@@ -210,8 +210,7 @@ fn produce(
 ) {
     let source = &path.display().to_string();
     let mut selection = StreamedSelection::new(filter.clone());
-    let keep = |header: &EventHeader| filter.keeps_event(header);
-    let selector: Option<Selector> = if filter.keeps_everything() { None } else { Some(&keep) };
+    let selector: Option<Selector> = if filter.keeps_everything() { None } else { Some(&filter) };
     let mut hand_over = |parsed: Parsed| {
         let piece = selection.piece(parsed);
         piece.events.is_empty() || send.send(Ok(MarketData::from_selection(piece))).is_ok()
