@@ -95,7 +95,12 @@ class LoadStats(NamedTuple):
     reconnects: int
     """``Reconnecting`` markers: held for the engine, not yielded as events."""
     errors_skipped: int
-    """``Err`` items of the JSON-array shape, dropped as barter's historic example drops them."""
+    """``Err`` items of the JSON-array shape, dropped as barter's historic example drops them:
+    every one the input held, whatever ``kinds``, ``exchanges``, ``instruments``, ``start`` or
+    ``end`` kept, so a selective load counts what a whole load counts. ``filter`` and slices
+    count their source's, ``merge`` and ``from_json_files`` add up their inputs', the pieces of
+    ``iter_json_file`` add up to the file's (``summary()`` gives it), and ``from_events`` and
+    ``from_arrow`` count none."""
 
 
 class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
@@ -495,7 +500,7 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
                 raise ValueError("MarketDataInMemory is closed")
             stats = _stats(self._handle)
             if stats.market_events == 0:  # loaders refuse an input without an event
-                return (MarketDataInMemory.from_events, ([],))
+                return (_empty_data_set, (stats.errors_skipped,))
             # The array shape keeps the count of Err items skipped at load; JSON Lines cannot.
             shape = "array" if stats.errors_skipped else "lines"
             return (MarketDataInMemory.from_json_bytes, (read_buffer(self._json_buffer(shape, self._handle), bytes),))
@@ -571,6 +576,23 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
 
 
 collections.abc.Sequence.register(MarketDataInMemory)
+
+
+_STAND_IN_EVENT = (
+    '{"Item":{"Ok":{"time_exchange":"1970-01-01T00:00:00Z","time_received":"1970-01-01T00:00:00Z",'
+    '"exchange":"other","instrument":0,"kind":{"Trade":{"id":"","price":0.0,"amount":0.0,"side":"Buy"}}}}}'
+)
+
+
+def _empty_data_set(errors_skipped: int) -> MarketDataInMemory:
+    """An empty data set counting ``errors_skipped`` Err items, as an empty selection from a
+    source that held them does: what pickling one gives back. (A load needs a market event, so
+    one stands beside the Err items, and the filter keeps nothing.)"""
+    if not errors_skipped:
+        return MarketDataInMemory.from_events([])
+    source = "[" + ",".join([_STAND_IN_EVENT] + ['{"Item":{"Err":"SubscriptionsEmpty"}}'] * errors_skipped) + "]"
+    with MarketDataInMemory.from_json_bytes(source) as loaded:
+        return loaded.filter(kinds=[])
 
 
 def _stats(handle: Any) -> LoadStats:

@@ -54,7 +54,8 @@ pub fn market_events(
 
 /// A new data set of every `step`-th market event of `start..stop` (`step` ≥ 1), with the
 /// reconnect markers that belong to `start..stop` (see the module's rule) in their places.
-/// A slice without a market event is an empty data set, as an empty filter is.
+/// A slice without a market event is an empty data set, as an empty filter is. Like a filter,
+/// it counts the `Err` items `data`'s source held.
 pub fn slice(data: &MarketData, start: u64, stop: u64, step: u64) -> Result<MarketData, Error> {
     let (start, stop) = check_range(data, start, stop)?;
     if step == 0 {
@@ -63,7 +64,7 @@ pub fn slice(data: &MarketData, start: u64, stop: u64, step: u64) -> Result<Mark
     let items = data.stream_events();
     let first = data.markers().markers_position(start);
     let end = if stop as u64 == data.len() { items.len() } else { data.markers().markers_position(stop) };
-    let mut kept = Parsed::default();
+    let mut kept = Parsed { errors_skipped: data.stats().errors_skipped, ..Parsed::default() };
     let mut index = start;
     for item in &items[first..end] {
         match item {
