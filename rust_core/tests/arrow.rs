@@ -87,3 +87,25 @@ fn a_data_set_of_many_batches_survives_the_tables_in_order() {
     assert_eq!(&round_trip(&data, Decimals::Text), data.stream_events().as_ref());
     assert_eq!(&round_trip(&data, Decimals::Decimal128), data.stream_events().as_ref());
 }
+
+/// A row is named by its place in its table, whatever batch it came in: here the last trade, in
+/// a batch of its own, and a candle claiming its `event_index`.
+#[test]
+fn rows_are_named_by_their_place_in_the_table_across_batches() {
+    let data = MarketData::from_file(&fixture("all_kinds.jsonl")).unwrap();
+    let trades = batches(&data, Table::Trades, Decimals::Text).remove(0);
+    let last = trades.num_rows() - 1;
+    assert!(last > 0, "more than one trade");
+    let last_index = trades.column_by_name("event_index").unwrap().as_primitive::<UInt64Type>().value(last);
+    let candles = batches(&data, Table::Candles, Decimals::Text).remove(0);
+    let mut columns = candles.columns().to_vec();
+    columns[candles.schema().index_of("event_index").unwrap()] =
+        std::sync::Arc::new(arrow_array::UInt64Array::from(vec![last_index; candles.num_rows()]));
+    let candles = RecordBatch::try_new(candles.schema(), columns).unwrap();
+    let one_row_each: Vec<RecordBatch> = (0..trades.num_rows()).map(|row| trades.slice(row, 1)).collect();
+    let tables =
+        vec![(Table::Trades, one_row_each.into_iter().map(Ok)), (Table::Candles, vec![candles].into_iter().map(Ok))];
+    let error = items_from_tables(tables).unwrap_err();
+    let expected = format!("event_index {last_index} names two market events: trades row {last} and candles row 0");
+    assert!(error.message.contains(&expected), "{}", error.message);
+}
