@@ -254,6 +254,13 @@ class Report:
         return self.slope * (self.cycles - self.warm_up)
 
     @property
+    def late_slope(self) -> float:
+        """The least-squares slope over the last half of the measured cycles: zero once the
+        allocators have settled, while a leak keeps its slope to the end."""
+        middle = (self.warm_up + self.cycles) / 2
+        return _slope([(point.cycle, point.resident) for point in self.measured if point.cycle >= middle])
+
+    @property
     def median_slope(self) -> float:
         """The median of the slopes between consecutive checkpoints after the warm-up. A leak
         raises every interval; an allocator taking one more block now and then (a step, then
@@ -269,6 +276,7 @@ class Report:
             "cycles": self.cycles, "threads": self.threads, "ways_run": self.ways_run, "midway": self.midway,
             "seconds": self.seconds, "warm_up": self.warm_up, "slope_bytes_per_cycle": self.slope,
             "growth_bytes": self.growth, "median_slope_bytes_per_cycle": self.median_slope,
+            "late_slope_bytes_per_cycle": self.late_slope,
             "live_at_end": list(self.live_at_end),
             "checkpoints": [[point.cycle, point.resident, list(point.live)] for point in self.checkpoints],
         }
@@ -284,8 +292,8 @@ class Report:
             + " ".join(f"{point.resident / mib:.1f}" for point in self.checkpoints) + " MiB",
             f"after the warm-up ({self.warm_up} cycles): {min(resident) / mib:.1f}-{max(resident) / mib:.1f} MiB, "
             f"slope {self.slope / 1024:+.3f} KiB per cycle ({self.growth / mib:+.2f} MiB over "
-            f"{self.cycles - self.warm_up} cycles); median of the slopes between checkpoints "
-            f"{self.median_slope / 1024:+.3f} KiB per cycle",
+            f"{self.cycles - self.warm_up} cycles); over the last half {self.late_slope / 1024:+.3f} KiB per "
+            f"cycle; median of the slopes between checkpoints {self.median_slope / 1024:+.3f} KiB per cycle",
             "live objects (market data, cursors, buffers) at each checkpoint: "
             + ", ".join(sorted({str(point.live) for point in self.checkpoints})) + f"; at the end: {self.live_at_end}",
         ])
