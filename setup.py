@@ -6,11 +6,15 @@
 - The library's file name: ``libbarter_ffi.so`` (``.dylib``; ``barter_ffi.dll``), the name C hosts
   link by and the library's SONAME, instead of an interpreter-specific extension-module name.
 - ``pkgconfig/barter_ffi.pc`` in the wheel, for C hosts of an installed wheel.
+- ``_library_sources.json`` beside the library (in the wheel, or in the checkout for
+  ``pip install -e .``): the sources it was built from, so a checkout never runs a stale library
+  (``barter_ffi/_library_sources.py``).
 
 (setuptools' ``[tool.setuptools.cmdclass]`` table would replace the commands setuptools-rust
 installs, so these overrides have to come from here.)
 """
 
+import importlib.util
 import re
 import sys
 from pathlib import Path
@@ -57,10 +61,25 @@ class BdistWheelPy3None(bdist_wheel):
         return "py3", "none", platform
 
 
+def library_sources_module():
+    """``barter_ffi/_library_sources.py``, loaded alone: the package cannot be imported before its
+    library is built."""
+    spec = importlib.util.spec_from_file_location("barter_ffi_library_sources", ROOT / "barter_ffi" / "_library_sources.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 class BuildRustNamedLibrary(build_rust):
     def get_dylib_ext_path(self, ext, target_fname: str) -> str:
         default = Path(super().get_dylib_ext_path(ext, target_fname))
         return str(default.with_name(library_file_name()))
+
+    def install_extension(self, ext, dylib_paths, build_artifact_dir) -> None:
+        super().install_extension(ext, dylib_paths, build_artifact_dir)
+        for module_name, _ in dylib_paths:  # recorded once the library is in place, never before
+            library = Path(self.get_dylib_ext_path(ext, module_name))
+            library_sources_module().write_record(ROOT, library.parent)
 
 
 class BuildPyWithPkgConfig(build_py):

@@ -12,6 +12,13 @@
                                            suffix) and back: OUT ending in .json is a JSON
                                            array, in .jsonl JSON Lines, either compressed by a
                                            .gz, .zst or .bz2 suffix; needs pyarrow
+    barter-ffi books FILE -o OUT.parquet [--depth N] [--every E] [...]
+                                           the order books barter would hold, replayed through
+                                           barter's own OrderBook: the top N levels, mid price,
+                                           microprice, spread and quality flags, after every
+                                           L2 event, when the top changes, or on a time grid
+                                           (--every 1s), into one Parquet file; a JSON file is
+                                           read in pieces, in bounded memory; needs pyarrow
     barter-ffi config --cflags --libs      flags to build a C host against the installed library
 
 FILE is barter's JSON or JSON Lines (compressed or not), a Parquet directory that convert
@@ -34,10 +41,10 @@ from typing import Any, Callable, Iterator, Optional, Sequence, cast
 from . import linking
 from ._ffi import library_version
 from .compression import without_compression_suffix
-from ._paths import package_data_dir
 from .data import MarketEvent
 from .timestamps import iso
 from .market_data import MarketDataInMemory
+from .samples import sample_path
 from .streaming import JsonFileStream, iter_json_file
 from .summary import Summary, event_line
 
@@ -45,8 +52,8 @@ BUNDLED_FIXTURE = "all_kinds.jsonl"
 
 
 def bundled_fixture() -> Path:
-    """The sample file installed as ``barter_ffi/fixtures`` (the project's ``fixtures/``)."""
-    return package_data_dir("fixtures") / BUNDLED_FIXTURE
+    """The sample file ``summary`` reads when given none."""
+    return sample_path(BUNDLED_FIXTURE)
 
 
 def summary(facts: Summary) -> dict[str, Any]:
@@ -114,7 +121,7 @@ def load(path: Path) -> MarketDataInMemory:
     return MarketDataInMemory.from_json_file(path)
 
 
-COMMANDS = ("summary", "head", "tail", "convert", "config")
+COMMANDS = ("summary", "head", "tail", "convert", "books", "config")
 FILE_HELP = "a barter JSON or JSON Lines file, or a Parquet directory that convert wrote, or one table file of it"
 JSON_SHAPES = {".json": "array", ".jsonl": "lines"}
 
@@ -191,6 +198,29 @@ def convert(source: Path, target: Path, decimals: str) -> None:
             data.to_json_file(target, shape=shape)  # type: ignore[arg-type]
 
 
+def books(args: argparse.Namespace) -> int:
+    """Replays the order books of ``args.file`` into the Parquet file ``args.output`` (streamed
+    in bounded memory from JSON, with a progress bar for a large file on a terminal); returns the
+    rows written."""
+    if args.output.suffix.lower() != ".parquet":
+        raise ValueError(f"books writes one Parquet file: name it with .parquet, not {args.output}")
+    every: Any = int(args.every) if args.every.isdigit() else args.every
+    options = dict(
+        depth=args.depth, every=every, clock=args.clock, decimals=args.decimals, layout=args.layout,
+        exchanges=args.exchanges, instruments=args.instruments, emit_from=args.emit_from, emit_until=args.emit_until,
+        reconnect=args.reconnect, crossed=args.crossed,
+    )
+    if is_parquet(args.file):
+        with load(args.file) as data:
+            return data.book_replay(**options).to_parquet(args.output)
+    with iter_json_file(args.file) as stream:
+        report = progress_reporter(args.file, stream)
+        rows = stream.book_replay(**options).to_parquet(args.output, after_each_batch=report)
+        if report is not None:
+            report()
+        return rows
+
+
 CONFIG_ANSWERS: dict[str, Callable[[], list[str]]] = {
     "cflags": linking.cflags,
     "libs": linking.libs,
@@ -222,6 +252,37 @@ def _parser() -> argparse.ArgumentParser:
         "--decimals", choices=("decimal128", "float64", "text"), default="decimal128",
         help="how L1 and L2 prices and amounts are written to Parquet (default decimal128)",
     )
+    books_command = commands.add_parser(
+        "books", help="replay the order books through barter's OrderBook into a Parquet file",
+        description="The order books barter would hold, replayed through barter's own OrderBook (one book per "
+                    "exchange and instrument, each L2 event applied in stored order), one row per book per sample: "
+                    "the API reference's book_replay table.",
+    )
+    books_command.add_argument("file", type=Path, help=FILE_HELP)
+    books_command.add_argument("-o", "--output", type=Path, required=True, help="the Parquet file to write (.parquet)")
+    books_command.add_argument("--depth", type=int, default=10, help="levels a side in each row (default 10)")
+    books_command.add_argument(
+        "--every", default="event", metavar="E",
+        help="event (a row after each L2 event, the default), change (when the top levels change), or an "
+             "interval: 100ms, 1s, 5m, or nanoseconds",
+    )
+    books_command.add_argument("--clock", choices=("exchange", "received"), default="exchange",
+                               help="which time places events and samples (default exchange)")
+    books_command.add_argument("--decimals", choices=("decimal128", "float64", "text"), default="decimal128",
+                               help="how prices and amounts are written (default decimal128, exact)")
+    books_command.add_argument("--layout", choices=("wide", "lists"), default="wide",
+                               help="a column per level (bid_price_0, …) or fixed-size lists (default wide)")
+    books_command.add_argument("--exchanges", nargs="+", metavar="NAME", help="replay only these exchanges' books")
+    books_command.add_argument("--instruments", nargs="+", type=int, metavar="INDEX",
+                               help="replay only these instruments' books")
+    books_command.add_argument("--from", dest="emit_from", metavar="TIME",
+                               help="write rows from this RFC 3339 time on (the books are built from the start)")
+    books_command.add_argument("--until", dest="emit_until", metavar="TIME", help="write rows before this time")
+    books_command.add_argument("--reconnect", choices=("keep", "reset"), default="keep",
+                               help="reset: a reconnect empties its exchange's books until their next snapshot "
+                                    "(default keep, as barter)")
+    books_command.add_argument("--crossed", choices=("keep", "trim"), default="keep",
+                               help="trim: leave out a crossed book's stale levels as tardis does (default keep)")
     config = commands.add_parser("config", help="paths and flags for C hosts of the installed library")
     for answer in CONFIG_ANSWERS:
         config.add_argument(f"--{answer}", action="store_true", help=f"print the {answer}")
@@ -245,6 +306,9 @@ def _run(args: argparse.Namespace, out: Callable[[str], None]) -> None:
         return
     if args.command == "convert":
         convert(args.source, args.target, args.decimals)
+        return
+    if args.command == "books":
+        out(f"{args.output}: {books(args):,} rows")
         return
     if args.lines < 0:
         raise ValueError(f"-n must be at least 0, not {args.lines}")

@@ -9,34 +9,31 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 import msgspec
 
 from ._native import ffi
-from ._paths import PACKAGE_DIR
+from ._paths import find_library
 from .errors import MarketDataError
 
 __all__ = [
-    "ffi", "lib", "library_path", "library_version", "exchange_names", "call", "call_returning", "read_buffer", "encode_path", "live_objects",
+    "PathLike", "ffi", "lib", "library_path", "library_version", "exchange_names", "call", "call_returning", "read_buffer", "encode_path", "live_objects",
 ]
 
 
-_LIBRARY_NAMES = ("libbarter_ffi.so", "libbarter_ffi.dylib", "barter_ffi.dll")
+PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+"""A file's path, as ``open`` takes it."""
+
+_LIBRARY = find_library()
 
 
 def library_path() -> Path:
-    """The path of the Rust library that setuptools-rust built into this package."""
-    for name in _LIBRARY_NAMES:
-        if (PACKAGE_DIR / name).is_file():
-            return PACKAGE_DIR / name
-    raise ImportError(
-        f"barter_ffi's Rust library is missing from {PACKAGE_DIR}: install the package with "
-        "`pip install .` (or `pip install -e .`) so that setuptools-rust builds it"
-    )
+    """The path of the Rust library this package loaded."""
+    return _LIBRARY
 
 
-lib: Any = ffi.dlopen(str(library_path()))
+lib: Any = ffi.dlopen(str(_LIBRARY))
 
 
 def _check_abi_version() -> None:
@@ -45,7 +42,7 @@ def _check_abi_version() -> None:
     status = lib.barter_ffi_abi_version(out, ffi.NULL)
     if status != lib.BARTER_FFI_STATUS_OK or out[0] != lib.BARTER_FFI_ABI_VERSION:
         raise ImportError(
-            f"{library_path()} speaks C ABI version {out[0]}, but this package was generated for "
+            f"{_LIBRARY} speaks C ABI version {out[0]}, but this package was generated for "
             f"version {lib.BARTER_FFI_ABI_VERSION}: reinstall barter-ffi so the two are built together"
         )
 
@@ -110,7 +107,7 @@ def read_buffer(buffer: Any, decode: Callable[[Any], Any]) -> Any:
         lib.barter_ffi_buffer_free(buffer)
 
 
-def encode_path(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes]") -> bytes:
+def encode_path(path: PathLike) -> bytes:
     """A path as the NUL-terminated OS bytes the library takes; rejects what ``open`` rejects."""
     encoded = os.fsencode(path)  # TypeError for anything that is not str, bytes or PathLike
     if b"\0" in encoded:
@@ -131,7 +128,8 @@ def exchange_names() -> list[str]:
 
 
 def live_objects() -> tuple[int, int, int]:
-    """(market data handles, cursors, buffers) the library holds: a leak check for tests."""
+    """(market data handles, cursors, buffers) the library holds, cursors counting file streams
+    and Arrow streams too: a leak check for tests."""
     out = ffi.new("BarterFfiLiveObjects *")
     call(lib.barter_ffi_live_objects, out)
     return int(out.market_data), int(out.cursors), int(out.buffers)

@@ -1,12 +1,13 @@
 """barter's events as Arrow tables, one per kind, and back again.
 
-The tables' columns are defined once, in ``rust_core/src/output/arrow/mod.rs``; this module only names
-them. They leave the library through the Arrow C Stream interface, wrapped in the Arrow PyCapsule
-protocol (``__arrow_c_stream__``), so pyarrow, polars, DuckDB and pandas (through pyarrow) take
-them without a copy, and barter_ffi itself never imports any of them. The conveniences
-(``to_pyarrow``, ``to_polars``, ``to_pandas``) import their library when called: install them
-with the extras ``barter-ffi[arrow]``, ``[polars]``, ``[pandas]`` (from a checkout:
-``pip install ".[arrow]"``). Parquet is ``barter_ffi.parquet``.
+The tables' columns are defined once, in the library, and every exported schema says what each
+column means (``description`` in its field's metadata; the API reference lists them all); this
+module only names the tables. They leave the library through the Arrow C Stream interface,
+wrapped in the Arrow PyCapsule protocol (``__arrow_c_stream__``), so pyarrow, polars, DuckDB and
+pandas (through pyarrow) take them without a copy, and barter_ffi itself never imports any of
+them. The conveniences (``to_pyarrow``, ``to_polars``, ``to_pandas``) import their library
+when called: install them with the extras ``barter-ffi[arrow]``, ``[polars]``, ``[pandas]``
+(from a checkout: ``pip install ".[arrow]"``). Parquet is ``barter_ffi.parquet``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal, Mapping, Opt
 
 from ._ffi import call, call_returning, ffi, lib
 from .data import Candle, Liquidation, OrderBookEvent, OrderBookL1, PublicTrade, encode_events
-from .errors import MarketDataError
+from .errors import MarketDataError, unknown_name
 from .notebook import SHOWN_EVENTS, arrow_table_html
 from .summary import read_counts
 
@@ -83,42 +84,52 @@ _HANDLE = "BarterFfiMarketData *"
 
 
 def table_code(table: str) -> int:
-    """``table``'s ``BarterFfiArrowTable``; ``ValueError`` naming the tables if it is none of them."""
-    try:
-        return TABLES[table]
-    except (KeyError, TypeError):
-        raise ValueError(f"table must be one of {', '.join(TABLES)}, not {table!r}") from None
+    """``table``'s ``BarterFfiArrowTable``; ``ValueError`` naming the closest tables if it is none of them."""
+    return _named_code(TABLES, table, "table")
 
 
 def _decimals_code(decimals: str) -> int:
-    try:
-        return _DECIMALS[decimals]
-    except (KeyError, TypeError):
-        raise ValueError(f"decimals must be one of {', '.join(_DECIMALS)}, not {decimals!r}") from None
+    return _named_code(_DECIMALS, decimals, "decimals")
+
+
+def _named_code(codes: dict[str, int], name: str, what: str) -> int:
+    if not isinstance(name, str):
+        raise TypeError(f"{what} is one of {', '.join(codes)} (a str), not {type(name).__name__}")
+    if name not in codes:
+        raise unknown_name(what, name, list(codes))
+    return codes[name]
+
+
+def _address(pointer: Any) -> int:
+    return int(ffi.cast("uintptr_t", pointer))
 
 
 # The PyCapsule protocol's capsules, made through the Python C API with ctypes. The structs are
-# malloc'd and the capsules' destructors are the library's own C functions (which free them
-# with free()), so a capsule that outlives this module at interpreter shutdown runs no Python.
+# malloc'd, the capsules' names are the library's static strings (Python compares names by
+# content whenever a consumer opens a capsule, so they must outlive every capsule), and their
+# destructors are the library's own C functions (which free the structs with free()), so a
+# capsule that outlives this module at interpreter shutdown reads nothing freed and runs no
+# Python. The destructors read capsules with the PyCapsule_GetPointer handed to the library
+# here, found where ctypes finds PyCapsule_New: the library looks up no Python symbol itself.
 _libc = ctypes.CDLL(None)
 _libc.malloc.restype = ctypes.c_void_p
 _libc.malloc.argtypes = [ctypes.c_size_t]
 _libc.free.argtypes = [ctypes.c_void_p]
 _capsule_new = ctypes.pythonapi.PyCapsule_New
 _capsule_new.restype = ctypes.py_object
-_capsule_new.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+_capsule_new.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
 _capsule_pointer = ctypes.pythonapi.PyCapsule_GetPointer
 _capsule_pointer.restype = ctypes.c_void_p
-_capsule_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
-_STREAM_CAPSULE = b"arrow_array_stream"
-_SCHEMA_CAPSULE = b"arrow_schema"
+_capsule_pointer.argtypes = [ctypes.py_object, ctypes.c_void_p]
+_STREAM_CAPSULE = _address(lib.BARTER_FFI_ARROW_STREAM_CAPSULE_NAME)
+_SCHEMA_CAPSULE = _address(lib.BARTER_FFI_ARROW_SCHEMA_CAPSULE_NAME)
+call(
+    lib.barter_ffi_arrow_capsule_api,
+    ffi.cast("BarterFfiCapsuleGetPointer", ctypes.cast(_capsule_pointer, ctypes.c_void_p).value),
+)
 
 
-def _function_address(function: Any) -> int:
-    return int(ffi.cast("uintptr_t", function))
-
-
-def _exported_capsule(struct: str, name: bytes, destructor: Any, fill: Any) -> object:
+def _exported_capsule(struct: str, name: int, destructor: Any, fill: Any) -> object:
     """A capsule holding a fresh malloc'd ``struct`` that ``fill(pointer)`` writes."""
     address = _libc.malloc(ffi.sizeof(struct))
     if not address:
@@ -131,7 +142,7 @@ def _exported_capsule(struct: str, name: bytes, destructor: Any, fill: Any) -> o
         _libc.free(address)
         raise
     try:
-        return _capsule_new(address, name, _function_address(destructor))
+        return _capsule_new(address, name, _address(destructor))
     except BaseException:
         if pointer.release != ffi.NULL:
             pointer.release(pointer)
@@ -142,9 +153,10 @@ def _exported_capsule(struct: str, name: bytes, destructor: Any, fill: Any) -> o
 class ArrowTable:
     """One of a data set's tables, for any Arrow consumer: it implements the Arrow PyCapsule
     protocol, so ``pyarrow.table(t)``, ``polars.DataFrame(t)`` and ``duckdb.sql("from t")`` read
-    it without a copy. (Not ``polars.from_arrow(t)``: polars makes a ``DataFrame`` there only of
-    pyarrow's own types, and of any other stream a ``Series`` of structs, which
-    ``.struct.unnest()`` turns into the same frame.) Each ``__arrow_c_stream__`` call makes a fresh stream whose record batches
+    it without a copy. (``polars.from_arrow(t)`` makes the same ``DataFrame`` on some polars
+    versions and a ``Series`` of structs on others, which ``.struct.unnest()`` turns into that
+    frame: ``polars.DataFrame(t)`` is the same on all.) Each ``__arrow_c_stream__`` call makes a
+    fresh stream whose record batches
     (up to 65536 rows) are built as the consumer reads them, by worker threads at most one batch
     ahead each.
 
@@ -282,7 +294,8 @@ class ArrowTables:
 
     def to_arrow(self, table: Table, *, decimals: Decimals = "decimal128") -> ArrowTable:
         """``table`` ("trades", "l1", "l2", "candles", "liquidations" or "reconnects") as an
-        Arrow PyCapsule object; columns in ``rust_core/src/output/arrow/mod.rs``. L1 and L2 prices and
+        Arrow PyCapsule object (columns: the reference's Arrow tables, or the schema itself, each
+        field's meaning under ``description`` in its metadata). L1 and L2 prices and
         amounts are ``decimal128(38, s)`` (``s`` the column's largest scale) by default,
         ``"float64"`` for speed, or ``"text"`` to keep each value's own scale."""
         return ArrowTable(self, table, decimals)  # type: ignore[arg-type]
@@ -300,8 +313,8 @@ class ArrowTables:
 
     def to_polars(self, table: Table, *, decimals: Decimals = "decimal128") -> Any:
         """``table`` as a ``polars.DataFrame`` (needs polars: ``barter-ffi[polars]``), as
-        ``polars.DataFrame(md.to_arrow(table))`` makes it (``polars.from_arrow`` would make a
-        ``Series`` of structs)."""
+        ``polars.DataFrame(md.to_arrow(table))`` makes it (``polars.from_arrow`` makes a ``Series``
+        of structs on some polars versions)."""
         import polars
 
         return polars.DataFrame(self.to_arrow(table, decimals=decimals))

@@ -11,6 +11,7 @@ from pathlib import PurePath
 from typing import Literal, Optional, Union
 
 from ._ffi import lib
+from .errors import unknown_name
 
 __all__ = ["Compression", "compression_code", "without_compression_suffix"]
 
@@ -29,7 +30,10 @@ def compression_code(path: Union[str, "os.PathLike[str]"], compression: Optional
     if compression == "infer":
         compression = _SUFFIXES.get(PurePath(os.fspath(path)).suffix.lower())
     if compression not in _CODES:
-        raise ValueError(f"compression must be 'gzip', 'zstd', 'bz2' or None, not {compression!r}")
+        if isinstance(compression, str):
+            raise unknown_name("compression", compression, [name for name in _CODES if name],
+                               or_else=", None for plain JSON, or 'infer' (from the file name)")
+        raise TypeError(f"compression is 'gzip', 'zstd', 'bz2' or None, not {type(compression).__name__}")
     return int(_CODES[compression])
 
 

@@ -24,50 +24,27 @@ file has no row of the table, and ``.cat.as_known()`` fails on a distributed clu
 
 from __future__ import annotations
 
-import glob
 import os
-from typing import Any, Iterable, Literal, Optional, Sequence, Union
+from typing import Any, Literal, Optional, Sequence, Union
 
 import dask.bag
 import dask.dataframe
 
 from .arrow import Table
-from .data import ExchangeId, MarketEvent
+from .data import MarketEvent
 from .market_data import MarketDataInMemory
+from .selection import Exchanges, Instruments, Kinds, Paths, paths_to_read, selection_arguments
 from .timestamps import Moment
 
 __all__ = ["read_events", "read_market_data"]
 
-Paths = Union[str, "os.PathLike[str]", Iterable[Union[str, "os.PathLike[str]"]]]
 FrameDecimals = Literal["float64", "text"]
 """The decimal forms a Dask frame can hold in every partition alike (not decimal128, whose scale is each file's)."""
 
-def _paths(paths: Paths) -> list[str]:
-    """A glob (``*``, ``?``, ``[``) expands, sorted; a path or a list of paths stays as given."""
-    if isinstance(paths, (str, os.PathLike)):
-        path = os.fspath(paths)
-        if glob.has_magic(path):
-            found = sorted(glob.glob(path))
-            if not found:
-                raise FileNotFoundError(f"no file matches {path!r}")
-            return found
-        return [path]
-    listed = [os.fspath(path) for path in paths]
-    if not listed:
-        raise ValueError("no path to read")
-    return listed
 
-
-def _selection(kinds: Optional[Iterable[Any]], exchanges: Optional[Iterable[Any]],
-               instruments: Optional[Iterable[int]], start: Optional[Moment], end: Optional[Moment]) -> dict[str, Any]:
-    """The loader's selection arguments, as plain values a task can carry."""
-    return {
-        "kinds": None if kinds is None else list(kinds),
-        "exchanges": None if exchanges is None else [getattr(name, "value", name) for name in exchanges],
-        "instruments": None if instruments is None else list(instruments),
-        "start": start,
-        "end": end,
-    }
+def _files(paths: Paths) -> list[Union[str, bytes]]:
+    """The files to read (see ``paths_to_read``), as plain paths a task can carry."""
+    return [os.fspath(path) for path in paths_to_read(paths)]
 
 
 def _read_table(path: str, table: str, decimals: str, selection: dict[str, Any],
@@ -109,30 +86,33 @@ def read_market_data(
     paths: Paths,
     table: Table = "trades",
     *,
-    columns: Optional[Sequence[str]] = None,
+    columns: Union[str, Sequence[str], None] = None,
     decimals: FrameDecimals = "float64",
-    kinds: Optional[Iterable[Union[str, type]]] = None,
-    exchanges: Optional[Iterable[Union[ExchangeId, str]]] = None,
-    instruments: Optional[Iterable[int]] = None,
+    kinds: Optional[Kinds] = None,
+    exchanges: Optional[Exchanges] = None,
+    instruments: Optional[Instruments] = None,
     start: Optional[Moment] = None,
     end: Optional[Moment] = None,
 ) -> Any:
-    """``table`` of every file (a glob, a path, or paths; any shape, compressed or not) as a
-    ``dask.dataframe.DataFrame``, one partition per file, in the order given (a glob sorted).
+    """``table`` of every file (a glob, a path, or paths, as ``from_json_files`` takes them; any
+    shape, compressed or not) as a ``dask.dataframe.DataFrame``, one partition per file, in the
+    order given (a glob sorted).
 
     Columns and dtypes are ``MarketDataInMemory.to_pandas``'s, taken from the table's Arrow
     schema without reading any file, whatever Dask's settings: L1 and L2 decimals are
     ``float64`` (the default) or, with ``decimals="text"``, strings (Dask's string dtype when
     its ``dataframe.convert-string`` is on); ``"decimal128"`` is a ``ValueError``, as each file
     has its own decimal scale. ``exchange`` is text (see the module's documentation); ``side``
-    a categorical of known categories. ``columns`` keeps
-    only those; Dask also narrows them itself when a computation needs fewer. The selection
-    arguments are ``from_json_file``'s (``event_index`` counts the events each file's
-    selection keeps, as in ``to_arrow``).
+    a categorical of known categories. ``columns`` (one name or several) keeps only those; Dask
+    also narrows them itself when a computation needs fewer. The selection arguments are
+    ``from_json_file``'s, checked here rather than in the tasks (``event_index`` counts the
+    events each file's selection keeps, as in ``to_arrow``).
     """
     decimals = _checked_decimals(decimals)
-    files = _paths(paths)
-    selection = _selection(kinds, exchanges, instruments, start, end)
+    files = _files(paths)
+    selection = selection_arguments(kinds, exchanges, instruments, start, end)
+    if isinstance(columns, str):
+        columns = [columns]
     meta = _meta(table, decimals, columns)
     return dask.dataframe.from_map(_read_table, files, table=table, decimals=decimals, selection=selection,
                                    columns=columns, meta=meta, label=f"barter-ffi-{table}", enforce_metadata=False)
@@ -146,14 +126,15 @@ def _file_events(path: str, selection: dict[str, Any]) -> list[MarketEvent]:
 def read_events(
     paths: Paths,
     *,
-    kinds: Optional[Iterable[Union[str, type]]] = None,
-    exchanges: Optional[Iterable[Union[ExchangeId, str]]] = None,
-    instruments: Optional[Iterable[int]] = None,
+    kinds: Optional[Kinds] = None,
+    exchanges: Optional[Exchanges] = None,
+    instruments: Optional[Instruments] = None,
     start: Optional[Moment] = None,
     end: Optional[Moment] = None,
 ) -> Any:
     """Every file's ``MarketEvent``s as a ``dask.bag.Bag``, one partition per file, each in
-    file order: for code that wants objects rather than tables."""
-    files = _paths(paths)
-    selection = _selection(kinds, exchanges, instruments, start, end)
+    file order: for code that wants objects rather than tables. ``paths`` and the selection
+    arguments are ``read_market_data``'s."""
+    files = _files(paths)
+    selection = selection_arguments(kinds, exchanges, instruments, start, end)
     return dask.bag.from_sequence(files, npartitions=len(files)).map(_file_events, selection).flatten()

@@ -11,8 +11,19 @@ variants). Two things differ, both to keep what barter holds exactly:
   scale included (``Decimal("2059.10000000")``). Building a ``Decimal`` only when one is read is
   what keeps decoding order books cheap.
 
->>> from barter_ffi import MarketDataInMemory, PublicTrade
->>> with MarketDataInMemory.from_json_file("fixtures/trades.json") as md:
+Built by hand, each type takes its fields by position or by name, and checks them where they
+are passed (``barter_ffi.construction``): a time field (``…_ns``) takes int nanoseconds, a
+tz-aware ``datetime`` or ``pandas.Timestamp``, a ``numpy.datetime64`` or RFC 3339 text, kept
+exactly; a decimal's text (``…_text``) a ``str``, ``Decimal`` or ``int``; an enum its member or
+name. A wrong type is a ``TypeError`` naming the field. A ``repr`` is the constructor call that
+builds the same value, with times as RFC 3339 text::
+
+    MarketEvent(time_exchange_ns='2024-12-20T19:05:18.175000000Z', time_received_ns=…,
+                exchange='binance_spot', instrument=0,
+                kind=PublicTrade(id='4314349047', price=96962.51, amount=6e-05, side='Buy'))
+
+>>> from barter_ffi import MarketDataInMemory, PublicTrade, sample_path
+>>> with MarketDataInMemory.from_json_file(sample_path("trades.json")) as md:
 ...     event = md.events()[0]
 >>> event.time_exchange.isoformat(), event.time_received_ns
 ('2024-12-20T19:05:18.175000+00:00', 1734721518319581890)
@@ -21,12 +32,13 @@ variants). Two things differ, both to keep what barter holds exactly:
 
 Wire layout
 -----------
-These Structs *are* the Python definition of the batch format written by
-``rust_core/src/output/wire.rs``: ``array_like`` Structs encode as arrays in field order, and each
-kind's ``tag`` is its first element. Change the two together; ``tests/test_wire.py`` and the
-Rust ``tests/wire.rs`` pin them. The items layout, which shows reconnect markers, is
-``_ItemsBatch``: the batch's events, and ``(before, exchange)`` for each marker, ``before``
-being the index of the event it precedes.
+These Structs *are* the Python definition of the batch format the library's cursors hand out
+(written down for C hosts in the installed header, ``barter_ffi.get_include()``, as its "batch
+layout"): ``array_like`` Structs encode as arrays in field order, and each kind's ``tag`` is its
+first element. The crate's ``output/wire.rs`` is the Rust definition: change the two together;
+``tests/test_wire.py`` and the Rust ``tests/wire.rs`` pin them. The items layout, which shows
+reconnect markers, is ``_ItemsBatch``: the batch's events, and ``(before, exchange)`` for each
+marker, ``before`` being the index of the event it precedes.
 """
 
 from __future__ import annotations
@@ -34,12 +46,13 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from enum import Enum
-from typing import Any, ClassVar, Optional, Union, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Optional, Union, cast
 
 import msgspec
 
-from .errors import MarketDataError
-from .timestamps import iso, utc_datetime_property
+from .construction import CheckedConstruction, from_wire
+from .errors import MarketDataError, unknown_name
+from .timestamps import Moment, iso, utc_datetime_property
 
 __all__ = [
     "Candle",
@@ -68,12 +81,23 @@ class _ValuedStrEnum(str, Enum):
     def __format__(self, format_spec: str) -> str:
         return format(str(self.value), format_spec)
 
+    @classmethod
+    def _unknown(cls, value: object, what: str, all_names: str = "") -> None:
+        """``Enum._missing_``: an unknown name's error names the closest ones (msgspec, which
+        calls it too, reports its own error when decoding)."""
+        if isinstance(value, str):
+            raise unknown_name(what, value, [member.value for member in cls], all_names=all_names)
+
 
 class Side(_ValuedStrEnum):
     """barter_instrument::Side, valued by its serde names."""
 
     BUY = "Buy"
     SELL = "Sell"
+
+    @classmethod
+    def _missing_(cls, value: object) -> None:
+        return cls._unknown(value, "side")
 
     def __repr__(self) -> str:
         return f"<Side.{self.name}: {self.value!r}>"
@@ -125,20 +149,51 @@ class ExchangeId(_ValuedStrEnum):
     OKX = "okx"
     POLONIEX = "poloniex"
 
+    @classmethod
+    def _missing_(cls, value: object) -> None:
+        return cls._unknown(value, "exchange", "list(barter_ffi.ExchangeId) has all 42")
 
-class _Record(msgspec.Struct, array_like=True, frozen=True, gc=False):
-    """Immutable, array-encoded and untracked by the cycle collector (records hold no cycles)."""
+
+class _Record(msgspec.Struct, metaclass=CheckedConstruction, array_like=True, frozen=True, gc=False):
+    """Immutable, array-encoded and untracked by the cycle collector (records hold no cycles);
+    built by hand, checked field by field (``CheckedConstruction``)."""
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={_shown(name, getattr(self, name))}" for name in self.__struct_fields__)
+        return f"{type(self).__name__}({fields})"
+
+    def __reduce__(self) -> tuple:
+        """Pickles as the wire layout, unpickled as batches are decoded (``from_wire``): no
+        check runs again, and nested kinds and levels travel inside one bytes object."""
+        return (from_wire, (type(self), encode_events(self)))
+
+    def __replace__(self, **changes: Any) -> Any:
+        """``copy.replace(event, field=…)`` (Python 3.13), checked as the constructor checks."""
+        return type(self)(**{**{name: getattr(self, name) for name in self.__struct_fields__}, **changes})
+
+
+def _shown(name: str, value: Any) -> str:
+    """A field's value as its constructor takes it: a time as RFC 3339 text, an enum as its name."""
+    if name.endswith("_ns") and isinstance(value, int):
+        return repr(iso(value))
+    if isinstance(value, Enum):
+        return repr(value.value)
+    return repr(value)
 
 
 class Level(_Record, frozen=True):
     """One order-book level: ``price`` and ``amount`` as barter's exact decimals.
 
-    Built from the decimal text (``Level("96962.50", "0.5")``); equality compares that text, so
-    like barter's output it tells ``"1.0"`` from ``"1.00"``.
+    Built from the decimal text (``Level("96962.50", "0.5")``), or a ``Decimal`` (its scale
+    kept) or an ``int``; equality compares that text, so like barter's output it tells ``"1.0"``
+    from ``"1.00"``.
     """
 
     price_text: str
     amount_text: str
+
+    if TYPE_CHECKING:  # what the constructor takes (barter_ffi.construction)
+        def __init__(self, price_text: Union[str, Decimal, int], amount_text: Union[str, Decimal, int]) -> None: ...
 
     @property
     def price(self) -> Decimal:
@@ -147,9 +202,6 @@ class Level(_Record, frozen=True):
     @property
     def amount(self) -> Decimal:
         return Decimal(self.amount_text)
-
-    def __repr__(self) -> str:
-        return f"Level(price={self.price_text}, amount={self.amount_text})"
 
 
 class PublicTrade(_Record, frozen=True, tag=0):
@@ -161,6 +213,9 @@ class PublicTrade(_Record, frozen=True, tag=0):
     price: float
     amount: float
     side: Side
+
+    if TYPE_CHECKING:
+        def __init__(self, id: str, price: float, amount: float, side: Union[Side, str]) -> None: ...
 
     def kind_name(self) -> str:
         return self.KIND_NAME
@@ -174,6 +229,9 @@ class OrderBookL1(_Record, frozen=True, tag=1):
     last_update_time_ns: int
     best_bid: Optional[Level]
     best_ask: Optional[Level]
+
+    if TYPE_CHECKING:
+        def __init__(self, last_update_time_ns: Moment, best_bid: Optional[Level], best_ask: Optional[Level]) -> None: ...
 
     last_update_time = utc_datetime_property("last_update_time_ns")
 
@@ -192,15 +250,13 @@ class OrderBookEvent(_Record, frozen=True):
     sequence: int
     time_engine_ns: Optional[int]
     bids: tuple[Level, ...]
+    """Tuples keep the event immutable and hashable like every other kind; a list given to the
+    constructor becomes a tuple, so events compare equal however they were built."""
     asks: tuple[Level, ...]
 
-    def __post_init__(self) -> None:
-        # Tuples keep the event immutable and hashable like every other kind; lists given by a
-        # caller become tuples, so events compare equal however they were built.
-        if type(self.bids) is not tuple:
-            msgspec.structs.force_setattr(self, "bids", tuple(self.bids))
-        if type(self.asks) is not tuple:
-            msgspec.structs.force_setattr(self, "asks", tuple(self.asks))
+    if TYPE_CHECKING:
+        def __init__(self, sequence: int, time_engine_ns: Optional[Moment], bids: Iterable[Level],
+                     asks: Iterable[Level]) -> None: ...
 
     time_engine = utc_datetime_property("time_engine_ns", optional=True)
 
@@ -215,9 +271,15 @@ class OrderBookEvent(_Record, frozen=True):
 class OrderBookSnapshot(OrderBookEvent, frozen=True, tag=2):
     """``OrderBookEvent::Snapshot``: the whole book."""
 
+    if TYPE_CHECKING:
+        __init__ = OrderBookEvent.__init__
+
 
 class OrderBookUpdate(OrderBookEvent, frozen=True, tag=3):
     """``OrderBookEvent::Update``: levels to upsert (an amount of zero removes a level)."""
+
+    if TYPE_CHECKING:
+        __init__ = OrderBookEvent.__init__
 
 
 class Candle(_Record, frozen=True, tag=4):
@@ -232,6 +294,10 @@ class Candle(_Record, frozen=True, tag=4):
     close: float
     volume: float
     trade_count: int
+
+    if TYPE_CHECKING:
+        def __init__(self, close_time_ns: Moment, open: float, high: float, low: float, close: float, volume: float,
+                     trade_count: int) -> None: ...
 
     close_time = utc_datetime_property("close_time_ns")
 
@@ -248,6 +314,9 @@ class Liquidation(_Record, frozen=True, tag=5):
     price: float
     quantity: float
     time_ns: int
+
+    if TYPE_CHECKING:
+        def __init__(self, side: Union[Side, str], price: float, quantity: float, time_ns: Moment) -> None: ...
 
     time = utc_datetime_property("time_ns")
 
@@ -271,15 +340,12 @@ class MarketEvent(_Record, frozen=True):
     instrument: int
     kind: DataKind
 
+    if TYPE_CHECKING:
+        def __init__(self, time_exchange_ns: Moment, time_received_ns: Moment, exchange: Union[ExchangeId, str],
+                     instrument: int, kind: DataKind) -> None: ...
+
     time_exchange = utc_datetime_property("time_exchange_ns")
     time_received = utc_datetime_property("time_received_ns")
-
-    def __repr__(self) -> str:
-        return (
-            f"MarketEvent(time_exchange={iso(self.time_exchange_ns)}, "
-            f"time_received={iso(self.time_received_ns)}, exchange={self.exchange.value}, "
-            f"instrument={self.instrument}, kind={self.kind!r})"
-        )
 
 
 class Reconnecting(_Record, frozen=True):
@@ -291,8 +357,8 @@ class Reconnecting(_Record, frozen=True):
 
     exchange: ExchangeId
 
-    def __repr__(self) -> str:
-        return f"Reconnecting(exchange={self.exchange.value})"
+    if TYPE_CHECKING:
+        def __init__(self, exchange: Union[ExchangeId, str]) -> None: ...
 
 
 MarketStreamItem = Union[MarketEvent, Reconnecting]

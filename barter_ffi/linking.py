@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ._ffi import library_path
-from ._paths import PACKAGE_DIR, package_data_dir
+from ._paths import package_data_dir
 
 __all__ = ["get_include", "get_library", "get_pkgconfig_dir", "cflags", "libs"]
 
@@ -31,10 +31,10 @@ def get_library() -> str:
 def get_pkgconfig_dir() -> str:
     """The directory holding ``barter_ffi.pc``, for ``PKG_CONFIG_PATH``.
 
-    The file is written when a wheel is built, so an editable install or a source checkout,
-    which has no fixed place for it, raises ``FileNotFoundError``.
+    The file is written when a wheel is built, beside the library, so an editable install, which
+    has no fixed place for it, raises ``FileNotFoundError``.
     """
-    directory = PACKAGE_DIR / "pkgconfig"
+    directory = library_path().parent / "pkgconfig"
     if not (directory / "barter_ffi.pc").is_file():
         raise FileNotFoundError(
             f"no barter_ffi.pc in {directory}: pkg-config files ship in wheels (`pip install .`), "

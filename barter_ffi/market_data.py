@@ -8,57 +8,60 @@ import contextlib
 import datetime as _dt
 import itertools
 import os
+import queue
 import threading
 import weakref
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Literal, Mapping, NamedTuple, Optional, Union
 
-from ._ffi import call, call_returning, encode_path, ffi, lib, read_buffer
+from ._ffi import PathLike, call, call_returning, encode_path, ffi, lib, read_buffer
 from .data import (
-    ExchangeId,
     MarketEvent,
     MarketStreamItem,
     Reconnecting,
     encode_events,
     encode_items,
 )
-from .errors import MarketDataError, OwnedByAnotherThreadError
+from .errors import MarketDataError, OwnedByAnotherThreadError, unknown_name
 from .arrow import ArrowTables
 from .batches import cursor_batches
+from .book_replay import BookReplays
 from .compression import Compression, compression_code
 from .parquet import ParquetFiles
 from .records import RECORDS_SOURCE, position_as_record, records_from_json_lines, records_json
-from .selection import Selection
+from .selection import Exchanges, Instruments, Kinds, Paths, Selection, paths_to_read
 from .notebook import SHOWN_EVENTS, counted, market_data_html, notice_html
 from .sequence import EventSequence, events_between
 from .summary import Summary, read_counts
 from .timestamps import Moment, iso, utc_datetime
 
-__all__ = ["LoadStats", "MarketDataInMemory", "merge"]
-
-PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+__all__ = ["LoadStats", "MarketDataInMemory", "PathLike", "merge"]
 
 _HANDLE = "BarterFfiMarketData *"
 
 
 def _load_file_handle(
-    path: PathLike, progress: Optional[Callable[[int, int], object]] = None, selection: Optional[Selection] = None
+    path: PathLike,
+    progress: Optional[Callable[[int, int], object]] = None,
+    selection: Optional[Selection] = None,
+    cancel: Optional[threading.Event] = None,
 ) -> Any:
     """Loads ``path`` with a progress callback in any case: the library calls it on this thread
     at least every 50 ms, which lets Python run its signal handlers, so Ctrl-C (or an exception
-    from ``progress``) cancels the load. The parsing threads then finish the chunk (up to 16 MiB)
-    each holds: ``KeyboardInterrupt`` comes typically within about 100 ms (README: measured)."""
+    from ``progress``) cancels the load. So does ``cancel`` once set, from any thread (a load on
+    a thread other than the main one never sees Ctrl-C itself). The parsing threads then finish
+    the chunk (up to 16 MiB) each holds: ``KeyboardInterrupt`` comes typically within about
+    100 ms (README: measured)."""
     raised: list[BaseException] = []
 
     def report(_context: Any, done: int, total: int) -> int:
         if progress is not None:
             progress(done, total)
-        return 0
+        return int(cancel is not None and cancel.is_set())
 
-    def cancel(_type: Any, error: BaseException, _traceback: Any) -> None:
+    def keep_and_cancel(_type: Any, error: BaseException, _traceback: Any) -> None:
         raised.append(error)
 
-    callback = ffi.callback("int32_t(void *, uint64_t, uint64_t)", report, error=1, onerror=cancel)
+    callback = ffi.callback("int32_t(void *, uint64_t, uint64_t)", report, error=1, onerror=keep_and_cancel)
     encoded = encode_path(path)
     load = lib.barter_ffi_market_data_load_file_filtered
     spec = ffi.NULL if selection is None else selection.spec_or_null()
@@ -74,18 +77,58 @@ def _load_file_handle(
     return handle
 
 
-def merge(*data_sets: "MarketDataInMemory") -> "MarketDataInMemory":
+def _wait_for_loads(ended: list[threading.Event], cancel: threading.Event) -> None:
+    """Waits until every load thread has said it ended. A Ctrl-C meanwhile cancels the loads (at
+    their next progress report) and is raised once they have all ended; another one waits on.
+    (Not ``Thread.join``: on CPython 3.11, a join that Ctrl-C interrupts marks the thread as
+    ended while it still runs, and the interpreter would then exit under its callback.)"""
+    interrupted: Optional[BaseException] = None
+    for thread_ended in ended:
+        while True:
+            try:
+                thread_ended.wait()
+                break
+            except BaseException as error:  # noqa: B036 - raised below, once the loads have ended
+                interrupted = interrupted or error
+                cancel.set()
+    if interrupted is not None:
+        raise interrupted
+
+
+def merge(*data_sets: Union["MarketDataInMemory", Iterable["MarketDataInMemory"]]) -> "MarketDataInMemory":
     """One data set of all the events of ``data_sets``, ordered by ``time_exchange``, as a
-    replay across exchanges needs. It is a stable sort, so inputs need not be sorted (recordings
-    are written in arrival order): ties keep argument order, then each input's order. A reconnect
-    marker moves with the event after it in its own data set (the one before it, at the end)::
+    replay across exchanges needs. Each argument is a ``MarketDataInMemory`` or an iterable of
+    them (a list, as ``from_json_files`` takes). It is a stable sort, so inputs need not be
+    sorted (recordings are written in arrival order): ties keep argument order, then each input's
+    order. A reconnect marker moves with the event after it in its own data set (the one before
+    it, at the end)::
 
         replay = merge(binance, okx, kraken)
+        replay = merge([binance, okx, kraken])
     """
-    if not data_sets:
+    inputs = _data_sets(data_sets)
+    if not inputs:
         raise ValueError("merge needs at least one MarketDataInMemory")
-    handles = ffi.new("BarterFfiMarketData *[]", [data._checked_handle() for data in data_sets])
-    return MarketDataInMemory._owned(call_returning(_HANDLE, lib.barter_ffi_market_data_merge, handles, len(data_sets)))
+    handles = ffi.new("BarterFfiMarketData *[]", [data._checked_handle() for data in inputs])
+    return MarketDataInMemory._owned(call_returning(_HANDLE, lib.barter_ffi_market_data_merge, handles, len(inputs)))
+
+
+def _data_sets(arguments: Iterable[Any]) -> list["MarketDataInMemory"]:
+    """``merge``'s arguments, each a data set or an iterable of them, as one list."""
+    found: list[MarketDataInMemory] = []
+    for position, argument in enumerate(arguments):
+        if isinstance(argument, MarketDataInMemory):
+            found.append(argument)
+            continue
+        if not isinstance(argument, collections.abc.Iterable) or isinstance(argument, (str, bytes)):
+            raise TypeError(f"merge takes MarketDataInMemory objects, or iterables of them: argument {position} "
+                            f"is a {type(argument).__name__}")
+        for item_position, item in enumerate(argument):
+            if not isinstance(item, MarketDataInMemory):
+                raise TypeError(f"merge takes MarketDataInMemory objects, or iterables of them: argument {position} "
+                                f"item {item_position} is a {type(item).__name__}")
+            found.append(item)
+    return found
 
 
 class LoadStats(NamedTuple):
@@ -103,46 +146,52 @@ class LoadStats(NamedTuple):
     ``from_arrow`` and ``from_parquet`` count none (Arrow and Parquet tables hold no count)."""
 
 
-class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
+class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles, BookReplays):
     """barter's ``MarketDataInMemory<DataKind>``, parsed by barter's own Rust types.
 
     Load a file in either of barter's shapes (a JSON array of ``MarketStreamResult``, or JSON
     Lines of ``MarketStreamEvent``; detected from the content)::
 
-        from barter_ffi import MarketDataInMemory
+        from barter_ffi import MarketDataInMemory, sample_path
 
-        with MarketDataInMemory.from_json_file("fixtures/all_kinds.jsonl") as md:
+        with MarketDataInMemory.from_json_file(sample_path("all_kinds.jsonl")) as md:  # or your file
             md.time_first_event()     # datetime, UTC: the engine's clock start
             len(md)                   # market events (reconnect markers not counted)
             for event in md:          # MarketEvent, in file order, pulled in batches
                 ...
             md[-1], md[2:5]           # a Sequence: events by index, slices as new data sets
 
-    An instance belongs to the thread that first uses it; share data with another thread by
-    handing it ``md.clone()``, which costs no copy. Pickling and ``copy`` are by value and work
-    from any thread, so instances can go to process pools. ``close()`` (or leaving ``with``) releases
-    the Rust handle at once; otherwise it is released when the object is collected.
+    Threads: an instance belongs to the first thread that uses it, until that thread hands it
+    over (``md.hand_over()``) or ends; another thread gets ``OwnedByAnotherThreadError``. Give
+    each thread its own ``md.clone()`` instead: it shares the events (no copy), and ``clone()``
+    works from any thread, so a web server's request handler or a pool's task can start with
+    ``with shared.clone() as md:``. ``len``, ``repr``, ``stats``, ``clone()``, pickling and
+    ``copy`` claim nothing and work from any thread (process pools pickle on a helper thread).
+    ``close()`` (or leaving ``with``) releases the Rust handle at once; otherwise it is released
+    when the object is collected.
     """
 
     __slots__ = ("_handle", "_release", "_owner", "_lifetime", "__weakref__")
     _handle: Any
     """The Rust handle (``BarterFfiMarketData *``), or None once closed."""
     _release: weakref.finalize
-    _owner: Optional[int]
-    """The owning thread's ident, or None until a thread first uses this instance."""
+    _owner: Optional[threading.Thread]
+    """The owning thread, or None until a thread uses this instance (or after a hand-over)."""
     _lifetime: "threading.RLock"
 
     def __init__(self) -> None:
         raise TypeError("use MarketDataInMemory.from_json_file(path) to load market data")
 
     @classmethod
-    def _adopt(cls, handle: Any) -> "MarketDataInMemory":
+    def _owned(cls, handle: Any) -> "MarketDataInMemory":
+        """A new instance owning ``handle`` (it frees it), not yet claimed by any thread."""
         self = object.__new__(cls)
         self._handle = handle
         self._release = weakref.finalize(self, lib.barter_ffi_market_data_free, handle)
         self._owner = None
-        # Held to claim an instance, to close it, and by the reads any thread may make without
-        # claiming it (repr, len, stats, pickling), so none of them can see the handle freed.
+        # Held to claim an instance, to hand it over, to close it, and by the reads any thread
+        # may make without claiming it (repr, len, stats, clone, pickling), so none of them can
+        # see the handle freed.
         self._lifetime = threading.RLock()
         return self
 
@@ -152,9 +201,9 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
         path: PathLike,
         *,
         progress: Optional[Callable[[int, int], object]] = None,
-        kinds: Optional[Iterable[Union[str, type]]] = None,
-        exchanges: Optional[Iterable[Union[ExchangeId, str]]] = None,
-        instruments: Optional[Iterable[int]] = None,
+        kinds: Optional[Kinds] = None,
+        exchanges: Optional[Exchanges] = None,
+        instruments: Optional[Instruments] = None,
         start: Optional[Moment] = None,
         end: Optional[Moment] = None,
     ) -> "MarketDataInMemory":
@@ -166,8 +215,8 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
         threads finish the chunk they hold first).
 
         ``kinds``, ``exchanges``, ``instruments``, ``start`` and ``end`` keep only the matching
-        events, as ``filter`` does, and give the same data set as
-        ``from_json_file(path).filter(...)``; but the events left out are read only as far as
+        events, as ``filter`` does (each takes one value or several), and give the same data set
+        as ``from_json_file(path).filter(...)``; but the events left out are read only as far as
         their kind, exchange, instrument and time, never built, so unwanted kinds cost less than
         building them (how much less: ``benchmarks/README.md``)::
 
@@ -181,55 +230,83 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
         for content that is not barter market data, and ``TypeError`` for a path that is not
         a str, bytes or ``os.PathLike``.
         """
+        if isinstance(path, (list, tuple)):
+            raise TypeError(f"expected str, bytes or os.PathLike object, not {type(path).__name__}: from_json_file "
+                            "takes one path, from_json_files several")
         selection = Selection(kinds, exchanges, instruments, start, end)
         return cls._owned(_load_file_handle(path, progress, selection))
 
     @classmethod
     def from_json_files(
         cls,
-        paths: Iterable[PathLike],
+        paths: Paths,
         *,
-        kinds: Optional[Iterable[Union[str, type]]] = None,
-        exchanges: Optional[Iterable[Union[ExchangeId, str]]] = None,
-        instruments: Optional[Iterable[int]] = None,
+        kinds: Optional[Kinds] = None,
+        exchanges: Optional[Exchanges] = None,
+        instruments: Optional[Instruments] = None,
         start: Optional[Moment] = None,
         end: Optional[Moment] = None,
     ) -> "MarketDataInMemory":
         """Loads several files at once and merges them by ``time_exchange`` (see ``merge``),
         each keeping only the events selected as in ``from_json_file``.
 
+        ``paths`` is a list (any iterable) of paths, or one path or glob, as Dask's
+        ``read_market_data`` takes them: ``"recordings/*.jsonl.zst"`` reads every matching file
+        (sorted by name; an existing file is read as itself, whatever its name looks like). A glob
+        matching nothing is a ``FileNotFoundError``, a directory an ``IsADirectoryError``.
+
         Files load on parallel threads (the library releases the GIL), each parsed on all cores.
-        The first file that fails raises, as ``from_json_file`` would.
+        The first file that fails raises, as ``from_json_file`` would. Ctrl-C stops every load
+        (typically within about 100 ms) and raises ``KeyboardInterrupt`` once none is left
+        running; no handle is left behind.
         """
         selection = Selection(kinds, exchanges, instruments, start, end)
-        paths = list(paths)
-        if not paths:
-            raise ValueError("from_json_files needs at least one path")
-        workers = min(len(paths), os.cpu_count() or 1)
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="barter_ffi-load") as pool:
-            futures = [pool.submit(_load_file_handle, path, None, selection) for path in paths]
-        # Every load has ended here; each handle is adopted before anything is raised, so a
-        # failed file leaves none of the others behind in the library.
-        loaded, failures = [], []
-        for future in futures:
-            failure = future.exception()
-            if failure is None:
-                loaded.append(cls._owned(future.result()))
-            else:
-                failures.append(failure)
-        try:
-            if failures:
-                raise failures[0]
-            return merge(*loaded)
-        finally:
-            for data in loaded:
-                data.close()
+        files = paths_to_read(paths)
+        # Each handle is owned (freed when collected) by the thread that loaded it from the moment
+        # it exists, and every way out of here closes them all. Ctrl-C, or any exception here,
+        # cancels the loads: those running at their next progress report (every 50 ms), those
+        # not begun at once.
+        cancel = threading.Event()
+        queued: "queue.SimpleQueue[tuple[int, PathLike]]" = queue.SimpleQueue()
+        for item in enumerate(files):
+            queued.put(item)
+        loaded: dict[int, MarketDataInMemory] = {}
+        failures: dict[int, BaseException] = {}
 
-    @classmethod
-    def _owned(cls, handle: Any) -> "MarketDataInMemory":
-        data = cls._adopt(handle)
-        data._owner = threading.get_ident()
-        return data
+        def load_queued(ended: threading.Event) -> None:
+            try:
+                while not cancel.is_set():
+                    try:
+                        index, path = queued.get_nowait()
+                    except queue.Empty:
+                        return
+                    try:
+                        loaded[index] = cls._owned(_load_file_handle(path, None, selection, cancel))
+                    except BaseException as failure:  # noqa: B036 - raised by the calling thread
+                        failures[index] = failure
+            finally:
+                ended.set()
+
+        # A thread whose start() Ctrl-C interrupts is not waited for here (its load is
+        # cancelled, and the interpreter joins it before exiting); every other one is.
+        started: list[threading.Event] = []
+        try:
+            try:
+                for _ in range(min(len(files), os.cpu_count() or 1)):
+                    ended = threading.Event()
+                    threading.Thread(target=load_queued, args=(ended,), name="barter_ffi-load").start()
+                    started.append(ended)
+            except BaseException:
+                cancel.set()
+                raise
+            finally:
+                _wait_for_loads(started, cancel)
+            if failures:
+                raise failures[min(failures)]  # the first file that failed, in argument order
+            return merge(*(loaded[index] for index in range(len(files))))
+        finally:
+            for data in list(loaded.values()):
+                data.close()
 
     @classmethod
     def from_json_bytes(
@@ -237,9 +314,9 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
         data: Union[bytes, bytearray, memoryview, str],
         *,
         source: str = "<bytes>",
-        kinds: Optional[Iterable[Union[str, type]]] = None,
-        exchanges: Optional[Iterable[Union[ExchangeId, str]]] = None,
-        instruments: Optional[Iterable[int]] = None,
+        kinds: Optional[Kinds] = None,
+        exchanges: Optional[Exchanges] = None,
+        instruments: Optional[Instruments] = None,
         start: Optional[Moment] = None,
         end: Optional[Moment] = None,
     ) -> "MarketDataInMemory":
@@ -298,12 +375,12 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
         """Builds barter's ``MarketDataInMemory`` from ``MarketEvent`` objects made in Python,
         and ``Reconnecting`` markers in their places, if any.
 
-        The events travel to Rust in the cursor's wire format and become barter's own types,
-        checked as barter's JSON reader checks them: an unknown exchange, a negative instrument
-        or a ``datetime`` where integer nanoseconds belong raises ``MarketDataError`` naming the
-        event's position (among the market events). ``from_events(md.events()).events() ==
-        md.events()``, and ``from_events(list(md.items()))`` keeps the markers too. No events
-        give an empty data set.
+        Each event's fields were checked when it was built (see ``barter_ffi.data``); then the
+        events travel to Rust in the cursor's wire format and become barter's own types, checked
+        as barter's JSON reader checks them: a NaN price or decimal text barter cannot read
+        raises ``MarketDataError`` naming the event's position (among the market events).
+        ``from_events(md.events()).events() == md.events()``, and
+        ``from_events(list(md.items()))`` keeps the markers too. No events give an empty data set.
         """
         batch = list(events)
         for position, event in enumerate(batch):
@@ -319,9 +396,9 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
 
     def _checked_handle(self) -> Any:
         """The handle for real use: claims an unclaimed instance for this thread, refuses others."""
-        me = threading.get_ident()
-        if self._owner != me:
-            with self._lifetime:  # a claim must not race a close() from another thread
+        me = threading.current_thread()
+        if self._owner is not me:
+            with self._lifetime:  # a claim must not race a close() or another claim
                 self._check_usable_by(me)
                 self._owner = me
         # Only the owner may close, and the owner is here: the handle stays valid for this call.
@@ -329,44 +406,85 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
             raise ValueError("MarketDataInMemory is closed")
         return self._handle
 
-    def _check_usable_by(self, thread: int) -> None:
+    def _other_owner(self, thread: threading.Thread) -> Optional[threading.Thread]:
+        """The owner, if it is another thread still running (an ended thread runs no call on
+        this instance, so what it owned is free again)."""
+        owner = self._owner
+        return owner if owner is not None and owner is not thread and owner.is_alive() else None
+
+    def _check_usable_by(self, thread: threading.Thread) -> None:
+        """Refuses a closed instance, and one another running thread owns."""
         if self._handle is None:
             raise ValueError("MarketDataInMemory is closed")
-        if self._owner not in (None, thread):
+        owner = self._other_owner(thread)
+        if owner is not None:
             raise OwnedByAnotherThreadError(
-                "MarketDataInMemory is owned by another thread; give each thread its own "
-                "md.clone() (cheap: the events are shared, not copied)"
+                f"MarketDataInMemory is owned by another thread ({owner.name!r}; this is {thread.name!r}): give "
+                "each thread its own md.clone() (clone() works from any thread and copies no event), or have "
+                "the owner call md.hand_over() to pass md to the next thread that uses it"
             )
 
     @contextlib.contextmanager
-    def _peeked_handle(self) -> Iterator[Any]:
-        """The handle for a read that does not claim the instance (``len``, ``repr``, ``stats``):
-        printing or logging a clone before handing it to its thread must not make it ours."""
+    def _peeked_handle(self, *, any_thread: bool = False) -> Iterator[Any]:
+        """The handle for a use that does not claim the instance (``len``, ``repr``, ``stats``;
+        ``clone`` from ``any_thread``): printing a data set, or cloning it for another thread,
+        must not make it ours."""
         with self._lifetime:
-            self._check_usable_by(threading.get_ident())
+            if self._handle is None:
+                raise ValueError("MarketDataInMemory is closed")
+            if not any_thread:
+                self._check_usable_by(threading.current_thread())
             yield self._handle
 
     def clone(self) -> "MarketDataInMemory":
-        """A new handle over the same Rust data, owned by the first thread that uses it."""
-        handle = call_returning(_HANDLE, lib.barter_ffi_market_data_clone, self._checked_handle())
-        return MarketDataInMemory._adopt(handle)
+        """A new handle over the same Rust data (no event is copied), owned by the first thread
+        that uses it. Any thread may clone, owner or not: this is how a data set is shared::
+
+            def handle_request(...):                  # on any thread of a server or a pool
+                with shared.clone() as md:
+                    ...
+        """
+        with self._peeked_handle(any_thread=True) as handle:
+            return MarketDataInMemory._owned(call_returning(_HANDLE, lib.barter_ffi_market_data_clone, handle))
+
+    def hand_over(self) -> "MarketDataInMemory":
+        """Gives this data set up: the next thread that uses it owns it. Returns it, to be
+        passed on::
+
+            future = pool.submit(analyse, md.hand_over())   # the worker owns md while it runs
+            # ... and analyse() ends with md.hand_over() if md is to come back
+
+        Only the owner may hand over (or any thread, while no thread owns it); another gets
+        ``OwnedByAnotherThreadError``. An iteration this thread started raises that error at its
+        next batch once another thread has taken the data set. Threads that only read a shared
+        data set need no hand-over: give each a ``clone()``.
+        """
+        with self._lifetime:
+            self._check_usable_by(threading.current_thread())
+            self._owner = None
+        return self
 
     def filter(
         self,
-        kinds: Optional[Iterable[Union[str, type]]] = None,
-        exchanges: Optional[Iterable[Union[ExchangeId, str]]] = None,
-        instruments: Optional[Iterable[int]] = None,
+        kinds: Optional[Kinds] = None,
+        exchanges: Optional[Exchanges] = None,
+        instruments: Optional[Instruments] = None,
         start: Optional[Moment] = None,
         end: Optional[Moment] = None,
     ) -> "MarketDataInMemory":
-        """A new data set of the matching events, selected in Rust; ``None`` keeps everything.
+        """A new data set of the matching events, selected in Rust.
 
-        ``kinds``: names (``"public_trade"``, ``"l1"``, ``"l2"``, ``"candle"``, ``"liquidation"``)
-        or event classes; ``exchanges``: ``ExchangeId`` or barter's names; ``instruments``:
-        indices. ``start`` and ``end`` bound ``time_exchange`` as ``start <= time_exchange <
-        end``: ``start`` is inclusive, ``end`` exclusive, so consecutive windows split the data
-        without overlap. Times are int nanoseconds, tz-aware ``datetime``, ``pandas.Timestamp``
-        or ``numpy.datetime64`` (the arguments as ``Selection`` reads them).
+        ``kinds``: kind names (``"public_trade"``, ``"l1"``, ``"l2"``, ``"candle"``,
+        ``"liquidation"``) or event classes (``PublicTrade``, ``OrderBookEvent`` for both book
+        kinds, ``OrderBookSnapshot``, ...). ``exchanges``: ``ExchangeId`` members or their barter
+        names (``"binance_spot"``). ``instruments``: indices. Each takes one value (``kinds="l1"``)
+        or an iterable of values; ``None`` keeps everything on that axis, an empty list nothing.
+        ``start`` and ``end`` bound ``time_exchange`` as ``start <= time_exchange < end``:
+        ``start`` is inclusive, ``end`` exclusive, so consecutive windows split the data without
+        overlap. Times are int nanoseconds, a tz-aware ``datetime`` or ``pandas.Timestamp``, a
+        ``numpy.datetime64``, or RFC 3339 text with its offset (``"2024-12-20T19:06:00Z"``). A value of the wrong type is a
+        ``TypeError`` naming the argument; an unknown kind or exchange a ``ValueError`` naming
+        the closest names.
 
         A reconnect marker stays when its exchange is kept and the event after it (the one before
         it, at the end) lies in the time window. No match gives an empty data set, so a loop over
@@ -478,8 +596,10 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
     @staticmethod
     def _json_shape_code(shape: str) -> int:
         shapes = {"lines": lib.BARTER_FFI_JSON_SHAPE_LINES, "array": lib.BARTER_FFI_JSON_SHAPE_ARRAY}
+        if not isinstance(shape, str):
+            raise TypeError(f"shape is 'lines' or 'array', not {type(shape).__name__}")
         if shape not in shapes:
-            raise ValueError(f"shape must be 'lines' or 'array', not {shape!r}")
+            raise unknown_name("shape", shape, list(shapes))
         return int(shapes[shape])
 
     def _json_buffer(self, shape: str, handle: Any) -> Any:
@@ -527,14 +647,14 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
     def close(self) -> None:
         """Releases the Rust handle now. Closing twice is allowed; any other use then raises.
 
-        Only the owning thread (or any thread, while no thread has used the instance) may close
-        it; another thread gets ``OwnedByAnotherThreadError``, so a handle is never freed under a
-        call that is still running on it.
+        Only the owning thread (or any thread, while no running thread owns the instance) may
+        close it; another thread gets ``OwnedByAnotherThreadError``, so a handle is never freed
+        under a call that is still running on it.
         """
         with self._lifetime:
             if self._handle is None:
                 return
-            self._check_usable_by(threading.get_ident())
+            self._check_usable_by(threading.current_thread())
             self._handle = None
             self._release()
 
@@ -549,8 +669,9 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
         with self._lifetime:
             if self._handle is None:
                 return "<MarketDataInMemory closed>"
-            if self._owner not in (None, threading.get_ident()):
-                return "<MarketDataInMemory owned by another thread>"
+            owner = self._other_owner(threading.current_thread())
+            if owner is not None:
+                return f"<MarketDataInMemory owned by thread {owner.name!r}>"
             stats = self.stats
             if stats.market_events == 0:
                 return "<MarketDataInMemory empty>"
@@ -568,8 +689,9 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles):
         with self._lifetime:
             if self._handle is None:
                 return notice_html("MarketDataInMemory", "closed")
-            if self._owner not in (None, threading.get_ident()):
-                return notice_html("MarketDataInMemory", "owned by another thread")
+            owner = self._other_owner(threading.current_thread())
+            if owner is not None:
+                return notice_html("MarketDataInMemory", f"owned by thread {owner.name!r}")
             summary = _summary(self._handle)
             first_events = events_between(self._handle, 0, min(SHOWN_EVENTS, summary.market_events))
         return market_data_html(summary, first_events)

@@ -10,16 +10,17 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, U
 
 from ._ffi import call, call_returning, encode_path, ffi, lib
 from .batches import decoded_batches
-from .data import ExchangeId, MarketEvent, MarketStreamItem
+from .data import MarketEvent, MarketStreamItem
 from .errors import OwnedByAnotherThreadError
 from .market_data import MarketDataInMemory, PathLike
 from .notebook import SHOWN_EVENTS, file_stream_html, notice_html, size_text
-from .selection import Selection
+from .selection import Exchanges, Instruments, Kinds, Selection
 from .summary import Summary
 from .timestamps import Moment
 
 if TYPE_CHECKING:
     from .arrow import Decimals, Table
+    from .book_replay import BookReplay, Clock, Every, Layout, OnCrossed, OnReconnect
 
 __all__ = ["JsonFileStream", "iter_json_file"]
 
@@ -32,9 +33,9 @@ def _summary_then_close(piece: MarketDataInMemory) -> Summary:
 def iter_json_file(
     path: PathLike,
     *,
-    kinds: Optional[Iterable[Union[str, type]]] = None,
-    exchanges: Optional[Iterable[Union[ExchangeId, str]]] = None,
-    instruments: Optional[Iterable[int]] = None,
+    kinds: Optional[Kinds] = None,
+    exchanges: Optional[Exchanges] = None,
+    instruments: Optional[Instruments] = None,
     start: Optional[Moment] = None,
     end: Optional[Moment] = None,
     include_reconnects: bool = False,
@@ -51,7 +52,11 @@ def iter_json_file(
     ``Reconnecting`` markers too, in their places, as ``items()`` does.
 
     Errors are ``from_json_file``'s, with the same message, line and column, raised when the
-    stream reaches them (after the events before them). A missing file raises at once.
+    stream reaches them (after the events before them). A missing file raises at once. One
+    thing the stream refuses that ``from_json_file`` reads: a line (or an array item) longer
+    than 64 MiB is a ``MarketDataError`` naming its line, so that one endless line cannot take
+    the memory a whole file would (a line of barter's JSON holds one event: a trade about
+    200 bytes, a 1000-level book about 100 KB).
     """
     return JsonFileStream(path, Selection(kinds, exchanges, instruments, start, end), include_reconnects)
 
@@ -112,6 +117,33 @@ class JsonFileStream:
         from .arrow import record_batch_reader
 
         return record_batch_reader(self.pieces(), table, decimals)
+
+    def book_replay(
+        self,
+        depth: int = 10,
+        every: "Every" = "event",
+        *,
+        at: Optional[Iterable[Moment]] = None,
+        clock: "Clock" = "exchange",
+        decimals: "Decimals" = "decimal128",
+        layout: "Layout" = "wide",
+        exchanges: Optional[Exchanges] = None,
+        instruments: Optional[Instruments] = None,
+        emit_from: Optional[Moment] = None,
+        emit_until: Optional[Moment] = None,
+        reconnect: "OnReconnect" = "keep",
+        crossed: "OnCrossed" = "keep",
+    ) -> "BookReplay":
+        """``MarketDataInMemory.book_replay`` over the rest of the file, in bounded memory: the
+        books are carried from piece to piece, so the rows are those of the whole file loaded at
+        once. The replay takes the stream's pieces (read it once; ``progress`` follows it) and
+        reads the first piece that holds L2 events now: decimal128 columns take that piece's
+        scales, and a later value that needs a larger one raises ``MarketDataError`` where the
+        read reaches it (``decimals="text"`` and ``"float64"`` never do)."""
+        from .book_replay import book_replay
+
+        return book_replay(self._checked(), lib.barter_ffi_file_stream_book_replay, True, depth, every, at, clock,
+                           decimals, layout, exchanges, instruments, emit_from, emit_until, reconnect, crossed)
 
     def to_parquet(self, path: Union[str, "os.PathLike[str]"], *, decimals: "Decimals" = "decimal128",
                    after_each_piece: Optional[Callable[[], object]] = None) -> None:

@@ -9,8 +9,8 @@ summary`` and the notebook tables (``md._repr_html_``) all read it.
 
 Wire layout
 -----------
-``_Layout`` is the Python definition of the summary layout written down in
-``rust_core/src/output/summary.rs`` (``[groups, markers]``, each group ``[tag, exchange, instrument,
+``_Layout`` is the Python definition of the summary layout written down at the top of the C
+header (``barter_ffi.get_include()``) and in the API reference (``[groups, markers]``, each group ``[tag, exchange, instrument,
 events, time_exchange_min_ns, time_exchange_max_ns]``, each marker count ``[exchange, count]``).
 Change the two together; ``tests/test_summary.py`` and the Rust ``tests/summary.rs`` pin them.
 """

@@ -7,7 +7,11 @@ every API that accepts or shows a time treats it the same way.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Callable, Literal, Optional, Protocol, Union, cast, overload
+import re
+from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Protocol, Union, cast, overload
+
+if TYPE_CHECKING:
+    from numpy import datetime64
 
 __all__ = ["EPOCH", "Moment", "iso", "nanoseconds", "utc_datetime", "utc_datetime_property"]
 
@@ -15,9 +19,16 @@ EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 
 _I64 = range(-(2**63), 2**63)
 
-Moment = Union[int, _dt.datetime, Any]
+Moment = Union[int, _dt.datetime, str, "datetime64"]
 """What the API accepts as a time: ``int`` nanoseconds, a tz-aware ``datetime``, a tz-aware
-``pandas.Timestamp`` (nanoseconds kept) or a ``numpy.datetime64`` (any unit, read as UTC)."""
+``pandas.Timestamp`` (nanoseconds kept), a ``numpy.datetime64`` (any unit, read as UTC), or
+RFC 3339 text with its UTC offset, as barter writes times (``"2024-12-20T19:05:18.175Z"``,
+up to nine fraction digits, kept exactly)."""
+
+_RFC3339 = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?"
+    r"(?:[Zz]|([+-])([0-9]{2}):([0-9]{2}))"
+)
 
 _NUMPY_UNIT_NS = {
     "W": 7 * 86_400 * 10**9, "D": 86_400 * 10**9, "h": 3_600 * 10**9, "m": 60 * 10**9, "s": 10**9,
@@ -108,16 +119,21 @@ def iso(nanoseconds: int) -> str:
 
 def nanoseconds(moment: Moment, name: str) -> int:
     """``moment`` as nanoseconds since the Unix epoch; ``TypeError`` for anything but the types of
-    ``Moment`` (``bool`` and ``float`` included), ``ValueError`` for a naive time or NaT."""
-    if isinstance(moment, bool) or not isinstance(moment, (int, _dt.datetime)) and not _is_numpy_datetime(moment):
+    ``Moment`` (``bool`` and ``float`` included), ``ValueError`` for a naive time, NaT, or text
+    that is not RFC 3339 with an offset."""
+    if type(moment) is int and moment in _I64:
+        return moment
+    if isinstance(moment, bool) or not isinstance(moment, (int, _dt.datetime, str)) and not _is_numpy_datetime(moment):
         raise TypeError(
-            f"{name} must be int nanoseconds, a tz-aware datetime or pandas.Timestamp, or a numpy.datetime64, "
-            f"not {type(moment).__name__}"
+            f"{name} must be int nanoseconds, a tz-aware datetime or pandas.Timestamp, a numpy.datetime64, "
+            f"or RFC 3339 text, not {type(moment).__name__}"
         )
     if isinstance(moment, int):
         result = int(moment)
     elif isinstance(moment, _dt.datetime):
         result = _datetime_nanoseconds(moment, name)
+    elif isinstance(moment, str):
+        result = _rfc3339_nanoseconds(moment, name)
     else:
         result = _numpy_nanoseconds(moment, name)
     if result not in _I64:
@@ -133,6 +149,25 @@ def _datetime_nanoseconds(moment: _dt.datetime, name: str) -> int:
     if type(moment).__name__ == "Timestamp" and isinstance(exact, int):
         return exact
     return (moment - EPOCH) // _dt.timedelta(microseconds=1) * 1000
+
+
+def _rfc3339_nanoseconds(text: str, name: str) -> int:
+    match = _RFC3339.fullmatch(text)
+    if match is None:
+        raise ValueError(
+            f"{name}: {text!r} is not an RFC 3339 time with its UTC offset, such as '2024-12-20T19:05:18.175Z'"
+        )
+    year, month, day, hour, minute, second = (int(part) for part in match.groups()[:6])
+    sign, offset_hours, offset_minutes = match.group(8), int(match.group(9) or 0), int(match.group(10) or 0)
+    try:
+        days = (_dt.date(year, month, day) - EPOCH.date()).days
+        _dt.time(hour, minute, second)  # the range checks; a leap second (:60) is refused
+        _dt.time(offset_hours, offset_minutes)
+    except ValueError as error:
+        raise ValueError(f"{name}: {text!r} is not a valid time ({error})") from None
+    offset = (offset_hours * 3600 + offset_minutes * 60) * (-1 if sign == "-" else 1)
+    whole_seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset
+    return whole_seconds * 1_000_000_000 + int((match.group(7) or "").ljust(9, "0"))
 
 
 def _is_numpy_datetime(moment: object) -> bool:

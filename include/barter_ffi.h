@@ -16,8 +16,9 @@
  *
  * Versions  Check barter_ffi_abi_version() against BARTER_FFI_ABI_VERSION before any other
  *           call: the ABI version rises whenever a compiled host would break. Option structs
- *           (BarterFfiFilter) start with struct_size: set it to sizeof the struct; fields are
- *           only ever appended. BARTER_FFI_VERSION is the library's release.
+ *           (BarterFfiFilter, BarterFfiBookReplayOptions) start with struct_size: set it to
+ *           sizeof the struct; fields are only ever appended. BARTER_FFI_VERSION is the
+ *           library's release.
  * Status    Every function returns an enum BarterFfiStatus; BARTER_FFI_STATUS_OK (0) is
  *           success. Statuses are only ever appended, never renumbered.
  * Errors    The last argument is an optional BarterFfiError *. Zero-initialise the struct once:
@@ -27,9 +28,10 @@
  *           one struct serves a whole loop. Release the last one with barter_ffi_error_free.
  * Outputs   Out-pointers are written only on success.
  * NULL      NULL for a required pointer is BARTER_FFI_STATUS_NULL_ARGUMENT, never a crash.
- * Failures  A panic inside the library is caught and reported as BARTER_FFI_STATUS_INTERNAL;
- *           memory that cannot be had for data is BARTER_FFI_STATUS_OUT_OF_MEMORY. Nothing
- *           aborts the host.
+ * Failures  A panic inside the library, on the calling thread or on one the library started,
+ *           is caught and reported as BARTER_FFI_STATUS_INTERNAL (by an Arrow stream's
+ *           get_next as a failed read); memory that cannot be had for data is
+ *           BARTER_FFI_STATUS_OUT_OF_MEMORY. Nothing aborts or hangs the host.
  * Ownership Everything the caller receives has a *_free: handles (barter_ffi_market_data_free),
  *           cursors (barter_ffi_cursor_free), buffers (barter_ffi_buffer_free) and error
  *           messages (barter_ffi_error_free). A *_free returns nothing, accepts NULL, and is
@@ -39,20 +41,25 @@
  *           has returned. A cursor is locked inside (two threads advancing it get batches in an
  *           unspecified order), holds its own reference to the data, and stays valid after its
  *           handle is freed. Loads parse on threads that end before the load returns. A cursor
- *           keeps one thread that encodes its next batch ahead, until the cursor is freed; in a
- *           child after fork() the cursor works on without it.
+ *           keeps one thread that encodes its next batch ahead, until the cursor is freed.
+ * fork()    In a child after fork() a cursor works on without its thread, used by one thread
+ *           at a time: a call that finds it in use (as it is when a thread of the parent was
+ *           inside a call at the fork, and never returns in the child) fails with
+ *           BARTER_FFI_STATUS_INVALID_ARGUMENT rather than wait. A file stream's reading thread
+ *           stays in the parent: in the child every call on the stream fails with
+ *           BARTER_FFI_STATUS_INVALID_ARGUMENT. Freeing either in the child releases it, unless
+ *           a thread of the parent was using it at the fork: then it is left as it is.
  * Callbacks Progress callbacks run on the thread that called the load, one call at a time, and
  *           never after the load returns; returning non-zero cancels the load
  *           (BARTER_FFI_STATUS_CANCELLED).
  * Data      Strings are NUL-terminated UTF-8 (paths: the OS's bytes on Unix). Batches are
- *           MessagePack; their layout is written down in rust_core/src/output/wire.rs.
+ *           MessagePack, laid out as the "batch layout" comment below says.
  * Arrow     Tables leave and enter through the Arrow C Data and C Stream interfaces
  *           (https://arrow.apache.org/docs/format/CDataInterface.html), whose structs follow,
  *           behind the standard guards so that a host's own Arrow headers may come first.
  *           Arrow's rules hold for them: the receiver of a struct calls its release callback
- *           once; a moved-from struct has release == NULL. The tables' columns are written
- *           down in rust_core/src/output/arrow/mod.rs, and every stream carries its own
- *           schema.
+ *           once; a moved-from struct has release == NULL. Every stream carries its own
+ *           schema, and every field of it its meaning, under "description" in its metadata.
  */
 
 #ifndef ARROW_C_DATA_INTERFACE
@@ -107,6 +114,39 @@ struct ArrowArrayStream {
 #define BARTER_FFI_VERSION_MINOR 1
 #define BARTER_FFI_VERSION_PATCH 0
 
+/*
+ * The batch layout: the MessagePack the cursors hand out and from_batch takes.
+ *
+ * batch  = [event, …]                        up to the requested count; empty = end of data
+ * event  = [time_exchange_ns, time_received_ns, exchange, instrument, kind]
+ * kind   = [tag, fields…]
+ *   0 Trade              [0, id: str, price: f64, amount: f64, side: str]
+ *   1 OrderBookL1        [1, last_update_time_ns, best_bid: level | nil, best_ask: level | nil]
+ *   2 OrderBook Snapshot [2, sequence: uint, time_engine_ns | nil, bids: [level, …], asks: [level, …]]
+ *   3 OrderBook Update   [3, sequence: uint, time_engine_ns | nil, bids: [level, …], asks: [level, …]]
+ *   4 Candle             [4, close_time_ns, open: f64, high: f64, low: f64, close: f64, volume: f64, trade_count: uint]
+ *   5 Liquidation        [5, side: str, price: f64, quantity: f64, time_ns]
+ * level  = [price: str, amount: str]         rust_decimal's Display: every digit, scale kept
+ * items  = [batch, markers]                  the items layout, asked for to see reconnects:
+ * markers = [[before: uint, exchange], …]    each reconnect marker in order, with the index in
+ *                                            `batch` of the event it precedes (the batch's
+ *                                            length: after its last event); empty = end of data
+ *                                            when `batch` is empty too
+ * *_ns   = int, nanoseconds since 1970-01-01T00:00:00Z (loading guarantees it fits in i64)
+ * exchange = barter's serde name (`ExchangeId::as_str`), side = "Buy" | "Sell"
+ */
+
+/*
+ * The summary layout: the MessagePack barter_ffi_market_data_summary hands out.
+ *
+ * summary = [groups, markers]
+ * groups  = [[tag, exchange, instrument, events, time_exchange_min_ns, time_exchange_max_ns], …]
+ *           one for each kind (the wire's tag, 0 Trade … 5 Liquidation), exchange and
+ *           instrument that has a market event, ordered by tag, exchange name, instrument
+ * markers = [[exchange, count], …]   reconnect markers by exchange, ordered by exchange name
+ * exchange = barter's serde name (`ExchangeId::as_str`); *_ns as in the wire's batches
+ */
+
 
 #define BARTER_FFI_TAG_TRADE 0
 
@@ -132,6 +172,12 @@ struct ArrowArrayStream {
 #define BATCH_ROWS 65536
 
 /**
+ * The most levels a side a row may show (`BARTER_FFI_BOOK_MAX_DEPTH` in the header): beyond it
+ * a wide table has too many columns to be of use.
+ */
+#define BARTER_FFI_BOOK_MAX_DEPTH 5000
+
+/**
  * About how much JSON one piece holds.
  */
 #define PIECE_BYTES (8 << 20)
@@ -145,6 +191,13 @@ struct ArrowArrayStream {
  * Pieces parsed and waiting beyond the one the consumer holds.
  */
 #define PIECES_AHEAD 1
+
+/**
+ * The longest line (or array item) a stream reads: 64 MiB. A line of barter's JSON is one
+ * event (a trade takes about 200 bytes, a 1000-level book about 100 KB), so only a file that
+ * is not market data, or a snapshot of hundreds of thousands of levels, comes near it.
+ */
+#define BARTER_FFI_MAX_LINE_BYTES (64 << 20)
 
 /**
  * The C ABI's version: the header's `BARTER_FFI_ABI_VERSION`, raised whenever a function, a
@@ -242,8 +295,8 @@ typedef enum BarterFfiCompression {
 } BarterFfiCompression;
 
 /**
- * The tables (columns: rust_core/src/output/arrow/mod.rs). The values are part of the C ABI:
- * only ever appended, never renumbered.
+ * The tables (columns: each stream's schema, with a `description` in every field's metadata).
+ * The values are part of the C ABI: only ever appended, never renumbered.
  */
 typedef enum BarterFfiArrowTable {
   BARTER_FFI_ARROW_TABLE_TRADES = 0,
@@ -272,6 +325,88 @@ typedef enum BarterFfiArrowDecimals {
    */
   BARTER_FFI_ARROW_DECIMALS_TEXT = 2,
 } BarterFfiArrowDecimals;
+
+/**
+ * When a book replay takes a row (`BarterFfiBookReplayOptions.every`). The values are part of
+ * the C ABI.
+ */
+typedef enum BarterFfiBookEvery {
+  /**
+   * After each L2 event, for its book.
+   */
+  BARTER_FFI_BOOK_EVERY_EVENT = 0,
+  /**
+   * After each L2 event that changes its book's top `depth` levels (price or amount, either
+   * side); a book's first event always.
+   */
+  BARTER_FFI_BOOK_EVERY_CHANGE = 1,
+  /**
+   * At every multiple of `interval_ns` since the Unix epoch, from the first L2 event's time
+   * to the latest, one row per book seen so far, quiet moments included.
+   */
+  BARTER_FFI_BOOK_EVERY_INTERVAL = 2,
+  /**
+   * At each of the `at_len` times at `at_ns`, one row per book seen so far.
+   */
+  BARTER_FFI_BOOK_EVERY_AT = 3,
+} BarterFfiBookEvery;
+
+/**
+ * Which time places an event (`BarterFfiBookReplayOptions.clock`).
+ */
+typedef enum BarterFfiBookClock {
+  /**
+   * `time_exchange`.
+   */
+  BARTER_FFI_BOOK_CLOCK_EXCHANGE = 0,
+  /**
+   * `time_received`.
+   */
+  BARTER_FFI_BOOK_CLOCK_RECEIVED = 1,
+} BarterFfiBookClock;
+
+/**
+ * How levels are laid out (`BarterFfiBookReplayOptions.layout`).
+ */
+typedef enum BarterFfiBookLayout {
+  /**
+   * `bid_price_0` … `bid_price_<depth-1>`, then the bid amounts, ask prices, ask amounts.
+   */
+  BARTER_FFI_BOOK_LAYOUT_WIDE = 0,
+  /**
+   * `bid_price`, `bid_amount`, `ask_price`, `ask_amount`, each a fixed-size list of `depth`.
+   */
+  BARTER_FFI_BOOK_LAYOUT_LISTS = 1,
+} BarterFfiBookLayout;
+
+/**
+ * What a `Reconnecting` marker does (`BarterFfiBookReplayOptions.reconnect`).
+ */
+typedef enum BarterFfiBookReconnect {
+  /**
+   * Nothing, as barter: the book stays as it was until its next snapshot.
+   */
+  BARTER_FFI_BOOK_RECONNECT_KEEP = 0,
+  /**
+   * The exchange's books empty, and skip (and count) updates until their next snapshot.
+   */
+  BARTER_FFI_BOOK_RECONNECT_RESET = 1,
+} BarterFfiBookReconnect;
+
+/**
+ * What the rows show of a crossed book (`BarterFfiBookReplayOptions.crossed`).
+ */
+typedef enum BarterFfiBookCrossed {
+  /**
+   * barter's book as it is.
+   */
+  BARTER_FFI_BOOK_CROSSED_KEEP = 0,
+  /**
+   * tardis' rule, in the rows only: the stale side's best levels are left out (and counted)
+   * until the book is no longer crossed.
+   */
+  BARTER_FFI_BOOK_CROSSED_TRIM = 1,
+} BarterFfiBookCrossed;
 
 /**
  * Opaque cursor. It shares the events with the handle it was opened on, so it outlives that
@@ -327,9 +462,89 @@ typedef struct BarterFfiBuffer {
  */
 typedef struct BarterFfiLiveObjects {
   uint64_t market_data;
+  /**
+   * Cursors, file streams and Arrow streams handed out.
+   */
   uint64_t cursors;
   uint64_t buffers;
 } BarterFfiLiveObjects;
+
+/**
+ * The interpreter's `PyCapsule_GetPointer(capsule, name)`.
+ */
+typedef void *(*BarterFfiCapsuleGetPointer)(void *capsule, const char *name);
+
+/**
+ * What a book replay is asked for. Zero-initialise it, then set `struct_size` and `depth`:
+ * every other zero is the default (every event, exchange clock, decimal128, wide, barter's
+ * behaviour on reconnects and crossed books, every book, no window). Arrays are read during the
+ * call only.
+ */
+typedef struct BarterFfiBookReplayOptions {
+  /**
+   * `sizeof(BarterFfiBookReplayOptions)` as the caller was compiled: the library reads no
+   * further.
+   */
+  size_t struct_size;
+  /**
+   * Levels a side each row shows, 0 to `BARTER_FFI_BOOK_MAX_DEPTH`.
+   */
+  uint32_t depth;
+  /**
+   * A `BarterFfiBookEvery`.
+   */
+  uint32_t every;
+  /**
+   * For `BARTER_FFI_BOOK_EVERY_INTERVAL`: the grid's step in nanoseconds, at least 1.
+   */
+  int64_t interval_ns;
+  /**
+   * For `BARTER_FFI_BOOK_EVERY_AT`: `at_len` times, nanoseconds since the Unix epoch, in any
+   * order (the rows come in time order).
+   */
+  const int64_t *at_ns;
+  size_t at_len;
+  /**
+   * A `BarterFfiBookClock`.
+   */
+  uint32_t clock;
+  /**
+   * A `BarterFfiArrowDecimals`.
+   */
+  uint32_t decimals;
+  /**
+   * A `BarterFfiBookLayout`.
+   */
+  uint32_t layout;
+  /**
+   * A `BarterFfiBookReconnect`.
+   */
+  uint32_t reconnect;
+  /**
+   * A `BarterFfiBookCrossed`.
+   */
+  uint32_t crossed;
+  /**
+   * barter's exchange names (NUL-terminated) whose books to replay; NULL replays every
+   * exchange's.
+   */
+  const char *const *exchanges;
+  size_t exchanges_len;
+  /**
+   * Instrument indices whose books to replay; NULL replays every instrument's.
+   */
+  const uint64_t *instruments;
+  size_t instruments_len;
+  /**
+   * Keep rows whose time is at or after `emit_from_ns` (when `has_emit_from` is not 0) and
+   * before `emit_until_ns` (when `has_emit_until` is not 0); the books are built from the
+   * start either way.
+   */
+  uint8_t has_emit_from;
+  int64_t emit_from_ns;
+  uint8_t has_emit_until;
+  int64_t emit_until_ns;
+} BarterFfiBookReplayOptions;
 
 /**
  * Which events `barter_ffi_market_data_filter` keeps. Each axis left empty keeps everything.
@@ -404,6 +619,18 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * The name of the PyCapsules holding a `struct ArrowArrayStream` (Python's Arrow PyCapsule
+ * protocol), in the library's static storage: Python compares capsule names by content, so a
+ * name must outlive every capsule, including those alive at interpreter shutdown.
+ */
+extern const uint8_t BARTER_FFI_ARROW_STREAM_CAPSULE_NAME[19];
+
+/**
+ * The name of the PyCapsules holding a `struct ArrowSchema`, as above.
+ */
+extern const uint8_t BARTER_FFI_ARROW_SCHEMA_CAPSULE_NAME[13];
+
+/**
  * The C ABI version of the loaded library; compare it with `BARTER_FFI_ABI_VERSION`.
  */
 enum BarterFfiStatus barter_ffi_abi_version(uint32_t *out, struct BarterFfiError *error);
@@ -441,11 +668,14 @@ void barter_ffi_error_free(struct BarterFfiError *error);
  * `BarterFfiArrowDecimals`), written into the caller's `*out_stream`, which the caller
  * releases with `out_stream->release(out_stream)`. The stream holds its own reference to the
  * data: it stays valid after the handle is freed. Batches hold at most 65536 rows each (an L2
- * event's levels are never split). From the first read, worker threads (one per core, up to
+ * event's levels are never split), and fewer where a text column would otherwise pass the
+ * 2 GiB a utf8 column holds. From the first read, worker threads (one per core, up to
  * 4) build them in order, each at most one batch ahead of the reader; releasing the stream
  * stops and joins them. A decimal128 export fails up front
  * (BARTER_FFI_STATUS_INVALID_DATA) when a value would need more than 38 digits at its
- * column's scale.
+ * column's scale. A failed `get_next` (a panic caught inside the library, or data that does
+ * not fit, as one event's text beyond 2 GiB; `get_last_error` says which) leaves the stream
+ * failed: every later `get_next` fails the same way, never giving the batches after it.
  */
 enum BarterFfiStatus barter_ffi_market_data_arrow_stream(const struct BarterFfiMarketData *market_data,
                                                          uint32_t table,
@@ -473,11 +703,14 @@ enum BarterFfiStatus barter_ffi_market_data_arrow_rows(const struct BarterFfiMar
 
 /**
  * A data set rebuilt from `count` tables: `tables[i]` (a `BarterFfiArrowTable`) names what
- * `streams[i]` holds, in that table's schema (see rust_core/src/output/arrow/mod.rs); rows
- * interleave by `event_index`. Every row goes through barter's types with the checks of
+ * `streams[i]` holds, in that table's schema (as `_arrow_schema` gives it); rows interleave
+ * by `event_index`. Every row goes through barter's types with the checks of
  * `barter_ffi_market_data_from_batch`; a failure names the table, row and column. Takes the
  * streams: each non-NULL, unreleased `streams[i]` has been released when this returns,
- * whatever the status (unless `tables` or `streams` itself is NULL).
+ * whatever the status (unless `tables` or `streams` itself is NULL). A NULL `streams[i]`
+ * (BARTER_FFI_STATUS_NULL_ARGUMENT) or an already released one (`release == NULL`, as a
+ * stream already read or moved from is: BARTER_FFI_STATUS_INVALID_ARGUMENT) is an error,
+ * never read as an empty table.
  */
 enum BarterFfiStatus barter_ffi_market_data_from_arrow(const uint32_t *tables,
                                                        struct ArrowArrayStream *const *streams,
@@ -486,17 +719,70 @@ enum BarterFfiStatus barter_ffi_market_data_from_arrow(const uint32_t *tables,
                                                        struct BarterFfiError *error);
 
 /**
- * The destructor of a PyCapsule named "arrow_array_stream" whose pointer is a malloc'd
- * `struct ArrowArrayStream`: releases the stream unless a consumer took it, then frees the
- * struct. For Python's Arrow PyCapsule protocol; it needs the Python C API in the process.
+ * For Python only, before it makes a capsule with the destructors below: the running
+ * interpreter's `PyCapsule_GetPointer`, which they read capsules with. The library neither
+ * links to Python nor looks up its symbols (C hosts load it without one; an embedding host
+ * may hold Python's symbols out of reach): the interpreter that makes the capsules hands over
+ * the one function they need.
+ */
+enum BarterFfiStatus barter_ffi_arrow_capsule_api(BarterFfiCapsuleGetPointer get_pointer,
+                                                  struct BarterFfiError *error);
+
+/**
+ * The destructor of a PyCapsule named `BARTER_FFI_ARROW_STREAM_CAPSULE_NAME` (that very
+ * pointer) whose pointer is a malloc'd `struct ArrowArrayStream`: releases the stream unless a
+ * consumer took it, then frees the struct. For Python's Arrow PyCapsule protocol, after
+ * `barter_ffi_arrow_capsule_api`.
  */
 void barter_ffi_arrow_stream_capsule_destructor(void *capsule);
 
 /**
- * As `barter_ffi_arrow_stream_capsule_destructor`, for a capsule named "arrow_schema" holding
- * a malloc'd `struct ArrowSchema`.
+ * As `barter_ffi_arrow_stream_capsule_destructor`, for a capsule named
+ * `BARTER_FFI_ARROW_SCHEMA_CAPSULE_NAME` holding a malloc'd `struct ArrowSchema`.
  */
 void barter_ffi_arrow_schema_capsule_destructor(void *capsule);
+
+/**
+ * The order books of `market_data` replayed through barter's own `OrderBook::update`, one
+ * book per (exchange, instrument), in stored order, as `options` ask: a fresh stream written
+ * into the caller's `*out_stream` (release it with `out_stream->release(out_stream)`). The
+ * columns, and which state a sample on the clock shows, are written down in each field's
+ * `description` metadata and in the README's "Order books" section. Invalid options fail here
+ * (BARTER_FFI_STATUS_INVALID_ARGUMENT); a decimal128 value too wide for its column fails here
+ * too (BARTER_FFI_STATUS_INVALID_DATA). The stream holds its own reference to the data, stays
+ * valid after the handle is freed, and builds each batch (about 2 MiB of values, at most 65536
+ * rows) on the reading thread when it is asked for.
+ */
+enum BarterFfiStatus barter_ffi_market_data_book_replay(const struct BarterFfiMarketData *market_data,
+                                                        const struct BarterFfiBookReplayOptions *options,
+                                                        struct ArrowArrayStream *out_stream,
+                                                        struct BarterFfiError *error);
+
+/**
+ * `barter_ffi_market_data_book_replay` over the rest of a file being streamed, in bounded
+ * memory, the books carried from piece to piece. Takes the pieces `stream` has not handed out:
+ * the stream is then at its end (its `_progress` still follows the replay's reading), and is
+ * freed as usual, before or after the replay. The decimal128 columns take the scales of the
+ * first piece that holds L2 events (read during this call); a later value that needs a larger
+ * scale fails the Arrow stream there, with a message naming `text` and `float64`, which never
+ * do. Errors in the file's content fail the Arrow stream where it reaches them.
+ */
+enum BarterFfiStatus barter_ffi_file_stream_book_replay(const struct BarterFfiFileStream *stream,
+                                                        const struct BarterFfiBookReplayOptions *options,
+                                                        struct ArrowArrayStream *out_stream,
+                                                        struct BarterFfiError *error);
+
+/**
+ * The price barter's default engine would mark each instrument at, after every trade and L1
+ * event of `market_data`: barter's `DefaultInstrumentMarketData` per (exchange, instrument),
+ * fed with its own `process` (strict time comparisons included), as a fresh stream written
+ * into `*out_stream` (`decimals` a `BarterFfiArrowDecimals`). Columns: each field's
+ * `description` metadata.
+ */
+enum BarterFfiStatus barter_ffi_market_data_engine_prices(const struct BarterFfiMarketData *market_data,
+                                                          uint32_t decimals,
+                                                          struct ArrowArrayStream *out_stream,
+                                                          struct BarterFfiError *error);
 
 /**
  * Opens a cursor at the first market event of `market_data`.
@@ -506,10 +792,10 @@ enum BarterFfiStatus barter_ffi_cursor_open(const struct BarterFfiMarketData *ma
                                             struct BarterFfiError *error);
 
 /**
- * Fills `out` with the next batch of at most `max_events` market events, in file order, as
- * MessagePack (layout: `rust_core/src/output/wire.rs`); reconnect markers are skipped. A batch of
- * zero events means the end; asking again returns zero events again. Release the buffer with
- * `barter_ffi_buffer_free`.
+ * Fills `out` with the next batch of `max_events` market events (fewer only where fewer
+ * remain), in file order, as MessagePack (the header's batch layout); reconnect
+ * markers are skipped. A batch of zero events means the end; asking again returns zero events
+ * again. Release the buffer with `barter_ffi_buffer_free`.
  */
 enum BarterFfiStatus barter_ffi_cursor_next_batch(const struct BarterFfiCursor *cursor,
                                                   size_t max_events,
@@ -517,7 +803,7 @@ enum BarterFfiStatus barter_ffi_cursor_next_batch(const struct BarterFfiCursor *
                                                   struct BarterFfiError *error);
 
 /**
- * `barter_ffi_cursor_next_batch` in the items layout (`rust_core/src/output/wire.rs`): the
+ * `barter_ffi_cursor_next_batch` in the items layout (the header's batch layout): the
  * market events and, beside them, the reconnect markers among them with their places, for hosts
  * that rebuild order books and must reset at a reconnect. The end is a batch with neither.
  */
@@ -527,7 +813,8 @@ enum BarterFfiStatus barter_ffi_cursor_next_items(const struct BarterFfiCursor *
                                                   struct BarterFfiError *error);
 
 /**
- * Releases a cursor; NULL is a no-op.
+ * Releases a cursor; NULL is a no-op. In a child of fork(), a cursor that another thread was
+ * using at the fork is left unreleased.
  */
 void barter_ffi_cursor_free(struct BarterFfiCursor *cursor);
 
@@ -545,7 +832,7 @@ enum BarterFfiStatus barter_ffi_file_stream_open(const char *path,
 
 /**
  * As `barter_ffi_cursor_next_batch`: the next batch of at most `max_events` market events of
- * the file, as MessagePack (`rust_core/src/output/wire.rs`); zero events means the end. After
+ * the file, as MessagePack (the header's batch layout); zero events means the end. After
  * an error the stream is at its end. Release the buffer with `barter_ffi_buffer_free`.
  */
 enum BarterFfiStatus barter_ffi_file_stream_next_batch(const struct BarterFfiFileStream *stream,
@@ -587,7 +874,8 @@ enum BarterFfiStatus barter_ffi_file_stream_progress(const struct BarterFfiFileS
 
 /**
  * Releases a stream, at its end or mid-file: the reading thread stops after the piece it is
- * on. NULL is a no-op.
+ * on. NULL is a no-op. In a child of fork() the stream is released without its thread (which
+ * stayed in the parent); if another thread was using it at the fork, it is left unreleased.
  */
 void barter_ffi_file_stream_free(struct BarterFfiFileStream *stream);
 
@@ -648,7 +936,7 @@ enum BarterFfiStatus barter_ffi_market_data_load_bytes_filtered(const uint8_t *d
 
 /**
  * Builds market data from `len` bytes at `data` holding market events in the cursor's batch
- * format (`rust_core/src/output/wire.rs`), read during the call only. Each event is checked as
+ * format (the header's batch layout), read during the call only. Each event is checked as
  * barter's JSON reader would check it; an error names the event's position. No events is an
  * empty data set.
  */
@@ -695,7 +983,7 @@ enum BarterFfiStatus barter_ffi_market_data_stats(const struct BarterFfiMarketDa
 /**
  * The data set's market events counted by kind, exchange and instrument, each group with its
  * span of `time_exchange`, and its reconnect markers by exchange: one walk over the items,
- * no event encoded. MessagePack, in the layout written down in `rust_core/src/output/summary.rs`.
+ * no event encoded. MessagePack, in the header's summary layout.
  * Release the buffer with `barter_ffi_buffer_free`.
  */
 enum BarterFfiStatus barter_ffi_market_data_summary(const struct BarterFfiMarketData *market_data,
@@ -721,7 +1009,7 @@ enum BarterFfiStatus barter_ffi_market_data_to_json_lines(const struct BarterFfi
 
 /**
  * The market events `start..stop` (indices among market events, from 0; reconnect markers are
- * not counted) as one batch in the cursor's format (`rust_core/src/output/wire.rs`). The cost
+ * not counted) as one batch in the cursor's format (the header's batch layout). The cost
  * is that of the events encoded, wherever they lie. `start <= stop <= len` or the status is
  * `BARTER_FFI_STATUS_INDEX_OUT_OF_RANGE`. Release the buffer with `barter_ffi_buffer_free`.
  */

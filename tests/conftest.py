@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -102,20 +103,35 @@ def events_from_debug_export(export: bytes) -> list[MarketEvent]:
     return events
 
 
-def run_in_thread(function):
-    """Runs ``function`` on a new thread; ``{"value": …}`` or ``{"error": …}`` comes back."""
+def run_in_thread(function):  # type: ignore[no-untyped-def]
+    """Runs ``function`` on a new thread, to its end; ``{"value": …}`` or ``{"error": …}`` comes back."""
+    with thread_holding(function) as outcome:
+        return outcome
+
+
+@contextlib.contextmanager
+def thread_holding(function, name: Optional[str] = None):  # type: ignore[no-untyped-def]
+    """Runs ``function`` on a new thread that stays alive (owning what it used) until the
+    ``with`` block ends; the block gets ``{"value": …}`` or ``{"error": …}``."""
     outcome: dict = {}
+    done, release = threading.Event(), threading.Event()
 
     def target() -> None:
         try:
             outcome["value"] = function()
         except BaseException as error:  # noqa: BLE001 - handed back to the test thread
             outcome["error"] = error
+        done.set()
+        release.wait()
 
-    thread = threading.Thread(target=target)
+    thread = threading.Thread(target=target, name=name)
     thread.start()
-    thread.join()
-    return outcome
+    done.wait()
+    try:
+        yield outcome
+    finally:
+        release.set()
+        thread.join()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ find them after ``pip install``: with ``barter-ffi config --cflags --libs``."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from barter_ffi import get_library
+from barter_ffi._ffi import lib
 from conftest import FIXTURES, ROOT
 
 HOSTS = ROOT / "tests" / "c"
@@ -28,15 +30,16 @@ def config_flags(*asked: str) -> list[str]:
     return result.stdout.split()
 
 
-def compile_host(name: str, directory: Path, *flags: str) -> Path:
+def compile_host(name: str, directory: Path, *libraries: str) -> Path:
     compiler = shutil.which("cc") or shutil.which("gcc")
     if compiler is None:
         pytest.skip("no C compiler")
     binary = directory / name
     subprocess.run(
         [
-            compiler, "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", *flags,
+            compiler, "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic",
             *config_flags("--cflags"), str(HOSTS / f"{name}.c"), "-o", str(binary), *config_flags("--libs"),
+            *libraries,
         ],
         check=True,
     )
@@ -59,6 +62,25 @@ def test_the_host_links_the_installed_library_by_its_soname(host: Path) -> None:
     dynamic = subprocess.run(["readelf", "-d", str(host)], capture_output=True, text=True, check=True).stdout
     assert "Shared library: [libbarter_ffi.so]" in dynamic
     assert f"[{Path(get_library()).parent}]" in dynamic, "the rpath names the installed library's directory"
+
+
+def test_the_library_stays_loaded_after_whoever_loaded_it_lets_go() -> None:
+    """Callbacks it hands out (an Arrow stream's, a capsule's destructor at interpreter shutdown)
+    may run after the last dlclose of it; so it is linked never to be unloaded."""
+    if not hasattr(os, "RTLD_NOLOAD"):
+        pytest.skip("no RTLD_NOLOAD here")
+    script = (
+        "import ctypes, os, sys\n"
+        "libdl = ctypes.CDLL(None)\n"
+        "libdl.dlopen.restype, libdl.dlopen.argtypes = ctypes.c_void_p, [ctypes.c_char_p, ctypes.c_int]\n"
+        "libdl.dlclose.argtypes = [ctypes.c_void_p]\n"
+        "path = sys.argv[1].encode()\n"
+        "assert libdl.dlclose(libdl.dlopen(path, os.RTLD_NOW | os.RTLD_LOCAL)) == 0\n"
+        "print(bool(libdl.dlopen(path, os.RTLD_NOW | os.RTLD_NOLOAD)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, get_library()], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "True\n", "dlclose unloaded it"
 
 
 @pytest.mark.parametrize(("name", "events"), [("all_kinds.jsonl", 11), ("all_kinds_results.json", 6)])
@@ -222,3 +244,105 @@ def test_soak_host_is_clean_under_valgrind(soak_host: Path, soak_recording: Path
                             timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "ERROR SUMMARY: 0 errors" in result.stderr and result.stdout.splitlines()[1] == "live 0 0 0"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() here")
+@pytest.mark.parametrize("under_valgrind", [False, True], ids=["plain", "valgrind"])
+def test_a_child_forked_while_a_thread_reads_a_stream_gets_an_error_not_a_hang(
+    tmp_path: Path, under_valgrind: bool
+) -> None:
+    """The parent's reading thread holds the stream's lock at the fork; the child must not wait
+    for it. (Under valgrind the child's own report is silenced: it holds the parent's threads'
+    memory with no thread to free it, which is not the library's leak.)"""
+    if under_valgrind and shutil.which("valgrind") is None:
+        pytest.skip("valgrind is not installed")
+    fork_host = compile_host("fork_host", tmp_path, "-pthread")
+    command = [fork_host, tmp_path / "fifo", FIXTURES / "all_kinds.jsonl"]
+    if under_valgrind:
+        command = [*VALGRIND, "--child-silent-after-fork=yes", *command]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, (result.stdout, result.stderr[-3000:])
+    invalid_argument = lib.BARTER_FFI_STATUS_INVALID_ARGUMENT
+    assert result.stdout.splitlines() == [
+        f"child: next_batch {invalid_argument}, progress {invalid_argument}",
+        "parent: events 11, status 0",
+    ]
+
+
+EMBEDDED_SCRIPT = """
+import builtins, sys
+sys.path[:0] = {paths!r}
+from barter_ffi import MarketDataInMemory
+md = MarketDataInMemory.from_json_file({fixture!r})
+export = md.to_arrow("trades")
+# Unconsumed, and alive past the modules' cleanup: the builtins are cleared last.
+builtins.barter_ffi_capsules = [md.to_arrow("l2").__arrow_c_stream__(), export.__arrow_c_schema__(),
+                                export.__arrow_c_stream__()]
+"""
+
+
+def test_capsules_alive_when_an_embedded_interpreter_ends_are_released(tmp_path: Path) -> None:
+    """Py_FinalizeEx destroys the capsules with the library's destructors, after barter_ffi's
+    modules are gone; the host, which links the library too, then finds nothing live."""
+    import sysconfig
+
+    import barter_ffi
+
+    libpython = Path(str(sysconfig.get_config_var("LIBDIR"))) / str(sysconfig.get_config_var("LDLIBRARY"))
+    if not sysconfig.get_config_var("Py_ENABLE_SHARED") or not libpython.is_file():
+        pytest.skip("this Python has no shared libpython to embed")
+    host = compile_host("embedded_python_host", tmp_path, "-ldl")
+    paths = [str(Path(barter_ffi.__file__).parent.parent), *sys.path]
+    script = EMBEDDED_SCRIPT.format(paths=paths, fixture=str(FIXTURES / "all_kinds.jsonl"))
+    result = subprocess.run([host, libpython, script], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONHOME": sys.base_prefix})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.splitlines() == ["script 0, finalized 0", "live 0 0 0"], result.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def book_host(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return compile_host("book_host", tmp_path_factory.mktemp("book_host"))
+
+
+@pytest.fixture(scope="module")
+def book_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from barter_ffi import MarketDataInMemory
+    from book_recordings import recording
+
+    path = tmp_path_factory.mktemp("book_data") / "books.jsonl"
+    MarketDataInMemory.from_records(recording(seed=21, events=1500)).to_json_file(path)
+    return path
+
+
+@pytest.mark.parametrize("interval_ns", [0, 1_000_000_000])
+def test_book_host_reads_the_top_of_book_barter_holds(book_host: Path, book_recording: Path, interval_ns: int) -> None:
+    import book_reference
+    from barter_ffi import MarketDataInMemory
+
+    result = subprocess.run([book_host, book_recording, str(interval_ns)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    scales_line, *row_lines = result.stdout.splitlines()
+    price_scale, amount_scale = map(int, scales_line.split()[1:])
+    with MarketDataInMemory.from_json_file(book_recording) as md:
+        every = interval_ns or "event"
+        expected = list(book_reference.replay(md.items(), depth=1, every=every))
+
+    def unscaled(value: object, scale: int) -> str:
+        return "-" if value is None else str(int(value * 10**scale))  # type: ignore[operator]
+
+    assert len(row_lines) == len(expected) > 100
+    for line, row in zip(row_lines, expected):
+        assert line.split() == [
+            "row", str(row["time"]), str(row["event_index"]),
+            unscaled(row["bid_price_0"], price_scale), unscaled(row["bid_amount_0"], amount_scale),
+            unscaled(row["ask_price_0"], price_scale), unscaled(row["ask_amount_0"], amount_scale),
+            str(int(row["synced"])),
+        ]
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_book_host_is_clean_under_valgrind(book_host: Path, book_recording: Path) -> None:
+    result = subprocess.run([*VALGRIND, book_host, book_recording, "500000000"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "ERROR SUMMARY: 0 errors" in result.stderr

@@ -198,3 +198,75 @@ def test_head_tail_and_summary_stay_within_the_streaming_memory_bound(tmp_path: 
     for command in (["head", str(path), "-n", "1"], ["tail", str(path), "-n", "5"], ["summary", str(path)]):
         peak = peak_mb(*command)
         assert peak < size_mb / 2 and peak < full_load / 3, f"{command[0]}: {peak} MB (full load {full_load} MB)"
+
+
+@pytest.fixture(scope="module")
+def book_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from book_recordings import recording
+
+    path = tmp_path_factory.mktemp("books") / "books.jsonl"
+    MarketDataInMemory.from_records(recording(seed=9, events=1200)).to_json_file(path)
+    return path
+
+
+def test_books_writes_the_replay_to_parquet(book_file: Path, tmp_path: Path) -> None:
+    import pyarrow.parquet as parquet
+
+    target = tmp_path / "books.parquet"
+    result = run("books", str(book_file), "--depth", "5", "--every", "1s", "-o", str(target))
+    assert result.returncode == 0, result.stderr
+    with MarketDataInMemory.from_json_file(book_file) as md:
+        expected = md.book_replay(depth=5, every="1s").to_pyarrow()
+    written = parquet.read_table(target)
+    assert written.num_rows == expected.num_rows > 0 and result.stdout.strip() == f"{target}: {expected.num_rows:,} rows"
+    assert written.equals(expected.cast(written.schema))
+    assert written.schema.field("bid_price_4").type == expected.schema.field("bid_price_4").type
+
+
+def test_books_takes_the_replays_options(book_file: Path, tmp_path: Path) -> None:
+    import pyarrow.parquet as parquet
+
+    target = tmp_path / "okx.parquet"
+    result = run("books", str(book_file), "-o", str(target), "--depth", "2", "--every", "change", "--exchanges", "okx",
+                 "--decimals", "float64", "--layout", "lists", "--crossed", "trim", "--reconnect", "reset",
+                 "--clock", "received", "--from", "2024-12-20T19:05:30Z", "--until", "2024-12-20T19:06:00Z")
+    assert result.returncode == 0, result.stderr
+    with MarketDataInMemory.from_json_file(book_file) as md:
+        expected = md.book_replay(2, "change", exchanges="okx", decimals="float64", layout="lists", crossed="trim",
+                                  reconnect="reset", clock="received", emit_from="2024-12-20T19:05:30Z",
+                                  emit_until="2024-12-20T19:06:00Z").to_pyarrow()
+    written = parquet.read_table(target)
+    assert written.num_rows == expected.num_rows > 0
+    assert written["ask_price"].to_pylist() == expected["ask_price"].to_pylist()
+    assert set(written["exchange"].to_pylist()) == {"okx"}
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["-o", "books.csv"], "books writes one Parquet file: name it with .parquet"),
+    (["-o", "b.parquet", "--every", "often"], "unknown every 'often'"),
+    (["-o", "b.parquet", "--depth", "-3"], "depth must lie between 0 and 5000"),
+])
+def test_books_refuses_what_it_cannot_do_with_a_clear_message(book_file: Path, tmp_path: Path, arguments: list[str],
+                                                             message: str) -> None:
+    result = subprocess.run([sys.executable, "-m", "barter_ffi", "books", str(book_file), *arguments],
+                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 1 and message in result.stderr, result.stderr
+
+
+def test_books_streams_a_large_file_within_the_streaming_memory_bound(book_file: Path, tmp_path: Path) -> None:
+    if not Path("/proc/self/status").exists():
+        pytest.skip("peak RSS is read from /proc (Linux)")
+    path = tmp_path / "big.jsonl"
+    path.write_bytes(book_file.read_bytes() * 250)  # about 100 MB, L2 events nearly all
+    size_mb = path.stat().st_size >> 20
+
+    def peak_mb(*args: str) -> int:
+        # pyarrow, which writing Parquet needs, is imported first: its own size is not the replay's.
+        script = "import pyarrow.parquet\n" + PEAK_MEMORY
+        result = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        return int(result.stdout)
+
+    full_load = peak_mb("load", str(path))
+    peak = peak_mb("books", str(path), "-o", str(tmp_path / "books.parquet"), "--decimals", "float64")
+    assert peak < size_mb / 2 and peak < full_load / 3, f"books: {peak} MB (full load {full_load} MB)"

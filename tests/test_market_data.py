@@ -12,7 +12,7 @@ import pytest
 
 from barter_ffi import MarketDataError, MarketDataInMemory, OwnedByAnotherThreadError
 from barter_ffi._ffi import live_objects
-from conftest import FIXTURES, run_in_thread
+from conftest import FIXTURES, run_in_thread, thread_holding
 
 TRADES = FIXTURES / "trades.json"
 
@@ -29,20 +29,22 @@ def test_it_is_not_built_directly() -> None:
 
 def test_use_from_another_thread_is_refused() -> None:
     md = MarketDataInMemory.from_json_file(TRADES)
+    md.events()  # used here: this thread owns it
     outcome = run_in_thread(md.events)
     error = outcome["error"]
     assert isinstance(error, OwnedByAnotherThreadError)
-    assert "MarketDataInMemory is owned by another thread" in str(error)
+    assert "MarketDataInMemory is owned by another thread ('MainThread'" in str(error)
     assert len(md) == 5, "the owner still can"
 
 
 def test_a_clone_works_in_another_thread() -> None:
     md = MarketDataInMemory.from_json_file(TRADES)
     clone = md.clone()
-    outcome = run_in_thread(clone.events)
-    assert outcome["value"] == md.events()
-    with pytest.raises(OwnedByAnotherThreadError):
-        clone.events()  # the clone now belongs to the thread that used it first
+    with thread_holding(clone.events) as outcome:
+        assert outcome["value"] == md.events()
+        with pytest.raises(OwnedByAnotherThreadError):
+            clone.events()  # the clone belongs to the thread that used it first, while it runs
+    assert clone.events() == md.events(), "that thread has ended: the clone is free again"
 
 
 def test_close_and_with() -> None:

@@ -22,7 +22,7 @@ from barter_ffi import (
     OwnedByAnotherThreadError,
     Side,
 )
-from conftest import FIXTURES, ROOT, run_in_thread
+from conftest import FIXTURES, ROOT, run_in_thread, thread_holding
 
 ALL_KINDS = FIXTURES / "all_kinds.jsonl"
 
@@ -44,7 +44,7 @@ RACE_SCRIPT = textwrap.dedent(
             '"exchange":"binance_spot","instrument":0,"kind":{"Trade":{"id":"1","price":1.5,"amount":2.0,"side":"Buy"}}}}')
     events, rounds = int(sys.argv[1]), int(sys.argv[2])
     md = MarketDataInMemory.from_json_bytes("\\n".join([line] * events))
-    started, done, refused = threading.Event(), threading.Event(), []
+    started, done, refused, completed, failures = threading.Event(), threading.Event(), [], [], []
 
     def owner():
         try:
@@ -53,6 +53,9 @@ RACE_SCRIPT = textwrap.dedent(
             for _ in range(rounds):
                 md.filter(kinds=["public_trade"]).close()
                 md.to_json_file(sys.argv[3])
+            completed.append(rounds)
+        except BaseException as error:
+            failures.append(error)
         finally:
             started.set()
             done.set()
@@ -66,9 +69,13 @@ RACE_SCRIPT = textwrap.dedent(
             md.close()
         except OwnedByAnotherThreadError:
             refused.append(1)
+        else:  # only once the owner has ended, so never under a call of its
+            assert completed and not worker.is_alive(), "closed while the owner was working"
+            break
     worker.join()
+    assert not failures, failures
     assert refused, "the other thread's close() was refused"
-    assert not md.closed
+    assert completed == [rounds]
     print("refused", len(refused))
     """
 )
@@ -109,15 +116,16 @@ def test_introspection_does_not_claim_an_instance() -> None:
     clone = md.clone()
     assert "11 events" in repr(clone) and len(clone) == 11 and bool(clone)
     assert clone.stats.market_events == 11 and clone.time_first_event_ns() > 0
-    outcome = run_in_thread(clone.events)
-    assert outcome.get("value") == md.events(), outcome.get("error")
-    assert repr(clone) == "<MarketDataInMemory owned by another thread>", "a repr never raises"
-    with pytest.raises(OwnedByAnotherThreadError):
-        len(clone)
+    with thread_holding(clone.events, name="worker") as outcome:
+        assert outcome.get("value") == md.events(), outcome.get("error")
+        assert repr(clone) == "<MarketDataInMemory owned by thread 'worker'>", "a repr never raises"
+        with pytest.raises(OwnedByAnotherThreadError):
+            len(clone)
 
 
 def test_a_non_owner_cannot_close_and_the_owner_can() -> None:
     md = MarketDataInMemory.from_json_file(ALL_KINDS)
+    md.events()  # used here: this thread owns it
     outcome = run_in_thread(md.close)
     assert isinstance(outcome.get("error"), OwnedByAnotherThreadError)
     assert not md.closed and len(md) == 11
@@ -173,11 +181,24 @@ def test_time_arguments_of_every_kind_keep_their_nanoseconds() -> None:
     assert md.filter(start=minute).events()[0].time_exchange_ns == first_after
 
 
-@pytest.mark.parametrize("bad", [1.7e18, True, "2024-12-20", dt.date(2024, 12, 20), None.__class__])
+@pytest.mark.parametrize("bad", [1.7e18, True, b"2024-12-20T19:05:18Z", dt.date(2024, 12, 20), None.__class__])
 def test_other_time_arguments_are_type_errors(bad: object) -> None:
     md = MarketDataInMemory.from_json_file(ALL_KINDS)
     with pytest.raises(TypeError, match="start must be int nanoseconds"):
         md.filter(start=bad)
+
+
+def test_rfc3339_text_is_a_time_kept_to_the_nanosecond_and_other_text_a_value_error() -> None:
+    md = MarketDataInMemory.from_json_file(ALL_KINDS)
+    times = [event.time_exchange_ns for event in md.events()]
+    assert md.filter(start="2024-12-20T21:06:01.0000005+02:00").events() == md.filter(start=times[9]).events()
+    assert md.filter(end="2024-12-20T19:06:01.000000501Z").events() == md.filter(end=times[9] + 1).events()
+    for text, problem in [("2024-12-20", "is not an RFC 3339 time with its UTC offset"),
+                          ("2024-12-20T19:05:18", "is not an RFC 3339 time with its UTC offset"),
+                          ("2024-02-30T00:00:00Z", "is not a valid time"),
+                          ("2024-12-20T23:59:60Z", "is not a valid time")]:
+        with pytest.raises(ValueError, match=f"start: '{text}' {problem}"):
+            md.filter(start=text)
 
 
 def test_naive_nat_and_out_of_range_times_are_value_errors() -> None:

@@ -4,8 +4,11 @@ package, a pkg-config file in wheels, and ``python -m build`` working from the p
 from __future__ import annotations
 
 import filecmp
+import importlib
 import importlib.metadata
+import importlib.util
 import os
+import pydoc
 import re
 import shutil
 import subprocess
@@ -17,6 +20,7 @@ import pytest
 import barter_ffi
 from barter_ffi import get_include, get_library
 from barter_ffi._ffi import ffi, lib, library_version
+from barter_ffi._library_sources import read_record, source_digests
 from conftest import ROOT
 
 INSTALLED_WHEEL = Path(barter_ffi.__file__).resolve().parent.parent != ROOT
@@ -108,3 +112,24 @@ def test_the_readme_says_how_to_install_each_extra_it_names_from_a_checkout() ->
     for extra in extras:
         assert re.search(rf"^{extra} = \[", declared.group(1), re.MULTILINE), f"{extra} is not an extra"
         assert f'pip install ".[{extra}]"' in readme, f"the README names [{extra}] but not how a checkout gets it"
+
+
+def test_the_library_records_the_sources_it_was_built_from() -> None:
+    """Written beside the library by every build, wheel or editable: a checkout uses a library
+    only if this record matches its sources (tests/test_checkout.py)."""
+    record = read_record(Path(get_library()).parent)
+    assert record is not None, "rebuild: `pip install -e .` (or `pip install .`) writes the record"
+    assert record == source_digests(ROOT), "the library under test was built from this checkout's sources"
+    assert {"rust_core/Cargo.lock", "include/barter_ffi.h"} <= record.keys() and any(path.endswith("/wire.rs") for path in record)
+
+
+def test_help_and_the_header_point_at_what_ships_not_at_rust_sources() -> None:
+    """A pip install ships no Rust source: help() and the header point at the reference, at the
+    header itself, or at the schemas' own metadata instead."""
+    header = (Path(get_include()) / "barter_ffi.h").read_text(encoding="utf-8")
+    assert "rust_core/src" not in header
+    for path in Path(barter_ffi.__file__).parent.glob("*.py"):
+        if path.stem in ("__main__", "_native") or (path.stem == "dask" and importlib.util.find_spec("dask") is None):
+            continue
+        module = importlib.import_module("barter_ffi" if path.stem == "__init__" else f"barter_ffi.{path.stem}")
+        assert "rust_core/src" not in pydoc.render_doc(module, renderer=pydoc.plaintext), path.name

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import pickle
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from barter_ffi import (
     OrderBookEvent,
     OrderBookSnapshot,
     PublicTrade,
+    Side,
     iter_json_file,
     merge,
 )
@@ -56,6 +59,40 @@ def test_from_json_files_releases_the_loaded_files_when_one_fails(tmp_path: Path
     assert live_objects() == baseline, "the files that loaded were released, not left to leak"
 
 
+INTERRUPTED_FILES = """
+import os, signal, sys, threading, time
+from barter_ffi import MarketDataInMemory
+from barter_ffi._ffi import live_objects
+
+def interrupt_once_the_small_file_is_loaded():
+    while live_objects()[0] == 0:
+        time.sleep(0.001)
+    os.kill(os.getpid(), signal.SIGINT)
+
+threading.Thread(target=interrupt_once_the_small_file_is_loaded, daemon=True).start()
+try:
+    MarketDataInMemory.from_json_files(sys.argv[1:])
+    print("not interrupted")
+except KeyboardInterrupt:
+    print("interrupted", *live_objects())
+while any(thread.name.startswith("barter_ffi-load") for thread in threading.enumerate()):
+    time.sleep(0.01)  # loads still running, if any, end before the last count
+print("after every load", *live_objects())
+"""
+
+
+def test_ctrl_c_during_from_json_files_stops_every_load_and_frees_every_handle(tmp_path: Path) -> None:
+    """A small file loads first; Ctrl-C comes while two large ones still load on the pool's
+    threads. Nothing any of them made may stay in the library, then or after."""
+    small, large = tmp_path / "small.jsonl", tmp_path / "large.jsonl"
+    small.write_bytes(KINDS.read_bytes())
+    large.write_bytes(KINDS.read_bytes() * 20_000)  # about 60 MB: long after the small one
+    result = subprocess.run([sys.executable, "-c", INTERRUPTED_FILES, str(small), str(large), str(large)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.splitlines() == ["interrupted 0 0 0", "after every load 0 0 0"], result.stderr[-3000:]
+
+
 def test_filter_by_kind_names_and_classes() -> None:
     md = MarketDataInMemory.from_json_file(KINDS)
     assert {type(e.kind).__name__ for e in md.filter(kinds=["l2"])} == {"OrderBookSnapshot", "OrderBookUpdate"}
@@ -73,6 +110,7 @@ def test_filter_by_exchange_instrument_and_time() -> None:
     assert {e.exchange for e in kept} == {ExchangeId.OKX, ExchangeId.BYBIT_SPOT}
     assert kept.stats.reconnects == 1
     assert len(md.filter(exchanges=list(ExchangeId))) == len(events), "every one of the 42 names"
+    assert len(md.filter(exchanges=ExchangeId)) == len(events), "the enum iterates its members"
     assert [e.instrument for e in md.filter(instruments=[3, 4])] == [3, 4]
     start, end = events[2].time_exchange_ns, events[5].time_exchange_ns
     assert md.filter(start=start, end=end).events() == events[2:5]
@@ -265,3 +303,177 @@ def test_a_streams_pieces_count_err_items_after_its_last_event(tmp_path: Path) -
         pieces = [(len(piece), piece.stats.errors_skipped) for piece in stream.pieces()]
     assert sum(errors for _, errors in pieces) == 40_000 and sum(events for events, _ in pieces) == 1
     assert list(iter_json_file(path)) == MarketDataInMemory.from_json_file(path).events()
+
+
+# One value where a list belongs: taken as one item by every function with these arguments.
+
+SINGLE_VALUES = [
+    ({"kinds": "l1"}, {"kinds": ["l1"]}),
+    ({"kinds": OrderBookEvent}, {"kinds": [OrderBookEvent]}),
+    ({"exchanges": "okx"}, {"exchanges": ["okx"]}),
+    ({"exchanges": ExchangeId.BYBIT_SPOT}, {"exchanges": [ExchangeId.BYBIT_SPOT]}),
+    ({"instruments": 0}, {"instruments": [0]}),
+]
+
+
+@pytest.mark.parametrize("single, listed", SINGLE_VALUES, ids=repr)
+def test_a_single_value_is_one_item_wherever_a_selection_is_taken(single: dict, listed: dict) -> None:
+    whole = MarketDataInMemory.from_json_file(KINDS)
+    expected = whole.filter(**listed)
+    assert 0 < len(expected) < len(whole), "a selection that tells a single value from its characters"
+    for selected in (
+        whole.filter(**single),
+        MarketDataInMemory.from_json_file(KINDS, **single),
+        MarketDataInMemory.from_json_bytes(KINDS.read_bytes(), **single),
+        MarketDataInMemory.from_json_files([KINDS], **single),
+    ):
+        assert list(selected.items()) == list(expected.items())
+    assert list(iter_json_file(KINDS, include_reconnects=True, **single)) == list(expected.items())
+
+
+def test_a_single_value_is_one_item_on_dask() -> None:
+    pytest.importorskip("dask.dataframe")
+    pytest.importorskip("pandas")
+    from barter_ffi.dask import read_events, read_market_data
+
+    expected = MarketDataInMemory.from_json_file(KINDS, kinds=["l1"], exchanges=["okx"], instruments=[0])
+    bag = read_events(str(KINDS), kinds="l1", exchanges="okx", instruments=0)
+    assert bag.compute(scheduler="sync") == expected.events()
+    frame = read_market_data(KINDS, table="l1", exchanges="okx", instruments=0, columns="bid_price")
+    assert list(frame.columns) == ["bid_price"]
+    computed = frame.compute(scheduler="sync")
+    assert list(computed["bid_price"]) == list(expected.to_pandas("l1")["bid_price"])
+
+
+def test_numpy_integers_are_instrument_indices() -> None:
+    numpy = pytest.importorskip("numpy")
+    md = MarketDataInMemory.from_json_file(KINDS)
+    assert md.filter(instruments=numpy.int64(3)).events() == md.filter(instruments=[3]).events()
+    assert md.filter(instruments=numpy.array([3, 4], dtype="uint64")).events() == md.filter(instruments=[3, 4]).events()
+
+
+@pytest.mark.parametrize("arguments, error, message", [
+    ({"kinds": 5}, TypeError, "kinds takes a kind name or event class, or an iterable of them, not int"),
+    ({"kinds": [b"l1"]}, TypeError, "kinds takes kind names .str. or event classes, not bytes"),
+    ({"kinds": [int]}, ValueError, "kinds: int is not an event kind"),
+    ({"exchanges": 5}, TypeError, "exchanges takes an exchange name or ExchangeId, or an iterable of them, not int"),
+    ({"exchanges": [None]}, TypeError, "exchanges takes exchange names .str. or ExchangeId, not NoneType"),
+    ({"instruments": "0"}, TypeError, r"instruments takes instrument indices \(int\), not str"),
+    ({"instruments": 1.0}, TypeError, "instruments takes an instrument index .int., or an iterable of them, not float"),
+    ({"instruments": [True]}, TypeError, r"instruments takes instrument indices \(int\), not bool"),
+    ({"instruments": -1}, ValueError, "instruments: -1 is not from 0 to 2\\*\\*64 - 1"),
+])
+def test_a_value_of_the_wrong_type_is_an_error_naming_the_argument(arguments: dict, error: type, message: str) -> None:
+    md = MarketDataInMemory.from_json_file(KINDS)
+    for select in (md.filter, lambda **selection: MarketDataInMemory.from_json_file(KINDS, **selection),
+                   lambda **selection: iter_json_file(KINDS, **selection)):
+        with pytest.raises(error, match=message):
+            select(**arguments)
+
+
+def test_from_json_files_takes_one_path_or_a_glob_as_dask_does(tmp_path: Path) -> None:
+    names = ["trades.json", "all_kinds.jsonl", "candles.jsonl"]
+    for index, name in enumerate(names):
+        (tmp_path / f"day{index}.json").write_bytes((FIXTURES / name).read_bytes())
+    separately = merge(*(MarketDataInMemory.from_json_file(FIXTURES / name) for name in names))
+    assert MarketDataInMemory.from_json_files(str(tmp_path / "day*.json")).events() == separately.events()
+    assert MarketDataInMemory.from_json_files(tmp_path / "day?.json").events() == separately.events()
+    for one in (str(KINDS), KINDS, bytes(KINDS)):
+        assert MarketDataInMemory.from_json_files(one).events() == MarketDataInMemory.from_json_file(KINDS).events()
+    literal = tmp_path / "day[1].json"  # an existing file is itself, whatever its name looks like
+    literal.write_bytes(KINDS.read_bytes())
+    assert MarketDataInMemory.from_json_files(str(literal)).events() == MarketDataInMemory.from_json_file(KINDS).events()
+    with pytest.raises(FileNotFoundError, match="no file matches") as missing:
+        MarketDataInMemory.from_json_files(str(tmp_path / "*.jsonl"))
+    assert missing.value.filename == str(tmp_path / "*.jsonl")
+    with pytest.raises(IsADirectoryError, match="glob"):
+        MarketDataInMemory.from_json_files(tmp_path)
+    with pytest.raises(TypeError, match="paths takes a path or glob"):
+        MarketDataInMemory.from_json_files(42)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="no path"):
+        MarketDataInMemory.from_json_files([])
+
+
+TYPED_USE = '''
+from barter_ffi import ExchangeId, MarketDataInMemory, OrderBookEvent, PublicTrade, iter_json_file, merge
+
+md = MarketDataInMemory.from_json_file("day.jsonl", kinds="l1")
+md.filter(kinds=["l1", "public_trade"], exchanges="okx", instruments=0)
+md.filter(kinds=PublicTrade, exchanges=[ExchangeId.OKX, "bybit_spot"], instruments=[0, 1])
+md.filter(kinds=[OrderBookEvent])
+iter_json_file("day.jsonl", kinds="candle")
+MarketDataInMemory.from_json_files("recordings/*.jsonl")
+MarketDataInMemory.from_json_files(["a.jsonl", "b.jsonl"], kinds="l2")
+merge([md, md])
+merge(md, md)
+md.filter(kinds="trades")  # line 13: not a kind
+md.filter(kinds=["l1", "trades"])  # line 14
+MarketDataInMemory.from_json_file("day.jsonl", kinds="L1")  # line 15
+md.filter(kinds=int)  # line 16
+md.filter(instruments="0")  # line 17
+merge([md, 1])  # line 18
+'''
+
+
+def test_the_kind_names_for_type_checkers_are_the_kinds_names() -> None:
+    from typing import get_args
+
+    from barter_ffi.data import KIND_CLASSES
+    from barter_ffi.selection import KindName
+
+    assert set(get_args(KindName)) == {kind.KIND_NAME for kind in KIND_CLASSES}
+
+
+def test_mypy_accepts_exactly_the_selections_that_run(tmp_path: Path) -> None:
+    api = pytest.importorskip("mypy.api")
+    snippet = tmp_path / "typed_use.py"
+    snippet.write_text(TYPED_USE)
+    out, err, _ = api.run([str(snippet), "--no-incremental", "--ignore-missing-imports", "--no-error-summary"])
+    flagged = sorted({int(line.split(":")[1]) for line in out.splitlines() if ": error:" in line})
+    assert flagged == [13, 14, 15, 16, 17, 18], out + err
+
+
+# merge takes a list, as from_json_files does.
+
+
+def test_merge_takes_data_sets_or_iterables_of_them() -> None:
+    trades = MarketDataInMemory.from_json_file(FIXTURES / "trades.json")
+    kinds = MarketDataInMemory.from_json_file(KINDS)
+    candles = MarketDataInMemory.from_json_file(FIXTURES / "candles.jsonl")
+    expected = merge(trades, kinds, candles).events()
+    assert merge([trades, kinds, candles]).events() == expected
+    assert merge(data for data in (trades, kinds, candles)).events() == expected
+    assert merge(trades, [kinds, candles]).events() == expected, "argument order, then each list's order"
+    assert merge([kinds]).events() == merge(kinds).events()
+    with pytest.raises(TypeError, match="merge takes MarketDataInMemory objects, or iterables of them: argument 0 item 1 is a str"):
+        merge([trades, "okx.jsonl"])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="argument 1 is a int"):
+        merge(trades, 5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="at least one"):
+        merge([])
+
+
+# An unknown name: the error names the closest ones.
+
+
+def test_an_unknown_name_is_an_error_naming_the_closest_ones(tmp_path: Path) -> None:
+    md = MarketDataInMemory.from_json_file(KINDS)
+    cases = [
+        (lambda: md.filter(exchanges=["Binance"]), r"unknown exchange 'Binance': did you mean 'binance_futures_coin'.*"
+         r"'binance_spot' or 'binance_us'\? \(list\(barter_ffi.ExchangeId\) has all 42\)"),
+        (lambda: md.filter(exchanges="OKX"), r"did you mean 'okx'\?"),
+        (lambda: ExchangeId("krakn"), r"unknown exchange 'krakn': did you mean 'kraken'\?"),
+        (lambda: md.filter(exchanges="nasdaq"), r"unknown exchange 'nasdaq': use one of 'other', .* 'okx' or 'poloniex'$"),
+        (lambda: md.filter(kinds="trades"), r"unknown kind 'trades': did you mean 'public_trade'\? Use one of "
+         r"'public_trade', 'l1', 'l2', 'candle' or 'liquidation', or an event class such as PublicTrade"),
+        (lambda: Side("buy"), r"unknown side 'buy': did you mean 'Buy'\?"),
+        (lambda: md.to_arrow("trade"), r"unknown table 'trade': did you mean 'trades'\?"),
+        (lambda: md.to_arrow("l1", decimals="float"), r"unknown decimals 'float': did you mean 'float64'\?"),
+        (lambda: md.to_json_file(tmp_path / "out.jsonl", compression="zst"),  # type: ignore[arg-type]
+         r"unknown compression 'zst': did you mean 'zstd'\?"),
+        (lambda: md.to_json_file(tmp_path / "out.jsonl", shape="line"),  # type: ignore[arg-type]
+         r"unknown shape 'line': did you mean 'lines'\?"),
+    ]
+    for make, message in cases:
+        with pytest.raises(ValueError, match=message):
+            make()

@@ -159,25 +159,50 @@ def test_a_later_piece_needing_more_decimal_scale_is_cast_or_refused(tmp_path: P
     assert exact.num_rows == 200_001 and pyarrow.types.is_string(exact.schema.field("bid_price").type)
 
 
+# Streams a file in a process of its own and prints what it yielded (a count, or the error) and
+# its peak memory above the imports: VmHWM, the peak of this process's own memory (ru_maxrss
+# would carry over the forked parent's peak through exec on Linux).
+PEAK_SCRIPT = """
+import re, sys, barter_ffi
+def peak(): return int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))
+before = peak()
+try:
+    print(sum(1 for _ in barter_ffi.iter_json_file(sys.argv[1])))
+except barter_ffi.MarketDataError as error:
+    print(error)
+print((peak() - before) // 1024)
+"""
+
+
+def streamed_with_peak_mb(path: Path) -> tuple[str, int]:
+    """What streaming ``path`` yielded (the count of events, or the error), and the peak memory."""
+    if not Path("/proc/self/status").exists():
+        pytest.skip("peak RSS is read from /proc (Linux)")
+    result = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, str(path)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    outcome, peak_mb = result.stdout.splitlines()
+    return outcome, int(peak_mb)
+
+
 def test_streaming_memory_is_bounded_whatever_the_file_size(tmp_path: Path) -> None:
     path = tmp_path / "big.jsonl"
     path.write_bytes(KINDS.read_bytes() * 50_000)  # about 160 MB
-    if not Path("/proc/self/status").exists():
-        pytest.skip("peak RSS is read from /proc (Linux)")
-    # VmHWM, the peak of this process's own memory: ru_maxrss would carry over the forked
-    # parent's peak through exec on Linux.
-    script = (
-        "import re, sys, barter_ffi\n"
-        "def peak(): return int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
-        "before = peak()\n"
-        "count = sum(1 for _ in barter_ffi.iter_json_file(sys.argv[1]))\n"
-        "print(count, (peak() - before) // 1024)\n"
-    )
-    result = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    count, peak_mb = map(int, result.stdout.split())
-    assert count == 550_000
+    count, peak_mb = streamed_with_peak_mb(path)
+    assert count == "550000"
     assert peak_mb < 110, f"{peak_mb} MB above the imports while streaming a {path.stat().st_size >> 20} MB file"
+
+
+def test_one_endless_line_is_refused_at_the_cap_naming_it_in_bounded_memory(tmp_path: Path) -> None:
+    """A line longer than 64 MiB is an error as soon as the stream holds that much of it: not
+    a buffer grown to the line's length and searched again with every read."""
+    path = tmp_path / "one_line.jsonl"
+    path.write_bytes(b"{" + b" " * (100 << 20))
+    message, peak_mb = streamed_with_peak_mb(path)
+    assert message == (
+        f"{path}: line 1 is longer than 64 MiB, the most a stream holds of one line or array item "
+        "(a line of barter's JSON holds one event); load the file whole to read it"
+    )
+    assert peak_mb < 100, f"{peak_mb} MB above the imports for a 100 MB line"
 
 
 def test_cli_convert_streams_json_to_parquet(large: Path, tmp_path: Path) -> None:

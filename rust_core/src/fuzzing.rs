@@ -19,14 +19,26 @@ use crate::{
         BarterFfiBuffer, BarterFfiError,
     },
     output::{
+        arrow::Decimals,
+        book_replay::{BookReplay, Clock, Every, Layout, OnCrossed, OnReconnect, ReplayOptions},
         cursor::Cursor,
-        stream::{FileStream, PieceSize},
+        stream::{FileStream, PieceSize, MAX_LINE_BYTES},
         wire::{self, BatchLayout},
     },
     parse::{canonical, load::parse_in_chunks},
 };
-use barter_data::{event::DataKind, streams::consumer::MarketStreamResult};
+use arrow_array::{
+    cast::AsArray,
+    types::{Int32Type, UInt64Type},
+    Array, RecordBatch,
+};
+use barter_data::{
+    books::{Level, OrderBook},
+    event::DataKind,
+    streams::consumer::MarketStreamResult,
+};
 use barter_instrument::instrument::InstrumentIndex;
+use rust_decimal::Decimal;
 use std::ptr;
 
 fn new_error() -> BarterFfiError {
@@ -135,7 +147,11 @@ pub fn stream_matches_whole_load(data: &[u8]) {
         kinds: (byte(1) & 1 == 1).then(|| (0..6).filter(|tag| byte(1) & (2 << tag) != 0).collect()),
         ..EventFilter::default()
     };
-    let size = PieceSize { bytes: 1 + usize::from(byte(2)), array_items: 1 + usize::from(byte(3) % 4) };
+    let size = PieceSize {
+        bytes: 1 + usize::from(byte(2)),
+        array_items: 1 + usize::from(byte(3) % 4),
+        max_line_bytes: MAX_LINE_BYTES,
+    };
     let whole = select::load_file(&path, &selection, &mut |_| true).map(|data| data.stream_events().to_vec());
     let streamed = (|| {
         let mut stream = FileStream::open_in_pieces(&path, selection.clone(), size)?;
@@ -167,4 +183,158 @@ fn drain_and_free(handle: *mut BarterFfiMarketData) {
     }
     barter_ffi_cursor_free(cursor);
     barter_ffi_market_data_free(handle);
+}
+
+/// Any input replayed through the order books, on options read from its first bytes, never
+/// panics; with barter's defaults every row shows the book barter's own `OrderBook::update`
+/// builds; and the `Change` rows are exactly the `Event` rows whose top levels differ from the
+/// previous row of the same book. The input is loaded as barter's JSON when it is, and else read
+/// as a recipe for L2 events on a small price grid (unsorted sides, repeated prices, zero
+/// amounts, other scales, reconnect markers, times that go back), which finds far more books.
+pub fn book_replay(data: &[u8]) {
+    let Some(&flags) = data.first() else { return };
+    let recording = MarketData::from_bytes(data, "fuzz").unwrap_or_else(|_| {
+        MarketData::from_bytes(book_recipe(&data[1..]).as_bytes(), "fuzz").expect("a recipe is barter's JSON")
+    });
+    let depth = usize::from(flags % 4);
+    let every = match (flags >> 2) % 4 {
+        0 => Every::Event,
+        1 => Every::Change,
+        2 => Every::Interval(1 + i64::from(flags) * 3_000_000),
+        _ => Every::At(
+            recording
+                .market_events()
+                .step_by(3)
+                .filter_map(|event| event.time_exchange.timestamp_nanos_opt())
+                .collect(),
+        ),
+    };
+    let options = ReplayOptions {
+        depth,
+        every,
+        clock: if flags & 16 == 0 { Clock::Exchange } else { Clock::Received },
+        decimals: Decimals::Text,
+        layout: if flags & 32 == 0 { Layout::Wide } else { Layout::Lists },
+        reconnect: if flags & 64 == 0 { OnReconnect::Keep } else { OnReconnect::Reset },
+        crossed: if flags & 128 == 0 { OnCrossed::Keep } else { OnCrossed::Trim },
+        ..ReplayOptions::default()
+    };
+    for decimals in [Decimals::Text, Decimals::Float64, Decimals::Decimal128] {
+        for batch in
+            BookReplay::of_data_set(&recording, ReplayOptions { decimals, ..options.clone() }).expect("options")
+        {
+            // A decimal128 too wide for its column is an error, never a panic.
+            if let Err(error) = batch {
+                assert!(decimals == Decimals::Decimal128, "{error}");
+            }
+        }
+    }
+    let wide = |every: Every, reconnect, crossed| ReplayOptions {
+        depth,
+        every,
+        decimals: Decimals::Text,
+        reconnect,
+        crossed,
+        ..ReplayOptions::default()
+    };
+    let rows = |options: ReplayOptions| -> Vec<ShownRow> {
+        let replay = BookReplay::of_data_set(&recording, options).expect("options");
+        replay.flat_map(|batch| shown_rows(&batch.expect("a text replay"), depth)).collect()
+    };
+    let faithful = rows(wide(Every::Event, OnReconnect::Keep, OnCrossed::Keep));
+    let mut books: std::collections::HashMap<(String, usize), OrderBook> = Default::default();
+    let mut expected = Vec::new();
+    for event in recording.market_events() {
+        if let DataKind::OrderBook(book_event) = &event.kind {
+            let book = books.entry((event.exchange.as_str().to_string(), event.instrument.index())).or_default();
+            book.update(book_event);
+            let top = |levels: &[Level]| levels.iter().take(depth).map(|level| (level.price, level.amount)).collect();
+            expected.push((top(book.bids().levels()), top(book.asks().levels())));
+        }
+    }
+    let shown: Vec<_> = faithful.iter().map(|row| (row.bids.clone(), row.asks.clone())).collect();
+    assert_eq!(shown, expected, "the rows are barter's books");
+    for (reconnect, crossed) in [(options.reconnect, options.crossed), (OnReconnect::Keep, OnCrossed::Keep)] {
+        let every = rows(wide(Every::Event, reconnect, crossed));
+        let mut previous = std::collections::HashMap::new();
+        let changed: Vec<u64> = every
+            .iter()
+            .filter(|row| {
+                previous.insert(row.book.clone(), (row.bids.clone(), row.asks.clone()))
+                    != Some((row.bids.clone(), row.asks.clone()))
+            })
+            .map(|row| row.event_index)
+            .collect();
+        let change: Vec<u64> =
+            rows(wide(Every::Change, reconnect, crossed)).iter().map(|row| row.event_index).collect();
+        assert_eq!(change, changed, "{reconnect:?} {crossed:?}");
+    }
+}
+
+/// A row's book, event and top levels, as values.
+struct ShownRow {
+    book: (String, u64),
+    event_index: u64,
+    bids: Vec<(Decimal, Decimal)>,
+    asks: Vec<(Decimal, Decimal)>,
+}
+
+fn shown_rows(batch: &RecordBatch, depth: usize) -> Vec<ShownRow> {
+    let column = |name: &str| batch.column_by_name(name).unwrap_or_else(|| panic!("a column {name}"));
+    let text = |name: &str, row: usize| {
+        let strings = column(name).as_string::<i32>();
+        strings.is_valid(row).then(|| Decimal::from_str_exact(strings.value(row)).expect("decimal text"))
+    };
+    let exchanges = column("exchange").as_dictionary::<Int32Type>();
+    let exchange =
+        |row: usize| exchanges.values().as_string::<i32>().value(exchanges.keys().value(row) as usize).to_string();
+    let side = |prefix: &str, row: usize| {
+        (0..depth)
+            .map_while(|level| {
+                Some((text(&format!("{prefix}_price_{level}"), row)?, text(&format!("{prefix}_amount_{level}"), row)?))
+            })
+            .collect()
+    };
+    (0..batch.num_rows())
+        .map(|row| ShownRow {
+            book: (exchange(row), column("instrument").as_primitive::<UInt64Type>().value(row)),
+            event_index: column("event_index").as_primitive::<UInt64Type>().value(row),
+            bids: side("bid", row),
+            asks: side("ask", row),
+        })
+        .collect()
+}
+
+/// barter's JSON Lines of L2 events made from `recipe`'s bytes (see [`book_replay`]).
+fn book_recipe(recipe: &[u8]) -> String {
+    let mut bytes = recipe.iter().copied();
+    let mut next = move || bytes.next();
+    let mut lines = Vec::new();
+    let mut millis: i64 = 1_000;
+    while let Some(op) = next() {
+        let exchange = ["binance_spot", "okx"][usize::from(op & 1)];
+        if op % 16 == 15 {
+            lines.push(format!(r#"{{"Reconnecting":"{exchange}"}}"#));
+            continue;
+        }
+        millis += i64::from(next().unwrap_or(0) % 16) - 4;
+        let mut level = || {
+            let (price, amount) = (next()?, next()?);
+            let scale = ["", ".0", ".00"][usize::from(price >> 6) % 3];
+            Some(format!(r#"{{"price":"{}{scale}","amount":"{}"}}"#, 90 + u32::from(price % 24), amount % 4))
+        };
+        let mut side = |count: u8| (0..count % 6).map_while(|_| level()).collect::<Vec<_>>().join(",");
+        let (bids, asks) = (side(op >> 4), side(op >> 1));
+        let time = chrono::DateTime::from_timestamp_millis(1_734_721_518_000 + millis.max(0)).unwrap_or_default();
+        let kind = if op & 6 == 0 { "Snapshot" } else { "Update" };
+        lines.push(format!(
+            r#"{{"Item":{{"time_exchange":"{time:?}","time_received":"{time:?}","exchange":"{exchange}","instrument":{},"kind":{{"OrderBook":{{"{kind}":{{"sequence":{},"time_engine":null,"bids":{{"side":null,"levels":[{bids}]}},"asks":{{"side":null,"levels":[{asks}]}}}}}}}}}}}}"#,
+            (op >> 3) & 1,
+            u64::from(op) % 7,
+        ));
+    }
+    if lines.iter().all(|line| line.starts_with(r#"{"Reconnecting"#)) {
+        lines.push(r#"{"Item":{"time_exchange":"2024-12-20T19:05:18Z","time_received":"2024-12-20T19:05:18Z","exchange":"okx","instrument":0,"kind":{"OrderBook":{"Update":{"sequence":0,"time_engine":null,"bids":{"side":null,"levels":[]},"asks":{"side":null,"levels":[]}}}}}}"#.to_string());
+    }
+    lines.join("\n")
 }

@@ -266,3 +266,82 @@ fn json_lines(handle: *const BarterFfiMarketData) -> Vec<u8> {
     barter_ffi_buffer_free(&mut buffer);
     bytes
 }
+
+/// Readers dropped: a stream's release drops its reader.
+static READERS_DROPPED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A stream of `batches` in `schema`, counting its release in [`READERS_DROPPED`].
+fn counted_stream(
+    schema: arrow_schema::Schema,
+    batches: Vec<Result<arrow_array::RecordBatch, arrow_schema::ArrowError>>,
+) -> arrow_array::ffi_stream::FFI_ArrowArrayStream {
+    struct Counted(
+        arrow_array::RecordBatchIterator<
+            std::vec::IntoIter<Result<arrow_array::RecordBatch, arrow_schema::ArrowError>>,
+        >,
+    );
+    impl Iterator for Counted {
+        type Item = Result<arrow_array::RecordBatch, arrow_schema::ArrowError>;
+        fn next(&mut self) -> Option<Self::Item> {
+            self.0.next()
+        }
+    }
+    impl arrow_array::RecordBatchReader for Counted {
+        fn schema(&self) -> arrow_schema::SchemaRef {
+            arrow_array::RecordBatchReader::schema(&self.0)
+        }
+    }
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            READERS_DROPPED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    let reader = arrow_array::RecordBatchIterator::new(batches.into_iter(), std::sync::Arc::new(schema));
+    arrow_array::ffi_stream::FFI_ArrowArrayStream::new(Box::new(Counted(reader)))
+}
+
+#[test]
+fn from_arrow_releases_every_stream_it_was_given_whatever_fails() {
+    use arrow_array::ffi_stream::FFI_ArrowArrayStream;
+    use barter_ffi::ffi::arrow::barter_ffi_market_data_from_arrow;
+    let _serial = serial();
+    let trades_schema = || {
+        let handle = load("all_kinds.jsonl");
+        let mut stream = FFI_ArrowArrayStream::empty();
+        let status =
+            barter_ffi::ffi::arrow::barter_ffi_market_data_arrow_stream(handle, 0, 1, &mut stream, ptr::null_mut());
+        assert_eq!(status, BarterFfiStatus::Ok);
+        barter_ffi_market_data_free(handle);
+        let reader = arrow_array::ffi_stream::RecordBatchStreamReader::try_new(stream).unwrap();
+        arrow_array::RecordBatchReader::schema(&reader).as_ref().clone()
+    };
+    let live = || counted_stream(trades_schema(), Vec::new());
+    let failing = arrow_schema::ArrowError::ComputeError("a producer's failure".into());
+    // (first stream, table of the first, status, message): the second is always a live one.
+    let cases: [(Option<FFI_ArrowArrayStream>, u32, BarterFfiStatus, &str); 4] = [
+        (Some(FFI_ArrowArrayStream::empty()), 0, BarterFfiStatus::InvalidArgument, "streams[0] is already released"),
+        (None, 0, BarterFfiStatus::NullArgument, "argument `streams[0]` is NULL"),
+        (Some(live()), 99, BarterFfiStatus::InvalidArgument, "table 99"),
+        (
+            Some(counted_stream(trades_schema(), vec![Err(failing)])),
+            0,
+            BarterFfiStatus::InvalidData,
+            "a producer's failure",
+        ),
+    ];
+    for (first, table, expected, words) in cases {
+        let dropped_before = READERS_DROPPED.load(std::sync::atomic::Ordering::SeqCst);
+        let live_before = first.as_ref().map_or(1, |stream| 1 + usize::from(stream.release().is_some()));
+        let mut first = first;
+        let mut second = live();
+        let streams = [first.as_mut().map_or(ptr::null_mut(), |stream| stream as *mut _), &mut second as *mut _];
+        let (tables, mut out, mut error) = ([table, 0], ptr::null_mut(), no_error());
+        let status = barter_ffi_market_data_from_arrow(tables.as_ptr(), streams.as_ptr(), 2, &mut out, &mut error);
+        assert_eq!(status, expected, "{}", message(&error));
+        assert!(message(&error).contains(words), "{}", message(&error));
+        assert!(second.release().is_none(), "{words}: streams[1] was taken");
+        let dropped = READERS_DROPPED.load(std::sync::atomic::Ordering::SeqCst) - dropped_before;
+        assert_eq!(dropped, live_before, "{words}: every live stream given was released");
+        barter_ffi_error_free(&mut error);
+    }
+}

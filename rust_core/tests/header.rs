@@ -19,7 +19,7 @@ fn generate_header() -> String {
         env!("CARGO_PKG_VERSION_MINOR"),
         env!("CARGO_PKG_VERSION_PATCH"),
     );
-    config.after_includes = Some(config.after_includes.unwrap_or_default() + &version_macros);
+    config.after_includes = Some(config.after_includes.unwrap_or_default() + &version_macros + &layouts());
     let mut header = Vec::new();
     cbindgen::Builder::new()
         .with_crate(crate_dir)
@@ -28,6 +28,31 @@ fn generate_header() -> String {
         .expect("cbindgen reads the crate")
         .write(&mut header);
     String::from_utf8(header).expect("cbindgen writes UTF-8")
+}
+
+/// A layout written down in a module doc's ```` ```text ```` block (its one home), as a C comment:
+/// C hosts that decode what the library hands out read it in the header, which ships where the
+/// crate's sources do not.
+fn layout_comment(source_file: &str, title: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(source_file);
+    let source = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{source_file}: {error}"));
+    let doc: Vec<&str> = source
+        .lines()
+        .map_while(|line| line.strip_prefix("//!"))
+        .map(|line| line.strip_prefix(' ').unwrap_or(line))
+        .collect();
+    let start = doc.iter().position(|line| *line == "```text").expect("the module doc holds the layout") + 1;
+    let end = start + doc[start..].iter().position(|line| *line == "```").expect("the layout's block ends");
+    let layout: String = doc[start..end].iter().map(|line| format!(" * {line}\n")).collect();
+    format!("\n/*\n * {title}\n *\n{layout} */\n")
+}
+
+fn layouts() -> String {
+    layout_comment("src/output/wire.rs", "The batch layout: the MessagePack the cursors hand out and from_batch takes.")
+        + &layout_comment(
+            "src/output/summary.rs",
+            "The summary layout: the MessagePack barter_ffi_market_data_summary hands out.",
+        )
 }
 
 #[test]

@@ -9,14 +9,14 @@ use barter_ffi::{
         market_data::{JsonShape, MarketData},
         select::{load_file, EventFilter},
     },
-    output::stream::{FileStream, PieceSize},
+    output::stream::{FileStream, PieceSize, MAX_LINE_BYTES},
     read::compression::BarterFfiCompression,
 };
 use barter_instrument::exchange::ExchangeId;
 use common::fixture;
 use std::path::{Path, PathBuf};
 
-const SMALL: PieceSize = PieceSize { bytes: 700, array_items: 3 };
+const SMALL: PieceSize = PieceSize { bytes: 700, array_items: 3, max_line_bytes: MAX_LINE_BYTES };
 
 fn temp_dir() -> PathBuf {
     let directory = std::env::temp_dir().join(format!("barter_ffi_stream_{}", std::process::id()));
@@ -92,7 +92,11 @@ fn pieces_hold_what_the_whole_load_holds_for_every_shape_compression_and_filter(
             let path = recording(shape, compression);
             for filter in filters() {
                 let whole = load_file(&path, &filter, &mut |_| true).unwrap();
-                for size in [SMALL, PieceSize { bytes: 1, array_items: 1 }, PieceSize::default()] {
+                for size in [
+                    SMALL,
+                    PieceSize { bytes: 1, array_items: 1, max_line_bytes: MAX_LINE_BYTES },
+                    PieceSize::default(),
+                ] {
                     let items = streamed(&path, &filter, size).unwrap();
                     assert_eq!(&items, whole.stream_events().as_ref(), "{shape:?} {compression:?} {filter:?} {size:?}");
                 }
@@ -123,7 +127,9 @@ fn pieces_count_the_err_items_of_an_array() {
             load_file(&path, &filter, &mut |_| true).unwrap().stats().errors_skipped,
             whole.stats().errors_skipped
         );
-        for size in [SMALL, PieceSize { bytes: 1, array_items: 1 }, PieceSize::default()] {
+        for size in
+            [SMALL, PieceSize { bytes: 1, array_items: 1, max_line_bytes: MAX_LINE_BYTES }, PieceSize::default()]
+        {
             let (_, errors_skipped) = streamed_with_errors_skipped(&path, &filter, size).unwrap();
             assert_eq!(errors_skipped, whole.stats().errors_skipped, "{filter:?} {size:?}");
         }
@@ -207,7 +213,11 @@ fn blank_lines_before_the_first_item_are_read_past_however_small_the_pieces() {
     let path = temp_dir().join("blank_start.jsonl");
     std::fs::write(&path, format!("\n \t\n\r\n  \n{text}")).unwrap();
     let whole = MarketData::from_file(&path).unwrap();
-    for size in [PieceSize { bytes: 1, array_items: 1 }, PieceSize { bytes: 3, array_items: 1 }, SMALL] {
+    for size in [
+        PieceSize { bytes: 1, array_items: 1, max_line_bytes: MAX_LINE_BYTES },
+        PieceSize { bytes: 3, array_items: 1, max_line_bytes: MAX_LINE_BYTES },
+        SMALL,
+    ] {
         assert_eq!(
             &streamed(&path, &EventFilter::default(), size).unwrap(),
             whole.stream_events().as_ref(),
@@ -263,4 +273,38 @@ fn a_stream_closed_mid_file_stops_its_reader() {
     drop(stream); // joins the producer: a hang here fails the test by timeout
     let missing = FileStream::open(&temp_dir().join("missing.jsonl"), EventFilter::default()).unwrap_err();
     assert_eq!(missing.status, barter_ffi::base::error::BarterFfiStatus::FileNotFound);
+}
+
+#[test]
+fn a_line_or_array_item_longer_than_the_cap_is_an_error_naming_its_line() {
+    let cap = PieceSize { bytes: 64, array_items: 4, max_line_bytes: 1_000 };
+    let line = common::TRADE_LINE;
+    // Blanks after the event: a line of exactly `length` bytes, which barter reads.
+    let padded = |length: usize| format!("{line}{}", " ".repeat(length - line.len()));
+    let write = |name: &str, text: String| {
+        let path = temp_dir().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let at_the_cap = write("at_the_cap.jsonl", [line, &padded(1_000), line].join("\n"));
+    assert_eq!(streamed(&at_the_cap, &EventFilter::default(), cap).unwrap().len(), 3);
+    for (name, text) in [
+        ("over_the_cap.jsonl", [line, line, &padded(1_001), line].join("\n")),
+        ("last_line_over_the_cap.jsonl", [line, line, &padded(1_001)].join("\n")),
+        ("no_newline_at_all.jsonl", format!("{{{}", " ".repeat(50_000))),
+    ] {
+        let path = write(name, text);
+        let error = streamed(&path, &EventFilter::default(), cap).unwrap_err();
+        let line_number = if name.starts_with("no_newline") { 1 } else { 3 };
+        let expected = format!("line {line_number} is longer than 1000 bytes, the most a stream holds");
+        assert!(error.message.contains(&expected), "{name}: {}", error.message);
+        assert_eq!(error.status, barter_ffi::base::error::BarterFfiStatus::InvalidData);
+        assert!(MarketData::from_file(&path).is_ok() || name.starts_with("no_newline"), "a whole load reads it");
+    }
+    // An array item, the third of four on lines 2 to 5, past the cap; and one well under it.
+    let item = |padding: usize| format!(r#"{{"Item":{{"Ok":{}}}}}{}"#, &line[8..line.len() - 1], " ".repeat(padding));
+    let array = |padding: usize| format!("[\n{}\n]", [item(0), item(0), item(padding), item(0)].join(",\n"));
+    assert_eq!(streamed(&write("under.json", array(500)), &EventFilter::default(), cap).unwrap().len(), 4);
+    let error = streamed(&write("over.json", array(2_000)), &EventFilter::default(), cap).unwrap_err();
+    assert!(error.message.contains("the array item on line 4 is longer than 1000 bytes"), "{}", error.message);
 }

@@ -1,6 +1,9 @@
 //! The bottom layer, which every other one uses and which uses none: barter's events as this
-//! crate holds them, the error every function returns, and progress reporting.
+//! crate holds them, the error every function returns, progress reporting, the panic guard
+//! every thread and callback runs behind, and the fork check.
 
 pub mod error;
 pub mod event;
+pub mod guard;
+pub mod process;
 pub mod progress;

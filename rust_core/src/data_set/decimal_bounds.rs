@@ -10,6 +10,18 @@ use rust_decimal::Decimal;
 /// Decimal128's largest precision: barter's decimals are written at it.
 pub const DECIMAL128_PRECISION: u8 = 38;
 
+/// 10^0 to 10^28: what rescales a decimal to its column's scale (rust_decimal's scales are at
+/// most 28).
+pub const POW10_I128: [i128; 29] = {
+    let mut powers = [1i128; 29];
+    let mut exponent = 1;
+    while exponent < powers.len() {
+        powers[exponent] = powers[exponent - 1] * 10;
+        exponent += 1;
+    }
+    powers
+};
+
 /// A decimal column's largest and smallest scale and largest mantissa: cheap to gather, and
 /// enough to show that every value fits decimal128 at the largest scale in nearly all data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,8 +55,13 @@ impl DecimalBounds {
 
     /// No value has more integer digits than the largest mantissa at the smallest scale.
     pub fn surely_fits(&self) -> bool {
-        let integer_digits = digits(self.largest_mantissa) - i64::from(self.smallest_scale.min(self.scale));
-        integer_digits.max(0) + i64::from(self.scale) <= i64::from(DECIMAL128_PRECISION)
+        self.integer_digits() + i64::from(self.scale) <= i64::from(DECIMAL128_PRECISION)
+    }
+
+    /// At least as many digits as any value has before its decimal point (the largest mantissa's
+    /// at the smallest scale).
+    pub fn integer_digits(&self) -> i64 {
+        (digits(self.largest_mantissa) - i64::from(self.smallest_scale.min(self.scale))).max(0)
     }
 }
 

@@ -3,7 +3,7 @@
 //! decimal columns an export writes).
 
 use super::decimal_bounds::DecimalBounds;
-use crate::base::event::StreamEvent;
+use crate::base::{event::StreamEvent, guard};
 use barter_data::{event::DataKind, streams::reconnect::Event, subscription::book::OrderBookEvent};
 
 /// Where the reconnect markers sit among the market events.
@@ -67,12 +67,14 @@ impl KindIndex {
         }
         let (front, back) = items.split_at(items.len() / 2);
         std::thread::scope(|scope| {
-            let front_walk = std::thread::Builder::new().spawn_scoped(scope, || Self::of_part(front));
+            let front_walk = guard::spawn_scoped(scope, "barter_ffi-index", || Ok(Self::of_part(front)));
             let back = Self::of_part(back);
-            let front = match front_walk {
-                Ok(walk) => walk.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                Err(_) => Self::of_part(front),
-            };
+            // Without a thread, or after its walk panicked, the front is walked here (where a
+            // panic reaches the caller's guard).
+            let front = front_walk
+                .ok()
+                .and_then(|walk| guard::joined(walk.join()).ok())
+                .unwrap_or_else(|| Self::of_part(front));
             front.0.followed_by(back.0, front.1)
         })
     }

@@ -6,7 +6,10 @@ use super::{
     required, write_out, BarterFfiBuffer, BarterFfiError, LIVE_CURSORS,
 };
 use crate::{
-    base::error::{BarterFfiStatus, Error},
+    base::{
+        error::{BarterFfiStatus, Error},
+        process::MadeIn,
+    },
     data_set::market_data::MarketData,
     output::{
         read_ahead::ReadAheadCursor,
@@ -16,14 +19,19 @@ use crate::{
 };
 use std::{
     ffi::c_char,
-    sync::{atomic::Ordering, Mutex, PoisonError},
+    sync::{atomic::Ordering, Mutex, MutexGuard, PoisonError, TryLockError},
 };
 
 /// Opaque cursor over a barter market-data file (either shape, compressed or not) that never
 /// holds the whole file: a background thread reads and parses it in pieces of about 8 MiB of
 /// JSON, one piece ahead of the caller, so memory stays bounded whatever the file's size.
 /// Release with `barter_ffi_file_stream_free`, at the end or mid-file.
-pub struct BarterFfiFileStream(Mutex<Reader>);
+pub struct BarterFfiFileStream {
+    /// Checked before the lock: in a fork's child, a thread of the parent that held the lock at
+    /// the fork is not there to release it.
+    made_in: MadeIn,
+    reader: Mutex<Reader>,
+}
 
 struct Reader {
     stream: FileStream,
@@ -38,8 +46,26 @@ impl Drop for BarterFfiFileStream {
 }
 
 impl BarterFfiFileStream {
-    fn reader(&self) -> std::sync::MutexGuard<'_, Reader> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    /// The reader, or in a fork's child an error (the reading thread stayed in the parent).
+    fn reader(&self) -> Result<MutexGuard<'_, Reader>, Error> {
+        if self.made_in.is_forked_child() {
+            return Err(FileStream::forked_child_error());
+        }
+        Ok(self.reader.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Whether a thread held the lock when this process was forked from the one that opened
+    /// the stream: what it was changing may be half-changed, so it is left untouched.
+    fn held_at_fork(&self) -> bool {
+        self.made_in.is_forked_child() && matches!(self.reader.try_lock(), Err(TryLockError::WouldBlock))
+    }
+
+    /// The pieces not yet handed out, taken away: the stream is left at its end (its progress
+    /// still counts what the taker reads). The rest of a piece batches were read from is dropped.
+    pub(crate) fn take_rest(&self) -> Result<FileStream, Error> {
+        let mut reader = self.reader()?;
+        reader.current = None;
+        Ok(reader.stream.take_rest())
     }
 }
 
@@ -61,13 +87,14 @@ pub extern "C" fn barter_ffi_file_stream_open(
         check_out(out, "out")?;
         let stream = FileStream::open(&path, selection)?;
         LIVE_CURSORS.fetch_add(1, Ordering::Relaxed);
-        let handle = BarterFfiFileStream(Mutex::new(Reader { stream, current: None }));
+        let handle =
+            BarterFfiFileStream { made_in: stream.made_in(), reader: Mutex::new(Reader { stream, current: None }) };
         write_out(out, "out", Box::into_raw(Box::new(handle)))
     })
 }
 
 /// As `barter_ffi_cursor_next_batch`: the next batch of at most `max_events` market events of
-/// the file, as MessagePack (`rust_core/src/output/wire.rs`); zero events means the end. After
+/// the file, as MessagePack (the header's batch layout); zero events means the end. After
 /// an error the stream is at its end. Release the buffer with `barter_ffi_buffer_free`.
 #[no_mangle]
 pub extern "C" fn barter_ffi_file_stream_next_batch(
@@ -102,7 +129,7 @@ fn next_batch(
     if max_events == 0 {
         return Err(Error::new(BarterFfiStatus::InvalidArgument, "max_events must be at least 1"));
     }
-    let mut reader = stream.reader();
+    let mut reader = stream.reader()?;
     loop {
         if let Some(cursor) = reader.current.as_mut() {
             let bytes = cursor.next_batch(max_events, layout)?;
@@ -137,7 +164,7 @@ pub extern "C" fn barter_ffi_file_stream_next_market_data(
     call(error, || {
         let stream = required(stream, "stream")?;
         check_out(out, "out")?;
-        let piece: Option<MarketData> = stream.reader().stream.next_piece()?;
+        let piece: Option<MarketData> = stream.reader()?.stream.next_piece()?;
         write_out(out, "out", piece.map_or(std::ptr::null_mut(), BarterFfiMarketData::into_raw))
     })
 }
@@ -156,20 +183,24 @@ pub extern "C" fn barter_ffi_file_stream_progress(
         let stream = required(stream, "stream")?;
         check_out(bytes_read, "bytes_read")?;
         check_out(bytes_total, "bytes_total")?;
-        let (read, total) = stream.reader().stream.progress();
+        let (read, total) = stream.reader()?.stream.progress();
         write_out(bytes_read, "bytes_read", read)?;
         write_out(bytes_total, "bytes_total", total)
     })
 }
 
 /// Releases a stream, at its end or mid-file: the reading thread stops after the piece it is
-/// on. NULL is a no-op.
+/// on. NULL is a no-op. In a child of fork() the stream is released without its thread (which
+/// stayed in the parent); if another thread was using it at the fork, it is left unreleased.
 #[no_mangle]
 pub extern "C" fn barter_ffi_file_stream_free(stream: *mut BarterFfiFileStream) {
     let _ = call(std::ptr::null_mut(), || {
         if !stream.is_null() {
             // SAFETY: a non-NULL stream came from `barter_ffi_file_stream_open`, freed once by contract.
-            drop(unsafe { Box::from_raw(stream) });
+            let stream = unsafe { Box::from_raw(stream) };
+            if stream.held_at_fork() {
+                std::mem::forget(stream);
+            }
         }
         Ok(())
     });

@@ -1,6 +1,8 @@
 //! `BarterFfiMarketData`: an opaque handle owning one [`MarketData`].
 
-use super::{call, check_out, required, write_encoded, write_out, BarterFfiBuffer, BarterFfiError, LIVE_MARKET_DATA};
+use super::{
+    call, check_out, required, sized, write_encoded, write_out, BarterFfiBuffer, BarterFfiError, LIVE_MARKET_DATA,
+};
 use crate::{
     base::error::{BarterFfiStatus, Error},
     data_set::{
@@ -163,7 +165,7 @@ pub extern "C" fn barter_ffi_market_data_load_bytes_filtered(
 }
 
 /// Builds market data from `len` bytes at `data` holding market events in the cursor's batch
-/// format (`rust_core/src/output/wire.rs`), read during the call only. Each event is checked as
+/// format (the header's batch layout), read during the call only. Each event is checked as
 /// barter's JSON reader would check it; an error names the event's position. No events is an
 /// empty data set.
 #[no_mangle]
@@ -249,7 +251,7 @@ pub extern "C" fn barter_ffi_market_data_stats(
 
 /// The data set's market events counted by kind, exchange and instrument, each group with its
 /// span of `time_exchange`, and its reconnect markers by exchange: one walk over the items,
-/// no event encoded. MessagePack, in the layout written down in `rust_core/src/output/summary.rs`.
+/// no event encoded. MessagePack, in the header's summary layout.
 /// Release the buffer with `barter_ffi_buffer_free`.
 #[no_mangle]
 pub extern "C" fn barter_ffi_market_data_summary(
@@ -294,7 +296,7 @@ pub extern "C" fn barter_ffi_market_data_to_json_lines(
 }
 
 /// The market events `start..stop` (indices among market events, from 0; reconnect markers are
-/// not counted) as one batch in the cursor's format (`rust_core/src/output/wire.rs`). The cost
+/// not counted) as one batch in the cursor's format (the header's batch layout). The cost
 /// is that of the events encoded, wherever they lie. `start <= stop <= len` or the status is
 /// `BARTER_FFI_STATUS_INDEX_OUT_OF_RANGE`. Release the buffer with `barter_ffi_buffer_free`.
 #[no_mangle]
@@ -458,23 +460,8 @@ pub extern "C" fn barter_ffi_market_data_filter(
     })
 }
 
-/// Reads `struct_size` before anything else, so that a struct from an older header than this
-/// library knows is refused rather than read past its end.
 fn sized_filter<'a>(filter: *const BarterFfiFilter) -> Result<&'a BarterFfiFilter, Error> {
-    required(filter, "filter")?;
-    // SAFETY: a non-NULL filter points to a struct that starts with `struct_size`.
-    let struct_size = unsafe { filter.cast::<usize>().read_unaligned() };
-    if struct_size < std::mem::size_of::<BarterFfiFilter>() {
-        return Err(Error::new(
-            BarterFfiStatus::InvalidArgument,
-            format!(
-                "filter.struct_size is {struct_size}, not sizeof(BarterFfiFilter) ({}): set it, or rebuild against \
-                 this library's header",
-                std::mem::size_of::<BarterFfiFilter>()
-            ),
-        ));
-    }
-    required(filter, "filter")
+    sized(filter, "filter", "BarterFfiFilter")
 }
 
 /// A filter argument that may be NULL, which keeps everything.
@@ -488,25 +475,35 @@ pub(crate) fn optional_filter(filter: *const BarterFfiFilter) -> Result<EventFil
 
 fn event_filter(filter: &BarterFfiFilter) -> Result<EventFilter, Error> {
     let kinds = (filter.kinds != 0).then(|| (0..32u8).filter(|tag| filter.kinds & (1 << tag) != 0).collect());
-    let exchanges = if filter.exchanges.is_null() {
-        None
-    } else {
-        let names = c_array(filter.exchanges, filter.exchanges_len, "exchanges")?;
-        Some(names.iter().map(|&name| exchange_from_c(name)).collect::<Result<_, _>>()?)
-    };
-    let instruments = if filter.instruments.is_null() {
-        None
-    } else {
-        let indices = c_array(filter.instruments, filter.instruments_len, "instruments")?;
-        Some(indices.iter().filter_map(|&index| usize::try_from(index).ok()).collect())
-    };
     Ok(EventFilter {
         kinds,
-        exchanges,
-        instruments,
+        exchanges: exchanges_from_c(filter.exchanges, filter.exchanges_len)?,
+        instruments: instruments_from_c(filter.instruments, filter.instruments_len)?,
         start_ns: (filter.has_start != 0).then_some(filter.start_ns),
         end_ns: (filter.has_end != 0).then_some(filter.end_ns),
     })
+}
+
+/// The exchanges an array of `len` names selects; NULL selects every exchange.
+pub(crate) fn exchanges_from_c<Kept: FromIterator<ExchangeId>>(
+    names: *const *const c_char,
+    len: usize,
+) -> Result<Option<Kept>, Error> {
+    if names.is_null() {
+        return Ok(None);
+    }
+    c_array(names, len, "exchanges")?.iter().map(|&name| exchange_from_c(name)).collect::<Result<_, _>>().map(Some)
+}
+
+/// The instruments an array of `len` indices selects; NULL selects every instrument.
+pub(crate) fn instruments_from_c<Kept: FromIterator<usize>>(
+    indices: *const u64,
+    len: usize,
+) -> Result<Option<Kept>, Error> {
+    if indices.is_null() {
+        return Ok(None);
+    }
+    Ok(Some(c_array(indices, len, "instruments")?.iter().filter_map(|&index| usize::try_from(index).ok()).collect()))
 }
 
 /// An exchange by barter's own serde name (aliases such as "huobi" included).
@@ -519,7 +516,7 @@ fn exchange_from_c(name: *const c_char) -> Result<ExchangeId, Error> {
 }
 
 /// Borrows `len` elements at `items`; NULL is allowed only for an empty array.
-fn c_array<'a, T>(items: *const T, len: usize, name: &str) -> Result<&'a [T], Error> {
+pub(crate) fn c_array<'a, T>(items: *const T, len: usize, name: &str) -> Result<&'a [T], Error> {
     if len == 0 {
         return Ok(&[]);
     }

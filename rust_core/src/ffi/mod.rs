@@ -6,6 +6,7 @@
 //! a crash, panics caught, a `*_free` for everything handed out, no call racing a `*_free`.
 
 pub mod arrow;
+pub mod book_replay;
 pub mod cursor;
 pub mod file_stream;
 pub mod market_data;
@@ -18,13 +19,14 @@ const _: () = {
 };
 
 use crate::{
-    base::error::{BarterFfiStatus, Error},
+    base::{
+        error::{BarterFfiStatus, Error},
+        guard::guarded,
+    },
     output::wire,
 };
 use std::{
-    any::Any,
     ffi::{c_char, CString},
-    panic::{catch_unwind, AssertUnwindSafe},
     ptr,
     sync::atomic::{AtomicU64, Ordering},
 };
@@ -54,6 +56,7 @@ pub struct BarterFfiBuffer {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct BarterFfiLiveObjects {
     pub market_data: u64,
+    /// Cursors, file streams and Arrow streams handed out.
     pub cursors: u64,
     pub buffers: u64,
 }
@@ -62,17 +65,14 @@ pub(crate) static LIVE_MARKET_DATA: AtomicU64 = AtomicU64::new(0);
 pub(crate) static LIVE_CURSORS: AtomicU64 = AtomicU64::new(0);
 static LIVE_BUFFERS: AtomicU64 = AtomicU64::new(0);
 
-/// The landing pad every entry point runs its body in: catches panics, reports errors.
-///
-/// `AssertUnwindSafe` is sound here because a body only writes caller out-parameters after its
-/// work succeeded, and the one shared mutable state, a cursor's position, moves only after a
-/// batch was fully encoded.
+/// The landing pad every entry point runs its body in: catches panics (through the one guard),
+/// reports errors. A body writes caller out-parameters only after its work succeeded, so a
+/// panic leaves none half-written.
 pub(crate) fn call<F>(error: *mut BarterFfiError, body: F) -> BarterFfiStatus
 where
     F: FnOnce() -> Result<(), Error>,
 {
-    let outcome = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| Err(panic_error(payload.as_ref())));
-    match outcome {
+    match guarded(body) {
         Ok(()) => BarterFfiStatus::Ok,
         Err(failure) => {
             let status = failure.status;
@@ -85,21 +85,17 @@ where
     }
 }
 
-fn panic_error(payload: &(dyn Any + Send)) -> Error {
-    let detail = payload
-        .downcast_ref::<&str>()
-        .map(|text| text.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic with no message".to_string());
-    Error::internal(format!("internal error in barter_ffi (caught panic): {detail}"))
-}
-
 fn write_error(slot: &mut BarterFfiError, failure: Error) {
     release_message(slot);
-    let message = CString::new(failure.message.replace('\0', "\\0")).expect("interior NUL bytes were just replaced");
+    let message = c_message(&failure.message);
     slot.status = failure.status;
     slot.os_errno = failure.os_errno;
     slot.message = message.into_raw();
+}
+
+/// `message` as a C string, any NUL byte in it written `\0`.
+fn c_message(message: &str) -> CString {
+    CString::new(message.replace('\0', "\\0")).unwrap_or_default()
 }
 
 fn release_message(slot: &mut BarterFfiError) {
@@ -124,6 +120,26 @@ pub(crate) fn write_out<T>(out: *mut T, name: &str, value: T) -> Result<(), Erro
     // SAFETY: non-NULL out-pointers point to writable caller storage for a `T`.
     unsafe { out.write(value) };
     Ok(())
+}
+
+/// Borrows a required option struct, reading its `struct_size` (its first field) before
+/// anything else, so that a struct from an older header than this library knows is refused
+/// rather than read past its end.
+pub(crate) fn sized<'a, T>(pointer: *const T, name: &str, type_name: &str) -> Result<&'a T, Error> {
+    required(pointer, name)?;
+    // SAFETY: a non-NULL option struct starts with `struct_size`, by contract.
+    let struct_size = unsafe { pointer.cast::<usize>().read_unaligned() };
+    if struct_size < std::mem::size_of::<T>() {
+        return Err(Error::new(
+            BarterFfiStatus::InvalidArgument,
+            format!(
+                "{name}.struct_size is {struct_size}, not sizeof({type_name}) ({}): set it, or rebuild against this \
+                 library's header",
+                std::mem::size_of::<T>()
+            ),
+        ));
+    }
+    required(pointer, name)
 }
 
 /// Checks an out-pointer before the work that would fill it, so no result is made only to leak.

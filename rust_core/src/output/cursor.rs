@@ -25,7 +25,12 @@ impl Cursor {
 
     /// Whether items remain past the position (reconnect markers count: they are skipped then).
     pub fn has_more(&self) -> bool {
-        self.position < self.events.len()
+        self.has_more_after(self.position)
+    }
+
+    /// Whether items remain past `position`.
+    pub(crate) fn has_more_after(&self, position: usize) -> bool {
+        position < self.events.len()
     }
 
     /// Appends the next batch of up to `max_events` market events to `out` in the

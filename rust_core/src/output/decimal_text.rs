@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 /// A mantissa has at most 29 digits (it is below 2^96); the scale is at most 28.
 const MAX_DIGITS: usize = 29;
 /// A sign, the digits (a leading `0` only when every digit is a fraction's, so never 30), a point.
-const MAX_LEN: usize = 1 + MAX_DIGITS + 1;
+pub(crate) const MAX_LEN: usize = 1 + MAX_DIGITS + 1;
 
 const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
 2021222324252627282930313233343536373839\

@@ -8,15 +8,20 @@
 //! caller's thread from then on.
 
 use super::{cursor::Cursor, wire::BatchLayout};
-use crate::{base::error::Error, data_set::market_data::MarketData};
+use crate::{
+    base::{error::Error, guard, process::MadeIn},
+    data_set::market_data::MarketData,
+};
 use std::{
     sync::mpsc::{channel, Receiver, Sender},
     thread::JoinHandle,
 };
 
-/// A [`Cursor`] whose next batch of the same size and layout is encoded ahead. The read-ahead never changes
-/// what is handed out: a prefetched batch larger than the next request, or one that failed, is
-/// dropped and that request is served from the cursor's own position.
+/// A [`Cursor`] whose next batch of the same size and layout is encoded ahead. The read-ahead
+/// never changes what is handed out: a prefetched batch is served only if it is the batch the
+/// next request asks for (the same layout, and as many events, or fewer because it reached the
+/// end); otherwise, or if it failed, it is dropped and that request is served from the
+/// cursor's own position.
 #[derive(Debug)]
 pub struct ReadAheadCursor {
     cursor: Cursor,
@@ -37,10 +42,10 @@ type Reply = Result<(usize, Vec<u8>), Error>;
 
 #[derive(Debug)]
 struct Worker {
-    process: u32,
+    made_in: MadeIn,
     requests: Sender<(usize, usize, BatchLayout)>,
     replies: Receiver<Reply>,
-    thread: JoinHandle<()>,
+    thread: JoinHandle<Result<(), Error>>,
 }
 
 impl Worker {
@@ -48,21 +53,21 @@ impl Worker {
         let (requests, pending) = channel::<(usize, usize, BatchLayout)>();
         let (answer, replies) = channel::<Reply>();
         let cursor = cursor.clone();
-        let thread = std::thread::Builder::new()
-            .name("barter_ffi-read-ahead".into())
-            .spawn(move || {
-                // Ends when the cursor drops its sender (or its receiver).
-                while let Ok((position, max_events, layout)) = pending.recv() {
-                    let mut bytes = Vec::new();
-                    let reply =
-                        cursor.encode_batch_at(position, max_events, layout, &mut bytes).map(|next| (next, bytes));
-                    if answer.send(reply).is_err() {
-                        return;
-                    }
+        // A panic ends the thread, closing its channels: each request is then served on the
+        // caller's thread.
+        let thread = guard::spawn("barter_ffi-read-ahead", move || {
+            // Ends when the cursor drops its sender (or its receiver).
+            while let Ok((position, max_events, layout)) = pending.recv() {
+                let mut bytes = Vec::new();
+                let reply = cursor.encode_batch_at(position, max_events, layout, &mut bytes).map(|next| (next, bytes));
+                if answer.send(reply).is_err() {
+                    break;
                 }
-            })
-            .ok()?;
-        Some(Self { process: std::process::id(), requests, replies, thread })
+            }
+            Ok(())
+        })
+        .ok()?;
+        Some(Self { made_in: MadeIn::this_process(), requests, replies, thread })
     }
 }
 
@@ -91,13 +96,16 @@ impl ReadAheadCursor {
         Ok(bytes)
     }
 
-    /// The batch the worker encoded, if it fits this request.
+    /// The batch the worker encoded, if it is the one this request asks for.
     fn prefetched(&mut self, max_events: usize, layout: BatchLayout) -> Option<(usize, Vec<u8>)> {
         let (size, encoded_layout) = self.in_flight.take()?;
         let Ahead::Running(worker) = &self.ahead else { return None };
         // Received even when it will not be used, so that replies stay paired with requests.
-        let reply = worker.replies.recv().ok()?.ok()?;
-        (size <= max_events && encoded_layout == layout).then_some(reply)
+        let (next, bytes) = worker.replies.recv().ok()?.ok()?;
+        // A smaller batch is this request's only when nothing is left after it: otherwise a
+        // host asking for more would get less (and a ramp of batch sizes would lag a step).
+        let same_events = size == max_events || (size < max_events && !self.cursor.has_more_after(next));
+        (same_events && encoded_layout == layout).then_some((next, bytes))
     }
 
     fn read_ahead(&mut self, max_events: usize, layout: BatchLayout) {
@@ -114,7 +122,7 @@ impl ReadAheadCursor {
     /// In a fork's child the worker does not exist: its channels and handle belong to a thread of
     /// the parent, so they are set aside untouched (a few bytes leaked) rather than waited on.
     fn leave_a_parents_worker(&mut self) {
-        if matches!(&self.ahead, Ahead::Running(worker) if worker.process != std::process::id()) {
+        if matches!(&self.ahead, Ahead::Running(worker) if worker.made_in.is_forked_child()) {
             std::mem::forget(std::mem::replace(&mut self.ahead, Ahead::Unavailable));
             self.in_flight = None;
         }
@@ -132,5 +140,37 @@ impl Drop for ReadAheadCursor {
             drop(replies);
             let _ = thread.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `count` trades, ids 0 to count - 1, as JSON Lines.
+    fn trades(count: usize) -> MarketData {
+        let line = |id: usize| {
+            format!(
+                r#"{{"Item":{{"time_exchange":"2024-12-20T19:05:18.175Z","time_received":"2024-12-20T19:05:18.175Z","exchange":"okx","instrument":0,"kind":{{"Trade":{{"id":"{id}","price":1.0,"amount":1.0,"side":"Buy"}}}}}}}}"#
+            )
+        };
+        MarketData::from_bytes((0..count).map(line).collect::<Vec<_>>().join("\n").as_bytes(), "trades").unwrap()
+    }
+
+    fn events_in(batch: &[u8]) -> u32 {
+        rmp::decode::read_array_len(&mut &batch[..]).unwrap()
+    }
+
+    #[test]
+    fn a_batch_read_ahead_for_a_smaller_request_is_not_served_for_a_larger_one() {
+        let data = trades(30);
+        let mut cursor = ReadAheadCursor::new(&data);
+        let mut sizes = Vec::new();
+        // Growing, shrinking and alternating sizes, as a ramp and a C host's loop ask them.
+        for max_events in [2, 5, 5, 3, 7, 1, 100] {
+            sizes.push(events_in(&cursor.next_batch(max_events, BatchLayout::Events).unwrap()));
+        }
+        assert_eq!(sizes, [2, 5, 5, 3, 7, 1, 7]);
+        assert_eq!(events_in(&cursor.next_batch(4, BatchLayout::Events).unwrap()), 0, "the end stays the end");
     }
 }

@@ -16,11 +16,20 @@
 //! What a stream cannot do is look ahead: it raises the first error it reaches, after handing
 //! out the pieces before it, and an invalid UTF-8 byte past the first piece is reported where
 //! the stream reaches it (a whole load checks the whole file first).
+//!
+//! Nor does it hold a line (or an array item) of any length: one longer than
+//! [`MAX_LINE_BYTES`] is an error naming its line, where a whole load would read it. So memory
+//! stays bounded (about that plus a piece) whatever the input, and a long line is looked for
+//! a newline once, not again with every read.
 
 use barter_data::streams::reconnect::Event;
 
 use crate::{
-    base::error::{BarterFfiStatus, Error},
+    base::{
+        error::{BarterFfiStatus, Error},
+        guard,
+        process::MadeIn,
+    },
     data_set::{
         market_data::MarketData,
         select::{EventFilter, StreamedSelection},
@@ -30,7 +39,7 @@ use crate::{
         load::{self, Parsed, Shape},
         selective::{EventHeader, Selector},
     },
-    read::compression::OpenedFile,
+    read::{buffer::reserve_exact, compression::OpenedFile},
 };
 use std::{
     path::Path,
@@ -48,6 +57,10 @@ pub const PIECE_BYTES: usize = 8 << 20;
 pub const ITEMS_PER_ARRAY_PIECE: usize = 32_768;
 /// Pieces parsed and waiting beyond the one the consumer holds.
 pub const PIECES_AHEAD: usize = 1;
+/// The longest line (or array item) a stream reads: 64 MiB. A line of barter's JSON is one
+/// event (a trade takes about 200 bytes, a 1000-level book about 100 KB), so only a file that
+/// is not market data, or a snapshot of hundreds of thousands of levels, comes near it.
+pub const MAX_LINE_BYTES: usize = 64 << 20;
 
 type Piece = Result<MarketData, Error>;
 
@@ -58,11 +71,13 @@ pub struct PieceSize {
     pub bytes: usize,
     /// Items of a JSON array per piece.
     pub array_items: usize,
+    /// The longest line or array item read; at least `bytes`.
+    pub max_line_bytes: usize,
 }
 
 impl Default for PieceSize {
     fn default() -> Self {
-        Self { bytes: PIECE_BYTES, array_items: ITEMS_PER_ARRAY_PIECE }
+        Self { bytes: PIECE_BYTES, array_items: ITEMS_PER_ARRAY_PIECE, max_line_bytes: MAX_LINE_BYTES }
     }
 }
 
@@ -70,12 +85,12 @@ impl Default for PieceSize {
 #[derive(Debug)]
 pub struct FileStream {
     pieces: Option<Receiver<Piece>>,
-    producer: Option<JoinHandle<()>>,
+    producer: Option<JoinHandle<Result<(), Error>>>,
     ended: bool,
     read_from_disk: Arc<AtomicU64>,
     size_on_disk: u64,
-    /// The process that opened the stream: a fork's child holds the stream but not its thread.
-    process: u32,
+    /// A fork's child holds the stream but not its thread.
+    made_in: MadeIn,
     /// Set when the stream is dropped, for work the producer does without handing anything over.
     closed: Arc<AtomicBool>,
 }
@@ -95,28 +110,20 @@ impl FileStream {
         let closed = Arc::new(AtomicBool::new(false));
         let producer_closed = Arc::clone(&closed);
         let (send, pieces) = sync_channel(PIECES_AHEAD);
-        let producer = std::thread::Builder::new()
-            .name("barter_ffi-stream".into())
-            .spawn(move || {
-                // A panic must end the stream with an error, never look like its end.
-                let produced = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    produce(file, &owned_path, filter, size, &send, &producer_closed);
-                }));
-                if produced.is_err() {
-                    let _ = send.send(Err(Error::internal("the stream's reading thread panicked; please report it")));
-                }
-            })
-            .map_err(|error| {
-                Error::new(BarterFfiStatus::Io, format!("cannot start a thread to read {path:?}: {error}"))
-            })?;
-        let process = std::process::id();
+        // A panic ends the thread, closing the channel; the consumer then finds it in the
+        // thread's result, so that it ends the stream with an error, never looks like its end.
+        let producer = guard::spawn("barter_ffi-stream", move || {
+            produce(file, &owned_path, filter, size, &send, &producer_closed);
+            Ok(())
+        })
+        .map_err(|error| Error::new(BarterFfiStatus::Io, format!("cannot start a thread to read {path:?}: {error}")))?;
         Ok(Self {
             pieces: Some(pieces),
             producer: Some(producer),
             ended: false,
             read_from_disk,
             size_on_disk,
-            process,
+            made_in: MadeIn::this_process(),
             closed,
         })
     }
@@ -125,25 +132,46 @@ impl FileStream {
     /// the `Err` items after the input's last item), or `None` at the end. An error ends the
     /// stream: after it, `None`.
     pub fn next_piece(&mut self) -> Result<Option<MarketData>, Error> {
-        if self.process != std::process::id() {
+        if self.made_in.is_forked_child() {
             // Waiting here would wait forever: the reading thread stayed in the parent.
-            return Err(Error::new(
-                BarterFfiStatus::InvalidArgument,
-                "a file stream cannot be read in a forked child process: open the file again there",
-            ));
+            return Err(Self::forked_child_error());
         }
         let Some(pieces) = self.pieces.as_ref().filter(|_| !self.ended) else { return Ok(None) };
-        match pieces.recv() {
-            Ok(Ok(piece)) => Ok(Some(piece)),
-            Ok(Err(error)) => {
-                self.ended = true;
-                Err(error)
-            }
-            Err(_) => {
-                self.ended = true;
-                Ok(None)
-            }
+        let received = pieces.recv();
+        if !matches!(received, Ok(Ok(_))) {
+            self.ended = true;
         }
+        match received {
+            Ok(piece) => piece.map(Some),
+            // The producer is done: at the end of the file, or because it panicked.
+            Err(_) => self.producer.take().map_or(Ok(None), |producer| guard::joined(producer.join()).map(|()| None)),
+        }
+    }
+
+    /// Where the stream was opened: a fork's child cannot read it (see [`MadeIn`]).
+    pub fn made_in(&self) -> MadeIn {
+        self.made_in
+    }
+
+    /// The error for reading a stream in a fork's child.
+    pub fn forked_child_error() -> Error {
+        MadeIn::forked_child_error("a file stream", "its reading thread stayed in the parent; open the file again here")
+    }
+
+    /// The rest of the stream, as a stream of its own (a replay takes it); this one is left at
+    /// its end, still telling how far the file has been read.
+    pub fn take_rest(&mut self) -> FileStream {
+        let rest = FileStream {
+            pieces: self.pieces.take(),
+            producer: self.producer.take(),
+            ended: self.ended,
+            read_from_disk: Arc::clone(&self.read_from_disk),
+            size_on_disk: self.size_on_disk,
+            made_in: self.made_in,
+            closed: std::mem::replace(&mut self.closed, Arc::new(AtomicBool::new(false))),
+        };
+        self.ended = true;
+        rest
     }
 
     /// Bytes of the file read from disk so far (compressed bytes, for a compressed file), and
@@ -155,7 +183,7 @@ impl FileStream {
 
 impl Drop for FileStream {
     fn drop(&mut self) {
-        if self.process != std::process::id() {
+        if self.made_in.is_forked_child() {
             // A fork's child: the channel and the thread belong to the parent; set them aside
             // untouched (a few bytes leaked) rather than wait on a thread that is not here.
             std::mem::forget(self.pieces.take());
@@ -235,34 +263,46 @@ fn read_pieces(
         }
     }
     match load::detect_shape(&head, source)? {
-        Shape::Lines => read_lines(file, head, source, size.bytes, keep, hand_over),
+        Shape::Lines => read_lines(file, head, source, size, keep, hand_over),
         Shape::Array => read_array(file, head, source, size, keep, hand_over),
     }
 }
 
-/// JSON Lines, cut after the last newline of each `piece_bytes` read.
+/// JSON Lines, cut after the last newline of each `size.bytes` read.
 fn read_lines(
     file: &mut OpenedFile,
     mut buffer: Vec<u8>,
     source: &str,
-    piece_bytes: usize,
+    size: PieceSize,
     keep: Option<Selector>,
     hand_over: &mut dyn FnMut(Parsed) -> bool,
 ) -> Result<(), Error> {
     let mut first_line = 1;
-    let mut wanted = piece_bytes;
+    // How much of the buffer is known to hold no newline: the start of a line longer than a
+    // piece, not searched again.
+    let mut searched = 0;
     loop {
+        let wanted = searched + size.bytes;
         let mut at_end = false;
         while buffer.len() < wanted && !at_end {
             let missing = wanted - buffer.len();
+            // Exactly what is missing, so that a long line's buffer is not doubled.
+            reserve_exact(&mut buffer, missing, source)?;
             at_end = file.append_to(&mut buffer, missing)? == 0;
         }
-        let cut = match memchr::memrchr(b'\n', &buffer) {
+        let new = &buffer[searched..];
+        // The buffer starts a line: its first line ends at the first newline read now, or
+        // has not ended yet. Every later line lies in what was read now, at most a piece.
+        let first_line_end = memchr::memchr(b'\n', new).map_or(buffer.len(), |newline| searched + newline);
+        if first_line_end > size.max_line_bytes {
+            return Err(too_long(source, &format!("line {first_line}"), size.max_line_bytes));
+        }
+        let cut = match memchr::memrchr(b'\n', new) {
             _ if at_end => buffer.len(),
-            Some(newline) => newline + 1,
+            Some(newline) => searched + newline + 1,
             None => {
                 // One line longer than a piece: read on until it ends.
-                wanted = buffer.len() + piece_bytes;
+                searched = buffer.len();
                 continue;
             }
         };
@@ -274,8 +314,17 @@ fn read_lines(
         }
         first_line += memchr::memchr_iter(b'\n', piece).count();
         buffer.drain(..cut);
-        wanted = piece_bytes;
+        searched = 0;
     }
+}
+
+/// The error for a line or array item (`what`, naming its line) longer than `max` bytes.
+fn too_long(source: &str, what: &str, max: usize) -> Error {
+    let max = if max % (1 << 20) == 0 { format!("{} MiB", max >> 20) } else { format!("{max} bytes") };
+    Error::invalid_data(format!(
+        "{source}: {what} is longer than {max}, the most a stream holds of one line or array item \
+         (a line of barter's JSON holds one event); load the file whole to read it"
+    ))
 }
 
 /// A JSON array, cut after every `array_items` items (or at the last item separator once
@@ -300,8 +349,20 @@ fn read_array(
     let mut retrying = false;
     let mut wanted_items = size.array_items.max(1);
     loop {
+        let (known, item_start) = (separators.len(), after_last(&separators));
         scanner.separators(&buffer[scanned..], scanned, &mut separators);
         scanned = buffer.len();
+        // The item unfinished before this read may have ended in it, and the one unfinished now
+        // may be long: any other item lies within this read, at most a piece.
+        let ended_now = separators.get(known).map(|&end| (item_start, end));
+        let unfinished = (after_last(&separators), buffer.len());
+        let over_the_cap =
+            ended_now.into_iter().chain([unfinished]).find(|(start, end)| end - start > size.max_line_bytes);
+        if let Some((start, _)) = over_the_cap {
+            let blanks = buffer[start..].iter().take_while(|&&byte| is_json_whitespace(byte)).count();
+            let line = piece_start.after(&buffer[..start + blanks]).line;
+            return Err(too_long(source, &format!("the array item on line {line}"), size.max_line_bytes));
+        }
         let enough_bytes = buffer.len() >= size.bytes && !retrying;
         let cut = separators.get(wanted_items - 1).or_else(|| separators.last().filter(|_| enough_bytes)).copied();
         let (text_end, next_start) = match cut {
@@ -354,6 +415,11 @@ fn read_array(
         });
         scanned = buffer.len();
     }
+}
+
+/// Where the item after the last of `separators` starts (0: the buffer's first item).
+fn after_last(separators: &[usize]) -> usize {
+    separators.last().map_or(0, |separator| separator + 1)
 }
 
 /// A line and column of the input (both from 1, the column in bytes).
@@ -466,6 +532,44 @@ impl ArrayScanner {
                 b',' if self.depth == 1 => found.push(offset + at),
                 _ => {}
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::base::guard::{within_a_minute, PANIC_HERE};
+
+    /// Reads the stream at `path` to its end or first error.
+    fn drain(path: std::path::PathBuf) -> Result<(), Error> {
+        let mut stream = FileStream::open(&path, EventFilter::default())?;
+        while stream.next_piece()?.is_some() {}
+        Ok(())
+    }
+
+    #[test]
+    fn a_panic_while_streaming_ends_the_stream_with_an_internal_error_not_a_hang() {
+        let trade = |id: &str| {
+            format!(
+                r#"{{"Item":{{"time_exchange":"2024-12-20T19:05:18.175Z","time_received":"2024-12-20T19:05:18.175Z","exchange":"okx","instrument":0,"kind":{{"Trade":{{"id":"{id}","price":1.0,"amount":1.0,"side":"Buy"}}}}}}}}"#
+            )
+        };
+        // About 20 MB: pieces of 8 MiB, each parsed on several threads, the panic in the second.
+        let mut lines: Vec<String> = (0..100_000).map(|id| trade(&id.to_string())).collect();
+        lines[55_000] = trade(PANIC_HERE);
+        let items = lines.iter().map(|line| line.replacen(r#"{"Item":"#, r#"{"Item":{"Ok":"#, 1) + "}");
+        let array = format!("[{}]", items.collect::<Vec<_>>().join(",\n"));
+        for (name, text) in [("lines.jsonl", lines.join("\n")), ("array.json", array)] {
+            let path = std::env::temp_dir().join(format!("barter_ffi-stream-panic-{}-{name}", std::process::id()));
+            std::fs::write(&path, text).unwrap();
+            let error = within_a_minute({
+                let path = path.clone();
+                move || drain(path).unwrap_err()
+            });
+            assert_eq!(error.status, BarterFfiStatus::Internal, "{name}: {}", error.message);
+            assert!(error.message.contains("a test asked for a panic here"), "{name}: {}", error.message);
+            std::fs::remove_file(path).unwrap();
         }
     }
 }

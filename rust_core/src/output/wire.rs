@@ -3,6 +3,7 @@
 //! This module is the single Rust definition of the layout (the kind tags are `base/event.rs`'s);
 //! `barter_ffi/data.py` is the single Python one (its `array_like` Structs, in field order, with
 //! these tags). Change both together; the round-trip tests on each side pin them to each other.
+//! `tests/header.rs` copies the layout below into the header, for C hosts (and the reference).
 //!
 //! ```text
 //! batch  = [event, …]                        up to the requested count; empty = end of data

@@ -15,6 +15,7 @@ use super::{
 use crate::base::{
     error::{BarterFfiStatus, Error},
     event::StreamEvent,
+    guard::{self, guarded, panic_if_asked},
     progress::{Progress, PROGRESS_INTERVAL},
 };
 use barter_data::{
@@ -252,6 +253,7 @@ pub(crate) fn parse_result_array_piece(
     keep: Option<Selector>,
     piece: ArrayPiece,
 ) -> Result<Parsed, Error> {
+    panic_if_asked(text.as_bytes());
     if let Some(parsed) = keep.is_none().then(|| canonical_result_array(text)).flatten() {
         return Ok(parsed);
     }
@@ -307,7 +309,7 @@ fn parse_result_array_in_chunks(
         parse_result_array(&piece, source, keep)
     });
     let parsed = parsed.or_else(|error| match error.status {
-        BarterFfiStatus::Cancelled | BarterFfiStatus::OutOfMemory => Err(error),
+        BarterFfiStatus::Cancelled | BarterFfiStatus::OutOfMemory | BarterFfiStatus::Internal => Err(error),
         _ => parse_result_array(text, source, keep),
     })?;
     progress(text.len());
@@ -380,7 +382,7 @@ pub(crate) fn parse_event_lines_in_chunks(
             progress(bytes.len());
             Ok(parsed)
         }
-        Err(error) if error.status == BarterFfiStatus::Cancelled => Err(error),
+        Err(error) if matches!(error.status, BarterFfiStatus::Cancelled | BarterFfiStatus::Internal) => Err(error),
         Err(error) => {
             let failed = first_failed.into_inner().min(pieces.len() - 1);
             Err(first_error(bytes, &pieces, failed, source, first_line, keep).unwrap_or(error))
@@ -431,7 +433,8 @@ fn first_error(
 
 /// Runs `parse` on every piece, on up to one thread per core (as many as the process-wide
 /// budget allows, or none: then on this thread), and joins the results in order. This thread
-/// reports `progress` (the `weights` of the pieces done, summed) while the others parse.
+/// reports `progress` (the `weights` of the pieces done, summed) while the others parse. A piece
+/// whose parse panics is finished all the same, with the panic as its (`Internal`) error.
 fn parse_in_parallel<P: Sync>(
     pieces: &[P],
     weights: &[usize],
@@ -448,7 +451,7 @@ fn parse_in_parallel<P: Sync>(
     let parse_next = || {
         let index = next_piece.fetch_add(1, Ordering::Relaxed);
         let Some(piece) = pieces.get(index) else { return false };
-        let result = parse(piece, index);
+        let result = guarded(|| parse(piece, index));
         *results[index].lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
         done_bytes.fetch_add(weights[index], Ordering::Relaxed);
         finished.fetch_add(1, Ordering::Release);
@@ -464,10 +467,12 @@ fn parse_in_parallel<P: Sync>(
     // One piece is parsed here: a thread for it would only add its start-up.
     let permits = ThreadPermits::take(if pieces.len() > 1 { cores().min(pieces.len()) } else { 0 });
     std::thread::scope(|scope| {
-        let work = &work;
-        let spawned = (0..permits.count)
-            .filter(|_| std::thread::Builder::new().name("barter_ffi-parse".into()).spawn_scoped(scope, work).is_ok())
-            .count();
+        let work = || {
+            work();
+            Ok(())
+        };
+        let spawned =
+            (0..permits.count).filter(|_| guard::spawn_scoped(scope, "barter_ffi-parse", work).is_ok()).count();
         if spawned == 0 {
             // No thread to be had: parse here, reporting between pieces.
             while !cancelled.load(Ordering::Relaxed) && parse_next() {
@@ -518,6 +523,7 @@ fn parse_event_lines(
     lines: usize,
     keep: Option<Selector>,
 ) -> Result<Parsed, Error> {
+    panic_if_asked(text.as_bytes());
     let mut parsed = Parsed { events: events_for(lines, text.len()), ..Parsed::default() };
     let mut line_start = 0;
     let line_ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
@@ -781,6 +787,24 @@ mod tests {
     fn large_json_lines() -> String {
         let line = r#"{"Item":{"time_exchange":"2024-12-20T19:05:18.175Z","time_received":"2024-12-20T19:05:18.175Z","exchange":"okx","instrument":1,"kind":{"Trade":{"id":"1","price":1.0,"amount":1.0,"side":"Buy"}}}}"#;
         vec![line; 30_000].join("\n")
+    }
+
+    #[test]
+    fn a_panic_while_parsing_a_piece_is_an_internal_error_not_a_hang() {
+        let lines = large_json_lines();
+        let array = format!(
+            "[{}]",
+            lines.replace(r#"{"Item":{"time"#, r#"{"Item":{"Ok":{"time"#).replace("}}}}", "}}}}}").replace('\n', ",")
+        );
+        for text in [lines, array] {
+            // In the last quarter: a piece parsed on another thread, unless none can be had.
+            let at = text[text.len() * 3 / 4..].find(r#""id":"1""#).unwrap() + text.len() * 3 / 4;
+            let text = format!("{}\"id\":\"{}\"{}", &text[..at], crate::base::guard::PANIC_HERE, &text[at + 8..]);
+            let error =
+                crate::base::guard::within_a_minute(move || parse_in_chunks(text.as_bytes(), "input", 4).unwrap_err());
+            assert_eq!(error.status, BarterFfiStatus::Internal, "{}", error.message);
+            assert!(error.message.contains("a test asked for a panic here"), "{}", error.message);
+        }
     }
 
     #[test]

@@ -13,9 +13,16 @@ use crate::base::error::Error;
 
 /// Grows `buffer` by `additional` bytes, or says the input does not fit in memory.
 pub(crate) fn reserve(buffer: &mut Vec<u8>, additional: usize, source: &str) -> Result<(), Error> {
-    buffer.try_reserve(additional).map_err(|_| {
-        Error::out_of_memory(format!("'{source}' ({} bytes read, {additional} more wanted)", buffer.len()))
-    })
+    buffer.try_reserve(additional).map_err(|_| out_of_memory(buffer, additional, source))
+}
+
+/// [`reserve`], without the room for later growth it may add (up to twice the length).
+pub(crate) fn reserve_exact(buffer: &mut Vec<u8>, additional: usize, source: &str) -> Result<(), Error> {
+    buffer.try_reserve_exact(additional).map_err(|_| out_of_memory(buffer, additional, source))
+}
+
+fn out_of_memory(buffer: &[u8], additional: usize, source: &str) -> Error {
+    Error::out_of_memory(format!("'{source}' ({} bytes read, {additional} more wanted)", buffer.len()))
 }
 
 /// Asks the kernel to back the whole 2 MiB pages of `buffer`'s allocation with huge pages.

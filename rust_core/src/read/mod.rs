@@ -2,7 +2,7 @@
 //! read in pieces, decompressed when it is gzip, zstd or bzip2; and the compressing writer
 //! behind `to_json_file`. Above `base`; knows nothing of JSON.
 
-mod buffer;
+pub(crate) mod buffer;
 pub mod compression;
 #[cfg(unix)]
 mod two_thread_read;

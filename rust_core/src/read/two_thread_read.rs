@@ -9,6 +9,7 @@
 use super::buffer::{prefer_huge_pages, reserve};
 use crate::base::{
     error::Error,
+    guard,
     progress::{Progress, PROGRESS_INTERVAL},
 };
 use std::{
@@ -50,18 +51,19 @@ pub(crate) fn read_whole(file: &File, size: u64, path: &Path, progress: Progress
     };
     let (front_read, back_read) = std::thread::scope(|scope| {
         let back_offset = front.len() as u64;
-        let back_thread = std::thread::Builder::new()
-            .name("barter_ffi-read".into())
-            .spawn_scoped(scope, move || read_at(file, back, back_offset, || !stop.load(Ordering::Relaxed)));
+        let back_thread = guard::spawn_scoped(scope, "barter_ffi-read", move || {
+            Ok(read_at(file, back, back_offset, || !stop.load(Ordering::Relaxed)))
+        });
         let Ok(back_thread) = back_thread else { return (Ok(0), None) };
         let front_read = read_at(file, front, 0, &mut keep_reading);
         // A failed front half stops the back one rather than waiting for it.
         if front_read.is_err() {
             stop.store(true, Ordering::Relaxed);
         }
-        (front_read, Some(back_thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))))
+        (front_read, Some(guard::joined(back_thread.join())))
     });
-    let Some(back_read) = back_read else { return Ok(None) };
+    // The back half's thread panicked: that is the error.
+    let Some(back_read) = back_read.transpose()? else { return Ok(None) };
     if stop.load(Ordering::Relaxed) && front_read.is_ok() && back_read.is_ok() {
         return Err(Error::cancelled());
     }

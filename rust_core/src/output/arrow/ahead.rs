@@ -12,6 +12,7 @@
 //! the handles but not the threads), or after a worker died, items are built on the caller's
 //! thread: the order and values handed out never depend on the threads.
 
+use crate::base::{error::Error, guard, process::MadeIn};
 use std::{
     sync::{
         mpsc::{sync_channel, Receiver},
@@ -36,7 +37,7 @@ pub struct BuiltAhead<T> {
 enum Workers<T> {
     NotStarted,
     Running {
-        process: u32,
+        made_in: MadeIn,
         workers: Vec<Worker<T>>,
     },
     /// One item in all, one core, no thread to be had, or a fork's child: build on the caller's thread.
@@ -45,7 +46,7 @@ enum Workers<T> {
 
 struct Worker<T> {
     items: Receiver<T>,
-    thread: JoinHandle<()>,
+    thread: JoinHandle<Result<(), Error>>,
 }
 
 impl<T: Send + 'static> BuiltAhead<T> {
@@ -64,7 +65,7 @@ impl<T: Send + 'static> BuiltAhead<T> {
             }
         }
         self.workers = if workers.len() == wanted && wanted >= 2 {
-            Workers::Running { process: std::process::id(), workers }
+            Workers::Running { made_in: MadeIn::this_process(), workers }
         } else {
             stop(workers);
             Workers::Unavailable
@@ -74,24 +75,24 @@ impl<T: Send + 'static> BuiltAhead<T> {
     fn spawn(&self, first: usize, step: usize) -> Option<Worker<T>> {
         let (hand_over, items) = sync_channel(0);
         let (build, count) = (Arc::clone(&self.build), self.count);
-        let thread = std::thread::Builder::new()
-            .name("barter_ffi-arrow-ahead".into())
-            .spawn(move || {
-                for index in (first..count).step_by(step) {
-                    // Fails once the reader is gone: stop rather than build for no one.
-                    if hand_over.send(build(index)).is_err() {
-                        return;
-                    }
+        // A panic ends the thread, closing its channel: its items are then built by the reader.
+        let thread = guard::spawn("barter_ffi-arrow-ahead", move || {
+            for index in (first..count).step_by(step) {
+                // Fails once the reader is gone: stop rather than build for no one.
+                if hand_over.send(build(index)).is_err() {
+                    break;
                 }
-            })
-            .ok()?;
+            }
+            Ok(())
+        })
+        .ok()?;
         Some(Worker { items, thread })
     }
 
     /// In a fork's child the workers do not exist: their channels and handles belong to threads
     /// of the parent, so they are set aside untouched (a few bytes leaked) rather than waited on.
     fn leave_a_parents_workers(&mut self) {
-        if matches!(self.workers, Workers::Running { process, .. } if process != std::process::id()) {
+        if matches!(self.workers, Workers::Running { made_in, .. } if made_in.is_forked_child()) {
             std::mem::forget(std::mem::replace(&mut self.workers, Workers::Unavailable));
         }
     }
@@ -121,11 +122,11 @@ impl<T: Send + 'static> Iterator for BuiltAhead<T> {
 
 impl<T> Drop for BuiltAhead<T> {
     fn drop(&mut self) {
-        if let Workers::Running { process, workers } = std::mem::replace(&mut self.workers, Workers::Unavailable) {
-            if process == std::process::id() {
-                stop(workers);
-            } else {
+        if let Workers::Running { made_in, workers } = std::mem::replace(&mut self.workers, Workers::Unavailable) {
+            if made_in.is_forked_child() {
                 std::mem::forget(workers);
+            } else {
+                stop(workers);
             }
         }
     }
@@ -140,7 +141,7 @@ fn stop<T>(workers: Vec<Worker<T>>) {
         threads.push(thread);
     }
     for thread in threads {
-        // A worker that panicked has nothing left to clean up.
+        // A worker that panicked (its guard caught it) has nothing left to clean up.
         let _ = thread.join();
     }
 }

@@ -1,11 +1,16 @@
-//! A data set's events → record batches of one table, built lazily, [`BATCH_ROWS`] at a time.
+//! A data set's events → record batches of one table, built lazily, [`BATCH_ROWS`] at a time
+//! (fewer where a text column would otherwise hold more than its offsets reach).
 
 use super::{ahead::BuiltAhead, schema, Decimals, Table, BATCH_ROWS, BOOK_SIDES, DECIMAL128_PRECISION, TRADE_SIDES};
 use crate::{
-    base::error::Error,
-    data_set::{decimal_bounds::digits, market_data::MarketData},
+    base::{error::Error, guard::panic_if_asked},
+    data_set::{
+        decimal_bounds::{digits, POW10_I128},
+        market_data::MarketData,
+    },
     output::{
-        decimal_text::decimal_text,
+        decimal_float::decimal_f64,
+        decimal_text::{self, decimal_text},
         wire::{exchange_id, exchange_names},
     },
 };
@@ -26,7 +31,7 @@ use barter_data::{
 };
 use barter_instrument::{exchange::ExchangeId, instrument::InstrumentIndex};
 use chrono::{DateTime, Utc};
-use rust_decimal::{prelude::ToPrimitive, Decimal};
+use rust_decimal::Decimal;
 use std::{
     ops::Range,
     sync::{Arc, OnceLock},
@@ -47,23 +52,51 @@ pub struct TableBatches {
 
 /// The batches are cut at the first read, so that a schema call never walks a table.
 enum Batches {
-    Unread(MarketData, Table),
+    Unread { data: MarketData, table: Table, limit: BatchLimit },
     Reading(BuiltAhead<Result<RecordBatch, ArrowError>>),
 }
 
+/// How large one batch may grow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct BatchLimit {
+    /// Rows, at most (an L2 batch may run over by one event's levels).
+    rows: usize,
+    /// Bytes of text in any one utf8 column: what its i32 offsets reach.
+    text_bytes: usize,
+}
+
+const BATCH_LIMIT: BatchLimit = BatchLimit { rows: BATCH_ROWS, text_bytes: i32::MAX as usize };
+
 impl TableBatches {
     pub fn new(data: &MarketData, table: Table, decimals: Decimals) -> Result<Self, Error> {
+        Self::with_limit(data, table, decimals, BATCH_LIMIT)
+    }
+
+    fn with_limit(data: &MarketData, table: Table, decimals: Decimals, limit: BatchLimit) -> Result<Self, Error> {
         let schema = Arc::new(schema(table, &decimal_types(data, table, decimals)?));
-        Ok(Self { schema, batches: Batches::Unread(data.clone(), table) })
+        Ok(Self { schema, batches: Batches::Unread { data: data.clone(), table, limit } })
     }
 
     fn start_reading(&mut self) {
-        if let Batches::Unread(data, table) = &self.batches {
-            let spans = batch_spans(data, *table);
-            let batch = BatchBuilder { data: data.clone(), table: *table, schema: Arc::clone(&self.schema), spans };
+        if let Batches::Unread { data, table, limit } = &self.batches {
+            let spans = batch_spans(data, *table, text_decimals(&self.schema), *limit);
+            let batch = BatchBuilder {
+                data: data.clone(),
+                table: *table,
+                schema: Arc::clone(&self.schema),
+                spans,
+                limit: *limit,
+            };
             self.batches = Batches::Reading(BuiltAhead::new(batch.spans.len(), move |index| batch.build(index)));
         }
     }
+}
+
+/// Whether the schema's decimal columns are text (utf8).
+fn text_decimals(schema: &SchemaRef) -> bool {
+    ["bid_price", "price"]
+        .iter()
+        .any(|name| schema.field_with_name(name).is_ok_and(|field| field.data_type() == &DataType::Utf8))
 }
 
 impl Iterator for TableBatches {
@@ -89,18 +122,32 @@ struct BatchBuilder {
     table: Table,
     schema: SchemaRef,
     spans: Vec<BatchSpan>,
+    limit: BatchLimit,
 }
 
-/// The table's events (markers, for reconnects) one batch takes, and the rows they make.
-#[derive(Debug)]
+/// The table's events (markers, for reconnects) one batch takes, the rows they make, and the
+/// most text they put in one column (bytes; a bound for decimals).
+#[derive(Debug, PartialEq, Eq)]
 struct BatchSpan {
     items: Range<usize>,
     rows: usize,
+    text_bytes: usize,
 }
 
 impl BatchBuilder {
     fn build(&self, batch: usize) -> Result<RecordBatch, ArrowError> {
-        let BatchSpan { items, rows: row_count } = &self.spans[batch];
+        let BatchSpan { items, rows: row_count, text_bytes } = &self.spans[batch];
+        if *text_bytes > self.limit.text_bytes {
+            // Only an event alone in its batch can be over: one whose text no batch holds.
+            let event_index = kind_slot(self.table).and_then(|slot| self.data.kinds().events(slot).get(items.start));
+            return Err(ArrowError::ComputeError(format!(
+                "{} event {}: its text takes {text_bytes} bytes, more than an Arrow utf8 column holds ({} bytes){}",
+                self.table.name(),
+                event_index.copied().unwrap_or_default(),
+                self.limit.text_bytes,
+                if self.table == Table::L2 { "; export with decimals=\"decimal128\" or \"float64\"" } else { "" },
+            )));
+        }
         let mut rows = TableRows::new(self.table, &self.schema, *row_count);
         match kind_slot(self.table) {
             None => {
@@ -121,37 +168,57 @@ impl BatchBuilder {
     }
 }
 
-/// The table cut into batches of [`BATCH_ROWS`] rows, an L2 event's levels never split.
-fn batch_spans(data: &MarketData, table: Table) -> Vec<BatchSpan> {
-    match kind_slot(table) {
-        None => spans(data.markers().iter().map(|_| 1)),
-        Some(slot) if table == Table::L2 => {
-            spans(data.kinds().events(slot).iter().map(
-                |&index| match market_event(data, index).map(|event| &event.kind) {
-                    Ok(DataKind::OrderBook(book)) => book_rows(order_book(book)).max(1),
-                    _ => 1,
-                },
-            ))
-        }
-        Some(slot) => spans(data.kinds().events(slot).iter().map(|_| 1)),
-    }
+/// The table cut into batches within `limit`, an L2 event's levels never split.
+fn batch_spans(data: &MarketData, table: Table, text_decimals: bool, limit: BatchLimit) -> Vec<BatchSpan> {
+    // A decimal's text is at most this long, so a bound suffices: only a book of tens of
+    // millions of levels comes near the limit.
+    let decimal_text = if text_decimals { decimal_text::MAX_LEN } else { 0 };
+    let Some(slot) = kind_slot(table) else { return spans(data.markers().iter().map(|_| (1, 0)), limit) };
+    let events = data.kinds().events(slot).iter().map(|&index| market_event(data, index).map(|event| &event.kind));
+    spans(
+        events.map(|kind| match kind {
+            Ok(DataKind::Trade(trade)) => (1, trade.id.len()),
+            Ok(DataKind::OrderBookL1(_)) => (1, decimal_text),
+            Ok(DataKind::OrderBook(book)) => {
+                let levels = book_rows(order_book(book));
+                (levels.max(1), levels * decimal_text)
+            }
+            _ => (1, 0),
+        }),
+        limit,
+    )
 }
 
-fn spans(rows_per_item: impl Iterator<Item = usize>) -> Vec<BatchSpan> {
+/// Spans of items, each given as (rows, bytes of text in its widest text column): a span ends
+/// once it has `limit.rows` rows, or before an item that would take its text past
+/// `limit.text_bytes` (an item over that alone is a span of its own).
+fn spans(items: impl Iterator<Item = (usize, usize)>, limit: BatchLimit) -> Vec<BatchSpan> {
     let mut spans = Vec::new();
-    let (mut start, mut end, mut rows) = (0, 0, 0);
-    for item_rows in rows_per_item {
-        end += 1;
-        rows += item_rows;
-        if rows >= BATCH_ROWS {
-            spans.push(BatchSpan { items: start..end, rows });
-            (start, rows) = (end, 0);
+    let mut span = BatchSpan { items: 0..0, rows: 0, text_bytes: 0 };
+    for (rows, text_bytes) in items {
+        if span.rows > 0 && span.text_bytes + text_bytes > limit.text_bytes {
+            span = span.close_into(&mut spans);
+        }
+        span.items.end += 1;
+        span.rows += rows;
+        span.text_bytes += text_bytes;
+        if span.rows >= limit.rows {
+            span = span.close_into(&mut spans);
         }
     }
-    if start < end {
-        spans.push(BatchSpan { items: start..end, rows });
+    if !span.items.is_empty() {
+        spans.push(span);
     }
     spans
+}
+
+impl BatchSpan {
+    /// Ends this span, pushing it to `spans`; returns the empty span after it.
+    fn close_into(self, spans: &mut Vec<BatchSpan>) -> BatchSpan {
+        let next = self.items.end;
+        spans.push(self);
+        BatchSpan { items: next..next, rows: 0, text_bytes: 0 }
+    }
 }
 
 /// The [`KindIndex`](crate::data_set::index::KindIndex) slot of a table's events; reconnects
@@ -202,7 +269,7 @@ fn book_rows(book: &OrderBook) -> usize {
 /// The Arrow type of each of `table`'s decimal columns in `decimals`' form. Decimal128 takes the
 /// column's largest scale; a value that then needs more than 38 digits is refused here, before
 /// any batch, rather than midway through the stream.
-fn decimal_types(data: &MarketData, table: Table, decimals: Decimals) -> Result<Vec<DataType>, Error> {
+pub(crate) fn decimal_types(data: &MarketData, table: Table, decimals: Decimals) -> Result<Vec<DataType>, Error> {
     let columns = table.decimal_columns();
     match decimals {
         _ if columns.is_empty() => return Ok(Vec::new()),
@@ -385,6 +452,7 @@ impl TableRows {
     fn append(&mut self, event_index: u64, event: &Event) -> Result<(), ArrowError> {
         match (self, &event.kind) {
             (Self::Trades { shared, id, price, amount, side }, DataKind::Trade(trade)) => {
+                panic_if_asked(trade.id.as_bytes());
                 shared.append(event_index, event)?;
                 id.append_value(&trade.id);
                 price.append_value(trade.price);
@@ -556,20 +624,20 @@ impl SharedColumns {
 }
 
 /// `timestamp[ns, UTC]` values from barter's `DateTime<Utc>`s.
-struct TimestampBuilder(TimestampNanosecondBuilder);
+pub(crate) struct TimestampBuilder(TimestampNanosecondBuilder);
 
 impl TimestampBuilder {
-    fn with_capacity(rows: usize) -> Self {
+    pub(crate) fn with_capacity(rows: usize) -> Self {
         Self(TimestampNanosecondBuilder::with_capacity(rows).with_timezone("UTC"))
     }
 
-    fn append(&mut self, time: DateTime<Utc>) -> Result<(), ArrowError> {
+    pub(crate) fn append(&mut self, time: DateTime<Utc>) -> Result<(), ArrowError> {
         self.append_n(Some(time), 1)
     }
 
     /// `rows` copies of `time`, or nulls. (Matching on the option, rather than mapping it, keeps
     /// an absent time's bytes unread: valgrind saw the release build read them speculatively.)
-    fn append_n(&mut self, time: Option<DateTime<Utc>>, rows: usize) -> Result<(), ArrowError> {
+    pub(crate) fn append_n(&mut self, time: Option<DateTime<Utc>>, rows: usize) -> Result<(), ArrowError> {
         match time {
             Some(time) => self.0.append_value_n(nanoseconds(time)?, rows),
             None => self.0.append_nulls(rows),
@@ -577,7 +645,7 @@ impl TimestampBuilder {
         Ok(())
     }
 
-    fn finish(&mut self) -> ArrayRef {
+    pub(crate) fn finish(&mut self) -> ArrayRef {
         finish(&mut self.0)
     }
 }
@@ -587,31 +655,19 @@ fn nanoseconds(time: DateTime<Utc>) -> Result<i64, ArrowError> {
     time.timestamp_nanos_opt().ok_or_else(|| overflow("a timestamp"))
 }
 
-fn overflow(what: &str) -> ArrowError {
+pub(crate) fn overflow(what: &str) -> ArrowError {
     ArrowError::ComputeError(format!("{what} does not fit its Arrow column"))
 }
 
-/// 10^0 to 10^28: what rescales a decimal to its column's scale (rust_decimal's scales are at
-/// most 28).
-const POW10_I128: [i128; 29] = {
-    let mut powers = [1i128; 29];
-    let mut exponent = 1;
-    while exponent < powers.len() {
-        powers[exponent] = powers[exponent - 1] * 10;
-        exponent += 1;
-    }
-    powers
-};
-
 /// A decimal column in the form its schema field says.
-enum DecimalColumn {
+pub(crate) enum DecimalColumn {
     Exact { builder: Decimal128Builder, scale: u32 },
     Float(Float64Builder),
     Text(StringBuilder),
 }
 
 impl DecimalColumn {
-    fn new(data_type: Result<&DataType, ArrowError>, rows: usize) -> Self {
+    pub(crate) fn new(data_type: Result<&DataType, ArrowError>, rows: usize) -> Self {
         match data_type {
             Ok(DataType::Decimal128(precision, scale)) => Self::Exact {
                 builder: Decimal128Builder::with_capacity(rows)
@@ -624,7 +680,7 @@ impl DecimalColumn {
         }
     }
 
-    fn append(&mut self, value: Option<&Decimal>) -> Result<(), ArrowError> {
+    pub(crate) fn append(&mut self, value: Option<&Decimal>) -> Result<(), ArrowError> {
         let Some(value) = value else {
             match self {
                 Self::Exact { builder, .. } => builder.append_null(),
@@ -635,18 +691,44 @@ impl DecimalColumn {
         };
         match self {
             Self::Exact { builder, scale } => builder.append_value(
-                POW10_I128
-                    .get((*scale - value.scale()) as usize)
+                scale
+                    .checked_sub(value.scale())
+                    .and_then(|rescale| POW10_I128.get(rescale as usize))
                     .and_then(|factor| value.mantissa().checked_mul(*factor))
                     .ok_or_else(|| overflow("a decimal"))?,
             ),
-            Self::Float(builder) => builder.append_option(value.to_f64()),
+            Self::Float(builder) => builder.append_value(decimal_f64(value)),
             Self::Text(builder) => builder.append_value(decimal_text(value).as_str()),
         }
         Ok(())
     }
 
-    fn finish(self) -> ArrayRef {
+    /// A float64 column's value, converted by the caller (as [`decimal_f64`] converts).
+    #[inline]
+    pub(crate) fn append_f64(&mut self, value: f64) -> Result<(), ArrowError> {
+        match self {
+            Self::Float(builder) => {
+                builder.append_value(value);
+                Ok(())
+            }
+            _ => Err(ArrowError::ComputeError("a float for a column of exact decimals".into())),
+        }
+    }
+
+    /// [`append`](Self::append) for a computed value (a mid price, a microprice), which may hold
+    /// more decimal places than a decimal128 column's scale: it is then rounded to that scale,
+    /// half to even.
+    pub(crate) fn append_rounded(&mut self, value: Option<&Decimal>) -> Result<(), ArrowError> {
+        match (&*self, value) {
+            (Self::Exact { scale, .. }, Some(value)) if value.scale() > *scale => {
+                let rounded = value.round_dp(*scale);
+                self.append(Some(&rounded))
+            }
+            _ => self.append(value),
+        }
+    }
+
+    pub(crate) fn finish(self) -> ArrayRef {
         match self {
             Self::Exact { mut builder, .. } => finish(&mut builder),
             Self::Float(mut builder) => finish(&mut builder),
@@ -655,7 +737,7 @@ impl DecimalColumn {
     }
 }
 
-fn finish(builder: &mut impl arrow_array::builder::ArrayBuilder) -> ArrayRef {
+pub(crate) fn finish(builder: &mut impl arrow_array::builder::ArrayBuilder) -> ArrayRef {
     builder.finish()
 }
 
@@ -671,7 +753,7 @@ fn sides(mut keys: Int8Builder, names: [&str; 2]) -> ArrayRef {
     Arc::new(DictionaryArray::<Int8Type>::try_new(keys.finish(), values).expect("keys 0 and 1 of two names"))
 }
 
-fn exchanges(mut keys: Int32Builder) -> ArrayRef {
+pub(crate) fn exchanges(mut keys: Int32Builder) -> ArrayRef {
     let values = Arc::clone(&exchange_dictionary().values);
     Arc::new(DictionaryArray::<Int32Type>::try_new(keys.finish(), values).expect("keys of the exchange names"))
 }
@@ -699,6 +781,87 @@ fn exchange_dictionary() -> &'static ExchangeDictionary {
     })
 }
 
-fn exchange_key(exchange: ExchangeId) -> i32 {
+pub(crate) fn exchange_key(exchange: ExchangeId) -> i32 {
     exchange_dictionary().keys[exchange as usize]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::base::event::StreamEvent;
+    use arrow_array::cast::AsArray;
+
+    fn trades(ids: &[String]) -> MarketData {
+        let line = |id: &String| {
+            format!(
+                r#"{{"Item":{{"time_exchange":"2024-12-20T19:05:18.175Z","time_received":"2024-12-20T19:05:18.175Z","exchange":"okx","instrument":0,"kind":{{"Trade":{{"id":"{id}","price":1.0,"amount":1.0,"side":"Buy"}}}}}}}}"#
+            )
+        };
+        MarketData::from_bytes(ids.iter().map(line).collect::<Vec<_>>().join("\n").as_bytes(), "trades").unwrap()
+    }
+
+    #[test]
+    fn batches_end_before_a_text_column_passes_its_limit() {
+        let limit = BatchLimit { rows: 4, text_bytes: 10 };
+        let spans = |items: &[(usize, usize)]| {
+            spans(items.iter().copied(), limit)
+                .into_iter()
+                .map(|span| (span.items, span.text_bytes))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(spans(&[(1, 4), (1, 4), (1, 4), (1, 4)]), [(0..2, 8), (2..4, 8)]);
+        assert_eq!(spans(&[(1, 10), (1, 0), (1, 11), (1, 1)]), [(0..2, 10), (2..3, 11), (3..4, 1)], "alone when over");
+        assert_eq!(spans(&[(1, 0); 9]).len(), 3, "and by rows, as before");
+    }
+
+    #[test]
+    fn trade_ids_beyond_a_columns_limit_come_in_more_batches_every_one_kept() {
+        let ids: Vec<String> = (0..40).map(|id| format!("{id:0>width$}", width = 1 + id % 7)).collect();
+        let limit = BatchLimit { rows: BATCH_ROWS, text_bytes: 30 };
+        let batches: Vec<RecordBatch> =
+            TableBatches::with_limit(&trades(&ids), Table::Trades, Decimals::Float64, limit)
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+        assert!(batches.len() > 1, "{} batches", batches.len());
+        let mut exported = Vec::new();
+        for batch in &batches {
+            let column = batch.column_by_name("id").unwrap().as_string::<i32>();
+            assert!(column.value_data().len() <= 30, "{} bytes of ids", column.value_data().len());
+            exported.extend(column.iter().map(|id| id.unwrap().to_owned()));
+        }
+        assert_eq!(exported, ids);
+        let too_long = trades(&["x".repeat(31)]);
+        let mut alone = TableBatches::with_limit(&too_long, Table::Trades, Decimals::Float64, limit).unwrap();
+        let error = alone.next().unwrap().unwrap_err().to_string();
+        assert!(
+            error.contains("trades event 0: its text takes 31 bytes, more than an Arrow utf8 column holds"),
+            "{error}"
+        );
+    }
+
+    /// The real limit: over 2 GiB of trade ids in fewer than 65,536 trades, which one batch
+    /// used to take whole and arrow-rs's builder panicked on. Needs about 5 GB of memory and
+    /// 15 s, so it runs on request only: `cargo test --release -- --ignored more_than_2_gib`.
+    #[test]
+    #[ignore]
+    fn more_than_2_gib_of_trade_ids_are_exported_in_batches_under_it() {
+        let trades: Vec<StreamEvent> = (0..40)
+            .map(|id| {
+                let mut event = trades(&[id.to_string()]).stream_events()[0].clone();
+                if let Item::Item(MarketEvent { kind: DataKind::Trade(trade), .. }) = &mut event {
+                    trade.id = format!("{id}{}", "x".repeat(56 << 20));
+                }
+                event
+            })
+            .collect();
+        let data = MarketData::from_items(trades);
+        let mut rows = 0;
+        for batch in TableBatches::new(&data, Table::Trades, Decimals::Float64).unwrap() {
+            let batch = batch.unwrap();
+            assert!(batch.column_by_name("id").unwrap().as_string::<i32>().value_data().len() <= i32::MAX as usize);
+            rows += batch.num_rows();
+        }
+        assert_eq!(rows, 40);
+    }
 }

@@ -2,29 +2,14 @@
 //!
 //! This module is the single Rust definition of the tables; `barter_ffi/arrow.py` names them
 //! and the round-trip tests on both sides (`tests/arrow.rs`, `tests/test_arrow.py`) pin them.
+//! Every column is written down once, in [`schema`], with its meaning in the field's metadata
+//! (key `description`): each exported schema describes itself, and the API reference
+//! (`docs/tables.rst`) lists the columns from the live schemas.
 //!
-//! ```text
-//! every table but reconnects starts with the shared columns:
-//!   event_index    uint64               the event's position among the data set's market events
-//!   time_exchange  timestamp[ns, UTC]
-//!   time_received  timestamp[ns, UTC]
-//!   exchange       dictionary<int32, utf8>   barter's names (ExchangeId::as_str), keys signed
-//!   instrument     uint64
-//! trades        id utf8, price float64, amount float64, side dictionary<int8, utf8> "Buy" | "Sell"
-//! l1            last_update_time timestamp, bid_price, bid_amount, ask_price, ask_amount:
-//!               decimals, null when barter's best_bid / best_ask is None
-//! l2            long format, one row per level, bids first, each side in barter's order:
-//!               is_snapshot bool, sequence uint64, time_engine timestamp (nullable),
-//!               side dictionary<int8, utf8> "bid" | "ask", level uint32 (position within its
-//!               side), price, amount: decimals. An event with no level has one row whose
-//!               side, level, price and amount are null, so that no event vanishes.
-//! candles       close_time timestamp, open, high, low, close, volume float64, trade_count uint64
-//! liquidations  side dictionary<int8, utf8>, price float64, quantity float64, time timestamp
-//! reconnects    event_index uint64 (the market event the marker precedes; the data set's
-//!               length when it follows the last), exchange dictionary<int32, utf8>
-//! decimals      decimal128(38, s), s the column's largest scale: exact value (the default)
-//!               | float64 | utf8: rust_decimal's Display, every digit and the scale kept
-//! ```
+//! Every table but reconnects starts with the same five columns (`event_index`, the times, the
+//! exchange, the instrument); timestamps are `timestamp[ns, UTC]`, exchanges and sides
+//! dictionaries of `utf8` with signed keys. L2 is long format, one row per level. barter's
+//! `rust_decimal` prices and amounts (L1 and L2) take the type [`Decimals`] asks for.
 //!
 //! - [`export`]: data set → record batches, built lazily in bounded batches, on worker threads
 //!   ([`ahead`]) a few batches ahead of the reader.
@@ -37,7 +22,7 @@ pub mod import;
 use crate::output::wire::side_name;
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use barter_instrument::Side;
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 /// Rows per exported record batch, at most (an order book event is never split, so an L2 batch
 /// may run over by one event's levels).
@@ -45,8 +30,8 @@ pub const BATCH_ROWS: usize = 65_536;
 
 pub use crate::data_set::decimal_bounds::DECIMAL128_PRECISION;
 
-/// The tables (columns: rust_core/src/output/arrow/mod.rs). The values are part of the C ABI:
-/// only ever appended, never renumbered.
+/// The tables (columns: each stream's schema, with a `description` in every field's metadata).
+/// The values are part of the C ABI: only ever appended, never renumbered.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BarterFfiArrowTable {
@@ -116,43 +101,77 @@ pub type DecimalTypes = Vec<DataType>;
 /// `table`'s schema, its decimal columns typed `decimal_types`.
 pub fn schema(table: Table, decimal_types: &[DataType]) -> Schema {
     let mut fields = if table == Table::Reconnects {
-        vec![Field::new("event_index", DataType::UInt64, false), Field::new("exchange", exchange_type(), false)]
+        vec![
+            column(
+                "event_index",
+                DataType::UInt64,
+                false,
+                "The market event the marker precedes (a book is reset before it); the data set's length \
+                 when the marker follows the last event.",
+            ),
+            column("exchange", exchange_type(), false, "The exchange whose stream reconnected."),
+        ]
     } else {
         shared_fields()
     };
-    let decimal = |index: usize, name: &str| Field::new(name, decimal_types[index].clone(), true);
+    let decimal = |name: &str, description: &str| {
+        let index = table.decimal_columns().iter().position(|decimal| *decimal == name);
+        column(name, decimal_types[index.expect("one of the table's decimal columns")].clone(), true, description)
+    };
+    const NO_LEVEL: &str = "null on the one row of an event without levels";
     match table {
         Table::Trades => fields.extend([
-            Field::new("id", DataType::Utf8, false),
-            Field::new("price", DataType::Float64, false),
-            Field::new("amount", DataType::Float64, false),
-            Field::new("side", side_type(), false),
+            column("id", DataType::Utf8, false, "The exchange's trade id."),
+            column("price", DataType::Float64, false, "The price the trade was made at."),
+            column("amount", DataType::Float64, false, "The quantity traded."),
+            column("side", side_type(), false, "The trade's side as the exchange reports it: \"Buy\" or \"Sell\"."),
         ]),
-        Table::L1 => {
-            fields.push(Field::new("last_update_time", timestamp_type(), false));
-            fields.extend(table.decimal_columns().iter().enumerate().map(|(index, name)| decimal(index, name)));
-        }
+        Table::L1 => fields.extend([
+            column("last_update_time", timestamp_type(), false, "When the exchange last changed the best bid or ask."),
+            decimal("bid_price", "The best bid's price; null when barter's best_bid is None."),
+            decimal("bid_amount", "The best bid's amount; null when barter's best_bid is None."),
+            decimal("ask_price", "The best ask's price; null when barter's best_ask is None."),
+            decimal("ask_amount", "The best ask's amount; null when barter's best_ask is None."),
+        ]),
         Table::L2 => fields.extend([
-            Field::new("is_snapshot", DataType::Boolean, false),
-            Field::new("sequence", DataType::UInt64, false),
-            Field::new("time_engine", timestamp_type(), true),
-            Field::new("side", side_type(), true),
-            Field::new("level", DataType::UInt32, true),
-            decimal(0, "price"),
-            decimal(1, "amount"),
+            column(
+                "is_snapshot",
+                DataType::Boolean,
+                false,
+                "True for an OrderBookEvent::Snapshot (the whole book), false for an Update (levels to \
+                 upsert).",
+            ),
+            column("sequence", DataType::UInt64, false, "The book's sequence number."),
+            column(
+                "time_engine",
+                timestamp_type(),
+                true,
+                "The book's engine time; null when barter's time_engine is None.",
+            ),
+            column("side", side_type(), true, &format!("\"bid\" or \"ask\", bids first; {NO_LEVEL}.")),
+            column(
+                "level",
+                DataType::UInt32,
+                true,
+                &format!("The level's position within its side, from 0, in barter's order; {NO_LEVEL}."),
+            ),
+            decimal("price", &format!("The level's price; {NO_LEVEL}.")),
+            decimal("amount", &format!("The level's amount (in an update, 0 removes the level); {NO_LEVEL}.")),
         ]),
-        Table::Candles => {
-            fields.push(Field::new("close_time", timestamp_type(), false));
-            fields.extend(
-                ["open", "high", "low", "close", "volume"].map(|name| Field::new(name, DataType::Float64, false)),
-            );
-            fields.push(Field::new("trade_count", DataType::UInt64, false));
-        }
+        Table::Candles => fields.extend([
+            column("close_time", timestamp_type(), false, "When the candle's interval closed."),
+            column("open", DataType::Float64, false, "The first price of the interval."),
+            column("high", DataType::Float64, false, "The highest price of the interval."),
+            column("low", DataType::Float64, false, "The lowest price of the interval."),
+            column("close", DataType::Float64, false, "The last price of the interval."),
+            column("volume", DataType::Float64, false, "The quantity traded in the interval."),
+            column("trade_count", DataType::UInt64, false, "The number of trades in the interval."),
+        ]),
         Table::Liquidations => fields.extend([
-            Field::new("side", side_type(), false),
-            Field::new("price", DataType::Float64, false),
-            Field::new("quantity", DataType::Float64, false),
-            Field::new("time", timestamp_type(), false),
+            column("side", side_type(), false, "The liquidated order's side: \"Buy\" or \"Sell\"."),
+            column("price", DataType::Float64, false, "The price of the liquidation."),
+            column("quantity", DataType::Float64, false, "The quantity liquidated."),
+            column("time", timestamp_type(), false, "When the liquidation happened."),
         ]),
         Table::Reconnects => {}
     }
@@ -161,12 +180,28 @@ pub fn schema(table: Table, decimal_types: &[DataType]) -> Schema {
 
 fn shared_fields() -> Vec<Field> {
     vec![
-        Field::new("event_index", DataType::UInt64, false),
-        Field::new("time_exchange", timestamp_type(), false),
-        Field::new("time_received", timestamp_type(), false),
-        Field::new("exchange", exchange_type(), false),
-        Field::new("instrument", DataType::UInt64, false),
+        column(
+            "event_index",
+            DataType::UInt64,
+            false,
+            "The event's position among the data set's market events, from 0 (md[event_index] is the event).",
+        ),
+        column("time_exchange", timestamp_type(), false, "When the exchange says the event happened."),
+        column("time_received", timestamp_type(), false, "When the recorder received the event."),
+        column(
+            "exchange",
+            exchange_type(),
+            false,
+            "The exchange, by barter's name (ExchangeId), such as \"binance_spot\".",
+        ),
+        column("instrument", DataType::UInt64, false, "barter's instrument index (InstrumentIndex)."),
     ]
+}
+
+/// A column, its meaning in the field's metadata under `description`.
+pub(crate) fn column(name: &str, data_type: DataType, nullable: bool, description: &str) -> Field {
+    Field::new(name, data_type, nullable)
+        .with_metadata(HashMap::from([("description".to_owned(), description.to_owned())]))
 }
 
 pub fn timestamp_type() -> DataType {
@@ -174,7 +209,7 @@ pub fn timestamp_type() -> DataType {
 }
 
 /// Signed keys: pandas rejects unsigned dictionary indices.
-fn exchange_type() -> DataType {
+pub(crate) fn exchange_type() -> DataType {
     DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
 }
 
