@@ -6,11 +6,12 @@ objects are watched.
 
 A cycle runs every way in ``WAYS`` once, in a random order, and stops about a third of them
 midway: a load cancelled by its progress callback, an iteration abandoned, an Arrow stream
-released after its first batch, a file stream closed mid-file, a from_arrow that fails on its
-second table, a clone closed unused. Each way checks what it read against the data set it came
-from, so a wrong value fails the soak as a leak does. At the end it prints the slope of resident
-memory against cycles after the warm-up (a fifth of the run), and the library's live objects,
-which must be back to zero. ``tests/test_soak.py`` runs a short soak in CI; the C ABI's ways run
+released after its first batch, a file stream closed mid-file, a book replay read for one batch
+or dropped unread, a from_arrow that fails on its second table, a clone closed unused. Each way
+checks what it read against the data set it came from, so a wrong value fails the soak as a leak
+does. At the end it prints the slope of resident memory against cycles after the warm-up (a
+fifth of the run), and the library's live objects, which must be back to zero.
+``tests/test_soak.py`` runs a short soak in CI; the C ABI's ways run
 under valgrind in ``tests/c/soak_host.c``.
 """
 
@@ -74,6 +75,8 @@ class Worker:
     length: int
     rows: dict[str, int]
     trades: int
+    replay_rows: list[int]
+    engine_price_rows: int
     first_events: list = field(default_factory=list)
 
 
@@ -142,7 +145,7 @@ def stream(worker: Worker, midway: bool) -> None:
         path = worker.rng.choice([worker.files.lines, worker.files.large])
         with iter_json_file(path) as opened:
             events = iter(opened)
-            for _ in range(worker.rng.randint(1, 1000)):
+            for _ in range(worker.rng.randint(1, min(1000, worker.length))):
                 next(events)
         return
     kinds = worker.rng.choice([None, ["public_trade"]])
@@ -187,8 +190,38 @@ def pickled(worker: Worker, midway: bool) -> None:
             assert back.events() == part.events() and back.stats == part.stats
 
 
-# Every way in and out, one entry each: a new way (book_replay, once it exists) is one more line.
-WAYS: list[Way] = [load, events, to_arrow, from_arrow, stream, slices, merged, clone, pickled]
+# The book replays the soak runs: every L2 event, on a change, on a time grid; each layout and
+# decimal form.
+BOOK_REPLAYS = [
+    {"depth": 10},
+    {"depth": 3, "every": "change", "decimals": "float64", "layout": "lists"},
+    {"depth": 5, "every": "100ms", "decimals": "float64", "clock": "received"},
+]
+
+
+def book_replay(worker: Worker, midway: bool) -> None:
+    """A book replay of the thread's clone or of the recording's file stream (read once), or
+    barter's engine prices; midway, released after its first batch, or dropped unread."""
+    choice = worker.rng.randrange(len(BOOK_REPLAYS) + 1)
+    with iter_json_file(worker.files.lines) as opened:
+        if choice == len(BOOK_REPLAYS):
+            result, rows = worker.md.engine_prices(decimals=worker.rng.choice(["decimal128", "float64"])), \
+                worker.engine_price_rows
+        elif worker.rng.random() < 0.5:
+            result, rows = worker.md.book_replay(**BOOK_REPLAYS[choice]), worker.replay_rows[choice]
+        else:
+            result, rows = opened.book_replay(**BOOK_REPLAYS[choice]), worker.replay_rows[choice]
+        if midway:
+            if worker.rng.random() < 0.5:
+                reader = result.record_batches()
+                assert reader.read_next_batch().num_rows > 0
+                reader.close()
+            return
+        assert result.to_pyarrow().num_rows == rows
+
+
+# Every way in and out, one entry each.
+WAYS: list[Way] = [load, events, to_arrow, from_arrow, stream, book_replay, slices, merged, clone, pickled]
 
 
 def _slope(points: list[tuple[int, int]]) -> float:
@@ -238,6 +271,7 @@ class Report:
     live_at_end: tuple[int, int, int]
     midway: int
     ways_run: int
+    ways: list[str]
 
     @property
     def measured(self) -> list[Checkpoint]:
@@ -273,7 +307,8 @@ class Report:
     def figures(self) -> dict:
         """The figures, for a program to read (``--json``)."""
         return {
-            "cycles": self.cycles, "threads": self.threads, "ways_run": self.ways_run, "midway": self.midway,
+            "cycles": self.cycles, "threads": self.threads, "ways": self.ways, "ways_run": self.ways_run,
+            "midway": self.midway,
             "seconds": self.seconds, "warm_up": self.warm_up, "slope_bytes_per_cycle": self.slope,
             "growth_bytes": self.growth, "median_slope_bytes_per_cycle": self.median_slope,
             "late_slope_bytes_per_cycle": self.late_slope,
@@ -320,8 +355,12 @@ def soak(files: Files, cycles: int, threads: int = 4, seed: int = 1, checkpoint_
     length, trades = len(base), len(base.filter(kinds=["public_trade"]))
     rows = {table: base.to_arrow(table).num_rows for table in TABLES}
     first_events = base[:300].events()
+    replay_rows = [base.book_replay(**options).to_pyarrow().num_rows for options in BOOK_REPLAYS]
+    engine_price_rows = base.engine_prices().to_pyarrow().num_rows
+    assert min(replay_rows) > 0 and engine_price_rows > 0, "a recording with books and prices to replay"
     workers = [
-        Worker(base.clone(), files, random.Random(seed * 1000 + number), length, rows, trades, first_events)
+        Worker(base.clone(), files, random.Random(seed * 1000 + number), length, rows, trades, replay_rows,
+               engine_price_rows, first_events)
         for number in range(threads)
     ]
     ways = WAYS if ways is None else ways
@@ -371,7 +410,7 @@ def soak(files: Files, cycles: int, threads: int = 4, seed: int = 1, checkpoint_
         raise failures[0]
     warm_up = checkpoints[len(checkpoints) // 5].cycle if checkpoints else 0
     return Report(cycles, threads, seconds, checkpoints, warm_up, live_objects(), sum(midway),
-                  cycles * threads * len(ways))
+                  cycles * threads * len(ways), [way.__name__ for way in ways])
 
 
 def main(argv: Optional[list[str]] = None) -> None:

@@ -13,21 +13,22 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, SOAK
 
 pytest.importorskip("pyarrow")
+pytestmark = SOAK
 
 # A leak of 16 KiB a cycle on each of four threads; the soak's own median slope stays within a
 # few KiB a cycle of zero.
 LEAK_SEEN = 64 << 10
 
 
-def soak(cycles: int, *options: str) -> dict:
+def soak(cycles: int, *options: str, events: int = 2000) -> dict:
     """Figures of a soak run in a process of its own, so that its memory and live objects are
     the soak's alone; with glibc's arenas limited to two, so that fewer of the allocator's
     steps (an arena taking another block) fall inside a short run."""
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "soak.py"), "--cycles", str(cycles), "--events", "2000", "--json",
+        [sys.executable, str(ROOT / "benchmarks" / "soak.py"), "--cycles", str(cycles), "--events", str(events), "--json",
          *options],
         capture_output=True, text=True, env={**os.environ, "MALLOC_ARENA_MAX": "2"}, timeout=900,
     )
@@ -37,7 +38,9 @@ def soak(cycles: int, *options: str) -> dict:
 
 def test_a_short_soak_checks_every_value_and_leaves_nothing_behind() -> None:
     figures = soak(300)
-    assert figures["ways_run"] == 300 * 4 * 9 and 0 < figures["midway"] < figures["ways_run"]
+    assert figures["ways"] == ["load", "events", "to_arrow", "from_arrow", "stream", "book_replay", "slices", "merged",
+                               "clone", "pickled"]
+    assert figures["ways_run"] == 300 * 4 * 10 and 0 < figures["midway"] < figures["ways_run"]
     assert figures["live_at_end"] == [0, 0, 0], "every handle, cursor and buffer of the soak was freed"
     assert {tuple(live) for _, _, live in figures["checkpoints"]} == {(5, 0, 0)}, "the clones, and nothing else"
     assert figures["median_slope_bytes_per_cycle"] < LEAK_SEEN, figures
@@ -45,5 +48,5 @@ def test_a_short_soak_checks_every_value_and_leaves_nothing_behind() -> None:
 
 def test_the_soak_sees_a_leak_of_fifty_kib_a_cycle() -> None:
     """The check above can fail: a way keeping 50 KiB each cycle on each thread is seen."""
-    figures = soak(150, "--leak", str(50 << 10))
+    figures = soak(100, "--leak", str(50 << 10), events=500)
     assert figures["median_slope_bytes_per_cycle"] > LEAK_SEEN, figures

@@ -6,10 +6,10 @@
  *   soak_host FILE CYCLES THREADS
  *
  * A cycle runs every way in `ways` once; each stops midway at random (a load cancelled by its
- * progress callback, a cursor or a file stream freed after its first batch, an Arrow stream
- * released after its first batch, a from_arrow failing on its second stream, a clone freed
- * unused). Prints "ways RUN MIDWAY" and "live MARKET_DATA CURSORS BUFFERS", and exits 0 only if
- * every call behaved as documented.
+ * progress callback, a cursor or a file stream freed after its first batch, an Arrow stream (a
+ * table, a book replay, engine prices) released after its first batch, a from_arrow failing on
+ * its second stream, a clone freed unused). Prints "ways RUN MIDWAY" and "live MARKET_DATA
+ * CURSORS BUFFERS", and exits 0 only if every call behaved as documented.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
@@ -26,6 +26,8 @@ typedef struct {
     const char *path;
     uint64_t events;
     uint64_t trades;
+    uint64_t l2;           /* snapshots and updates: a book replay's rows after each */
+    uint64_t trades_and_l1; /* an engine price's rows */
     unsigned random_state;
     int cycles;
     long ways_run, midway;
@@ -49,12 +51,25 @@ static unsigned below(Worker *worker, unsigned bound) {
     return (worker->random_state >> 8) % bound;
 }
 
-static BarterFfiFilter trades_filter(void) {
+static BarterFfiFilter kinds_filter(uint32_t kinds) {
     BarterFfiFilter filter;
     memset(&filter, 0, sizeof filter);
     filter.struct_size = sizeof filter;
-    filter.kinds = 1u << BARTER_FFI_TAG_TRADE;
+    filter.kinds = kinds;
     return filter;
+}
+
+static BarterFfiFilter trades_filter(void) { return kinds_filter(1u << BARTER_FFI_TAG_TRADE); }
+
+/* How many events of `kinds` the data set holds. */
+static BarterFfiStatus count_kinds(const BarterFfiMarketData *data, uint32_t kinds, uint64_t *count,
+                                   BarterFfiError *error) {
+    BarterFfiFilter filter = kinds_filter(kinds);
+    BarterFfiMarketData *selected = NULL;
+    BarterFfiStatus status = barter_ffi_market_data_filter(data, &filter, &selected, error);
+    if (status == BARTER_FFI_STATUS_OK) status = barter_ffi_market_data_len(selected, count, error);
+    barter_ffi_market_data_free(selected);
+    return status;
 }
 
 static int32_t cancel(void *context, uint64_t done, uint64_t total) {
@@ -133,29 +148,73 @@ static int file_stream(Worker *worker, int midway) {
     return midway || events == expected ? 0 : wrong("a file stream's batches hold the wrong count");
 }
 
+/* Reads an Arrow stream's schema and batches (only the first batch midway), counting its rows,
+ * and releases it. */
+static int read_stream(struct ArrowArrayStream *stream, int midway, uint64_t *rows) {
+    struct ArrowSchema schema;
+    int result = 0;
+    *rows = 0;
+    if (stream->get_schema(stream, &schema) != 0) {
+        result = wrong(stream->get_last_error(stream));
+    } else {
+        schema.release(&schema);
+        for (;;) {
+            struct ArrowArray batch;
+            if (stream->get_next(stream, &batch) != 0) {
+                result = wrong(stream->get_last_error(stream));
+                break;
+            }
+            if (batch.release == NULL) break;
+            *rows += (uint64_t)batch.length;
+            batch.release(&batch);
+            if (midway) break;
+        }
+    }
+    stream->release(stream);
+    return result;
+}
+
 static int arrow(Worker *worker, int midway) {
     BarterFfiError error = {0};
     uint32_t table = below(worker, 6), decimals = below(worker, 3);
-    uint64_t rows = 0;
+    uint64_t rows = 0, read = 0;
     struct ArrowArrayStream stream;
     if (barter_ffi_market_data_arrow_rows(worker->data, table, &rows, &error) != BARTER_FFI_STATUS_OK)
         return fail("arrow_rows", &error);
     if (barter_ffi_market_data_arrow_stream(worker->data, table, decimals, &stream, &error) != BARTER_FFI_STATUS_OK)
         return fail("arrow_stream", &error);
-    struct ArrowSchema schema;
-    if (stream.get_schema(&stream, &schema) != 0) return wrong(stream.get_last_error(&stream));
-    schema.release(&schema);
-    uint64_t read = 0;
-    for (;;) {
-        struct ArrowArray batch;
-        if (stream.get_next(&stream, &batch) != 0) return wrong(stream.get_last_error(&stream));
-        if (batch.release == NULL) break;
-        read += (uint64_t)batch.length;
-        batch.release(&batch);
-        if (midway) break;
-    }
-    stream.release(&stream);
+    if (read_stream(&stream, midway, &read)) return 1;
     return midway || read == rows ? 0 : wrong("an Arrow stream's batches hold the wrong count");
+}
+
+/* Order books replayed (after every L2 event, on a change of the top levels, or every second,
+ * any depth and decimals), or barter's engine prices; midway, released after the first batch. */
+static int books(Worker *worker, int midway) {
+    BarterFfiError error = {0};
+    struct ArrowArrayStream stream;
+    unsigned which = below(worker, 4);
+    uint64_t rows = 0;
+    if (which == 3) {
+        if (barter_ffi_market_data_engine_prices(worker->data, below(worker, 3), &stream, &error) != BARTER_FFI_STATUS_OK)
+            return fail("engine_prices", &error);
+        if (read_stream(&stream, midway, &rows)) return 1;
+        return midway || rows == worker->trades_and_l1 ? 0 : wrong("engine prices hold the wrong count");
+    }
+    BarterFfiBookReplayOptions options;
+    memset(&options, 0, sizeof options);
+    options.struct_size = sizeof options;
+    options.depth = 1 + below(worker, 10);
+    options.decimals = below(worker, 3);
+    options.every = which == 0 ? BARTER_FFI_BOOK_EVERY_EVENT
+                    : which == 1 ? BARTER_FFI_BOOK_EVERY_CHANGE
+                                 : BARTER_FFI_BOOK_EVERY_INTERVAL;
+    options.interval_ns = which == 2 ? 1000000000 : 0;
+    if (barter_ffi_market_data_book_replay(worker->data, &options, &stream, &error) != BARTER_FFI_STATUS_OK)
+        return fail("book_replay", &error);
+    if (read_stream(&stream, midway, &rows)) return 1;
+    if (midway || which == 2) return 0;
+    if (which == 0 ? rows == worker->l2 : rows > 0 && rows <= worker->l2) return 0;
+    return wrong("a book replay holds the wrong count");
 }
 
 /* The trades and candles back through Arrow; midway, the trades' stream again under the candles'
@@ -243,8 +302,9 @@ static int json(Worker *worker, int midway) {
     return result;
 }
 
-/* Every way in and out, one entry each: a new way (book replay, once it exists) is one more line. */
-static int (*const ways[])(Worker *, int) = {load, cursor, file_stream, arrow, from_arrow, slice, merge, filter, clone, json};
+/* Every way in and out, one entry each. */
+static int (*const ways[])(Worker *, int) = {load, cursor, file_stream, arrow, from_arrow, books, slice, merge,
+                                              filter, clone, json};
 enum { WAY_COUNT = sizeof ways / sizeof ways[0] };
 
 static void *run(void *argument) {
@@ -269,15 +329,17 @@ int main(int argc, char **argv) {
     int cycles = atoi(argv[2]), threads = atoi(argv[3]);
     if (threads < 1 || threads > 64) return wrong("THREADS is 1 to 64");
     BarterFfiError error = {0};
-    BarterFfiMarketData *data = NULL, *trades = NULL;
-    BarterFfiFilter trades_only = trades_filter();
-    uint64_t events = 0, trade_count = 0;
+    BarterFfiMarketData *data = NULL;
+    uint64_t events = 0, trade_count = 0, l2 = 0, trades_and_l1 = 0;
     if (barter_ffi_market_data_load_file(argv[1], &data, &error) != BARTER_FFI_STATUS_OK ||
         barter_ffi_market_data_len(data, &events, &error) != BARTER_FFI_STATUS_OK ||
-        barter_ffi_market_data_filter(data, &trades_only, &trades, &error) != BARTER_FFI_STATUS_OK ||
-        barter_ffi_market_data_len(trades, &trade_count, &error) != BARTER_FFI_STATUS_OK)
+        count_kinds(data, 1u << BARTER_FFI_TAG_TRADE, &trade_count, &error) != BARTER_FFI_STATUS_OK ||
+        count_kinds(data, 1u << BARTER_FFI_TAG_ORDER_BOOK_SNAPSHOT | 1u << BARTER_FFI_TAG_ORDER_BOOK_UPDATE, &l2,
+                    &error) != BARTER_FFI_STATUS_OK ||
+        count_kinds(data, 1u << BARTER_FFI_TAG_TRADE | 1u << BARTER_FFI_TAG_ORDER_BOOK_L1, &trades_and_l1, &error) !=
+            BARTER_FFI_STATUS_OK)
         return fail("load", &error);
-    barter_ffi_market_data_free(trades);
+    if (l2 == 0) return wrong("the recording holds no L2 event: the book replay would check nothing");
     Worker workers[64];
     pthread_t running[64];
     for (int number = 0; number < threads; number++) {
@@ -287,6 +349,8 @@ int main(int argc, char **argv) {
         worker->path = argv[1];
         worker->events = events;
         worker->trades = trade_count;
+        worker->l2 = l2;
+        worker->trades_and_l1 = trades_and_l1;
         worker->random_state = 17u + (unsigned)number;
         worker->cycles = cycles;
         if (pthread_create(&running[number], NULL, run, worker) != 0) return wrong("pthread_create");
