@@ -5,9 +5,11 @@ mod common;
 
 use arrow_array::{
     cast::AsArray,
+    make_array,
     types::{Decimal128Type, UInt64Type},
-    RecordBatch,
+    Array, ArrayRef, RecordBatch,
 };
+use arrow_buffer::NullBuffer;
 use barter_ffi::{
     data_set::market_data::MarketData,
     output::arrow::{
@@ -108,4 +110,40 @@ fn rows_are_named_by_their_place_in_the_table_across_batches() {
     let error = items_from_tables(tables).unwrap_err();
     let expected = format!("event_index {last_index} names two market events: trades row {last} and candles row 0");
     assert!(error.message.contains(&expected), "{}", error.message);
+}
+
+/// `column` with `row` null.
+fn with_null(column: &ArrayRef, row: usize) -> ArrayRef {
+    let valid: Vec<bool> = (0..column.len()).map(|index| index != row && column.is_valid(index)).collect();
+    make_array(column.to_data().into_builder().nulls(Some(NullBuffer::from(valid))).build().unwrap())
+}
+
+/// An l2 row without a `side` stands for an order book event with no level: its `level`,
+/// `price` and `amount` null, and its event's only row. One holding a level, or following its
+/// event's levels, is refused, not read as a book without levels that drops what the rows held.
+#[test]
+fn an_l2_row_without_a_side_is_refused_unless_it_is_its_events_only_row_and_holds_nothing() {
+    let data = MarketData::from_file(&fixture("all_kinds.jsonl")).unwrap();
+    let l2 = batches(&data, Table::L2, Decimals::Text).remove(0);
+    let event_index = l2.column_by_name("event_index").unwrap().as_primitive::<UInt64Type>();
+    let rows_of = |row: usize| event_index.values().iter().filter(|&&index| index == event_index.value(row)).count();
+    let only_row = (0..l2.num_rows()).find(|&row| rows_of(row) == 1).expect("an event of one level");
+    let after_levels =
+        (1..l2.num_rows()).find(|&row| event_index.value(row) == event_index.value(row - 1)).expect("an event of two");
+    let level_row = ["side", "level", "price", "amount"];
+    for (row, nulled) in [(only_row, &level_row[..1]), (after_levels, &level_row[..])] {
+        let mut columns = l2.columns().to_vec();
+        for name in nulled {
+            let column = l2.schema().index_of(name).unwrap();
+            columns[column] = with_null(&columns[column], row);
+        }
+        let table = RecordBatch::try_new(l2.schema(), columns).unwrap();
+        let error = items_from_tables(vec![(Table::L2, vec![table].into_iter().map(Ok))]).unwrap_err();
+        assert!(error.message.contains(&format!("l2 row {row} ")), "{}", error.message);
+        assert!(
+            error.message.contains("a row without a `side` stands for an order book event with no level"),
+            "{}",
+            error.message
+        );
+    }
 }
