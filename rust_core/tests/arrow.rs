@@ -131,14 +131,24 @@ fn an_l2_row_without_a_side_is_refused_unless_it_is_its_events_only_row_and_hold
     let after_levels =
         (1..l2.num_rows()).find(|&row| event_index.value(row) == event_index.value(row - 1)).expect("an event of two");
     let level_row = ["side", "level", "price", "amount"];
-    for (row, nulled) in [(only_row, &level_row[..1]), (after_levels, &level_row[..])] {
+    let with_nulls = |row: usize, nulled: &[&str]| {
         let mut columns = l2.columns().to_vec();
         for name in nulled {
             let column = l2.schema().index_of(name).unwrap();
             columns[column] = with_null(&columns[column], row);
         }
-        let table = RecordBatch::try_new(l2.schema(), columns).unwrap();
-        let error = items_from_tables(vec![(Table::L2, vec![table].into_iter().map(Ok))]).unwrap_err();
+        items_from_tables(vec![(
+            Table::L2,
+            vec![RecordBatch::try_new(l2.schema(), columns).unwrap()].into_iter().map(Ok),
+        )])
+    };
+    // The one row of an event, all four null: that event with no level, every other as it was.
+    let whole = with_nulls(l2.num_rows(), &[]).unwrap();
+    let emptied = with_nulls(only_row, &level_row).unwrap();
+    assert_eq!(emptied.len(), whole.len());
+    assert_eq!(whole.iter().zip(&emptied).filter(|(before, after)| before != after).count(), 1);
+    for (row, nulled) in [(only_row, &level_row[..1]), (after_levels, &level_row[..])] {
+        let error = with_nulls(row, nulled).unwrap_err();
         assert!(error.message.contains(&format!("l2 row {row} ")), "{}", error.message);
         assert!(
             error.message.contains("a row without a `side` stands for an order book event with no level"),
