@@ -6,8 +6,8 @@ mod common;
 use arrow_array::{
     cast::AsArray,
     make_array,
-    types::{Decimal128Type, UInt64Type},
-    Array, ArrayRef, RecordBatch,
+    types::{Decimal128Type, Int8Type, UInt64Type},
+    Array, ArrayRef, DictionaryArray, Int8Array, RecordBatch, StringArray,
 };
 use arrow_buffer::NullBuffer;
 use barter_ffi::{
@@ -158,4 +158,22 @@ fn an_l2_row_without_a_side_is_refused_unless_it_is_its_events_only_row_and_hold
             error.message
         );
     }
+}
+
+/// A dictionary key one past the dictionary's values (which a C host's stream may hold: nothing
+/// on the way in checks keys) is an error naming it, never a read past the values.
+#[test]
+fn a_dictionary_key_past_the_values_is_an_error() {
+    let data = MarketData::from_file(&fixture("all_kinds.jsonl")).unwrap();
+    let trades = batches(&data, Table::Trades, Decimals::Text).remove(0);
+    let values: ArrayRef = std::sync::Arc::new(StringArray::from(vec!["Buy", "Sell"]));
+    let mut keys = vec![0; trades.num_rows()];
+    keys[0] = 2;
+    // SAFETY: the invalid key is the point; the reader must check it before any read.
+    let side = unsafe { DictionaryArray::<Int8Type>::new_unchecked(Int8Array::from(keys), values) };
+    let mut columns = trades.columns().to_vec();
+    columns[trades.schema().index_of("side").unwrap()] = std::sync::Arc::new(side);
+    let trades = RecordBatch::try_new(trades.schema(), columns).unwrap();
+    let error = items_from_tables(vec![(Table::Trades, vec![trades].into_iter().map(Ok))]).unwrap_err();
+    assert!(error.message.contains("`side`: dictionary key 2 is out of range"), "{}", error.message);
 }
