@@ -935,6 +935,20 @@ enum BarterFfiStatus barter_ffi_market_data_load_bytes_filtered(const uint8_t *d
                                                                 struct BarterFfiError *error);
 
 /**
+ * Builds market data from barter JSON that a program made rather than recorded (Python's
+ * `from_records`, unpickling): `len` bytes at `data`, read during the call only, as
+ * `barter_ffi_market_data_load_bytes` reads them (either shape, barter's serde types, the
+ * same errors; not decompressed), except that items without a market event (none at all, or
+ * only reconnect markers and `Err` items) make an empty data set, which keeps its markers,
+ * rather than `BARTER_FFI_STATUS_NO_MARKET_EVENTS`. `source_name` as for `_load_bytes`.
+ */
+enum BarterFfiStatus barter_ffi_market_data_from_json_items(const uint8_t *data,
+                                                            size_t len,
+                                                            const char *source_name,
+                                                            struct BarterFfiMarketData **out,
+                                                            struct BarterFfiError *error);
+
+/**
  * Builds market data from `len` bytes at `data` holding market events in the cursor's batch
  * format (the header's batch layout), read during the call only. Each event is checked as
  * barter's JSON reader would check it; an error names the event's position. No events is an
@@ -1035,7 +1049,9 @@ enum BarterFfiStatus barter_ffi_market_data_slice(const struct BarterFfiMarketDa
 
 /**
  * Every held item as barter JSON in `shape` (a `BarterFfiJsonShape`) that barter's own types,
- * and this library, read back equal. Release the buffer with `barter_ffi_buffer_free`.
+ * and this library, read back equal. A data set without market events gives JSON that only
+ * `barter_ffi_market_data_from_json_items` reads back (the loaders need a market event).
+ * Release the buffer with `barter_ffi_buffer_free`.
  */
 enum BarterFfiStatus barter_ffi_market_data_to_json(const struct BarterFfiMarketData *market_data,
                                                     uint32_t shape,
@@ -1046,7 +1062,9 @@ enum BarterFfiStatus barter_ffi_market_data_to_json(const struct BarterFfiMarket
  * Writes what `barter_ffi_market_data_to_json` returns to the file at `path` (NUL-terminated,
  * as for loading; created or truncated), compressed as `compression` (a
  * `BarterFfiCompression`) says, without holding the JSON in memory. On failure the file is
- * removed. Every loader reads the result back, detecting the compression from its content.
+ * removed. Every loader reads the result back, detecting the compression from its content. A
+ * data set without market events is refused (`BARTER_FFI_STATUS_NO_MARKET_EVENTS`, no file
+ * written): neither barter nor the loaders could read the file.
  */
 enum BarterFfiStatus barter_ffi_market_data_write_json_file(const struct BarterFfiMarketData *market_data,
                                                             const char *path,

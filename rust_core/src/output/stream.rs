@@ -213,7 +213,7 @@ fn produce(
     let selector: Option<Selector> = if filter.keeps_everything() { None } else { Some(&keep) };
     let mut hand_over = |parsed: Parsed| {
         let piece = selection.piece(parsed);
-        piece.events.is_empty() || send.send(Ok(MarketData::from_stream_piece(piece))).is_ok()
+        piece.events.is_empty() || send.send(Ok(MarketData::from_selection(piece))).is_ok()
     };
     let read = read_pieces(&mut file, source, size, selector, &mut hand_over).map_err(|error| {
         match error.status {
@@ -226,7 +226,7 @@ fn produce(
     let last = read.and_then(|()| selection.finish(source));
     let _ = match last {
         Ok(rest) if rest.events.is_empty() && rest.errors_skipped == 0 => Ok(()),
-        Ok(rest) => send.send(Ok(MarketData::from_stream_piece(rest))),
+        Ok(rest) => send.send(Ok(MarketData::from_selection(rest))),
         Err(error) => send.send(Err(error)),
     };
 }
