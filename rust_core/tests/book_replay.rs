@@ -17,7 +17,7 @@ use barter_ffi::{
         arrow::Decimals,
         book_replay::{BookReplay, Every, Layout, OnCrossed, OnReconnect, ReplayOptions},
         engine_prices::EnginePrices,
-        stream::{FileStream, PieceSize, MAX_LINE_BYTES},
+        stream::{FileStream, PieceSize},
     },
 };
 use rust_decimal::Decimal;

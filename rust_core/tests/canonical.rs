@@ -224,9 +224,13 @@ fn the_canonical_readers_contract() {
         let (built, read) = input.read();
         let barter_agrees = match (barter, &read) {
             (Reads(expected), Ok(value)) => value == &expected.to_string(),
-            (ReadsSuchThat(_, holds), Ok(_)) => {
+            (ReadsSuchThat(property, holds), Ok(_)) => {
                 let Input::Line(text) = input else { panic!("{what}: only a line's value is checked so") };
-                holds(&serde_json::from_str(text).unwrap())
+                let held = holds(&serde_json::from_str(text).unwrap());
+                if !held {
+                    wrong.push(format!("{what}: not {property}"));
+                }
+                held
             }
             (Refuses(expected), Err(error)) => error.contains(expected),
             _ => false,
