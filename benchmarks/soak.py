@@ -419,6 +419,8 @@ def main(argv: Optional[list[str]] = None) -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--events", type=int, default=5000, help="market events in the recording")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--checkpoint-every", type=int, default=25, metavar="CYCLES",
+                        help="pause the threads and read memory every CYCLES cycles")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead")
     parser.add_argument("--leak", type=int, default=0, metavar="BYTES",
                         help="keep BYTES more each cycle on each thread: what a leak looks like")
@@ -426,7 +428,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     ways = WAYS + [leak_way(arguments.leak)] if arguments.leak else WAYS
     with tempfile.TemporaryDirectory(prefix="barter_ffi_soak_") as directory:
         files = Files.write(Path(directory), arguments.events)
-        report = soak(files, arguments.cycles, arguments.threads, arguments.seed, ways=ways)
+        report = soak(files, arguments.cycles, arguments.threads, arguments.seed, arguments.checkpoint_every, ways)
     print(json.dumps(report.figures()) if arguments.json else report)
     if report.live_at_end != (0, 0, 0):
         raise SystemExit(f"the library still holds {report.live_at_end}")
