@@ -207,6 +207,18 @@ def test_one_endless_line_is_refused_at_the_cap_naming_it_in_bounded_memory(tmp_
     assert peak_mb < 100, f"{peak_mb} MB above the imports for a 100 MB line"
 
 
+def test_blank_lines_before_the_first_event_are_streamed_in_bounded_memory(tmp_path: Path) -> None:
+    """Blank lines before the first item are counted, not held, however many there are."""
+    path = tmp_path / "blank_start.jsonl"
+    with path.open("wb") as file:
+        for _ in range(4):
+            file.write(b" \t\r\n\n" * (10 << 20))  # 200 MB of blank lines in all
+        file.write(KINDS.read_bytes().splitlines(keepends=True)[0])
+    count, peak_mb = streamed_with_peak_mb(path)
+    assert count == "1"
+    assert peak_mb < 100, f"{peak_mb} MB above the imports for 200 MB of blank lines"
+
+
 def test_cli_convert_streams_json_to_parquet(large: Path, tmp_path: Path) -> None:
     pytest.importorskip("pyarrow")
     compressed = tmp_path / "large.jsonl.zst"

@@ -1,7 +1,8 @@
 //! `BarterFfiMarketData`: an opaque handle owning one [`MarketData`].
 
 use super::{
-    call, check_out, required, sized, write_encoded, write_out, BarterFfiBuffer, BarterFfiError, LIVE_MARKET_DATA,
+    call, check_out, host::call_into_host, required, sized, write_encoded, write_out, BarterFfiBuffer, BarterFfiError,
+    LIVE_MARKET_DATA,
 };
 use crate::{
     base::error::{BarterFfiStatus, Error},
@@ -76,7 +77,8 @@ pub extern "C" fn barter_ffi_market_data_load_file(
 /// called the load, never after it returns: first with 0, never decreasing, last with
 /// `bytes_total`, and at least every 50 ms while a large file is parsed on other threads (so the
 /// host can notice a Ctrl-C). Returning non-zero cancels the load: it then fails with
-/// `BARTER_FFI_STATUS_CANCELLED` and keeps nothing.
+/// `BARTER_FFI_STATUS_CANCELLED` and keeps nothing. After `barter_ffi_host_finalizing` it is
+/// never called: a report then due cancels the load as if it had returned non-zero.
 pub type BarterFfiProgressCallback =
     Option<unsafe extern "C" fn(context: *mut c_void, bytes_done: u64, bytes_total: u64) -> i32>;
 
@@ -115,7 +117,9 @@ pub extern "C" fn barter_ffi_market_data_load_file_filtered(
         let total = std::fs::metadata(&path).map(|meta| meta.len()).unwrap_or(0);
         let mut report = |done: usize| match progress {
             // SAFETY: the caller supplied a callback that accepts its own context.
-            Some(callback) => unsafe { callback(context, (done as u64).min(total), total) == 0 },
+            Some(callback) => {
+                call_into_host(|| unsafe { callback(context, (done as u64).min(total), total) == 0 }).unwrap_or(false)
+            }
             None => true,
         };
         if !report(0) {
