@@ -68,7 +68,8 @@ fn timeline_times(timeline: &[Option<i64>]) -> Vec<i64> {
 
 /// Merges data sets into one ordered by `time_exchange`, as a replay needs. It is a stable sort,
 /// so inputs need not be sorted (recordings are written in arrival order, not exchange order):
-/// ties keep argument order, then each input's order, and markers move with their event.
+/// ties keep argument order, then each input's order, and markers move with their event. The
+/// `Err` items its inputs' sources held add up.
 pub fn merge(data_sets: &[&MarketData]) -> Result<MarketData, Error> {
     let total = data_sets.iter().map(|data| data.stream_events().len()).sum();
     let mut keyed: Vec<(i64, usize, usize, &StreamEvent)> = Vec::new();
@@ -80,7 +81,8 @@ pub fn merge(data_sets: &[&MarketData]) -> Result<MarketData, Error> {
     }
     // Already sorted runs (each input usually is) make this close to a linear merge.
     keyed.sort_by_key(|&(time, input, position, _)| (time, input, position));
-    let mut merged = Parsed::default();
+    let errors_skipped = data_sets.iter().map(|data| data.stats().errors_skipped).sum();
+    let mut merged = Parsed { errors_skipped, ..Parsed::default() };
     merged.events.try_reserve_exact(total).map_err(|_| Error::out_of_memory(format!("merging {total} items")))?;
     for (_, _, _, item) in keyed {
         merged.reconnects += u64::from(matches!(item, Event::Reconnecting(_)));
@@ -108,12 +110,13 @@ fn keeps_item(filter: &EventFilter, item: &StreamEvent, time: Option<i64>) -> bo
 
 /// A new data set of the items `filter` keeps, in order: the matching market events, and the
 /// reconnect markers of the kept exchanges whose time (see the module's rule) lies in the
-/// window. Matching no market event gives an empty data set (with the markers it keeps).
+/// window. Matching no market event gives an empty data set (with the markers it keeps). It
+/// counts the `Err` items `data`'s source held, as a selective load of that source does.
 pub fn filter(data: &MarketData, filter: &EventFilter) -> Result<MarketData, Error> {
     let items = data.stream_events();
     let times = item_times(items);
     let timed = !data.is_empty();
-    let mut kept = Parsed::default();
+    let mut kept = Parsed { errors_skipped: data.stats().errors_skipped, ..Parsed::default() };
     for (item, &time) in items.iter().zip(&times) {
         if keeps_item(filter, item, timed.then_some(time)) {
             kept.reconnects += u64::from(matches!(item, Event::Reconnecting(_)));
@@ -125,14 +128,16 @@ pub fn filter(data: &MarketData, filter: &EventFilter) -> Result<MarketData, Err
 
 /// The items a selective load keeps, as [`filter`] would keep them from the whole load: its
 /// market events were chosen while parsing; its markers are chosen here, each timed among all
-/// the input's events, the skipped ones included.
+/// the input's events, the skipped ones included. Every `Err` item the input held is counted:
+/// barter drops them all, whatever the selection.
 fn markers_of_selection(parsed: Parsed, filter: &EventFilter) -> Parsed {
+    let errors_skipped = parsed.errors_skipped;
     if parsed.reconnects == 0 {
-        return Parsed { events: parsed.events, ..Parsed::default() };
+        return Parsed { events: parsed.events, errors_skipped, ..Parsed::default() };
     }
     // Without a time window a marker is kept by its exchange alone, whatever its time.
     let mut times = filter.has_window().then(|| times_among_skipped(&parsed.events, &parsed.skipped, None).into_iter());
-    let mut kept = Parsed { events: parsed.events, ..Parsed::default() };
+    let mut kept = Parsed { events: parsed.events, errors_skipped, ..Parsed::default() };
     // In place: `retain` visits each item once, in order, so each meets its own time.
     kept.events.retain(|item| {
         let time = times.as_mut().and_then(Iterator::next).unwrap_or_default();
@@ -185,7 +190,7 @@ pub struct StreamedSelection {
     markers_read: u64,
     errors_skipped: u64,
     /// `Err` items skipped since the last piece handed out, which the next one counts (those
-    /// after the last item handed out are counted by no piece).
+    /// after the last item, by a last piece without items).
     errors_not_counted: u64,
 }
 
@@ -226,8 +231,9 @@ impl StreamedSelection {
         self.hand_out(kept)
     }
 
-    /// What is left to hand out at the end of the input, or, for an input without any market
-    /// event, the error a whole load gives.
+    /// What is left to hand out at the end of the input (nothing but a count, when only `Err`
+    /// items came after the last item handed out), or, for an input without any market event,
+    /// the error a whole load gives.
     pub fn finish(&mut self, source: &str) -> Result<Parsed, Error> {
         let Some(latest) = self.latest else {
             return Err(MarketData::no_market_events(source, self.markers_read, self.errors_skipped));
@@ -240,7 +246,9 @@ impl StreamedSelection {
                 Event::Item(_) => true,
             })
             .collect();
-        Ok(self.hand_out(kept))
+        let rest = self.hand_out(kept);
+        let errors_skipped = std::mem::take(&mut self.errors_not_counted);
+        Ok(Parsed { errors_skipped: rest.errors_skipped + errors_skipped, ..rest })
     }
 
     fn hand_out(&mut self, kept: Vec<StreamEvent>) -> Parsed {

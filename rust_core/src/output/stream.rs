@@ -130,8 +130,9 @@ impl FileStream {
         })
     }
 
-    /// The next piece (a data set of at least one item), or `None` at the end. An error ends
-    /// the stream: after it, `None`.
+    /// The next piece (a data set of at least one item, but for a last one that only counts
+    /// the `Err` items after the input's last item), or `None` at the end. An error ends the
+    /// stream: after it, `None`.
     pub fn next_piece(&mut self) -> Result<Option<MarketData>, Error> {
         if self.made_in.is_forked_child() {
             // Waiting here would wait forever: the reading thread stayed in the parent.
@@ -225,7 +226,7 @@ fn produce(
     });
     let last = read.and_then(|()| selection.finish(source));
     let _ = match last {
-        Ok(rest) if rest.events.is_empty() => Ok(()),
+        Ok(rest) if rest.events.is_empty() && rest.errors_skipped == 0 => Ok(()),
         Ok(rest) => send.send(Ok(MarketData::from_selection(rest))),
         Err(error) => send.send(Err(error)),
     };

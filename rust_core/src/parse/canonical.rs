@@ -29,7 +29,9 @@
 //!   of them after the point: then the significand and the power of ten are exact `f64`s, and one
 //!   division is the correctly rounded value, which is what serde_json computes there too.
 //!
-//! `tests/canonical.rs` pins this against serde_json (and rust_decimal and chrono) on the
+//! `tests/canonical.rs` states the contract as one table (`the_canonical_readers_contract`:
+//! inputs read, with their values, and inputs declined, with what barter's types make of them),
+//! and pins the reader against serde_json (and rust_decimal and chrono) on the
 //! fixtures, on thousands of one-byte mutations of barter's lines and arrays, on random prices
 //! and decimal texts, and on every timestamp field's boundaries; the fuzz target
 //! `chunks_match_one_pass` checks it on every input it makes.
