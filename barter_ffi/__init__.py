@@ -24,7 +24,7 @@ from .data import (
 )
 from ._ffi import library_version
 from .book_replay import BookReplay, EnginePrices
-from .errors import MarketDataError, OwnedByAnotherThreadError
+from .errors import DecimalScaleError, MarketDataError, OwnedByAnotherThreadError
 from .linking import get_include, get_library
 from .market_data import LoadStats, MarketDataInMemory, merge
 from .samples import sample_path
@@ -35,6 +35,7 @@ __all__ = [
     "BookReplay",
     "Candle",
     "DataKind",
+    "DecimalScaleError",
     "EnginePrices",
     "ExchangeId",
     "Level",

@@ -42,6 +42,7 @@ from . import linking
 from ._ffi import library_version
 from .compression import without_compression_suffix
 from .data import MarketEvent
+from .errors import DecimalScaleError
 from .timestamps import iso
 from .market_data import MarketDataInMemory
 from .samples import sample_path
@@ -68,18 +69,26 @@ def summary(facts: Summary) -> dict[str, Any]:
         "by_kind": facts.by_kind,
         "by_exchange": facts.by_exchange,
         "by_instrument": {str(index): count for index, count in facts.by_instrument.items()},
+        "reconnects_by_exchange": facts.reconnects_by_exchange,
     }
 
 
 def summary_text(facts: dict[str, Any]) -> str:
+    if facts["market_events"]:
+        first = iso(facts["time_first_event_ns"])
+        span = f"{iso(facts['time_exchange_min_ns'])} .. {iso(facts['time_exchange_max_ns'])}"
+    else:
+        first = span = "none (no market event)"
     lines = [
         f"market events:        {facts['market_events']}",
         f"reconnects kept:      {facts['reconnects']}",
         f"Err items skipped:    {facts['errors_skipped']}",
-        f"time_first_event:     {iso(facts['time_first_event_ns'])}",
-        f"time_exchange range:  {iso(facts['time_exchange_min_ns'])} .. {iso(facts['time_exchange_max_ns'])}",
+        f"time_first_event:     {first}",
+        f"time_exchange range:  {span}",
     ]
-    for title, key in (("by kind", "by_kind"), ("by exchange", "by_exchange"), ("by instrument", "by_instrument")):
+    sections = (("by kind", "by_kind"), ("by exchange", "by_exchange"), ("by instrument", "by_instrument"),
+                ("reconnects by exchange", "reconnects_by_exchange"))
+    for title, key in sections:
         lines.append(f"{title}:")
         lines.extend(f"  {name!s:<24} {count}" for name, count in facts[key].items())
     return "\n".join(lines)
@@ -230,6 +239,17 @@ CONFIG_ANSWERS: dict[str, Callable[[], list[str]]] = {
 }
 
 
+def _count(text: str) -> int:
+    """``-n``: a whole number from 0, or argparse's usage error."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, not {count}")
+    return count
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="barter-ffi", description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -243,7 +263,7 @@ def _parser() -> argparse.ArgumentParser:
     for name, which in (("head", "first"), ("tail", "last")):
         command = commands.add_parser(name, help=f"print the {which} market events, one a line")
         command.add_argument("file", type=Path, help=FILE_HELP)
-        command.add_argument("-n", "--lines", type=int, default=10, metavar="N", help="how many (default 10)")
+        command.add_argument("-n", "--lines", type=_count, default=10, metavar="N", help="how many (default 10)")
     convert_command = commands.add_parser("convert", help="JSON or JSON Lines to Parquet, and back")
     convert_command.add_argument("source", type=Path, help="a barter JSON or JSON Lines file, or a Parquet directory")
     convert_command.add_argument("target", type=Path,
@@ -310,15 +330,22 @@ def _run(args: argparse.Namespace, out: Callable[[str], None]) -> None:
     if args.command == "books":
         out(f"{args.output}: {books(args):,} rows")
         return
-    if args.lines < 0:
-        raise ValueError(f"-n must be at least 0, not {args.lines}")
     for event in (head if args.command == "head" else tail)(args.file, args.lines):
         out(event_line(event))
 
 
+def _is_a_file_argument(argument: str) -> bool:
+    """Whether ``barter-ffi ARGUMENT …`` means the summary of a file: an option of ``summary``,
+    an existing path, or a name that looks like a path. Any other word is a command, so that a
+    mistyped one is named as one ("invalid choice"), not taken for a missing file."""
+    if argument.startswith("-"):
+        return argument not in ("-h", "--help", "--version")
+    return os.path.exists(argument) or any(mark in argument for mark in ("/", ".", os.sep))
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if not arguments or (arguments[0] not in COMMANDS and arguments[0] not in ("-h", "--help", "--version")):
+    if not arguments or (arguments[0] not in COMMANDS and _is_a_file_argument(arguments[0])):
         arguments.insert(0, "summary")  # `barter-ffi FILE` stays the summary it always was
     args = _parser().parse_args(arguments)
     try:
@@ -326,6 +353,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, as the Python docs advise.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except DecimalScaleError as error:  # convert's decimal128: the hint in the command line's words
+        print(f"error: {error.problem}: rerun with --decimals text (exact, each value as written) or --decimals "
+              "float64", file=sys.stderr)
         return 1
     except (OSError, ValueError) as error:  # MarketDataError is a ValueError
         print(f"error: {error}", file=sys.stderr)

@@ -7,6 +7,7 @@ with ``barter_ffi_buffer_free`` once decoded.
 
 from __future__ import annotations
 
+import atexit
 import os
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
@@ -48,6 +49,18 @@ def _check_abi_version() -> None:
 
 
 _check_abi_version()
+
+
+def _tell_library_the_interpreter_is_exiting() -> None:
+    """From here on the library calls no progress callback: a load still running on a daemon
+    thread is cancelled instead. A finalizing interpreter ends (``pthread_exit``) a thread that
+    asks for the GIL, and a thread entering a callback from inside the library would unwind
+    through it and abort the process. atexit hooks run before finalizing, and this call lets
+    the GIL go, so a callback already under way finishes first."""
+    lib.barter_ffi_host_finalizing(ffi.NULL)
+
+
+atexit.register(_tell_library_the_interpreter_is_exiting)
 
 _STATUS_OK = lib.BARTER_FFI_STATUS_OK
 _OS_ERRORS = {

@@ -18,8 +18,8 @@ import weakref
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal, Mapping, Optional
 
 from ._ffi import call, call_returning, ffi, lib
-from .data import Candle, Liquidation, OrderBookEvent, OrderBookL1, PublicTrade, encode_events
-from .errors import MarketDataError, unknown_name
+from .data import Candle, Liquidation, OrderBookEvent, OrderBookL1, PublicTrade, Side, encode_events
+from .errors import DecimalScaleError, MarketDataError, unknown_name
 from .notebook import SHOWN_EVENTS, arrow_table_html
 from .summary import read_counts
 
@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from .market_data import MarketDataInMemory
 
 __all__ = [
-    "TABLES", "ArrowTable", "ArrowTables", "Decimals", "Table", "piece_tables", "record_batch_reader", "table_code",
+    "TABLES", "ArrowTable", "ArrowTables", "Decimals", "Table", "conformed", "piece_tables", "record_batch_reader",
+    "table_code", "widened",
 ]
 
 Table = Literal["trades", "l1", "l2", "candles", "liquidations", "reconnects"]
@@ -52,6 +53,15 @@ _TABLE_KINDS: dict[str, tuple[type, ...]] = {
     "reconnects": (),
 }
 """The event kinds each table's rows come from (none: the reconnect markers)."""
+
+_SIDES: dict[str, list[str]] = {
+    "trades": [side.value for side in Side],
+    "liquidations": [side.value for side in Side],
+    "l2": ["bid", "ask"],
+}
+"""Each ``side`` column's values, in the library's dictionary order (``output/arrow/mod.rs``'s
+``TRADE_SIDES`` and ``BOOK_SIDES``, pinned by ``tests/test_pandas.py``): a table without rows
+exports no dictionary, and pandas' categories must not depend on the data."""
 
 _ARROW_TYPES = {
     "b": "bool", "c": "int8", "C": "uint8", "s": "int16", "S": "uint16", "i": "int32", "I": "uint32",
@@ -185,8 +195,12 @@ class ArrowTable:
         self._handle = call_returning(_HANDLE, lib.barter_ffi_market_data_clone, handle)
         self._release = weakref.finalize(self, lib.barter_ffi_market_data_free, self._handle)
         self._rows: int = call_returning("uint64_t", lib.barter_ffi_market_data_arrow_rows, self._handle, self._codes[0])
-        # The schema call checks the decimals fit decimal128 now rather than at first read.
-        self.__arrow_c_schema__()
+        # The schema call checks the decimals fit decimal128 now rather than at first read: the
+        # content error it can raise is that one.
+        try:
+            self.__arrow_c_schema__()
+        except MarketDataError as error:
+            raise DecimalScaleError(str(error)) from None
 
     @property
     def num_rows(self) -> int:
@@ -331,10 +345,14 @@ class ArrowTables:
         - timestamps as ``datetime64[ns, UTC]``, nanoseconds kept;
         - ``exchange`` as a categorical of the exchanges present (not all of barter's), so
           ``value_counts()`` and ``groupby`` list no empty exchange on any pandas version;
-          ``side`` as a categorical of its two values (``Buy``/``Sell``, ``bid``/``ask``);
-        - L2's ``level`` as the nullable ``UInt32`` (null on the row of a book with no level).
+          ``side`` as a categorical of its two values (``Buy``/``Sell``, ``bid``/``ask``), in
+          an empty table too;
+        - unsigned integers as pandas' nullable ``UInt64`` (``event_index``, ``instrument``,
+          ``sequence``, ``trade_count``) and ``UInt32`` (L2's ``level``, null on the row of a
+          book with no level): exact to ``2**64 - 1``, and so in Dask, whose reductions over a
+          partition without rows made plain ``uint64`` columns ``float64``.
         """
-        return _pandas_frame(self.to_pyarrow(table, decimals=decimals))
+        return _pandas_frame(table, self.to_pyarrow(table, decimals=decimals))
 
     @classmethod
     def from_arrow(cls, tables: Mapping[str, Any]) -> "MarketDataInMemory":
@@ -349,15 +367,19 @@ class ArrowTables:
         return cls._owned(_import_handle(tables))
 
 
-def _pandas_frame(table: Any) -> Any:
-    """A ``pyarrow.Table`` in ``to_arrow``'s schema as the pandas frame ``to_pandas`` describes."""
+def _pandas_frame(name: str, table: Any) -> Any:
+    """The ``pyarrow.Table`` of the table ``name`` as the pandas frame ``to_pandas`` describes."""
     import pandas
     import pyarrow
 
-    # level is the only uint32 column, and nullable: pandas would make it float64 when it has a null
-    frame = table.to_pandas(types_mapper={pyarrow.uint32(): pandas.UInt32Dtype()}.get)
+    # Nullable integers: pandas makes a uint32 with a null (level) float64, and Dask makes the
+    # max of a uint64 column float64 when a partition is empty, so 2**64 - 1 reads 1.8e19.
+    unsigned = {pyarrow.uint32(): pandas.UInt32Dtype(), pyarrow.uint64(): pandas.UInt64Dtype()}
+    frame = table.to_pandas(types_mapper=unsigned.get)
     if "exchange" in frame:
         frame["exchange"] = _present_categories(frame["exchange"])
+    if "side" in frame:
+        frame["side"] = frame["side"].cat.set_categories(_SIDES[name])
     return frame
 
 
@@ -373,34 +395,60 @@ def _present_categories(column: Any) -> Any:
 
 
 # Streamed tables: a file read in pieces (``iter_json_file(...).pieces()``), each piece exported
-# as above. A decimal128 column's scale is its piece's largest, so later pieces are cast to the
-# first piece's schema: exact when the scale grows, refused when a digit would be lost.
+# as above. A decimal128 column's scale is its piece's largest, so pieces differ: a stream keeps
+# its first piece's schema (``record_batch_reader``), a Parquet writer widens its file
+# (``barter_ffi.parquet``); both cast with ``conformed``.
 
 
-def _conformed(table: Any, schema: Any) -> Any:
-    """``table`` in ``schema``; ``MarketDataError`` if a value needs a larger decimal scale."""
+def conformed(name: str, table: Any, schema: Any) -> Any:
+    """``table`` (of the table ``name``) cast to ``schema``, which differs at most in its decimal
+    columns' scales: exact when the scale grows; ``DecimalScaleError`` naming the column when a
+    value would lose digits (``schema``'s scale is smaller) or need more than 38."""
     import pyarrow
 
     if table.schema.equals(schema):
         return table
-    try:
-        return table.cast(schema)
-    except pyarrow.ArrowInvalid as error:
-        raise MarketDataError(
-            f"a later piece of the file has decimals of a larger scale than the first piece's schema {schema} "
-            f"allows ({error}); stream with decimals='text' (exact, as written) or 'float64'"
-        ) from error
+    for position, field in enumerate(schema):
+        column = table.column(field.name)
+        if column.type == field.type:
+            continue
+        try:
+            table = table.set_column(position, field, column.cast(field.type))
+        except pyarrow.ArrowInvalid:
+            have, want = column.type.scale, field.type.scale
+            if have > want:
+                raise DecimalScaleError(
+                    f"{name} {field.name}: a later piece of the file has values of scale {have}, beyond the scale "
+                    f"{want} its first piece fixed for the stream"
+                ) from None
+            raise DecimalScaleError(
+                f"{name} {field.name}: at scale {want} (the largest of the file's values), a value needs more "
+                "than decimal128's 38 digits"
+            ) from None
+    return table
+
+
+def widened(schema: Any, other: Any) -> Any:
+    """``schema`` with each decimal128 column at the larger of its scale and ``other``'s."""
+    import pyarrow
+
+    fields = []
+    for field in schema:
+        theirs = other.field(field.name).type
+        if pyarrow.types.is_decimal(field.type) and pyarrow.types.is_decimal(theirs) and theirs.scale > field.type.scale:
+            field = field.with_type(pyarrow.decimal128(field.type.precision, theirs.scale))
+        fields.append(field)
+    return pyarrow.schema(fields, metadata=schema.metadata)
 
 
 def piece_tables(pieces: Iterable["MarketDataInMemory"], names: Iterable[str], decimals: Decimals) -> Iterator[Any]:
-    """``(name, pyarrow.Table)`` of each piece's non-empty tables among ``names``: each in the
-    schema its table first had, ``event_index`` counted over the whole file, one piece held at
-    a time."""
+    """``(name, pyarrow.Table)`` of each piece's non-empty tables among ``names``, each in its
+    piece's schema (decimal scales differ), ``event_index`` counted over the whole file, one
+    piece held at a time."""
     import pyarrow
     import pyarrow.compute
 
     names = list(names)
-    schemas: dict[str, Any] = {}
     events_before = 0
     for piece in pieces:
         with piece:
@@ -411,8 +459,7 @@ def piece_tables(pieces: Iterable["MarketDataInMemory"], names: Iterable[str], d
                 table = pyarrow.table(export)
                 position = table.schema.get_field_index("event_index")
                 shifted = pyarrow.compute.add(table.column(position), pyarrow.scalar(events_before, pyarrow.uint64()))
-                table = table.set_column(position, table.schema.field(position), shifted)
-                yield name, _conformed(table, schemas.setdefault(name, table.schema))
+                yield name, table.set_column(position, table.schema.field(position), shifted)
             events_before += len(piece)
 
 
@@ -429,7 +476,7 @@ def record_batch_reader(pieces: Iterable["MarketDataInMemory"], table: Table, de
 
     def batches() -> Iterator[Any]:
         for _, piece_table in itertools.chain([first], tables):
-            yield from piece_table.to_batches()
+            yield from conformed(table, piece_table, schema).to_batches()
 
     return pyarrow.RecordBatchReader.from_batches(schema, batches())
 

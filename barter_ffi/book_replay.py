@@ -250,19 +250,24 @@ class ArrowStreamResult:
                    after_each_batch: Optional[Callable[[], object]] = None) -> int:
         """Writes the rows to one Parquet file at ``path``, a record batch at a time, as they are
         computed (needs pyarrow), and returns how many there were; ``after_each_batch()`` is
-        called after each. An error in the data is a ``MarketDataError``; the file is then left
-        incomplete."""
+        called after each. An error in the data is a ``MarketDataError``, and the file is removed
+        (a part of the rows would read as all of them)."""
         import pyarrow.parquet as parquet
 
         rows = 0
         with _data_errors():
             reader = self.record_batches()
-            with parquet.ParquetWriter(os.fspath(path), reader.schema) as writer:
-                for batch in reader:
-                    writer.write_batch(batch)
-                    rows += batch.num_rows
-                    if after_each_batch is not None:
-                        after_each_batch()
+            try:
+                with parquet.ParquetWriter(os.fspath(path), reader.schema) as writer:
+                    for batch in reader:
+                        writer.write_batch(batch)
+                        rows += batch.num_rows
+                        if after_each_batch is not None:
+                            after_each_batch()
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(path)
+                raise
         return rows
 
     def to_polars(self) -> Any:

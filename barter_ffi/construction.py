@@ -7,14 +7,16 @@ the metaclass's ``__call__`` instead, which only a call such as ``MarketEvent(..
 
 Each field's check follows from its type (read with ``msgspec.inspect``) and its name:
 
-- ``…_ns`` (a time): int nanoseconds, or any time ``timestamps.nanoseconds`` takes (a tz-aware
+- ``…_ns`` (a time): int nanoseconds (numpy's integers too), or any time ``timestamps.nanoseconds`` takes (a tz-aware
   ``datetime`` or ``pandas.Timestamp``, a ``numpy.datetime64``, RFC 3339 text), converted exactly;
 - other ints (instrument, sequence, trade count; unsigned in barter): an ``int`` from 0 to
   2**64 - 1, numpy's integers too;
 - floats: a real number (``int`` too), as ``float``; NaN and infinity pass (``from_events``
   refuses them, as barter's JSON cannot hold them);
 - ``…_text`` (a decimal's text): ``str`` that ``decimal.Decimal`` reads as a finite number, a
-  ``Decimal`` or an ``int``; a ``float`` is refused (it has no decimal scale);
+  ``Decimal`` or an ``int``, stored as the text barter holds for it (rust_decimal's: ``"1e3"``
+  is ``"1000"``, ``"-0"`` ``"0"``), so a hand-built event equals its round trip; what
+  rust_decimal would round is refused; a ``float`` is refused (it has no decimal scale);
 - enums: a member or its value (``"Buy"``, ``"okx"``);
 - events, kinds and levels: instances of their classes; a tuple of levels: any sequence of them.
 
@@ -42,8 +44,14 @@ __all__ = ["CheckedConstruction", "from_wire", "unsigned"]
 Check = Callable[[Any, str], Any]
 """``check(value, "Class.field")``: the value to store, or an exception naming the field."""
 
-_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
-"""Decimal text as rust_decimal writes it: taken without building a ``Decimal``."""
+_CANONICAL_DECIMAL = re.compile(r"(?!-0(?:\.0*)?$)-?(?:0|[1-9][0-9]{0,27})(?:\.[0-9]{1,28})?")
+"""Decimal text as rust_decimal writes it (no sign on zero, no leading zero, no exponent), with
+at most 28 digits in all: taken as it is, without building a ``Decimal``."""
+
+_RUST_DECIMAL_SCALE = 28
+"""rust_decimal's largest scale (digits after the point)."""
+_RUST_DECIMAL_MANTISSA = 2**96
+"""rust_decimal's mantissas lie below this (a 96-bit integer: 28 or 29 digits)."""
 
 
 class CheckedConstruction(msgspec.StructMeta):
@@ -148,24 +156,51 @@ def _text(value: Any, where: str) -> str:
 
 
 def _decimal_text(value: Any, where: str) -> str:
-    if type(value) is str and _PLAIN_DECIMAL.fullmatch(value):
+    """``value`` as the text barter holds for it: what rust_decimal reads the text as and writes
+    back (``"1e3"`` is ``"1000"``, ``"+1.50"`` ``"1.50"``, ``"-0"`` ``"0"``, ``"1.5e-3"``
+    ``"0.0015"``), so that an event built by hand equals the same event after a round trip
+    through the library. A value rust_decimal would round (more than 28 places after the point,
+    or more digits than its 96-bit mantissa holds) is a ``ValueError``, not rounded here."""
+    if type(value) is str and _CANONICAL_DECIMAL.fullmatch(value) and sum(map(str.isdigit, value)) <= 28:
         return value
     if isinstance(value, str):
         try:
-            finite = Decimal(value).is_finite()
+            number = Decimal(value)
         except InvalidOperation:
-            finite = False
-        if not finite:
+            number = Decimal("NaN")
+        if not number.is_finite():
             raise ValueError(f"{where} must be a decimal's text, such as '96962.50', not {value!r}")
-        return str(value)
-    if isinstance(value, Decimal):
+    elif isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError(f"{where} must be a finite decimal, not {value}")
-        return format(value, "f")  # its scale kept, never an exponent
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    scale = " (a float has no decimal scale: write the text, '0.10')" if isinstance(value, float) else ""
-    raise TypeError(f"{where} takes a decimal's text ('96962.50'), a Decimal or an int, not {type(value).__name__}{scale}")
+        number = value
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = Decimal(value)
+    else:
+        scale = " (a float has no decimal scale: write the text, '0.10')" if isinstance(value, float) else ""
+        raise TypeError(
+            f"{where} takes a decimal's text ('96962.50'), a Decimal or an int, not {type(value).__name__}{scale}"
+        )
+    return _rust_decimal_text(number, value, where)
+
+
+def _rust_decimal_text(number: Decimal, given: Any, where: str) -> str:
+    """rust_decimal's ``Display`` of the decimal ``number`` (a mantissa and a scale, no
+    exponent, zero unsigned), or ``ValueError`` where it cannot hold ``number`` exactly."""
+    sign, digit_tuple, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    mantissa = int("".join(map(str, digit_tuple)))
+    scale = max(0, -exponent)
+    mantissa *= 10 ** max(0, exponent)
+    if scale > _RUST_DECIMAL_SCALE:
+        raise ValueError(f"{where}: {given!r} has {scale} digits after the point; barter's decimals (rust_decimal) "
+                         f"hold {_RUST_DECIMAL_SCALE} at most, and would round it")
+    if mantissa >= _RUST_DECIMAL_MANTISSA:
+        raise ValueError(f"{where}: {given!r} has more digits than barter's decimals (rust_decimal: a 96-bit integer, "
+                         "28 or 29 digits, and a scale) hold, and would be rounded")
+    digits = str(mantissa).rjust(scale + 1, "0")
+    text = f"{digits[:-scale]}.{digits[-scale:]}" if scale else digits
+    return f"-{text}" if sign and mantissa else text
 
 
 def _member(cls: type[enum.Enum], value: Any, where: str) -> Any:

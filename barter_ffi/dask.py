@@ -7,7 +7,8 @@ object: the worker that runs it opens the file itself, so the same code runs on 
     from distributed import Client
     from barter_ffi.dask import read_market_data
 
-    client = Client("tcp://scheduler:8786")           # or LocalCluster() on one machine
+    client = Client("tcp://scheduler:8786")           # or Client() on one machine (a script
+                                                      # then needs `if __name__ == "__main__":`)
     trades = read_market_data("/data/2024-12-*.jsonl.zst", table="trades")
     trades.groupby("exchange", observed=True)["amount"].sum().compute()
 
@@ -19,7 +20,15 @@ file's exchanges, which Dask knows only once it has read every file, and Dask's 
 unknown categories count wrong (``value_counts()`` adds an ``__UNKNOWN_CATEGORIES__`` row when a
 file has no row of the table, and ``.cat.as_known()`` fails on a distributed cluster);
 ``frame.categorize(columns=["exchange"])`` makes it a categorical of known categories, for
-``pivot_table`` and the like. ``side`` is a categorical of its two values, known.
+``pivot_table`` and the like; count with ``frame["exchange"].value_counts()`` on the text (a
+categorized column's ``value_counts()`` raises ``KeyError`` in Dask 2026.8 unless the frame is
+``.persist()``-ed first). ``side`` is a categorical of its two values, known.
+
+Unsigned integers (``event_index``, ``instrument``, ``sequence``, ``trade_count``) are pandas'
+nullable ``UInt64``, so a reduction stays exact when a file has no row of the table (a plain
+``uint64`` column's ``max()`` became ``float64`` there). Dask's ``describe()`` and
+``quantile()`` fail on nullable integers (dask/dask#8530): describe the columns you mean,
+``trades[["price", "amount"]].describe()`` or ``frame.select_dtypes("float").describe()``.
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ import dask.dataframe
 
 from .arrow import Table
 from .data import MarketEvent
+from .errors import unknown_name
 from .market_data import MarketDataInMemory
 from .selection import Exchanges, Instruments, Kinds, Paths, paths_to_read, selection_arguments
 from .timestamps import Moment
@@ -43,7 +53,8 @@ FrameDecimals = Literal["float64", "text"]
 
 
 def _files(paths: Paths) -> list[Union[str, bytes]]:
-    """The files to read (see ``paths_to_read``), as plain paths a task can carry."""
+    """The files to read, checked to exist now (see ``paths_to_read``: a missing file is an error
+    when the graph is built, not in a worker at ``compute()``), as plain paths a task can carry."""
     return [os.fspath(path) for path in paths_to_read(paths)]
 
 
@@ -55,10 +66,10 @@ def _read_table(path: str, table: str, decimals: str, selection: dict[str, Any],
         return _partition(data, table, decimals, columns)
 
 
-def _meta(table: str, decimals: str, columns: Optional[Sequence[str]]) -> Any:
+def _meta(table: str, decimals: str) -> Any:
     """The table's frame with no row, from its Arrow schema: no file is read for it."""
     with MarketDataInMemory.from_events([]) as data:
-        return _partition(data, table, decimals, columns)
+        return _partition(data, table, decimals, None)
 
 
 def _partition(data: MarketDataInMemory, table: str, decimals: str, columns: Optional[Sequence[str]]) -> Any:
@@ -103,8 +114,10 @@ def read_market_data(
     ``float64`` (the default) or, with ``decimals="text"``, strings (Dask's string dtype when
     its ``dataframe.convert-string`` is on); ``"decimal128"`` is a ``ValueError``, as each file
     has its own decimal scale. ``exchange`` is text (see the module's documentation); ``side``
-    a categorical of known categories. ``columns`` (one name or several) keeps only those; Dask
-    also narrows them itself when a computation needs fewer. The selection arguments are
+    a categorical of known categories. ``columns`` (one name or several) keeps only those (an
+    unknown name is a ``ValueError`` naming the closest); Dask also narrows them itself when a
+    computation needs fewer. Each file is checked to exist here (it is not read: a missing one
+    is a ``FileNotFoundError`` now, not in a worker at ``compute()``). The selection arguments are
     ``from_json_file``'s, checked here rather than in the tasks (``event_index`` counts the
     events each file's selection keeps, as in ``to_arrow``).
     """
@@ -113,7 +126,11 @@ def read_market_data(
     selection = selection_arguments(kinds, exchanges, instruments, start, end)
     if isinstance(columns, str):
         columns = [columns]
-    meta = _meta(table, decimals, columns)
+    meta = _meta(table, decimals)
+    for column in columns or []:
+        if column not in meta.columns:
+            raise unknown_name(f"{table} column", column, list(meta.columns))
+    meta = meta if columns is None else meta[list(columns)]
     return dask.dataframe.from_map(_read_table, files, table=table, decimals=decimals, selection=selection,
                                    columns=columns, meta=meta, label=f"barter-ffi-{table}", enforce_metadata=False)
 

@@ -82,29 +82,43 @@ class _ValuedStrEnum(str, Enum):
         return format(str(self.value), format_spec)
 
     @classmethod
-    def _unknown(cls, value: object, what: str, all_names: str = "") -> None:
-        """``Enum._missing_``: an unknown name's error names the closest ones (msgspec, which
-        calls it too, reports its own error when decoding)."""
+    def _named(cls, value: object, what: str, aliases: dict[str, str], all_names: str = "") -> Any:
+        """``Enum._missing_``: the member an alias of barter's serde names; an unknown name's
+        error names the closest names (msgspec, which calls it too, reports its own error when
+        decoding)."""
         if isinstance(value, str):
-            raise unknown_name(what, value, [member.value for member in cls], all_names=all_names)
+            if value in aliases:
+                return cls(aliases[value])
+            raise unknown_name(what, value, [member.value for member in cls], all_names=all_names, aliases=aliases)
+        return None
+
+
+_SIDE_ALIASES = {"buy": "Buy", "BUY": "Buy", "b": "Buy", "sell": "Sell", "SELL": "Sell", "s": "Sell"}
+"""The other names barter's serde reads as a side (barter-instrument's ``Side``: ``#[serde(alias = …)]``),
+pinned against barter's reading by ``tests/test_events.py``."""
+_EXCHANGE_ALIASES = {"huobi": "htx"}
+"""The other names barter's serde reads as an exchange (barter-instrument's ``ExchangeId``), pinned
+as the side aliases are."""
 
 
 class Side(_ValuedStrEnum):
-    """barter_instrument::Side, valued by its serde names."""
+    """barter_instrument::Side, valued by its serde names; ``Side("buy")`` takes the other names
+    barter's serde reads too (``buy``, ``BUY``, ``b``, ``sell``, ``SELL``, ``s``)."""
 
     BUY = "Buy"
     SELL = "Sell"
 
     @classmethod
-    def _missing_(cls, value: object) -> None:
-        return cls._unknown(value, "side")
+    def _missing_(cls, value: object) -> Any:
+        return cls._named(value, "side", _SIDE_ALIASES)
 
     def __repr__(self) -> str:
         return f"<Side.{self.name}: {self.value!r}>"
 
 
 class ExchangeId(_ValuedStrEnum):
-    """barter_instrument::exchange::ExchangeId, valued by its serde (snake_case) names."""
+    """barter_instrument::exchange::ExchangeId, valued by its serde (snake_case) names;
+    ``ExchangeId("huobi")`` takes barter's alias too (``HTX``)."""
 
     OTHER = "other"
     SIMULATED = "simulated"
@@ -150,8 +164,8 @@ class ExchangeId(_ValuedStrEnum):
     POLONIEX = "poloniex"
 
     @classmethod
-    def _missing_(cls, value: object) -> None:
-        return cls._unknown(value, "exchange", "list(barter_ffi.ExchangeId) has all 42")
+    def _missing_(cls, value: object) -> Any:
+        return cls._named(value, "exchange", _EXCHANGE_ALIASES, "list(barter_ffi.ExchangeId) has all 42")
 
 
 class _Record(msgspec.Struct, metaclass=CheckedConstruction, array_like=True, frozen=True, gc=False):
@@ -185,8 +199,11 @@ class Level(_Record, frozen=True):
     """One order-book level: ``price`` and ``amount`` as barter's exact decimals.
 
     Built from the decimal text (``Level("96962.50", "0.5")``), or a ``Decimal`` (its scale
-    kept) or an ``int``; equality compares that text, so like barter's output it tells ``"1.0"``
-    from ``"1.00"``.
+    kept) or an ``int``, and kept as the text barter holds for it, rust_decimal's (``"1e3"`` is
+    ``"1000"``, ``"+1.5"`` ``"1.5"``, ``"-0"`` ``"0"``), so that an event built by hand equals
+    itself after ``from_events``; a value rust_decimal would round (more than 28 digits after the
+    point, or more than its 96-bit mantissa holds) is a ``ValueError``. Equality compares that
+    text, so like barter's output it tells ``"1.0"`` from ``"1.00"``.
     """
 
     price_text: str

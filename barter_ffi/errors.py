@@ -3,13 +3,32 @@
 from __future__ import annotations
 
 import difflib
-from typing import Sequence
+from typing import Mapping, Optional, Sequence
 
-__all__ = ["MarketDataError", "OwnedByAnotherThreadError", "unknown_name"]
+__all__ = ["DecimalScaleError", "MarketDataError", "OwnedByAnotherThreadError", "unknown_name"]
 
 
 class MarketDataError(ValueError):
     """The input is not barter market data; the message names the source, line and column."""
+
+
+class DecimalScaleError(MarketDataError):
+    """An L1 or L2 decimal column cannot be written as ``decimal128(38, scale)``: a value needs
+    more than its 38 digits at the column's largest scale, or (a file read in pieces into one
+    fixed schema) a later piece needs a larger scale. ``problem`` says which table, column and
+    scale; the text and float64 forms hold any value."""
+
+    HINT = "write decimals='text' (exact, each value as written) or decimals='float64'"
+    """What the message adds to ``problem``: the way out, in Python's words."""
+    problem: str
+    """Which table, column and scale, without the hint (the command line words its own)."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        super().__init__(f"{problem}: {self.HINT}")
+
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.problem,))
 
 
 class OwnedByAnotherThreadError(RuntimeError):
@@ -22,16 +41,24 @@ _LISTED_IN_FULL = 10
 exchanges would bury the hint)."""
 
 
-def unknown_name(what: str, given: str, names: Sequence[str], *, all_names: str = "", or_else: str = "") -> ValueError:
-    """The ``ValueError`` for ``given``, which is none of ``names`` (every ``what`` there is).
+def unknown_name(what: str, given: str, names: Sequence[str], *, all_names: str = "", or_else: str = "",
+                 aliases: Optional[Mapping[str, str]] = None) -> ValueError:
+    """The ``ValueError`` for ``given``, which is none of ``names`` (every ``what`` there is) nor
+    of their ``aliases`` (alias: name, as barter's serde accepts them).
 
-    It names the closest names (see ``closest_names``), then every name (and ``or_else``, what
-    else is accepted), unless there are many and some are close: then ``all_names``, which says
-    where to find them all."""
-    closest = closest_names(given, names)
+    It names the closest names (see ``closest_names``; an alias close to ``given`` stands for its
+    name, and is shown beside it), then every name (and ``or_else``, what else is accepted), unless
+    there are many and some are close: then ``all_names``, which says where to find them all."""
+    aliases = aliases or {}
+    closest: dict[str, str] = {}  # name: how it is shown, with the first close alias if any
+    for match in closest_names(given, [*names, *aliases]):
+        name = aliases.get(match, match)
+        if match in aliases and "alias" not in closest.get(name, ""):
+            closest[name] = f"{name!r} (or its alias {match!r})"
+        closest.setdefault(name, repr(name))
     message = f"unknown {what} {given!r}"
     if closest:
-        message += f": did you mean {_listed(closest, 'or')}?"
+        message += f": did you mean {_joined(list(closest.values()), 'or')}?"
     if len(names) <= _LISTED_IN_FULL or not closest:
         message += f"{' U' if closest else ': u'}se one of {_listed(names, 'or')}{or_else}"
     elif all_names:
@@ -57,5 +84,8 @@ def closest_names(given: str, names: Sequence[str]) -> list[str]:
 
 
 def _listed(names: Sequence[str], conjunction: str) -> str:
-    quoted = [repr(name) for name in names]
-    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} {conjunction} {quoted[-1]}"
+    return _joined([repr(name) for name in names], conjunction)
+
+
+def _joined(parts: Sequence[str], conjunction: str) -> str:
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} {conjunction} {parts[-1]}"

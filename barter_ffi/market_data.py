@@ -160,8 +160,11 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles, BookReplays):
     over (``md.hand_over()``) or ends; another thread gets ``OwnedByAnotherThreadError``. Give
     each thread its own ``md.clone()`` instead: it shares the events (no copy), and ``clone()``
     works from any thread, so a web server's request handler or a pool's task can start with
-    ``with shared.clone() as md:``. ``len``, ``repr``, ``stats``, ``clone()``, pickling and
-    ``copy`` claim nothing and work from any thread (process pools pickle on a helper thread).
+    ``with shared.clone() as md:``. The reads that make nothing new, ``len``, ``bool``,
+    ``stats``, ``summary()``, ``time_first_event()``, ``repr`` and the notebook display, and
+    ``clone()``, pickling and ``copy``, claim nothing and work from any thread, whoever owns the
+    instance (process pools pickle on a helper thread); they hold the instance's lock, so a
+    ``close()`` waits for them.
     ``close()`` (or leaving ``with``) releases the Rust handle at once; otherwise it is released
     when the object is collected.
     """
@@ -345,39 +348,52 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles, BookReplays):
                 {"Reconnecting": "binance_spot"},
             ])
 
-        Records take either envelope, as barter's files do, chosen by the first ``Item``:
-        ``{"Item": {"Ok": {…}}}`` (``Err`` items dropped and counted, as in barter's JSON arrays) or
-        ``{"Item": {…}}`` (as in JSON Lines). barter's serde types check every record exactly as
-        they check a file; ``MarketDataError`` names the record's position (from 0) and the field.
-        ``from_records(md.to_records())`` holds what ``md`` holds.
+        ``records`` is an iterable of dicts (one dict alone is a ``TypeError``: pass
+        ``[record]``; anything else not an iterable of dicts is one too). Records take either
+        envelope, as barter's files do, chosen by the first ``Item``: ``{"Item": {"Ok": {…}}}``
+        (``Err`` items dropped and counted, as in barter's JSON arrays) or ``{"Item": {…}}`` (as
+        in JSON Lines). barter's serde types check every record exactly as they check a file;
+        ``MarketDataError`` names the record's position (from 0) and the field. Records without
+        a market event (none, or only ``Reconnecting`` markers) are an empty data set holding the
+        markers, as ``from_events`` makes it. ``from_records(md.to_records())`` holds what ``md``
+        holds.
         """
         try:
-            return cls.from_json_bytes(records_json(records), source=RECORDS_SOURCE)
+            return cls._from_json_items(records_json(records), RECORDS_SOURCE)
         except MarketDataError as error:
             raise position_as_record(error) from None
+
+    @classmethod
+    def _from_json_items(cls, data: bytes, source: str = "<pickle>") -> "MarketDataInMemory":
+        """barter JSON made by a program (records, a pickle): read as ``from_json_bytes`` reads
+        it, except that no market event makes an empty data set (with its markers)."""
+        handle = call_returning(_HANDLE, lib.barter_ffi_market_data_from_json_items, data, len(data), source.encode())
+        return cls._owned(handle)
 
     def to_records(self) -> list[dict[str, Any]]:
         """Every item (market events and reconnect markers) as barter's serde writes it, in the
         JSON Lines envelope ``{"Item": {…}}``: timestamps as RFC 3339 text, decimals as text.
 
-        Order books carry ``"side": None`` on both sides, which barter omits when writing but
-        requires when reading, so that ``from_records`` (and barter) read the records back.
+        Keys come in barter's order. Order books carry ``"side": None`` on both sides (first,
+        where barter declares it), which barter omits when writing but requires when reading, so
+        that ``from_records`` (and barter) read the records back.
         """
         return read_buffer(self._json_buffer("lines", self._checked_handle()), records_from_json_lines)
 
     @classmethod
-    def from_events(cls, events: Iterable[MarketStreamItem]) -> "MarketDataInMemory":
+    def from_events(cls, events: Union[MarketStreamItem, Iterable[MarketStreamItem]]) -> "MarketDataInMemory":
         """Builds barter's ``MarketDataInMemory`` from ``MarketEvent`` objects made in Python,
-        and ``Reconnecting`` markers in their places, if any.
+        and ``Reconnecting`` markers in their places, if any (an iterable of them, or one).
 
         Each event's fields were checked when it was built (see ``barter_ffi.data``); then the
         events travel to Rust in the cursor's wire format and become barter's own types, checked
         as barter's JSON reader checks them: a NaN price or decimal text barter cannot read
         raises ``MarketDataError`` naming the event's position (among the market events).
         ``from_events(md.events()).events() == md.events()``, and
-        ``from_events(list(md.items()))`` keeps the markers too. No events give an empty data set.
+        ``from_events(list(md.items()))`` keeps the markers too. No market event gives an empty
+        data set, which keeps the markers given.
         """
-        batch = list(events)
+        batch = [events] if isinstance(events, (MarketEvent, Reconnecting)) else list(events)
         for position, event in enumerate(batch):
             if not isinstance(event, (MarketEvent, Reconnecting)):
                 raise TypeError(
@@ -420,15 +436,15 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles, BookReplays):
             )
 
     @contextlib.contextmanager
-    def _peeked_handle(self, *, any_thread: bool = False) -> Iterator[Any]:
-        """The handle for a use that does not claim the instance (``len``, ``repr``, ``stats``;
-        ``clone`` from ``any_thread``): printing a data set, or cloning it for another thread,
-        must not make it ours."""
+    def _peeked_handle(self) -> Iterator[Any]:
+        """The handle for a read that does not claim the instance, from any thread (``len``,
+        ``bool``, ``stats``, ``summary()``, ``time_first_event``, ``repr``, ``clone``): printing
+        or counting a data set, or cloning it for another thread, must not make it ours. The
+        data is immutable, and holding the lifetime lock keeps ``close()`` from freeing the
+        handle under the read."""
         with self._lifetime:
             if self._handle is None:
                 raise ValueError("MarketDataInMemory is closed")
-            if not any_thread:
-                self._check_usable_by(threading.current_thread())
             yield self._handle
 
     def clone(self) -> "MarketDataInMemory":
@@ -439,7 +455,7 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles, BookReplays):
                 with shared.clone() as md:
                     ...
         """
-        with self._peeked_handle(any_thread=True) as handle:
+        with self._peeked_handle() as handle:
             return MarketDataInMemory._owned(call_returning(_HANDLE, lib.barter_ffi_market_data_clone, handle))
 
     def hand_over(self) -> "MarketDataInMemory":
@@ -476,7 +492,7 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles, BookReplays):
         or an iterable of values; ``None`` keeps everything on that axis, an empty list nothing.
         ``start`` and ``end`` bound ``time_exchange`` as ``start <= time_exchange < end``:
         ``start`` is inclusive, ``end`` exclusive, so consecutive windows split the data without
-        overlap. Times are int nanoseconds, a tz-aware ``datetime`` or ``pandas.Timestamp``, a
+        overlap. Times are int nanoseconds (numpy's integers too), a tz-aware ``datetime`` or ``pandas.Timestamp``, a
         ``numpy.datetime64``, or RFC 3339 text with its offset (``"2024-12-20T19:06:00Z"``). A value of the wrong type is a
         ``TypeError`` naming the argument; an unknown kind or exchange a ``ValueError`` naming
         the closest names.
@@ -581,6 +597,11 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles, BookReplays):
         ``compression``: ``"zstd"``, ``"gzip"``, ``"bz2"`` or ``None``; by default inferred from
         the file name (``.zst``, ``.gz``, ``.bz2``). The JSON is streamed to the file, never held
         whole in memory; a write that fails removes the file.
+
+        A data set without a market event (empty, or reconnect markers alone) is refused with
+        ``MarketDataError`` and nothing is written: barter's ``MarketDataInMemory`` cannot be
+        loaded from such a file, nor can ``from_json_file`` read it. ``to_parquet``,
+        ``to_records`` and pickling keep such a data set.
         """
         code = compression_code(os.fsdecode(path), compression)
         shape_code = self._json_shape_code(shape)
@@ -613,12 +634,12 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles, BookReplays):
         with self._lifetime:
             if self._handle is None:
                 raise ValueError("MarketDataInMemory is closed")
-            stats = _stats(self._handle)
-            if stats.market_events == 0:  # loaders refuse an input without an event
-                return (MarketDataInMemory.from_events, ([],))
             # The array shape keeps the count of Err items skipped at load; JSON Lines cannot.
-            shape = "array" if stats.errors_skipped else "lines"
-            return (MarketDataInMemory.from_json_bytes, (read_buffer(self._json_buffer(shape, self._handle), bytes),))
+            shape = "array" if _stats(self._handle).errors_skipped else "lines"
+            json = read_buffer(self._json_buffer(shape, self._handle), bytes)
+            # Read as items, not as a recording: a data set without market events (markers
+            # alone, or nothing) comes back as it was.
+            return (MarketDataInMemory._from_json_items, (json,))
 
     def __copy__(self) -> "MarketDataInMemory":
         return self.clone()
@@ -664,12 +685,10 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles, BookReplays):
         with self._lifetime:
             if self._handle is None:
                 return "<MarketDataInMemory closed>"
-            owner = self._other_owner(threading.current_thread())
-            if owner is not None:
-                return f"<MarketDataInMemory owned by thread {owner.name!r}>"
             stats = self.stats
             if stats.market_events == 0:
-                return "<MarketDataInMemory empty>"
+                markers = f", {counted(stats.reconnects, 'reconnect')}" if stats.reconnects else ""
+                return f"<MarketDataInMemory empty{markers}>"
             first = self.time_first_event_ns()
         return (
             f"<MarketDataInMemory {counted(stats.market_events, 'event')}, "
@@ -679,14 +698,11 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles, BookReplays):
 
     def _repr_html_(self) -> str:
         """The notebook display: counts by exchange and kind, the time span, the skips and the
-        first events, from the library's counts (no walk in Python). Claims nothing, as
-        ``repr`` does; a closed data set, or one another thread owns, says so."""
+        first events, from the library's counts (no walk in Python). Claims nothing and works
+        from any thread, as ``repr`` does; a closed data set says so."""
         with self._lifetime:
             if self._handle is None:
                 return notice_html("MarketDataInMemory", "closed")
-            owner = self._other_owner(threading.current_thread())
-            if owner is not None:
-                return notice_html("MarketDataInMemory", f"owned by thread {owner.name!r}")
             summary = _summary(self._handle)
             first_events = events_between(self._handle, 0, min(SHOWN_EVENTS, summary.market_events))
         return market_data_html(summary, first_events)

@@ -139,7 +139,8 @@ def market_data_html(summary: Summary, first_events: Sequence[MarketEvent]) -> s
         f"{counted(summary.errors_skipped, 'Err item')} skipped",
     ])
     if not summary.market_events:
-        return _frame(title, "<p>empty: no market event</p>")
+        markers = [_counts_table(summary)] if summary.reconnects else []  # markers alone are kept too
+        return _frame(title, "<p>empty: no market event</p>", *markers)
     shown = f"first {len(first_events)} of {counted(summary.market_events, 'market event')}"
     return _frame(title, _span_table(summary), _counts_table(summary), _events_table(shown, first_events))
 

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Union
 
 from ._ffi import library_version
-from .arrow import TABLES, Decimals, Table, piece_tables, table_code
+from .arrow import TABLES, Decimals, Table, conformed, piece_tables, table_code, widened
 from .errors import MarketDataError
 
 if TYPE_CHECKING:
@@ -178,7 +178,14 @@ def _write_directory(directory: Path, tables: Iterable[tuple[str, Any]], decimal
 
 
 class _TableFiles:
-    """The table files of a directory being written, each opened with its table's first piece."""
+    """The table files of a directory being written, each opened with its table's first piece.
+
+    A file read in pieces has each piece's decimal128 columns at that piece's largest scale.
+    When a piece needs a larger scale than its table's file has, the file written so far is
+    rewritten at the larger scale (exactly: only zeros are added), so that the directory holds
+    what ``to_parquet`` of the whole file holds, each column at its largest scale. A column's
+    scale only grows, to rust_decimal's 28 at most, so a table is rewritten a few times at most,
+    and in practice once or never."""
 
     def __init__(self, directory: Path) -> None:
         self._directory = directory
@@ -190,16 +197,40 @@ class _TableFiles:
 
         if name not in self._rows:
             self._rows[name] = 0  # before the file exists, so that a failure to open it still removes it
-            self._writers[name] = parquet.ParquetWriter(self._directory / f"{name}.parquet", table.schema)
-        self._writers[name].write_table(table)
+            self._writers[name] = parquet.ParquetWriter(self._file(name), table.schema)
+        schema = self._writers[name].schema
+        wider = widened(schema, table.schema)
+        if not wider.equals(schema):
+            self._rewrite(name, wider)
+        self._writers[name].write_table(conformed(name, table, wider))
         self._rows[name] += table.num_rows
+
+    def _file(self, name: str) -> Path:
+        return self._directory / f"{name}.parquet"
+
+    def _rewrite(self, name: str, schema: Any) -> None:
+        """The table's file so far, again in ``schema``, a row group at a time."""
+        import pyarrow
+        import pyarrow.parquet as parquet
+
+        self._writers[name].close()
+        narrower = self._directory / _narrower_file(name)  # a dot: no dataset reader looks at it
+        os.replace(self._file(name), narrower)
+        try:
+            self._writers[name] = parquet.ParquetWriter(self._file(name), schema)
+            source = parquet.ParquetFile(narrower)
+            for group in range(source.num_row_groups):
+                self._writers[name].write_table(conformed(name, source.read_row_group(group), schema))
+        finally:
+            narrower.unlink()
 
     def close(self) -> None:
         for writer in self._writers.values():
             writer.close()
 
     def names(self) -> list[str]:
-        return [f"{name}.parquet" for name in self._rows]
+        """The files this may have made, the rewrites' stand-ins too."""
+        return [file for name in self._rows for file in (f"{name}.parquet", _narrower_file(name))]
 
     def manifest_entries(self) -> dict[str, Any]:
         return {
@@ -207,6 +238,11 @@ class _TableFiles:
                    "columns": {field.name: str(field.type) for field in writer.schema}}
             for name, writer in self._writers.items()
         }
+
+
+def _narrower_file(name: str) -> str:
+    """Where a table's file waits while it is rewritten at a larger decimal scale."""
+    return f".{name}.parquet.narrower"
 
 
 def _prepared(directory: Path) -> bool:
@@ -221,7 +257,8 @@ def _prepared(directory: Path) -> bool:
         return True
     except FileExistsError:
         pass
-    ours = {MANIFEST, GUARD, _MANIFEST_BEING_WRITTEN, *(f"{name}.parquet" for name in TABLES)}
+    ours = {MANIFEST, GUARD, _MANIFEST_BEING_WRITTEN, *(f"{name}.parquet" for name in TABLES),
+            *(_narrower_file(name) for name in TABLES)}
     present = sorted(entry.name for entry in directory.iterdir())
     foreign = [name for name in present if name not in ours or MANIFEST not in present]
     if foreign:
@@ -287,6 +324,11 @@ def _manifest(directory: Path) -> dict[str, Any]:
     try:
         manifest = json.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
+        if not any(directory.glob("*.parquet")):
+            raise MarketDataError(
+                f"{directory}: a directory, and not one that to_parquet or barter-ffi convert wrote (it holds no "
+                f"{MANIFEST} and no .parquet file): give a barter JSON file, or such a directory"
+            ) from None
         raise MarketDataError(
             f"{directory}: no {MANIFEST}, so not a directory that to_parquet or barter-ffi convert finished writing "
             "(the manifest is written last), and which files belong together is unknown. Read one table file with "

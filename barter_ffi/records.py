@@ -9,6 +9,7 @@ them exactly as they check a file; errors name the record's position instead of 
 
 from __future__ import annotations
 
+import collections.abc
 import re
 from typing import Any, Iterable, Mapping
 
@@ -33,10 +34,17 @@ def _is_result_envelope(record: Mapping[str, Any]) -> bool:
 def records_json(records: Iterable[Mapping[str, Any]]) -> bytes:
     """The records as barter JSON with record ``k`` on line ``k + 1``: a JSON array when the
     first ``Item`` has the ``Ok``/``Err`` envelope, JSON Lines otherwise."""
+    if isinstance(records, collections.abc.Mapping):
+        # Iterating a dict gives its keys, which read as "record 0: expected a dict, not str".
+        raise TypeError("records takes an iterable of dicts (barter's items, as json.loads reads them), not one "
+                        "dict: for one record, pass [record]")
+    if isinstance(records, (str, bytes)) or not isinstance(records, collections.abc.Iterable):
+        raise TypeError(f"records takes an iterable of dicts (barter's items, as json.loads reads them), not "
+                        f"{type(records).__name__}")
     lines = []
     shape_is_array = None
     for position, record in enumerate(records):
-        if not isinstance(record, Mapping):
+        if not isinstance(record, collections.abc.Mapping):
             raise TypeError(f"record {position}: expected a dict, not {type(record).__name__}")
         if shape_is_array is None and "Item" in record:
             shape_is_array = _is_result_envelope(record)

@@ -219,19 +219,25 @@ def _kind_bits(kinds: Iterable[Union[str, type]]) -> int:
 def paths_to_read(paths: Paths) -> list[PathLike]:
     """The files ``paths`` names: one path, a glob (``*``, ``?``, ``[``; expanded, sorted), or an
     iterable of paths, each taken as written. An existing file is itself even if its name looks
-    like a glob. ``FileNotFoundError`` for a glob matching nothing, ``IsADirectoryError`` for a
-    directory (name its files with a glob), ``ValueError`` for no path."""
+    like a glob. Each is checked now (not read), so that a bad one fails before any is read (and
+    before a Dask graph is built): ``FileNotFoundError`` for a missing file or a glob matching
+    nothing, ``IsADirectoryError`` for a directory (name its files with a glob), ``ValueError``
+    for no path."""
     if isinstance(paths, (str, bytes, os.PathLike)):
         path = os.fsdecode(paths)
-        if os.path.isdir(path):
-            raise IsADirectoryError(errno.EISDIR, "a directory: name its files, with a glob such as 'dir/*.jsonl'", path)
         if not os.path.exists(path) and glob.has_magic(path):
             found: list[Any] = sorted(glob.glob(path))
             if not found:
                 raise FileNotFoundError(errno.ENOENT, "no file matches this glob", path)
             return found
-        return [paths]
-    listed = _listed(paths, "paths", "a path or glob (str, bytes, os.PathLike)", lambda value: False)
+        listed = [paths]
+    else:
+        listed = _listed(paths, "paths", "a path or glob (str, bytes, os.PathLike)", lambda value: False)
     if not listed:
         raise ValueError("no path to read")
+    for file in map(os.fsdecode, listed):
+        if os.path.isdir(file):
+            raise IsADirectoryError(errno.EISDIR, "a directory: name its files, with a glob such as 'dir/*.jsonl'", file)
+        if not os.path.exists(file):
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), file)
     return listed

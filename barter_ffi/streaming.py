@@ -106,12 +106,19 @@ class JsonFileStream:
         """The whole file's ``Summary`` (what ``from_json_file(path, ...).summary()`` gives),
         counted piece by piece in bounded memory, without decoding an event in Python (what
         ``barter-ffi summary`` prints). Reads the stream; errors are ``from_json_file``'s."""
-        # The library raises at the end of a file without a market event, so there is a piece.
-        return functools.reduce(Summary.followed_by, map(_summary_then_close, self._pieces_then(after_each_piece)))
+        # A selection may keep nothing, and then no piece comes: the summary of no data.
+        nothing = Summary(0, 0, 0, None, (), {})
+        return functools.reduce(Summary.followed_by, map(_summary_then_close, self._pieces_then(after_each_piece)),
+                                nothing)
 
     def record_batches(self, table: "Table", *, decimals: "Decimals" = "decimal128") -> Any:
         """One table of the file as a ``pyarrow.RecordBatchReader`` (needs pyarrow): Arrow
-        record batches, piece by piece, in bounded memory. See ``barter_ffi.arrow``."""
+        record batches, piece by piece, in bounded memory. See ``barter_ffi.arrow``.
+
+        A reader's schema is fixed before the file is read: a decimal128 column takes the first
+        piece's scale, and a later piece that needs a larger one raises ``DecimalScaleError``
+        naming the column. ``decimals="text"`` or ``"float64"`` read any file;
+        ``to_parquet`` and ``MarketDataInMemory.to_arrow`` find each column's scale first."""
         from .arrow import record_batch_reader
 
         return record_batch_reader(self.pieces(), table, decimals)
@@ -147,9 +154,14 @@ class JsonFileStream:
                    after_each_piece: Optional[Callable[[], object]] = None) -> None:
         """Writes the directory ``MarketDataInMemory.to_parquet`` writes (one Parquet file per
         non-empty table and a manifest; see ``barter_ffi.parquet``), one piece at a time: bounded
-        memory whatever the file's size (needs pyarrow). A decimal128 column takes the first
-        piece's scale; a later value that needs more is a ``MarketDataError``. If the file has an
-        error, nothing is left written. ``after_each_piece()`` is called as pieces are written."""
+        memory whatever the file's size (needs pyarrow). A decimal128 column takes its largest
+        scale in the file, as ``MarketDataInMemory.to_parquet`` gives it: when a later piece needs
+        a larger scale than the pieces before, the table's file so far is rewritten at it (a
+        column's scale only grows, to 28 at most, so that happens a few times at most). A value
+        that fits no ``decimal128(38, scale)`` at its column's scale (more than 38 digits) is a
+        ``DecimalScaleError`` naming the column (``decimals="text"`` or ``"float64"`` write any
+        value). If the file has an error, nothing is left written. ``after_each_piece()`` is
+        called as pieces are written."""
         from .parquet import write_parquet_pieces
 
         write_parquet_pieces(self._pieces_then(after_each_piece), path, decimals)

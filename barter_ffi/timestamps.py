@@ -7,11 +7,13 @@ every API that accepts or shows a time treats it the same way.
 from __future__ import annotations
 
 import datetime as _dt
+import numbers
+import operator
 import re
 from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Protocol, Union, cast, overload
 
 if TYPE_CHECKING:
-    from numpy import datetime64
+    from numpy import datetime64, integer
 
 __all__ = ["EPOCH", "Moment", "iso", "nanoseconds", "utc_datetime", "utc_datetime_property"]
 
@@ -19,8 +21,9 @@ EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 
 _I64 = range(-(2**63), 2**63)
 
-Moment = Union[int, _dt.datetime, str, "datetime64"]
-"""What the API accepts as a time: ``int`` nanoseconds, a tz-aware ``datetime``, a tz-aware
+Moment = Union[int, _dt.datetime, str, "datetime64", "integer"]
+"""What the API accepts as a time: ``int`` nanoseconds (or numpy's integers, as a pandas column
+of nanoseconds holds them), a tz-aware ``datetime``, a tz-aware
 ``pandas.Timestamp`` (nanoseconds kept), a ``numpy.datetime64`` (any unit, read as UTC), or
 RFC 3339 text with its UTC offset, as barter writes times (``"2024-12-20T19:05:18.175Z"``,
 up to nine fraction digits, kept exactly)."""
@@ -119,17 +122,18 @@ def iso(nanoseconds: int) -> str:
 
 def nanoseconds(moment: Moment, name: str) -> int:
     """``moment`` as nanoseconds since the Unix epoch; ``TypeError`` for anything but the types of
-    ``Moment`` (``bool`` and ``float`` included), ``ValueError`` for a naive time, NaT, or text
-    that is not RFC 3339 with an offset."""
+    ``Moment`` (``bool``, ``float`` and ``numpy.timedelta64`` included), ``ValueError`` for a naive
+    time, NaT, or text that is not RFC 3339 with an offset."""
     if type(moment) is int and moment in _I64:
         return moment
-    if isinstance(moment, bool) or not isinstance(moment, (int, _dt.datetime, str)) and not _is_numpy_datetime(moment):
+    integer = _integer(moment)
+    if integer is None and not isinstance(moment, (_dt.datetime, str)) and not _is_numpy_datetime(moment):
         raise TypeError(
-            f"{name} must be int nanoseconds, a tz-aware datetime or pandas.Timestamp, a numpy.datetime64, "
-            f"or RFC 3339 text, not {type(moment).__name__}"
+            f"{name} must be int nanoseconds (numpy's integers too), a tz-aware datetime or pandas.Timestamp, a "
+            f"numpy.datetime64, or RFC 3339 text, not {type(moment).__name__}"
         )
-    if isinstance(moment, int):
-        result = int(moment)
+    if integer is not None:
+        result = integer
     elif isinstance(moment, _dt.datetime):
         result = _datetime_nanoseconds(moment, name)
     elif isinstance(moment, str):
@@ -139,6 +143,17 @@ def nanoseconds(moment: Moment, name: str) -> int:
     if result not in _I64:
         raise ValueError(f"{name} lies outside barter's time range (i64 nanoseconds, 1677-09-21 to 2262-04-11)")
     return result
+
+
+def _integer(moment: object) -> Optional[int]:
+    """``moment`` as an ``int`` if it is an integer (numpy's ``int64`` from a pandas column of
+    nanoseconds too), not a ``bool`` and not a ``numpy.timedelta64`` (a duration, not a time)."""
+    if isinstance(moment, bool) or not isinstance(moment, numbers.Integral):
+        return None
+    try:
+        return operator.index(moment)
+    except TypeError:  # numpy.timedelta64 is registered as Integral, yet is no index
+        return None
 
 
 def _datetime_nanoseconds(moment: _dt.datetime, name: str) -> int:

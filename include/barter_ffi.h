@@ -51,7 +51,9 @@
  *           a thread of the parent was using it at the fork: then it is left as it is.
  * Callbacks Progress callbacks run on the thread that called the load, one call at a time, and
  *           never after the load returns; returning non-zero cancels the load
- *           (BARTER_FFI_STATUS_CANCELLED).
+ *           (BARTER_FFI_STATUS_CANCELLED). After barter_ffi_host_finalizing() none is called
+ *           any more: a host whose callbacks enter a runtime that stops threads at exit (an
+ *           embedded Python) calls it before that runtime shuts down.
  * Data      Strings are NUL-terminated UTF-8 (paths: the OS's bytes on Unix). Batches are
  *           MessagePack, laid out as the "batch layout" comment below says.
  * Arrow     Tables leave and enter through the Arrow C Data and C Stream interfaces
@@ -161,36 +163,10 @@ struct ArrowArrayStream {
 #define BARTER_FFI_TAG_LIQUIDATION 5
 
 /**
- * Decimal128's largest precision: barter's decimals are written at it.
- */
-#define DECIMAL128_PRECISION 38
-
-/**
- * Rows per exported record batch, at most (an order book event is never split, so an L2 batch
- * may run over by one event's levels).
- */
-#define BATCH_ROWS 65536
-
-/**
  * The most levels a side a row may show (`BARTER_FFI_BOOK_MAX_DEPTH` in the header): beyond it
  * a wide table has too many columns to be of use.
  */
 #define BARTER_FFI_BOOK_MAX_DEPTH 5000
-
-/**
- * About how much JSON one piece holds.
- */
-#define PIECE_BYTES (8 << 20)
-
-/**
- * Items of a JSON array per piece: about [`PIECE_BYTES`] of typical items.
- */
-#define ITEMS_PER_ARRAY_PIECE 32768
-
-/**
- * Pieces parsed and waiting beyond the one the consumer holds.
- */
-#define PIECES_AHEAD 1
 
 /**
  * The longest line (or array item) a stream reads: 64 MiB. A line of barter's JSON is one
@@ -584,7 +560,8 @@ typedef struct BarterFfiFilter {
  * called the load, never after it returns: first with 0, never decreasing, last with
  * `bytes_total`, and at least every 50 ms while a large file is parsed on other threads (so the
  * host can notice a Ctrl-C). Returning non-zero cancels the load: it then fails with
- * `BARTER_FFI_STATUS_CANCELLED` and keeps nothing.
+ * `BARTER_FFI_STATUS_CANCELLED` and keeps nothing. After `barter_ffi_host_finalizing` it is
+ * never called: a report then due cancels the load as if it had returned non-zero.
  */
 typedef int32_t (*BarterFfiProgressCallback)(void *context,
                                              uint64_t bytes_done,
@@ -874,6 +851,22 @@ enum BarterFfiStatus barter_ffi_file_stream_progress(const struct BarterFfiFileS
 void barter_ffi_file_stream_free(struct BarterFfiFileStream *stream);
 
 /**
+ * Tells the library that the host is shutting down, for good and for the whole process: from
+ * now on it calls no callback into the host. A load running on another thread is cancelled at
+ * its next progress report (`BARTER_FFI_STATUS_CANCELLED`), and a load started later with a
+ * progress callback fails so at once. Loads without a callback, cursors, streams and Arrow
+ * streams work on, since they never call the host.
+ *
+ * Returns once no callback is running any more (other than the one this thread may be in): a
+ * callback that another thread is in the middle of finishes first, so call this where that
+ * thread can finish it (Python: with the GIL released, as cffi calls do). Python's `barter_ffi`
+ * calls it from `atexit`, before the interpreter ends the threads that would enter it. A C host
+ * whose callbacks call into a runtime that stops threads at exit (an embedded interpreter, a
+ * VM) calls it before shutting that runtime down; other hosts need not call it.
+ */
+enum BarterFfiStatus barter_ffi_host_finalizing(struct BarterFfiError *error);
+
+/**
  * Loads a barter market-data file (a JSON array of `MarketStreamResult` or JSON Lines of
  * `MarketStreamEvent`, detected from its first byte). `path` is NUL-terminated, in the OS's
  * encoding on Unix and UTF-8 elsewhere.
@@ -927,6 +920,20 @@ enum BarterFfiStatus barter_ffi_market_data_load_bytes_filtered(const uint8_t *d
                                                                 const struct BarterFfiFilter *filter,
                                                                 struct BarterFfiMarketData **out,
                                                                 struct BarterFfiError *error);
+
+/**
+ * Builds market data from barter JSON that a program made rather than recorded (Python's
+ * `from_records`, unpickling): `len` bytes at `data`, read during the call only, as
+ * `barter_ffi_market_data_load_bytes` reads them (either shape, barter's serde types, the
+ * same errors; not decompressed), except that items without a market event (none at all, or
+ * only reconnect markers and `Err` items) make an empty data set, which keeps its markers,
+ * rather than `BARTER_FFI_STATUS_NO_MARKET_EVENTS`. `source_name` as for `_load_bytes`.
+ */
+enum BarterFfiStatus barter_ffi_market_data_from_json_items(const uint8_t *data,
+                                                            size_t len,
+                                                            const char *source_name,
+                                                            struct BarterFfiMarketData **out,
+                                                            struct BarterFfiError *error);
 
 /**
  * Builds market data from `len` bytes at `data` holding market events in the cursor's batch
@@ -1029,7 +1036,9 @@ enum BarterFfiStatus barter_ffi_market_data_slice(const struct BarterFfiMarketDa
 
 /**
  * Every held item as barter JSON in `shape` (a `BarterFfiJsonShape`) that barter's own types,
- * and this library, read back equal. Release the buffer with `barter_ffi_buffer_free`.
+ * and this library, read back equal. A data set without market events gives JSON that only
+ * `barter_ffi_market_data_from_json_items` reads back (the loaders need a market event).
+ * Release the buffer with `barter_ffi_buffer_free`.
  */
 enum BarterFfiStatus barter_ffi_market_data_to_json(const struct BarterFfiMarketData *market_data,
                                                     uint32_t shape,
@@ -1040,7 +1049,9 @@ enum BarterFfiStatus barter_ffi_market_data_to_json(const struct BarterFfiMarket
  * Writes what `barter_ffi_market_data_to_json` returns to the file at `path` (NUL-terminated,
  * as for loading; created or truncated), compressed as `compression` (a
  * `BarterFfiCompression`) says, without holding the JSON in memory. On failure the file is
- * removed. Every loader reads the result back, detecting the compression from its content.
+ * removed. Every loader reads the result back, detecting the compression from its content. A
+ * data set without market events is refused (`BARTER_FFI_STATUS_NO_MARKET_EVENTS`, no file
+ * written): neither barter nor the loaders could read the file.
  */
 enum BarterFfiStatus barter_ffi_market_data_write_json_file(const struct BarterFfiMarketData *market_data,
                                                             const char *path,

@@ -3,9 +3,11 @@
     python tests/readme_blocks.py --first-command    prints the README's first command
     python tests/readme_blocks.py                    runs every block, from the current directory
 
-Every ```python block runs in a fresh interpreter (``python -c``, so the current directory comes
-first on the import path, as when a reader pastes it) and every ```bash block in bash. The line
-before a block may say what to do with it instead, as an HTML comment that readers do not see:
+Every ```python block runs in a fresh interpreter as a script saved in the current directory
+(``python readme_line_N.py``), as a reader saves and runs it: the current directory comes first
+on the import path, and worker processes that re-import the main script (Dask's, started by
+``spawn``) do so. Every ```bash block runs in bash. The line before a block may say what to do
+with it instead, as an HTML comment that readers do not see:
 
     <!-- readme: save as first_event.c -->     the block is written to that file (for a later block)
     <!-- readme: skip: why -->                 the block is not run (never a Python block)
@@ -65,13 +67,17 @@ def first_command(readme: str) -> str:
 
 def run(block: Block, directory: Path) -> subprocess.CompletedProcess:
     """Runs ``block`` in ``directory`` as a reader would, capturing its output."""
-    if block.language == "python":
-        command = [sys.executable, "-c", block.code]
-    elif block.language == "bash":
+    if block.language == "bash":
         command = ["bash", "-euo", "pipefail", "-c", block.code]
-    else:
+        return subprocess.run(command, cwd=directory, capture_output=True, text=True, timeout=600)
+    if block.language != "python":
         raise ValueError(f"README line {block.line}: a {block.language} block runs nowhere: save or skip it")
-    return subprocess.run(command, cwd=directory, capture_output=True, text=True, timeout=600)
+    script = directory / f"readme_line_{block.line}.py"
+    script.write_text(block.code, encoding="utf-8")
+    try:
+        return subprocess.run([sys.executable, script.name], cwd=directory, capture_output=True, text=True, timeout=600)
+    finally:
+        script.unlink(missing_ok=True)
 
 
 def main(arguments: list[str]) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import json
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import barter_ffi
-from barter_ffi import MarketDataInMemory
+from barter_ffi import MarketDataInMemory, Reconnecting
 from barter_ffi.summary import event_line
 from conftest import FIXTURES
 
@@ -63,6 +64,24 @@ def test_summary_as_json_for_scripts() -> None:
     assert run(str(FIXTURES / "all_kinds_results.json"), "--json").stdout == result.stdout
 
 
+@pytest.mark.parametrize("markers", [[], ["okx", "kraken"]])
+def test_summary_of_a_data_set_without_market_events(tmp_path: Path, markers: list) -> None:
+    """An empty data set (or one of reconnect markers alone, as a reconnects table file is) has
+    no time span: the summary says so, rather than failing on the missing times."""
+    from barter_ffi import Reconnecting
+
+    MarketDataInMemory.from_events([Reconnecting(name) for name in markers]).to_parquet(tmp_path / "day")
+    for path in (tmp_path / "day", *(tmp_path / "day").glob("reconnects.parquet")):
+        result = run(str(path))
+        assert result.returncode == 0, result.stderr
+        assert "market events:        0" in result.stdout
+        assert f"reconnects kept:      {len(markers)}" in result.stdout
+        assert "time_first_event:     none (no market event)" in result.stdout
+        assert all(f"  {name:<24} 1" in result.stdout for name in markers), result.stdout
+        facts = json.loads(run("summary", str(path), "--json").stdout)
+        assert facts["time_first_event_ns"] is None and facts["reconnects_by_exchange"] == dict.fromkeys(markers, 1)
+
+
 def test_head_and_tail_print_one_event_a_line() -> None:
     md = MarketDataInMemory.from_json_file(FIXTURES / "all_kinds.jsonl")
     events = md.events()
@@ -88,7 +107,39 @@ def test_head_shows_books_and_top_of_book_readably() -> None:
 def test_head_of_a_bad_file_is_an_error() -> None:
     result = run("head", str(FIXTURES / "missing.json"))
     assert result.returncode == 1 and result.stderr.startswith("error:")
-    assert run("head", str(FIXTURES / "trades.json"), "-n", "-1").returncode == 1
+
+
+@pytest.mark.parametrize("count", ["-2", "two", "1.5"])
+def test_a_bad_count_is_a_usage_error(count: str) -> None:
+    """argparse's usage error (status 2, the usage line), as for any other bad argument."""
+    for command in ("head", "tail"):
+        result = run(command, str(FIXTURES / "trades.json"), "-n", count)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith("usage: barter-ffi") and f"-n/--lines: " in result.stderr, result.stderr
+        assert result.stdout == ""
+
+
+def test_an_unknown_command_is_named_as_one() -> None:
+    """The first word is a file to summarise only when it can be one: a word that names no file
+    (and looks like no path) is an unknown command, listed with the commands."""
+    result = run("frobnicate", str(FIXTURES / "trades.json"))
+    assert result.returncode == 2
+    assert "argument command: invalid choice: 'frobnicate'" in result.stderr, result.stderr
+    assert "summary" in result.stderr.split("choose from")[1], "the commands are listed"
+    assert "unrecognized arguments" not in result.stderr
+    assert run("sumary").returncode == 2
+    missing = run(str(FIXTURES / "missing.json"), "--json")
+    assert missing.returncode == 1 and "No such file or directory" in missing.stderr, "a path is still a file"
+    assert run("--json", str(FIXTURES / "trades.json")).returncode == 0
+
+
+def test_a_directory_that_is_no_parquet_output_gets_a_short_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    result = run(str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr == (f"error: {tmp_path}: a directory, and not one that to_parquet or barter-ffi convert "
+                             "wrote (it holds no barter_ffi.json and no .parquet file): give a barter JSON file, or "
+                             "such a directory\n")
 
 
 def test_version() -> None:
@@ -121,6 +172,8 @@ def full_load_summary(path: Path) -> dict:
         "by_exchange": dict(sorted(Counter(event.exchange.value for event in events).items())),
         "by_instrument": {str(index): count for index, count in
                           sorted(Counter(event.instrument for event in events).items())},
+        "reconnects_by_exchange": dict(sorted(Counter(item.exchange.value for item in md.items()
+                                                      if isinstance(item, Reconnecting)).items())),
     }
 
 
@@ -270,3 +323,37 @@ def test_books_streams_a_large_file_within_the_streaming_memory_bound(book_file:
     full_load = peak_mb("load", str(path))
     peak = peak_mb("books", str(path), "-o", str(tmp_path / "books.parquet"), "--decimals", "float64")
     assert peak < size_mb / 2 and peak < full_load / 3, f"books: {peak} MB (full load {full_load} MB)"
+
+
+def _l2_update(sequence: int, bid: str) -> str:
+    time = f"2024-12-20T19:05:18.{sequence:09d}Z"
+    book = {"sequence": sequence, "time_engine": time,
+            "bids": {"side": None, "levels": [{"price": bid, "amount": "0.5"}]},
+            "asks": {"side": None, "levels": [{"price": "96963.00", "amount": "0.75"}]}}
+    kind = "Snapshot" if sequence == 1 else "Update"
+    item = {"time_exchange": time, "time_received": time, "exchange": "bybit_spot", "instrument": 0,
+            "kind": {"OrderBook": {kind: book}}}
+    return json.dumps({"Item": item}, separators=(",", ":")) + "\n"
+
+
+def test_books_of_a_later_finer_price_is_one_clear_error_and_no_file(tmp_path: Path) -> None:
+    """A streamed replay's decimal128 columns take the first piece's scales: a level with more
+    decimal places in a later 8 MiB piece failed with "Compute error: a decimal does not fit its
+    Arrow column" and left the rows before it as a Parquet file that read as the whole replay."""
+    import pyarrow.parquet as parquet
+
+    path = tmp_path / "finer_later.jsonl"
+    path.write_text("".join(_l2_update(sequence, "96962.12345678" if sequence == 59_000 else "96962.50")
+                            for sequence in range(1, 60_001)))
+    target = tmp_path / "books.parquet"
+    result = run("books", str(path), "-o", str(target), "--depth", "2")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert 'decimals "text"' in result.stderr and "first piece with L2 events" in result.stderr, result.stderr
+    assert not target.exists(), "no part of the rows is left to read as all of them"
+    assert run("books", str(path), "-o", str(target), "--depth", "2", "--decimals", "text").returncode == 0
+    with MarketDataInMemory.from_json_file(path) as md:
+        expected = md.book_replay(depth=2, decimals="text").to_pyarrow()
+        exact = md.book_replay(depth=2).to_pyarrow()["bid_price_1"]
+        assert exact[58_999].as_py() == decimal.Decimal("96962.12345678"), "the loaded data set's scale is the file's"
+    assert parquet.read_table(target)["bid_price_1"].to_pylist() == expected["bid_price_1"].to_pylist()

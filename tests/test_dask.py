@@ -17,7 +17,7 @@ pandas = pytest.importorskip("pandas")
 import dask  # noqa: E402
 from dask.dataframe.utils import pyarrow_strings_enabled  # noqa: E402
 
-from barter_ffi import MarketDataInMemory  # noqa: E402
+from barter_ffi import MarketDataError, MarketDataInMemory  # noqa: E402
 from barter_ffi.arrow import TABLES  # noqa: E402
 from barter_ffi.dask import read_events, read_market_data  # noqa: E402
 from conftest import FIXTURES, ROOT, decimal_books  # noqa: E402
@@ -83,10 +83,28 @@ def test_projection_filters_and_meta_without_reading_a_file(client: object, reco
     assert list(prices.columns) == ["price"]
     expected = in_process(recordings, "trades", exchanges=["okx"])[["price"]]
     pandas.testing.assert_frame_equal(comparable(prices.compute()), comparable(expected))
-    missing = read_market_data([tmp_path / "not_yet_written.jsonl"], "l2")
-    assert list(missing.columns)[:2] == ["event_index", "time_exchange"]  # the schema, with no file read
-    with pytest.raises(FileNotFoundError):
-        missing.compute()
+    (tmp_path / "empty.jsonl").write_text("")  # exists, but is no recording: not read to build the graph
+    unread = read_market_data([tmp_path / "empty.jsonl"], "l2")
+    assert list(unread.columns)[:2] == ["event_index", "time_exchange"]  # the schema, with no file read
+    with pytest.raises(MarketDataError, match="empty"):
+        unread.compute()
+
+
+def test_a_missing_file_or_unknown_column_is_an_error_when_the_graph_is_built(recordings: list[Path],
+                                                                              tmp_path: Path) -> None:
+    """Not at compute(), in a worker's traceback: the files are checked to exist (never read),
+    as Dask's own readers check theirs, and columns against the table's schema."""
+    missing = tmp_path / "not_there.jsonl"
+    for read in (lambda paths: read_market_data(paths, "trades"), read_events):
+        with pytest.raises(FileNotFoundError) as raised:
+            read([recordings[0], missing])
+        assert raised.value.filename == str(missing)
+        with pytest.raises(IsADirectoryError):
+            read([recordings[0], tmp_path])
+    with pytest.raises(ValueError, match=r"^unknown trades column 'prize': did you mean 'price'\? Use one of 'event_index', "):
+        read_market_data(recordings, "trades", columns=["time_exchange", "prize"])
+    with pytest.raises(ValueError, match=r"^unknown l1 column 'bid': did you mean 'bid_price' or 'bid_amount'\?"):
+        read_market_data(recordings, "l1", columns="bid")
 
 
 def test_read_events_is_a_bag_of_every_files_events(client: object, recordings: list[Path]) -> None:
@@ -135,9 +153,32 @@ def test_decimals_stay_numbers_whatever_dasks_string_setting(client: object, boo
         l1, l2 = read_market_data(book_files, "l1"), read_market_data(book_files, "l2")
         assert l1["bid_price"].max().compute() == 100.0  # not "9.50", the largest text
         assert (l2["price"] * l2["amount"]).sum().compute() == pytest.approx(9.5 * 2 + 9.25 + 10.25 * 0.5 + 0.1)
-        assert {"bid_price", "ask_amount"} <= set(l1.describe().compute().columns)
+        decimals = ["bid_price", "bid_amount", "ask_price", "ask_amount"]
+        assert set(decimals) == set(l1[decimals].describe().compute().columns)  # the README's recipe
         text = read_market_data(book_files, "l1", decimals="text")["bid_price"].compute()
         assert text.tolist() == ["9.50", "10.25", "100.00"]
+
+
+def test_reductions_stay_exact_with_partitions_without_rows(client: object) -> None:
+    """candles.jsonl has no trade: its partition is empty. Dask's max of a plain uint64 column
+    then turned float64 (2**64 - 1 read 1.8446744073709552e+19); the nullable UInt64 stays exact."""
+    files = [FIXTURES / name for name in ("trades.json", "candles.jsonl", "all_kinds.jsonl", "candles.jsonl")]
+    trades = read_market_data(files, "trades")
+    expected = in_process(files, "trades")
+    instrument = trades["instrument"]
+    for reduction in ("max", "min", "sum", "nunique"):
+        got = getattr(instrument, reduction)().compute()
+        assert got == getattr(expected["instrument"], reduction)() and not isinstance(got, float), (reduction, got)
+    assert instrument.max().compute() == 2**64 - 1
+    assert trades["event_index"].max().compute() == expected["event_index"].max()
+    by_exchange = trades.groupby("exchange")["instrument"].max().compute().to_dict()
+    assert by_exchange == expected.astype({"exchange": str}).groupby("exchange")["instrument"].max().to_dict()
+    assert by_exchange["coinbase"] == 2**64 - 1
+    sizes = trades.groupby("instrument").size().compute().to_dict()
+    assert sizes == expected.groupby("instrument").size().to_dict() and 2**64 - 1 in sizes
+    assert trades["side"].cat.known and list(trades["side"].cat.categories) == ["Buy", "Sell"]
+    assert list(trades["side"].compute().cat.categories) == ["Buy", "Sell"]
+    assert read_market_data(files[1], "l2")["side"].cat.categories.tolist() == ["bid", "ask"], "from the meta"
 
 
 def test_exact_decimal128_is_refused_with_what_to_use_instead(book_files: list[Path]) -> None:
@@ -177,3 +218,10 @@ def test_exchange_counts_and_categories_are_the_exchanges_present(client: object
     assert l1.groupby("exchange").size().compute().to_dict() == expected.to_dict()
     known = l1.categorize(columns=["exchange"])
     assert known["exchange"].cat.known and set(known["exchange"].cat.categories) == set(expected.index)
+    # The README's recipes around Dask's categorize bug: a persisted frame counts right, and
+    # pivot_table (what categorize is for) works on the lazy one.
+    persisted = known.persist()["exchange"].value_counts().compute()
+    assert persisted[persisted > 0].to_dict() == expected.to_dict()
+    means = known.pivot_table(index="instrument", columns="exchange", values="bid_price", aggfunc="mean").compute()
+    frame = in_process([*recordings, *book_files], "l1").astype({"exchange": str})
+    assert means.stack().dropna().to_dict() == frame.groupby(["instrument", "exchange"])["bid_price"].mean().dropna().to_dict()

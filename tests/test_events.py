@@ -212,6 +212,9 @@ def test_time_fields_take_any_time_converted_exactly() -> None:
     expected = MarketEvent(exact, exact - 500, ExchangeId.OKX, 0, trade)
     assert expected.time_exchange_ns == exact and type(expected.time_exchange_ns) is int
     for moment in (
+        numpy.int64(exact),  # a pandas column of nanoseconds holds these
+        numpy.uint64(exact),
+        pandas.Series([exact]).iloc[0],
         pandas.Timestamp(exact, tz="UTC"),
         pandas.Timestamp(exact, tz="UTC").tz_convert("Asia/Tokyo"),
         numpy.datetime64(exact, "ns"),
@@ -228,6 +231,21 @@ def test_time_fields_take_any_time_converted_exactly() -> None:
     assert Level(Decimal("96962.50"), 2) == Level("96962.50", "2")
     assert Level(Decimal("1E-7"), "0.5").price_text == "0.0000001", "a Decimal's text never has an exponent"
     assert Reconnecting("okx") == Reconnecting(ExchangeId.OKX)
+    for not_a_time in (numpy.timedelta64(exact, "ns"), numpy.bool_(True), numpy.float64(exact)):
+        with pytest.raises(TypeError, match=f"MarketEvent.time_exchange_ns must be {TIME_TYPES}"):
+            MarketEvent(not_a_time, exact, "okx", 0, trade)
+
+
+def test_selections_take_numpy_integer_times() -> None:
+    numpy = pytest.importorskip("numpy")
+    md = MarketDataInMemory.from_json_file(FIXTURES / "all_kinds.jsonl")
+    start, end = md[2].time_exchange_ns, md[5].time_exchange_ns
+    expected = md.filter(start=start, end=end).events()
+    assert md.filter(start=numpy.int64(start), end=numpy.uint64(end)).events() == expected
+    assert MarketDataInMemory.from_json_file(FIXTURES / "all_kinds.jsonl", start=numpy.int64(start),
+                                             end=numpy.int64(end)).events() == expected
+    with pytest.raises(TypeError, match="start must be int nanoseconds"):
+        md.filter(start=numpy.timedelta64(start, "ns"))  # type: ignore[arg-type]
 
 
 def test_an_event_with_a_datetime_passed_by_position_loads_and_prints() -> None:
@@ -238,7 +256,8 @@ def test_an_event_with_a_datetime_passed_by_position_loads_and_prints() -> None:
     assert MarketDataInMemory.from_events([event]).events() == [event]
 
 
-TIME_TYPES = "int nanoseconds, a tz-aware datetime or pandas.Timestamp, a numpy.datetime64, or RFC 3339 text"
+TIME_TYPES = (r"int nanoseconds \(numpy's integers too\), a tz-aware datetime or pandas.Timestamp, a numpy.datetime64, "
+              "or RFC 3339 text")
 
 
 def _wrong_constructions() -> list:
@@ -265,7 +284,7 @@ def _wrong_constructions() -> list:
         (lambda: PublicTrade(1, 1.5, 2.0, "Buy"), TypeError, "PublicTrade.id must be a str, not int"),
         (lambda: PublicTrade("1", "1.5", 2.0, "Buy"), TypeError, r"PublicTrade.price must be a float \(or an int\), not str"),
         (lambda: PublicTrade("1", 1.5, Decimal(2), "Buy"), TypeError, "PublicTrade.amount must be a float"),
-        (lambda: PublicTrade("1", 1.5, 2.0, "buy"), ValueError, r"unknown side 'buy': did you mean 'Buy'\?"),
+        (lambda: PublicTrade("1", 1.5, 2.0, "Bought"), ValueError, r"unknown side 'Bought': use one of 'Buy' or 'Sell'"),
         (lambda: PublicTrade("1", 1.5, 2.0, True), TypeError,
          r"PublicTrade.side must be Side or its value \('Buy', 'Sell'\), not bool"),
         (lambda: OrderBookL1(0, ("1.5", "2"), None), TypeError, "OrderBookL1.best_bid must be Level or None, not tuple"),
@@ -391,3 +410,43 @@ def test_unpickling_decodes_the_wire_layout_without_the_checks() -> None:
     assert called == {"from_wire"}
     kinds_and_levels = [event.kind for event in events if hasattr(event, "kind")] + [Level("1.50", "2")]
     assert pickle.loads(pickle.dumps(kinds_and_levels)) == kinds_and_levels
+
+
+_decimal_texts = st.builds(
+    lambda sign, whole, point, fraction, exponent: f"{sign}{whole}{point}{fraction}{exponent}",
+    st.sampled_from(["", "-", "+"]),
+    st.from_regex(r"0{0,3}[0-9]{0,30}", fullmatch=True),
+    st.sampled_from([".", ""]),
+    st.from_regex(r"[0-9]{0,32}", fullmatch=True),
+    st.sampled_from([""]) | st.builds(lambda e, n: f"{e}{n}", st.sampled_from(["e", "E", "e+", "e-"]),
+                                      st.integers(0, 40)),
+).filter(lambda text: any(character.isdigit() for character in text.split("e")[0].split("E")[0]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_decimal_texts)
+def test_a_levels_text_is_what_barter_holds_so_a_built_event_equals_its_round_trip(text: str) -> None:
+    """Built by hand, a level keeps the text rust_decimal reads and writes back ("1e3" is
+    "1000", "-0" is "0", "+1.5" is "1.5"), so the event equals what from_events gives back; what
+    rust_decimal would round is refused where it is passed."""
+    try:
+        level = Level(text, "1")
+    except ValueError as error:
+        assert "digits after the point" in str(error) or "more digits than" in str(error), error
+        return
+    assert Decimal(level.price_text) == Decimal(text), "the same value"
+    event = MarketEvent(0, 0, "okx", 0, OrderBookL1(0, level, None))
+    assert MarketDataInMemory.from_events([event]).events() == [event], text
+    assert Level(level.price_text, "1") == level, "already barter's text: kept as it is"
+
+
+def test_the_reports_non_canonical_levels() -> None:
+    for given, held in (("1e3", "1000"), ("-0", "0"), ("+1.5", "1.5"), ("-0.00", "0.00"), ("1.50e1", "15.0"),
+                        (Decimal("1E+3"), "1000"), (Decimal("-0.0"), "0.0"), ("0012.30", "12.30")):
+        level = Level(given, given)
+        assert (level.price_text, level.amount_text) == (held, held), given
+        book = MarketEvent(0, 0, "okx", 0, OrderBookSnapshot(1, None, [level], []))
+        assert MarketDataInMemory.from_events([book]).events() == [book], given
+    with pytest.raises(ValueError, match=r"Level.price_text: '1e-29' has 29 digits after the point; barter's decimals "
+                                         r"\(rust_decimal\) hold 28 at most"):
+        Level("1e-29", "1")

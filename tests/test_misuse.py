@@ -111,16 +111,19 @@ def test_the_close_race_is_clean_under_valgrind(tmp_path) -> None:
     assert not ours, "\n".join(ours)[:4000]
 
 
-def test_introspection_does_not_claim_an_instance() -> None:
+def test_introspection_does_not_claim_an_instance_and_works_while_another_thread_owns_it() -> None:
     md = MarketDataInMemory.from_json_file(ALL_KINDS)
     clone = md.clone()
-    assert "11 events" in repr(clone) and len(clone) == 11 and bool(clone)
+    shown = repr(clone)
+    assert "11 events" in shown and len(clone) == 11 and bool(clone)
     assert clone.stats.market_events == 11 and clone.time_first_event_ns() > 0
     with thread_holding(clone.events, name="worker") as outcome:
         assert outcome.get("value") == md.events(), outcome.get("error")
-        assert repr(clone) == "<MarketDataInMemory owned by thread 'worker'>", "a repr never raises"
+        assert repr(clone) == shown and len(clone) == 11 and bool(clone), "the worker owns it; reads still work"
+        assert clone.stats == md.stats and clone.summary() == md.summary()
+        assert clone.time_first_event() == md.time_first_event()
         with pytest.raises(OwnedByAnotherThreadError):
-            len(clone)
+            clone.events()
 
 
 def test_a_non_owner_cannot_close_and_the_owner_can() -> None:

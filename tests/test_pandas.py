@@ -72,3 +72,27 @@ def test_dtypes_do_not_depend_on_the_data(books) -> None:
     assert str(l2["level"].dtype) == "UInt32"
     assert l2["level"].isna().tolist() == [False, False, False, True, False]
     assert str(l2["time_engine"].dtype) == "datetime64[ns, UTC]" and l2["time_engine"].isna().sum() == 1
+
+
+@pytest.mark.parametrize(("table", "sides"), [("trades", ["Buy", "Sell"]), ("liquidations", ["Buy", "Sell"]),
+                                              ("l2", ["bid", "ask"])])
+def test_side_keeps_both_values_in_an_empty_table_too(table: str, sides: list) -> None:
+    """A table without rows exports no dictionary; its side had no categories, so concatenating
+    it with a full one made side plain objects."""
+    full = MarketDataInMemory.from_json_file(FIXTURES / "all_kinds.jsonl").to_pandas(table)
+    empty = MarketDataInMemory.from_json_file(FIXTURES / "candles.jsonl").to_pandas(table)
+    assert len(full) and not len(empty)
+    assert list(full["side"].cat.categories) == list(empty["side"].cat.categories) == sides
+    together = pandas.concat([full, empty])
+    assert isinstance(together["side"].dtype, pandas.CategoricalDtype) and list(together["side"].cat.categories) == sides
+    exported = MarketDataInMemory.from_json_file(FIXTURES / "all_kinds.jsonl").to_pyarrow(table)["side"]
+    assert exported.chunk(0).dictionary.to_pylist() == sides, "the library's dictionary, in its order"
+
+
+def test_unsigned_integers_are_exact_nullable_uint64() -> None:
+    trades = MarketDataInMemory.from_json_file(FIXTURES / "all_kinds.jsonl").to_pandas("trades")
+    for column in ("event_index", "instrument"):
+        assert str(trades[column].dtype) == "UInt64"
+    assert trades["instrument"].max() == 2**64 - 1 and trades["instrument"].iloc[:0].max() is pandas.NA
+    assert str(MarketDataInMemory.from_json_file(FIXTURES / "all_kinds.jsonl").to_pandas("l2")["sequence"].dtype) == "UInt64"
+    assert str(MarketDataInMemory.from_json_file(FIXTURES / "candles.jsonl").to_pandas("candles")["trade_count"].dtype) == "UInt64"

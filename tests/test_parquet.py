@@ -5,7 +5,9 @@ instead of mixing tables; ``from_parquet`` refuses a partial or mixed directory.
 
 from __future__ import annotations
 
+import decimal
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from barter_ffi import MarketDataError, MarketDataInMemory, iter_json_file
+from barter_ffi import DecimalScaleError, MarketDataError, MarketDataInMemory, iter_json_file
 from conftest import FIXTURES, SHARED_RECORDING, decimal_books
 
 pa = pytest.importorskip("pyarrow")
@@ -313,3 +315,70 @@ def test_from_parquet_refuses_a_malformed_manifest(directory: Path) -> None:
     (directory / MANIFEST).write_text("{")
     with pytest.raises(MarketDataError, match="not a barter-ffi manifest"):
         MarketDataInMemory.from_parquet(directory)
+
+
+def _l1_line(price: str) -> str:
+    line = next(line for line in (FIXTURES / "all_kinds.jsonl").read_text().splitlines() if "OrderBookL1" in line)
+    return re.sub(r'"best_bid":\{"price":"[0-9.]+"', f'"best_bid":{{"price":"{price}"', line, count=1) + "\n"
+
+
+@pytest.fixture(scope="module")
+def finer_later(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A recording of several 8 MiB pieces whose best bids have 2 decimal places but for one
+    near the end with 8: ordinary (all_kinds.jsonl has 96962.51 and 96001.000 in one column)."""
+    path = tmp_path_factory.mktemp("scales") / "finer_later.jsonl"
+    path.write_text(_l1_line("96962.50") * 60_000 + _l1_line("96962.12345678") + _l1_line("96962.5") * 10)
+    return path
+
+
+def test_convert_keeps_every_decimal_when_a_later_piece_has_a_larger_scale(finer_later: Path, tmp_path: Path) -> None:
+    """The first piece's decimal128 scale was the file's: a later, finer price failed the whole
+    convert. The table's file so far is rewritten at the larger scale, so the directory holds
+    what to_parquet of the whole file holds."""
+    whole = MarketDataInMemory.from_json_file(finer_later)
+    assert len(list(iter_json_file(finer_later).pieces())) >= 2
+    result = cli("convert", finer_later, tmp_path / "cli")
+    assert result.returncode == 0, result.stderr
+    iter_json_file(finer_later).to_parquet(tmp_path / "python")
+    whole.to_parquet(tmp_path / "whole")
+    from_whole = MarketDataInMemory.from_parquet(tmp_path / "whole").events()
+    for directory in (tmp_path / "cli", tmp_path / "python"):
+        written = parquet.read_table(directory / "l1.parquet")
+        assert written.schema.field("bid_price").type == pa.decimal128(38, 8)
+        expected = whole.to_pyarrow("l1")
+        assert expected.schema.field("bid_price").type == written.schema.field("bid_price").type
+        for column in written.column_names:
+            assert written.column(column).to_pylist() == expected.column(column).to_pylist(), column
+        assert written.column("bid_price").to_pylist()[-11:] == [decimal.Decimal("96962.12345678")] + [
+            decimal.Decimal("96962.5")] * 10
+        manifest = json.loads((directory / MANIFEST).read_text())
+        assert manifest["tables"]["l1"]["columns"]["bid_price"] == "decimal128(38, 8)"
+        assert MarketDataInMemory.from_parquet(directory).events() == from_whole
+        assert sorted(file.name for file in directory.iterdir()) == sorted(
+            ["l1.parquet", MANIFEST, "barter_ffi_not_a_table.parquet"]), "no stand-in left"
+
+
+def test_a_decimal_that_fits_no_decimal128_is_a_short_error_naming_the_column(tmp_path: Path) -> None:
+    """28 integer digits early, 11 decimal places in a later piece: 39 digits, more than
+    decimal128's 38. The error names the table, column and scale, and the way out in the
+    caller's words; nothing is left behind."""
+    path = tmp_path / "too_wide.jsonl"
+    path.write_text(_l1_line("7922816251426433759354395033") * 30_000 + _l1_line("1.5") * 30_000
+                    + _l1_line("0.00000000001"))
+    with pytest.raises(DecimalScaleError) as raised:
+        iter_json_file(path).to_parquet(tmp_path / "python")
+    assert str(raised.value) == (
+        "l1 bid_price: at scale 11 (the largest of the file's values), a value needs more than decimal128's 38 "
+        "digits: write decimals='text' (exact, each value as written) or decimals='float64'")
+    assert raised.value.problem == str(raised.value).split(": write ")[0]
+    with pytest.raises(DecimalScaleError, match=r"^l1 bid_price: 7922816251426433759354395033 at scale 11 .*38 digits: "
+                                                r"write decimals='text'"):
+        MarketDataInMemory.from_json_file(path).to_parquet(tmp_path / "whole")
+    result = cli("convert", path, tmp_path / "cli")
+    assert result.returncode == 1
+    assert result.stderr == ("error: l1 bid_price: at scale 11 (the largest of the file's values), a value needs more "
+                             "than decimal128's 38 digits: rerun with --decimals text (exact, each value as written) "
+                             "or --decimals float64\n")
+    for name in ("python", "whole", "cli"):
+        assert not (tmp_path / name).exists()
+    assert cli("convert", path, tmp_path / "text", "--decimals", "text").returncode == 0

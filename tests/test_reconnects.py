@@ -8,7 +8,7 @@ import pickle
 
 import pytest
 
-from barter_ffi import ExchangeId, MarketDataError, MarketDataInMemory, MarketEvent, Reconnecting
+from barter_ffi import ExchangeId, MarketDataError, MarketDataInMemory, MarketEvent, Reconnecting, merge
 from barter_ffi.data import decode_items, encode_items
 from conftest import FIXTURES, SHARED_RECORDING
 
@@ -106,3 +106,52 @@ def test_barters_own_recording_shows_its_disconnects() -> None:
     items = list(md.items())
     assert shape(items) == rust_items(md)
     assert md.stats.reconnects > 0
+
+
+def test_markers_without_market_events_are_kept_on_every_path(tmp_path) -> None:
+    """A data set of markers alone (a Parquet directory's reconnects table, markers made in
+    Python, a selection that matches no event) holds its markers: dropping them gave
+    ``reconnects=0`` without an error, a wrong count."""
+    import pyarrow.parquet
+
+    if not SHARED_RECORDING.exists():
+        pytest.skip("the shared recording is not on this machine")
+    recording = MarketDataInMemory.from_json_file(SHARED_RECORDING)
+    recording.to_parquet(tmp_path / "day")
+    markers = recording.stats.reconnects
+    assert markers == 3
+    from_table_file = MarketDataInMemory.from_parquet(tmp_path / "day" / "reconnects.parquet")
+    from_directory = MarketDataInMemory.from_parquet(tmp_path / "day", table="reconnects")
+    from_arrow = MarketDataInMemory.from_arrow({"reconnects": pyarrow.parquet.read_table(tmp_path / "day" / "reconnects.parquet")})
+    from_table = MarketDataInMemory.from_arrow({"reconnects": recording.to_arrow("reconnects")})
+    for data in (from_table_file, from_directory, from_arrow, from_table):
+        assert data.stats == (0, markers, 0), data
+        assert [item.exchange for item in data.items()] == [ExchangeId.BINANCE_SPOT] * markers
+    made = MarketDataInMemory.from_events([Reconnecting("okx"), Reconnecting("kraken")])
+    assert made.stats == (0, 2, 0) and repr(made) == "<MarketDataInMemory empty, 2 reconnects>"
+    assert MarketDataInMemory.from_events(Reconnecting("okx")).stats == (0, 1, 0), "one item"
+    records = MarketDataInMemory.from_records([{"Reconnecting": "okx"}, {"Reconnecting": "huobi"}])
+    assert list(records.items()) == [Reconnecting("okx"), Reconnecting("htx")]
+    assert made[:].stats == made[0:0].stats == (0, 2, 0), "its one slice is all of it"
+    assert made.filter(exchanges="okx").stats == (0, 1, 0)
+    assert made.filter(end=2**62).stats == (0, 0, 0), "markers without an event have no time: in no window"
+    assert merge(made, made).stats == (0, 4, 0)
+    assert pickle.loads(pickle.dumps(made)).stats == (0, 2, 0)
+    assert made.summary().reconnects_by_exchange == {"okx": 1, "kraken": 1}
+    made.to_parquet(tmp_path / "markers")
+    assert MarketDataInMemory.from_parquet(tmp_path / "markers").stats == (0, 2, 0), "and the manifest agrees"
+    no_candle = recording.filter(kinds="candle")
+    assert no_candle.stats == (0, markers, 0), "a filter keeps a kept exchange's markers whatever the kinds"
+    assert MarketDataInMemory.from_json_file(SHARED_RECORDING, kinds="candle").stats == no_candle.stats
+
+
+def test_a_data_set_without_market_events_is_not_written_as_a_json_file(tmp_path) -> None:
+    """barter's MarketDataInMemory cannot be loaded from a file without a market event (nor can
+    from_json_file read one), so to_json_file refuses rather than write a file that reads back
+    as an error."""
+    for data in (MarketDataInMemory.from_events([]), MarketDataInMemory.from_events([Reconnecting("okx")])):
+        for name in ("empty.jsonl", "empty.json.zst"):
+            with pytest.raises(MarketDataError, match="no market event.*none is written"):
+                data.to_json_file(tmp_path / name)
+            assert not (tmp_path / name).exists()
+        assert MarketDataInMemory.from_records(data.to_records()).stats == data.stats, "records hold it"

@@ -27,10 +27,11 @@ I64 = 2**63 - 1
 U64 = 2**64 - 1
 
 nanoseconds = st.integers(-I64, I64)
-# barter reads f64 with serde_json's default best-effort precision. It is exact for values
-# below 1e14 written with at most 14 significant digits (prices and amounts as exchanges report
-# them); longer or larger numbers can land a bit away from Python's json, and barter-ffi shows
-# what barter read (README, "Numbers"; the fixture tests compare with Rust's own parse).
+# barter reads f64 with serde_json's default best-effort precision. It is exact when the digits,
+# point left out, are at most 2**53 and at most 22 lie after the point (README, "Numbers", pinned
+# by test_floats_read_as_pythons_json_within_the_documented_bounds below); other numbers can land
+# a bit away from Python's json, and barter-ffi shows what barter read. Python's repr of these
+# floats keeps to the bounds: at most 14 digits, the last at most 22 places after the point.
 finite = st.builds(
     lambda mantissa, exponent: float(f"{mantissa}e{exponent}"),
     st.integers(-(10**14 - 1), 10**14 - 1),
@@ -129,3 +130,30 @@ def test_generated_events_survive_arrow_tables_exactly(generated: list, marker_p
     md = MarketDataInMemory.from_events(items)
     back = MarketDataInMemory.from_arrow(md.tables(decimals="text"))
     assert list(back.items()) == list(md.items())
+
+
+_TRADE_LINE = ('{"Item":{"time_exchange":"2024-12-20T19:05:18.175Z","time_received":"2024-12-20T19:05:18.175Z",'
+               '"exchange":"okx","instrument":0,"kind":{"Trade":{"id":"1","price":%s,"amount":1.0,"side":"Buy"}}}}')
+
+
+def _prices_read(texts: list) -> list:
+    return [event.kind.price for event in MarketDataInMemory.from_json_bytes("\n".join(_TRADE_LINE % text for text in texts))]
+
+
+def test_floats_read_as_pythons_json_within_the_documented_bounds() -> None:
+    """README, "Numbers": digits (point left out) at most 2**53, at most 22 after the point,
+    whether written plainly or with an exponent; beyond that, barter's reading, one bit off."""
+    import random
+
+    rng = random.Random(20_000)
+    texts = []
+    for _ in range(20_000):
+        digits, places = rng.randint(1, 2**53), rng.randint(0, 22)
+        padded = str(digits).rjust(places + 1, "0")
+        plain = f"{padded[:-places]}.{padded[-places:]}" if places else padded
+        mantissa = str(digits)
+        texts.append(rng.choice([plain, f"{digits}e-{places}",
+                                 f"{mantissa[0]}.{mantissa[1:] or '0'}e{len(mantissa) - 1 - places}"]))
+    assert _prices_read(texts) == [float(text) for text in texts]
+    beyond = ["4.927130712e-14", "0.00000000000004927130712"]
+    assert _prices_read(beyond) == [4.9271307120000006e-14] * 2 != [float(text) for text in beyond]

@@ -15,16 +15,20 @@ import pytest
 from barter_ffi import (
     Candle,
     ExchangeId,
+    Liquidation,
     MarketDataError,
     MarketDataInMemory,
     OrderBookEvent,
     OrderBookSnapshot,
     PublicTrade,
+    Reconnecting,
     Side,
     iter_json_file,
     merge,
 )
+from barter_ffi import data as data_module
 from barter_ffi._ffi import live_objects
+from barter_ffi.selection import selection_arguments
 from conftest import FIXTURES
 
 KINDS = FIXTURES / "all_kinds.jsonl"
@@ -179,13 +183,17 @@ def test_a_filter_that_matches_nothing_is_an_empty_data_set() -> None:
     assert sum(counts.values()) == len(md), "a loop over instruments needs no try/except"
     empty = md.filter(instruments=[12345])
     assert len(empty) == 0 and not empty and empty.events() == [] and list(empty) == []
-    assert empty.stats == (0, 0, 0), "markers go too: they belong to events"
-    assert repr(empty) == "<MarketDataInMemory empty>"
+    assert empty.stats == (0, 2, 0), "the markers stay, as in any filter: an instrument is no marker's axis"
+    assert repr(empty) == "<MarketDataInMemory empty, 2 reconnects>"
     with pytest.raises(MarketDataError, match="empty"):
         empty.time_first_event()
     assert len(md.filter(kinds=[])) == 0
-    assert pickle.loads(pickle.dumps(empty)).stats == (0, 0, 0)
+    assert pickle.loads(pickle.dumps(empty)).stats == (0, 2, 0)
     assert merge(empty, md).events() == md.events()
+    nothing = md.filter(start=md[-1].time_exchange_ns + 1)
+    assert nothing.stats == (0, 0, 0), "no marker's event lies in the window"
+    assert repr(nothing) == "<MarketDataInMemory empty>"
+    assert pickle.loads(pickle.dumps(nothing)).stats == (0, 0, 0)
     assert len(MarketDataInMemory.from_events([])) == 0
 
 
@@ -404,7 +412,8 @@ def test_an_unknown_name_is_an_error_naming_the_closest_ones(tmp_path: Path) -> 
         (lambda: md.filter(exchanges="nasdaq"), r"unknown exchange 'nasdaq': use one of 'other', .* 'okx' or 'poloniex'$"),
         (lambda: md.filter(kinds="trades"), r"unknown kind 'trades': did you mean 'public_trade'\? Use one of "
          r"'public_trade', 'l1', 'l2', 'candle' or 'liquidation', or an event class such as PublicTrade"),
-        (lambda: Side("buy"), r"unknown side 'buy': did you mean 'Buy'\?"),
+        (lambda: Side("Buyer"), r"unknown side 'Buyer': did you mean 'Buy' \(or its alias '(buy|BUY)'\)\?"),
+        (lambda: md.filter(exchanges="Huobi"), r"unknown exchange 'Huobi': did you mean 'htx' \(or its alias 'huobi'\)\?"),
         (lambda: md.to_arrow("trade"), r"unknown table 'trade': did you mean 'trades'\?"),
         (lambda: md.to_arrow("l1", decimals="float"), r"unknown decimals 'float': did you mean 'float64'\?"),
         (lambda: md.to_json_file(tmp_path / "out.jsonl", compression="zst"),  # type: ignore[arg-type]
@@ -415,3 +424,40 @@ def test_an_unknown_name_is_an_error_naming_the_closest_ones(tmp_path: Path) -> 
     for make, message in cases:
         with pytest.raises(ValueError, match=message):
             make()
+
+
+def test_barters_aliases_are_names_wherever_names_are_taken() -> None:
+    """barter's serde reads "huobi" as htx and "buy", "BUY", "b" (and the like for sell) as
+    sides, so files hold them (all_kinds.jsonl does); every place that takes a name takes them."""
+    md = MarketDataInMemory.from_json_file(KINDS)
+    assert md.filter(exchanges="huobi").events() == md.filter(exchanges="htx").events() != []
+    assert MarketDataInMemory.from_json_file(KINDS, exchanges=["huobi"]).events() == md.filter(exchanges="htx").events()
+    assert selection_arguments(exchanges="huobi")["exchanges"] == ["htx"]
+    assert ExchangeId("huobi") is ExchangeId.HTX and Reconnecting("huobi").exchange is ExchangeId.HTX
+    for alias, side in (("buy", Side.BUY), ("BUY", Side.BUY), ("b", Side.BUY), ("sell", Side.SELL),
+                        ("SELL", Side.SELL), ("s", Side.SELL)):
+        assert Side(alias) is side and PublicTrade("1", 1.5, 2.0, alias).side is side
+        assert Liquidation(alias, 1.0, 1.0, 0).side is side
+
+
+@pytest.mark.parametrize(("alias", "name"), [*data_module._SIDE_ALIASES.items(), *data_module._EXCHANGE_ALIASES.items()])
+def test_each_alias_is_one_barters_serde_reads_as_that_name(alias: str, name: str) -> None:
+    """The aliases are written down in Python too: each must be what barter itself reads."""
+    trade = {"time_exchange": "2024-12-20T19:05:18.175Z", "time_received": "2024-12-20T19:05:18.175Z",
+             "exchange": "okx", "instrument": 0, "kind": {"Trade": {"id": "1", "price": 1.5, "amount": 2.0, "side": "Buy"}}}
+    if name in ("Buy", "Sell"):
+        trade["kind"]["Trade"]["side"] = alias
+        assert MarketDataInMemory.from_records([{"Item": trade}])[0].kind.side.value == name
+    else:
+        trade["exchange"] = alias
+        assert MarketDataInMemory.from_records([{"Item": trade}])[0].exchange.value == name
+
+
+@pytest.mark.parametrize("not_a_name", ["Huobi", "HTX", "B", "Bought", "sells"])
+def test_a_name_barter_refuses_is_refused_here_too(not_a_name: str) -> None:
+    with pytest.raises(MarketDataError):
+        MarketDataInMemory.from_records([{"Reconnecting": not_a_name}])
+    with pytest.raises(ValueError):
+        ExchangeId(not_a_name)
+    with pytest.raises(ValueError):
+        Side(not_a_name)

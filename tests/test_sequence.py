@@ -76,9 +76,12 @@ def test_a_step_keeps_the_markers_of_the_skipped_events_too(md: MarketDataInMemo
     assert md[1::2].events() == md.events()[1::2]
 
 
-def test_an_empty_slice_follows_the_empty_filter_rule(md: MarketDataInMemory) -> None:
-    for empty in (md[3:3], md[5:2], md[100:], md.filter(instruments=[999])):
+def test_an_empty_slice_holds_no_marker(md: MarketDataInMemory) -> None:
+    """Markers belong to events: a slice without an event holds none, not even ``md[len(md):]``,
+    whose markers (after the last event) belong to the last event, in ``md[:len(md)]``."""
+    for empty in (md[3:3], md[5:2], md[100:], md[len(md):]):
         assert len(empty) == 0 and empty.events() == [] and empty.stats.reconnects == 0
+    assert md[:len(md)].stats == md.stats
 
 
 def test_a_negative_step_is_refused(md: MarketDataInMemory) -> None:

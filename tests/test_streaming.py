@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import barter_ffi
-from barter_ffi import MarketDataError, MarketDataInMemory, OwnedByAnotherThreadError, iter_json_file
+from barter_ffi import DecimalScaleError, MarketDataError, MarketDataInMemory, OwnedByAnotherThreadError, iter_json_file
 from conftest import FIXTURES
 
 KINDS = FIXTURES / "all_kinds.jsonl"
@@ -136,7 +136,9 @@ def test_a_later_piece_needing_more_decimal_scale_is_cast_or_refused(tmp_path: P
     assert finer != l1
     path = tmp_path / "scales.jsonl"
     path.write_text(l1 * 200_000 + finer)
-    with pytest.raises(MarketDataError, match="larger scale"):
+    with pytest.raises(DecimalScaleError, match=r"^l1 bid_price: a later piece of the file has values of scale 19, "
+                                                r"beyond the scale 8 its first piece fixed for the stream: write "
+                                                r"decimals='text' .* or decimals='float64'$"):
         iter_json_file(path).record_batches("l1").read_all()
     exact = iter_json_file(path).record_batches("l1", decimals="text").read_all()
     assert exact.num_rows == 200_001 and pyarrow.types.is_string(exact.schema.field("bid_price").type)
@@ -186,6 +188,18 @@ def test_one_endless_line_is_refused_at_the_cap_naming_it_in_bounded_memory(tmp_
         "(a line of barter's JSON holds one event); load the file whole to read it"
     )
     assert peak_mb < 100, f"{peak_mb} MB above the imports for a 100 MB line"
+
+
+def test_blank_lines_before_the_first_event_are_streamed_in_bounded_memory(tmp_path: Path) -> None:
+    """Blank lines before the first item are counted, not held, however many there are."""
+    path = tmp_path / "blank_start.jsonl"
+    with path.open("wb") as file:
+        for _ in range(4):
+            file.write(b" \t\r\n\n" * (10 << 20))  # 200 MB of blank lines in all
+        file.write(KINDS.read_bytes().splitlines(keepends=True)[0])
+    count, peak_mb = streamed_with_peak_mb(path)
+    assert count == "1"
+    assert peak_mb < 100, f"{peak_mb} MB above the imports for 200 MB of blank lines"
 
 
 def test_cli_convert_streams_json_to_parquet(large: Path, tmp_path: Path) -> None:
@@ -239,3 +253,13 @@ def test_a_stream_is_not_pickled_and_a_forked_child_gets_an_error_not_a_hang(lar
     child, parent = result.stdout.splitlines()
     assert child.startswith("0 ValueError") and "forked child" in child, child
     assert parent == "True"
+
+
+@pytest.mark.parametrize("selection", [{"start": "2030-01-01T00:00:00Z"}, {"kinds": "candle", "exchanges": "okx"},
+                                       {"instruments": 12345}])
+def test_a_summary_of_a_selection_that_keeps_no_event_is_the_whole_loads(selection: dict) -> None:
+    """No piece comes of a selection that keeps nothing: the summary of nothing, not a
+    TypeError; markers a selection keeps without an event are counted."""
+    streamed = iter_json_file(KINDS, **selection).summary()
+    assert streamed == MarketDataInMemory.from_json_file(KINDS, **selection).summary()
+    assert streamed.market_events == 0

@@ -189,3 +189,61 @@ def test_a_threaded_http_server_serves_a_shared_data_set_by_cloning_it(server: s
         assert (status, body) == (200, expected), exchange
     status, message = fetch(f"{server}/direct/okx")
     assert status == 409 and isinstance(message, str) and "md.clone()" in message and "this is 'Thread-" in message
+
+
+READS = {
+    "len": len,
+    "bool": bool,
+    "stats": lambda md: md.stats,
+    "summary": lambda md: md.summary(),
+    "time_first_event": lambda md: md.time_first_event(),
+    "repr": repr,
+}
+
+
+def test_reads_work_from_any_thread_whoever_owns_the_data_set() -> None:
+    """``len``, ``bool``, ``stats``, ``summary()``, ``time_first_event()`` and ``repr`` claim
+    nothing and work from any thread, as the class documentation says, both ways round: a pool
+    reads what the main thread owns, and the main thread what a live pool thread owns."""
+    shared = MarketDataInMemory.from_json_file(KINDS)
+    expected = {name: read(shared) for name, read in READS.items()}
+    assert shared.events() == EXPECTED  # the main thread owns it
+    with ThreadPoolExecutor(1) as pool:
+        assert {name: pool.submit(read, shared).result() for name, read in READS.items()} == expected
+        assert shared.events() == EXPECTED, "still the main thread's: nothing was claimed"
+    worked = MarketDataInMemory.from_json_file(KINDS)
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(worked.events).result() == EXPECTED  # the pool's live thread owns it
+        assert {name: read(worked) for name, read in READS.items()} == expected
+        with pytest.raises(OwnedByAnotherThreadError):
+            worked.events()
+
+
+def test_reads_from_other_threads_never_race_the_owners_close() -> None:
+    """Readers on other threads while the owner closes: each read gives the value or "closed",
+    never a freed handle (the reads hold the instance's lock, which close() takes)."""
+    for _ in range(20):
+        md = MarketDataInMemory.from_json_file(KINDS)
+        md.events()
+        start = threading.Barrier(5, timeout=60)
+        outcomes: list = []
+
+        def read_until_closed() -> None:
+            start.wait()
+            while True:
+                try:
+                    outcomes.append((len(md), md.stats.reconnects, md.summary().market_events, repr(md)[:20]))
+                except ValueError as error:
+                    outcomes.append(str(error))
+                    return
+
+        readers = [threading.Thread(target=read_until_closed) for _ in range(4)]
+        for reader in readers:
+            reader.start()
+        start.wait()
+        md.close()
+        for reader in readers:
+            reader.join()
+        assert all(outcome in ((11, 2, 11, "<MarketDataInMemory "), "MarketDataInMemory is closed")
+                   for outcome in outcomes), set(map(str, outcomes))
+        assert outcomes.count("MarketDataInMemory is closed") == 4

@@ -391,7 +391,7 @@ fn a_file_in_pieces_replays_as_the_whole_file_books_carried_across() {
     for every in [Every::Event, Every::Interval(3_000_000)] {
         let whole =
             batches(BookReplay::of_data_set(&data, ReplayOptions { every: every.clone(), ..options(3) }).unwrap());
-        let size = PieceSize { bytes: 2_000, array_items: 7 };
+        let size = PieceSize { bytes: 2_000, array_items: 7, ..PieceSize::default() };
         let stream = FileStream::open_in_pieces(&path, Default::default(), size).unwrap();
         let pieces =
             BookReplay::of_pieces(Box::new(stream), ReplayOptions { every: every.clone(), ..options(3) }).unwrap();

@@ -3,6 +3,7 @@
 mod common;
 
 use barter_data::{event::DataKind, streams::reconnect::Event};
+use barter_ffi::read::compression::BarterFfiCompression;
 use barter_ffi::{
     base::event,
     data_set::{
@@ -95,7 +96,8 @@ fn filter_by_kind_exchange_instrument_and_time() {
     assert_eq!(nanos(&window), nanos(&data)[2..5], "start inclusive, end exclusive");
     let none = filter(&data, &EventFilter { instruments: Some([99].into_iter().collect()), ..Default::default() });
     let none = none.unwrap();
-    assert!(none.is_empty() && none.stream_events().is_empty(), "no match: an empty data set, markers gone too");
+    assert!(none.is_empty(), "no match: an empty data set");
+    assert_eq!(none.stats().reconnects, 2, "its markers stay: an instrument is no marker's axis");
     assert_eq!(
         none.time_first_event_ns().unwrap_err().status,
         barter_ffi::base::error::BarterFfiStatus::NoMarketEvents
@@ -218,4 +220,68 @@ fn a_selective_load_reports_the_files_first_error_and_refuses_an_input_without_e
     let markers_only = r#"{"Reconnecting":"okx"}"#;
     let refused = load_bytes(markers_only.as_bytes(), "markers.jsonl", &only_trades).unwrap_err();
     assert_eq!(refused.status, barter_ffi::base::error::BarterFfiStatus::NoMarketEvents);
+}
+
+/// A data set of markers alone: what `from_parquet("day/reconnects.parquet")` and
+/// `from_events([Reconnecting(...)])` make.
+fn markers_only(exchanges: &[ExchangeId]) -> MarketData {
+    let lines: String =
+        exchanges.iter().map(|exchange| format!("{{\"Reconnecting\":\"{}\"}}\n", exchange.as_str())).collect();
+    MarketData::from_json_items(lines.as_bytes(), "markers").unwrap()
+}
+
+#[test]
+fn markers_without_market_events_are_kept_by_every_selection() {
+    let markers = markers_only(&[ExchangeId::Okx, ExchangeId::Kraken]);
+    assert_eq!((markers.len(), markers.stats().reconnects), (0, 2), "kept, not dropped");
+    let okx = EventFilter { exchanges: Some([ExchangeId::Okx].into_iter().collect()), ..Default::default() };
+    assert_eq!(filter(&markers, &okx).unwrap().stats().reconnects, 1, "by exchange");
+    assert_eq!(filter(&markers, &EventFilter::default()).unwrap().stats().reconnects, 2);
+    let window = EventFilter { end_ns: Some(i64::MAX), ..Default::default() };
+    assert_eq!(filter(&markers, &window).unwrap().stats().reconnects, 0, "untimed: in no time window");
+    let merged = merge(&[&markers, &markers]).unwrap();
+    assert_eq!((merged.len(), merged.stats().reconnects), (0, 4));
+    let kinds = load("all_kinds.jsonl");
+    let merged = merge(&[&kinds, &markers]).unwrap();
+    assert_eq!(merged.stats().reconnects, kinds.stats().reconnects + 2);
+    assert!(
+        matches!(
+            merged.stream_events()[..2],
+            [Event::Reconnecting(ExchangeId::Okx), Event::Reconnecting(ExchangeId::Kraken)]
+        ),
+        "untimed markers go first, in their order"
+    );
+    // A filter matching no market event keeps the markers its rule keeps, as for any other match.
+    let no_candle = filter(
+        &load("trades.json"),
+        &EventFilter { kinds: Some([event::TAG_CANDLE].into_iter().collect()), ..Default::default() },
+    )
+    .unwrap();
+    assert_eq!((no_candle.len(), no_candle.stats().reconnects), (0, 1));
+    assert_eq!(no_candle.to_json(JsonShape::Lines).unwrap(), b"{\"Reconnecting\":\"binance_spot\"}\n");
+}
+
+#[test]
+fn a_data_set_without_market_events_is_not_written_to_a_json_file() {
+    let path = std::env::temp_dir().join(format!("barter_ffi_markers_only_{}.jsonl", std::process::id()));
+    for data in [markers_only(&[ExchangeId::Okx]), markers_only(&[])] {
+        let error = data.to_json_file(&path, JsonShape::Lines, BarterFfiCompression::None).unwrap_err();
+        assert_eq!(error.status, barter_ffi::base::error::BarterFfiStatus::NoMarketEvents);
+        assert!(error.message.contains("no market event"), "{}", error.message);
+        assert!(!path.exists(), "nothing written");
+    }
+}
+
+#[test]
+fn json_items_without_market_events_are_an_empty_data_set_that_keeps_them() {
+    let markers =
+        MarketData::from_json_items(b"{\"Reconnecting\":\"okx\"}\n{\"Reconnecting\":\"huobi\"}\n", "made").unwrap();
+    assert_eq!((markers.len(), markers.stats().reconnects), (0, 2));
+    let errors = MarketData::from_json_items(br#"[{"Item":{"Err":{"Socket":"x"}}}]"#, "made").unwrap();
+    assert_eq!(errors.stats().errors_skipped, 1);
+    assert_eq!(MarketData::from_json_items(b" \n", "made").unwrap().stats(), Default::default());
+    assert!(MarketData::from_json_items(b"{\"Reconnecting\":\"nasdaq\"}", "made").is_err(), "barter's checks");
+    let kinds = load("all_kinds.jsonl");
+    let again = MarketData::from_json_items(&kinds.to_json(JsonShape::Lines).unwrap(), "made").unwrap();
+    assert_eq!(again.stream_events(), kinds.stream_events());
 }

@@ -25,7 +25,8 @@ fn data(layout: &str) -> MarketData {
             _ => MARKER.to_string(),
         })
         .collect();
-    MarketData::from_bytes(lines.join("\n").as_bytes(), "test").unwrap()
+    // Items a program made: a layout without a trade is a data set too.
+    MarketData::from_json_items(lines.join("\n").as_bytes(), "test").unwrap()
 }
 
 /// The slice as a walk describes it: trades by id, markers as `R`.
@@ -43,8 +44,9 @@ fn describe(items: &[StreamEvent]) -> String {
         .join(" ")
 }
 
-/// The module's rule, written as a walk: a marker belongs to the next market event (or to the
-/// end), and goes with the slice when that event's index lies in `start..stop`.
+/// The module's rule, written as a walk: a marker belongs to the next market event (after the
+/// last one, to the last one; without any, to the data set), and goes with the slice when that
+/// event's index lies in `start..stop`.
 fn walked_slice(items: &[StreamEvent], start: usize, stop: usize, step: usize, len: usize) -> String {
     let mut kept = Vec::new();
     let mut index = 0;
@@ -56,7 +58,9 @@ fn walked_slice(items: &[StreamEvent], start: usize, stop: usize, step: usize, l
                 }
                 index += 1;
             }
-            Event::Reconnecting(_) if (start..stop).contains(&index) || (index == len && stop == len) => {
+            Event::Reconnecting(_)
+                if (start..stop).contains(&index) || (index == len && stop == len && (start < stop || len == 0)) =>
+            {
                 kept.push(item.clone())
             }
             Event::Reconnecting(_) => {}
@@ -65,7 +69,7 @@ fn walked_slice(items: &[StreamEvent], start: usize, stop: usize, step: usize, l
     describe(&kept)
 }
 
-const LAYOUTS: [&str; 5] = ["T", "RTTRRTTR", "TRTRT", "RRTTT", "TTTRR"];
+const LAYOUTS: [&str; 7] = ["T", "RTTRRTTR", "TRTRT", "RRTTT", "TTTRR", "RR", ""];
 
 #[test]
 fn every_slice_matches_the_walk() {
@@ -75,13 +79,7 @@ fn every_slice_matches_the_walk() {
         for start in 0..=len {
             for stop in start..=len {
                 for step in 1..=3 {
-                    let walked = walked_slice(data.stream_events(), start, stop, step, len);
-                    // Without a market event a slice is empty: its markers had no event to belong to.
-                    let expected = if walked.split(' ').all(|item| item == "R" || item.is_empty()) {
-                        String::new()
-                    } else {
-                        walked
-                    };
+                    let expected = walked_slice(data.stream_events(), start, stop, step, len);
                     let sliced = slice(&data, start as u64, stop as u64, step as u64).unwrap();
                     assert_eq!(describe(sliced.stream_events()), expected, "{layout}[{start}:{stop}:{step}]");
                     assert_eq!(sliced.stats().reconnects, expected.matches('R').count() as u64);
@@ -93,11 +91,14 @@ fn every_slice_matches_the_walk() {
 
 #[test]
 fn consecutive_slices_hold_what_the_whole_range_holds() {
-    let data = data("RTTRRTTR");
-    let halves = [slice(&data, 0, 2, 1).unwrap(), slice(&data, 2, 4, 1).unwrap()];
+    let whole = data("RTTRRTTR");
+    let halves = [slice(&whole, 0, 2, 1).unwrap(), slice(&whole, 2, 4, 1).unwrap()];
     let joined: Vec<String> = halves.iter().map(|half| describe(half.stream_events())).collect();
-    assert_eq!(joined.join(" "), describe(data.stream_events()));
-    assert_eq!(describe(slice(&data, 0, 4, 1).unwrap().stream_events()), describe(data.stream_events()));
+    assert_eq!(joined.join(" "), describe(whole.stream_events()));
+    assert_eq!(describe(slice(&whole, 0, 4, 1).unwrap().stream_events()), describe(whole.stream_events()));
+    assert_eq!(describe(slice(&whole, 4, 4, 1).unwrap().stream_events()), "", "the last event's markers stay with it");
+    let markers = data("RR");
+    assert_eq!(describe(slice(&markers, 0, 0, 1).unwrap().stream_events()), "R R", "all of a data set of markers");
 }
 
 #[test]

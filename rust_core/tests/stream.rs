@@ -221,3 +221,35 @@ fn a_line_or_array_item_longer_than_the_cap_is_an_error_naming_its_line() {
     let error = streamed(&write("over.json", array(2_000)), &EventFilter::default(), cap).unwrap_err();
     assert!(error.message.contains("the array item on line 4 is longer than 1000 bytes"), "{}", error.message);
 }
+
+#[test]
+fn blank_lines_before_the_first_item_are_counted_not_held() {
+    // Far more blank bytes than the cap, in lines of their own, before each shape's first byte.
+    let cap = PieceSize { bytes: 64, array_items: 4, max_line_bytes: 1_000 };
+    let blanks = " \t\r\n\n".repeat(2_000); // 4,000 lines
+    let line = common::TRADE_LINE;
+    let item = format!(r#"{{"Item":{{"Ok":{}}}}}"#, &line[8..line.len() - 1]);
+    let write = |name: &str, text: String| {
+        let path = temp_dir().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let lines = write("blank_start.jsonl", format!("{blanks}{line}\n{line}\n"));
+    let array = write("blank_start.json", format!("{blanks}[{item},\n{item}]"));
+    for path in [&lines, &array] {
+        let whole = MarketData::from_file(path).unwrap();
+        assert_eq!(streamed(path, &EventFilter::default(), cap).unwrap(), whole.stream_events().as_slice(), "{path:?}");
+    }
+    // Errors after the blanks name the input's own lines and columns, as a whole load does.
+    let bad_lines = write("blank_start_bad.jsonl", format!("{blanks}{line}\n  {{not json\n"));
+    let bad_array = write("blank_start_bad.json", format!("{blanks}[{item},\n  {{not json}}]"));
+    for path in [&bad_lines, &bad_array] {
+        let whole = MarketData::from_file(path).unwrap_err();
+        assert!(whole.message.contains("line 4002 column"), "{}", whole.message);
+        assert_eq!(streamed(path, &EventFilter::default(), cap).unwrap_err(), whole, "{path:?}");
+    }
+    // Blanks on the first item's own line are that line's: past the cap, the line is too long.
+    let long_first_line = write("blank_first_line.jsonl", format!("\n\n{}{line}\n", " ".repeat(2_000)));
+    let error = streamed(&long_first_line, &EventFilter::default(), cap).unwrap_err();
+    assert!(error.message.contains("line 3 is longer than 1000 bytes"), "{}", error.message);
+}

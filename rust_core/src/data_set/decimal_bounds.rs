@@ -8,7 +8,7 @@
 use rust_decimal::Decimal;
 
 /// Decimal128's largest precision: barter's decimals are written at it.
-pub const DECIMAL128_PRECISION: u8 = 38;
+pub(crate) const DECIMAL128_PRECISION: u8 = 38;
 
 /// 10^0 to 10^28: what rescales a decimal to its column's scale (rust_decimal's scales are at
 /// most 28).

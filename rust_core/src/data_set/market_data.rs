@@ -43,7 +43,8 @@ pub struct LoadStats {
 ///
 /// Loading refuses an input without a market event (barter's constructor panics on one), but a
 /// selection from loaded data (a filter, a slice, a merge, events from Python) may match none:
-/// that is an empty data set, which has no engine value and no first event.
+/// that is an empty data set, which has no engine value and no first event, and keeps the
+/// reconnect markers it was given.
 #[derive(Debug, Clone)]
 pub struct MarketData {
     events: Arc<Vec<StreamEvent>>,
@@ -75,10 +76,22 @@ impl MarketData {
         Self::from_parsed(load::parse(&compression::decompressed(bytes, source)?, source)?, source)
     }
 
-    /// A data set of `items` made outside a load (an empty one if they hold no market event).
+    /// A data set of `items` made outside a load: an empty one if they hold no market event,
+    /// which keeps its reconnect markers.
     pub(crate) fn from_items(events: Vec<StreamEvent>) -> Self {
         let reconnects = events.iter().filter(|item| matches!(item, Event::Reconnecting(_))).count() as u64;
         Self::from_selection(Parsed { events, reconnects, ..Parsed::default() })
+    }
+
+    /// barter JSON a program made rather than recorded (Python's `from_records`, unpickling):
+    /// read as [`from_bytes`](Self::from_bytes) reads it, but items without a market event
+    /// (none at all, or only reconnect markers and `Err` items) are an empty data set, which
+    /// keeps its markers and its count of `Err` items, rather than an error.
+    pub fn from_json_items(bytes: &[u8], source: &str) -> Result<Self, Error> {
+        if bytes.iter().all(|&byte| crate::parse::is_json_whitespace(byte)) {
+            return Ok(Self::from_selection(Parsed::default()));
+        }
+        Ok(Self::from_selection(load::parse(bytes, source)?))
     }
 
     /// A loaded input: at least one market event, or `NoMarketEvents` naming `source`.
@@ -99,26 +112,17 @@ impl MarketData {
         )
     }
 
-    /// Items selected from data sets: with no market event, an empty data set (its reconnect
-    /// markers go too, as each belongs to a market event).
-    pub(crate) fn from_selection(mut parsed: Parsed) -> Self {
-        if parsed.events.len() as u64 == parsed.reconnects {
-            parsed.events.clear();
-            parsed.reconnects = 0;
-        }
-        Self::from_stream_piece(parsed)
-    }
-
-    /// A piece of a streamed input (see `output::stream`): its markers are kept even
-    /// without a market event beside them, as the stream holds one elsewhere.
-    pub(crate) fn from_stream_piece(parsed: Parsed) -> Self {
+    /// Items selected from data sets, made outside a load, or a piece of a streamed input (see
+    /// `output::stream`), kept as they are. Without a market event it is an empty data set, with
+    /// no engine value (barter's constructor panics without an event), that still holds its
+    /// reconnect markers: dropping them would lose resets a replay needs, without an error.
+    pub(crate) fn from_selection(parsed: Parsed) -> Self {
         let Parsed { events, reconnects, errors_skipped, .. } = parsed;
         let market_events = events.len() as u64 - reconnects;
         // Most recordings hold no marker: then there is nothing to scan for.
         let markers = if reconnects == 0 { MarkerPositions::default() } else { MarkerPositions::of(&events) };
         let events = Arc::new(events);
         Self {
-            // barter's constructor panics without a market event: an empty set has no engine value.
             engine: (market_events > 0).then(|| MarketDataInMemory::new(Arc::clone(&events))),
             events,
             stats: LoadStats { market_events, reconnects, errors_skipped },
@@ -192,7 +196,23 @@ impl MarketData {
 
     /// [`to_json`](Self::to_json) written to `path` (created or truncated), compressed as asked,
     /// without holding the JSON in memory. A write that fails removes what it wrote.
+    ///
+    /// A data set without a market event is refused (`NoMarketEvents`) and nothing is written:
+    /// barter's `MarketDataInMemory` cannot be loaded from such a file, nor can this library's
+    /// loaders read it back, so the file would be a promise the reader cannot keep.
     pub fn to_json_file(&self, path: &Path, shape: JsonShape, compression: BarterFfiCompression) -> Result<(), Error> {
+        if self.is_empty() {
+            return Err(Error::new(
+                BarterFfiStatus::NoMarketEvents,
+                format!(
+                    "{}: the data set has no market event ({} reconnect markers), and barter's MarketDataInMemory \
+                     cannot be loaded from a file without one, so none is written (Arrow tables and Parquet hold \
+                     an empty data set)",
+                    path.display(),
+                    self.stats.reconnects
+                ),
+            ));
+        }
         let written = std::fs::File::create(path).and_then(|file| {
             let encoder = compression.encoder(file)?;
             let buffered = self.write_json(std::io::BufWriter::with_capacity(1 << 20, encoder), shape)?;
@@ -291,7 +311,8 @@ fn add_order_book_sides(event: &mut serde_json::Value) {
     for book in book_event.values_mut() {
         for side in ["bids", "asks"] {
             if let Some(levels) = book.get_mut(side).and_then(|value| value.as_object_mut()) {
-                levels.insert("side".to_string(), serde_json::Value::Null);
+                // First, where barter's `OrderBookSide` declares it (serde_json keeps the order).
+                levels.shift_insert(0, "side".to_string(), serde_json::Value::Null);
             }
         }
     }

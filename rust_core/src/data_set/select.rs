@@ -2,7 +2,9 @@
 //!
 //! Both treat a reconnect marker as belonging to the market event after it in its own data set
 //! (it tells a book rebuilder to reset before that event), or, at the end of a data set, to the
-//! one before it: a marker takes that event's `time_exchange` as its own.
+//! one before it: a marker takes that event's `time_exchange` as its own. The markers of a data
+//! set without any market event have no time: a merge puts them first, and a filter keeps them
+//! (by exchange) only when it has no time window.
 
 use super::market_data::MarketData;
 use crate::{
@@ -108,15 +110,19 @@ impl EventFilter {
         self.exchanges.as_ref().is_none_or(|set| set.contains(exchange))
     }
 
-    /// A market event by every axis; a marker (at its event's `time`) by exchange and window.
-    fn keeps(&self, item: &StreamEvent, time: i64) -> bool {
+    /// A market event by every axis; a marker (at its event's `time`, `None` in a data set
+    /// without market events) by exchange and window.
+    fn keeps(&self, item: &StreamEvent, time: Option<i64>) -> bool {
         match item {
-            Event::Reconnecting(exchange) => self.keeps_marker(exchange, time),
+            Event::Reconnecting(exchange) => match time {
+                Some(time) => self.keeps_marker(exchange, time),
+                None => self.keeps_exchange(exchange) && self.start_ns.is_none() && self.end_ns.is_none(),
+            },
             Event::Item(event) => self.keeps_event(&EventHeader {
                 kind_tag: kind_tag(&event.kind),
                 exchange: event.exchange,
                 instrument: event.instrument.index(),
-                time_exchange_ns: time,
+                time_exchange_ns: nanos(event),
             }),
         }
     }
@@ -145,13 +151,14 @@ impl EventFilter {
 
 /// A new data set of the items `filter` keeps, in order: the matching market events, and the
 /// reconnect markers of the kept exchanges whose time (see the module's rule) lies in the
-/// window. Matching nothing gives an empty data set.
+/// window. Matching no market event gives an empty data set (with the markers it keeps).
 pub fn filter(data: &MarketData, filter: &EventFilter) -> Result<MarketData, Error> {
     let items = data.stream_events();
     let times = item_times(items);
+    let timed = !data.is_empty();
     let mut kept = Parsed::default();
     for (item, &time) in items.iter().zip(&times) {
-        if filter.keeps(item, time) {
+        if filter.keeps(item, timed.then_some(time)) {
             kept.reconnects += u64::from(matches!(item, Event::Reconnecting(_)));
             kept.events.push(item.clone());
         }
@@ -209,18 +216,14 @@ fn times_among_skipped(items: &[StreamEvent], skipped: &[SkippedEvent], before: 
 /// A selection applied to a streamed input piece by piece, keeping what [`load_file`] keeps
 /// from the whole input, in the same order. A marker needs the next market event's time (kept
 /// or skipped), which may lie in a later piece: markers after a piece's last event wait for
-/// it. Markers kept before any market event is kept wait too, since a data set without a market
-/// event holds no marker.
+/// it.
 #[derive(Debug, Default)]
 pub struct StreamedSelection {
     filter: EventFilter,
     /// Markers after the last market event read so far, not yet timed.
     untimed: Vec<StreamEvent>,
-    /// Markers kept while no market event has been.
-    held: Vec<StreamEvent>,
     /// `time_exchange` of the last market event read, kept or skipped.
     latest: Option<i64>,
-    kept_an_event: bool,
     markers_read: u64,
     errors_skipped: u64,
     /// `Err` items skipped since the last piece handed out, which the next one counts (those
@@ -253,17 +256,15 @@ impl StreamedSelection {
             (kept, Some(skip)) if skip.position >= kept => Some(skip.time_exchange_ns),
             (kept, _) => Some(times[kept - 1]),
         };
-        let mut kept = std::mem::take(&mut self.held);
-        kept.extend(
-            items
-                .into_iter()
-                .zip(times)
-                .filter(|(item, time)| match item {
-                    Event::Reconnecting(exchange) => self.filter.keeps_marker(exchange, *time),
-                    Event::Item(_) => true,
-                })
-                .map(|(item, _)| item),
-        );
+        let kept = items
+            .into_iter()
+            .zip(times)
+            .filter(|(item, time)| match item {
+                Event::Reconnecting(exchange) => self.filter.keeps_marker(exchange, *time),
+                Event::Item(_) => true,
+            })
+            .map(|(item, _)| item)
+            .collect();
         self.hand_out(kept)
     }
 
@@ -273,12 +274,14 @@ impl StreamedSelection {
         let Some(latest) = self.latest else {
             return Err(MarketData::no_market_events(source, self.markers_read, self.errors_skipped));
         };
-        let mut kept = std::mem::take(&mut self.held);
         let untimed = std::mem::take(&mut self.untimed);
-        kept.extend(untimed.into_iter().filter(|item| match item {
-            Event::Reconnecting(exchange) => self.filter.keeps_marker(exchange, latest),
-            Event::Item(_) => true,
-        }));
+        let kept = untimed
+            .into_iter()
+            .filter(|item| match item {
+                Event::Reconnecting(exchange) => self.filter.keeps_marker(exchange, latest),
+                Event::Item(_) => true,
+            })
+            .collect();
         Ok(self.hand_out(kept))
     }
 
@@ -287,11 +290,6 @@ impl StreamedSelection {
             return Parsed::default();
         }
         let reconnects = kept.iter().filter(|item| matches!(item, Event::Reconnecting(_))).count() as u64;
-        if reconnects == kept.len() as u64 && !self.kept_an_event {
-            self.held = kept;
-            return Parsed::default();
-        }
-        self.kept_an_event = true;
         let errors_skipped = std::mem::take(&mut self.errors_not_counted);
         Parsed { events: kept, reconnects, errors_skipped, ..Parsed::default() }
     }

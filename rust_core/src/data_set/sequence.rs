@@ -8,8 +8,9 @@
 //!
 //! A marker belongs to the market event that follows it: it tells a book rebuilder to reset
 //! before that event. A slice `[start, stop)` therefore keeps the markers just before `start`
-//! and drops those just before `stop`; markers after the last event go with a slice that reaches
-//! the end. So `md[a:b]` followed by `md[b:c]` holds exactly what `md[a:c]` holds.
+//! and drops those just before `stop`; markers after the last event go with a slice that holds
+//! that event. So `md[a:b]` followed by `md[b:c]` holds exactly what `md[a:c]` holds. A data
+//! set without market events has one slice, `0..0`, which is the whole of it, markers included.
 
 use super::market_data::MarketData;
 use crate::{
@@ -54,7 +55,8 @@ pub fn market_events(
 
 /// A new data set of every `step`-th market event of `start..stop` (`step` ≥ 1), with the
 /// reconnect markers that belong to `start..stop` (see the module's rule) in their places.
-/// A slice without a market event is an empty data set, as an empty filter is.
+/// A slice without a market event is an empty data set, holding no marker unless `data` has no
+/// market event at all.
 pub fn slice(data: &MarketData, start: u64, stop: u64, step: u64) -> Result<MarketData, Error> {
     let (start, stop) = check_range(data, start, stop)?;
     if step == 0 {
@@ -62,7 +64,9 @@ pub fn slice(data: &MarketData, start: u64, stop: u64, step: u64) -> Result<Mark
     }
     let items = data.stream_events();
     let first = data.markers().markers_position(start);
-    let end = if stop as u64 == data.len() { items.len() } else { data.markers().markers_position(stop) };
+    // Markers after the last event belong to it; without any event, to the data set as a whole.
+    let holds_the_end = stop as u64 == data.len() && (start < stop || data.is_empty());
+    let end = if holds_the_end { items.len() } else { data.markers().markers_position(stop) };
     let mut kept = Parsed::default();
     let mut index = start;
     for item in &items[first..end] {

@@ -1,7 +1,8 @@
 //! `BarterFfiMarketData`: an opaque handle owning one [`MarketData`].
 
 use super::{
-    call, check_out, required, sized, write_encoded, write_out, BarterFfiBuffer, BarterFfiError, LIVE_MARKET_DATA,
+    call, check_out, host::call_into_host, required, sized, write_encoded, write_out, BarterFfiBuffer, BarterFfiError,
+    LIVE_MARKET_DATA,
 };
 use crate::{
     base::error::{BarterFfiStatus, Error},
@@ -72,7 +73,8 @@ pub extern "C" fn barter_ffi_market_data_load_file(
 /// called the load, never after it returns: first with 0, never decreasing, last with
 /// `bytes_total`, and at least every 50 ms while a large file is parsed on other threads (so the
 /// host can notice a Ctrl-C). Returning non-zero cancels the load: it then fails with
-/// `BARTER_FFI_STATUS_CANCELLED` and keeps nothing.
+/// `BARTER_FFI_STATUS_CANCELLED` and keeps nothing. After `barter_ffi_host_finalizing` it is
+/// never called: a report then due cancels the load as if it had returned non-zero.
 pub type BarterFfiProgressCallback =
     Option<unsafe extern "C" fn(context: *mut c_void, bytes_done: u64, bytes_total: u64) -> i32>;
 
@@ -111,7 +113,9 @@ pub extern "C" fn barter_ffi_market_data_load_file_filtered(
         let total = std::fs::metadata(&path).map(|meta| meta.len()).unwrap_or(0);
         let mut report = |done: usize| match progress {
             // SAFETY: the caller supplied a callback that accepts its own context.
-            Some(callback) => unsafe { callback(context, (done as u64).min(total), total) == 0 },
+            Some(callback) => {
+                call_into_host(|| unsafe { callback(context, (done as u64).min(total), total) == 0 }).unwrap_or(false)
+            }
             None => true,
         };
         if !report(0) {
@@ -147,17 +151,40 @@ pub extern "C" fn barter_ffi_market_data_load_bytes_filtered(
     error: *mut BarterFfiError,
 ) -> BarterFfiStatus {
     call(error, || {
-        let bytes = c_array(data, len, "data")?;
-        let source = if source_name.is_null() {
-            "<buffer>".to_string()
-        } else {
-            // SAFETY: a non-NULL source_name is a NUL-terminated string.
-            unsafe { CStr::from_ptr(source_name) }.to_string_lossy().into_owned()
-        };
         let selection = optional_filter(filter)?;
-        check_out(out, "out")?;
-        write_out(out, "out", BarterFfiMarketData::into_raw(select::load_bytes(bytes, &source, &selection)?))
+        build_from_bytes(data, len, source_name, out, |bytes, source| select::load_bytes(bytes, source, &selection))
     })
+}
+
+/// Builds market data from barter JSON that a program made rather than recorded (Python's
+/// `from_records`, unpickling): `len` bytes at `data`, read during the call only, as
+/// `barter_ffi_market_data_load_bytes` reads them (either shape, barter's serde types, the
+/// same errors; not decompressed), except that items without a market event (none at all, or
+/// only reconnect markers and `Err` items) make an empty data set, which keeps its markers,
+/// rather than `BARTER_FFI_STATUS_NO_MARKET_EVENTS`. `source_name` as for `_load_bytes`.
+#[no_mangle]
+pub extern "C" fn barter_ffi_market_data_from_json_items(
+    data: *const u8,
+    len: usize,
+    source_name: *const c_char,
+    out: *mut *mut BarterFfiMarketData,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
+    call(error, || build_from_bytes(data, len, source_name, out, MarketData::from_json_items))
+}
+
+/// `build(bytes, source)` of the C arguments, into `out`.
+fn build_from_bytes(
+    data: *const u8,
+    len: usize,
+    source_name: *const c_char,
+    out: *mut *mut BarterFfiMarketData,
+    build: impl FnOnce(&[u8], &str) -> Result<MarketData, Error>,
+) -> Result<(), Error> {
+    let bytes = c_array(data, len, "data")?;
+    let source = source_from_c(source_name);
+    check_out(out, "out")?;
+    write_out(out, "out", BarterFfiMarketData::into_raw(build(bytes, &source)?))
 }
 
 /// Builds market data from `len` bytes at `data` holding market events in the cursor's batch
@@ -341,7 +368,9 @@ pub enum BarterFfiJsonShape {
 }
 
 /// Every held item as barter JSON in `shape` (a `BarterFfiJsonShape`) that barter's own types,
-/// and this library, read back equal. Release the buffer with `barter_ffi_buffer_free`.
+/// and this library, read back equal. A data set without market events gives JSON that only
+/// `barter_ffi_market_data_from_json_items` reads back (the loaders need a market event).
+/// Release the buffer with `barter_ffi_buffer_free`.
 #[no_mangle]
 pub extern "C" fn barter_ffi_market_data_to_json(
     market_data: *const BarterFfiMarketData,
@@ -360,7 +389,9 @@ pub extern "C" fn barter_ffi_market_data_to_json(
 /// Writes what `barter_ffi_market_data_to_json` returns to the file at `path` (NUL-terminated,
 /// as for loading; created or truncated), compressed as `compression` (a
 /// `BarterFfiCompression`) says, without holding the JSON in memory. On failure the file is
-/// removed. Every loader reads the result back, detecting the compression from its content.
+/// removed. Every loader reads the result back, detecting the compression from its content. A
+/// data set without market events is refused (`BARTER_FFI_STATUS_NO_MARKET_EVENTS`, no file
+/// written): neither barter nor the loaders could read the file.
 #[no_mangle]
 pub extern "C" fn barter_ffi_market_data_write_json_file(
     market_data: *const BarterFfiMarketData,
@@ -509,6 +540,15 @@ fn exchange_from_c(name: *const c_char) -> Result<ExchangeId, Error> {
     let name = unsafe { CStr::from_ptr(name) }.to_string_lossy();
     ExchangeId::deserialize(StrDeserializer::<serde::de::value::Error>::new(&name))
         .map_err(|error| Error::new(BarterFfiStatus::InvalidArgument, format!("exchange: {error}")))
+}
+
+/// A NUL-terminated UTF-8 name of an input (NULL: `<buffer>`), for error messages.
+fn source_from_c(source_name: *const c_char) -> String {
+    if source_name.is_null() {
+        return "<buffer>".to_string();
+    }
+    // SAFETY: a non-NULL source_name is a NUL-terminated string.
+    unsafe { CStr::from_ptr(source_name) }.to_string_lossy().into_owned()
 }
 
 /// Borrows `len` elements at `items`; NULL is allowed only for an empty array.

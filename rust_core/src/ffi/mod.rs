@@ -9,6 +9,7 @@ pub mod arrow;
 pub mod book_replay;
 pub mod cursor;
 pub mod file_stream;
+pub mod host;
 pub mod market_data;
 
 // The header promises that handles may be used from several threads: hold the types to it.

@@ -20,7 +20,9 @@
 //! Nor does it hold a line (or an array item) of any length: one longer than
 //! [`MAX_LINE_BYTES`] is an error naming its line, where a whole load would read it. So memory
 //! stays bounded (about that plus a piece) whatever the input, and a long line is looked for
-//! a newline once, not again with every read.
+//! a newline once, not again with every read. Blank lines are no line's: those before the
+//! first item are counted and let go, and those between JSON lines are cut into pieces as any
+//! line; in an array, blanks between two items count towards the next item's length.
 
 use barter_data::streams::reconnect::Event;
 
@@ -52,11 +54,11 @@ use std::{
 };
 
 /// About how much JSON one piece holds.
-pub const PIECE_BYTES: usize = 8 << 20;
+pub(crate) const PIECE_BYTES: usize = 8 << 20;
 /// Items of a JSON array per piece: about [`PIECE_BYTES`] of typical items.
-pub const ITEMS_PER_ARRAY_PIECE: usize = 32_768;
+pub(crate) const ITEMS_PER_ARRAY_PIECE: usize = 32_768;
 /// Pieces parsed and waiting beyond the one the consumer holds.
-pub const PIECES_AHEAD: usize = 1;
+pub(crate) const PIECES_AHEAD: usize = 1;
 /// The longest line (or array item) a stream reads: 64 MiB. A line of barter's JSON is one
 /// event (a trade takes about 200 bytes, a 1000-level book about 100 KB), so only a file that
 /// is not market data, or a snapshot of hundreds of thousands of levels, comes near it.
@@ -212,7 +214,7 @@ fn produce(
     let selector: Option<Selector> = if filter.keeps_everything() { None } else { Some(&keep) };
     let mut hand_over = |parsed: Parsed| {
         let piece = selection.piece(parsed);
-        piece.events.is_empty() || send.send(Ok(MarketData::from_stream_piece(piece))).is_ok()
+        piece.events.is_empty() || send.send(Ok(MarketData::from_selection(piece))).is_ok()
     };
     let read = read_pieces(&mut file, source, size, selector, &mut hand_over).map_err(|error| {
         match error.status {
@@ -225,7 +227,7 @@ fn produce(
     let last = read.and_then(|()| selection.finish(source));
     let _ = match last {
         Ok(rest) if rest.events.is_empty() => Ok(()),
-        Ok(rest) => send.send(Ok(MarketData::from_stream_piece(rest))),
+        Ok(rest) => send.send(Ok(MarketData::from_selection(rest))),
         Err(error) => send.send(Err(error)),
     };
 }
@@ -248,22 +250,42 @@ fn read_pieces(
     keep: Option<Selector>,
     hand_over: &mut dyn FnMut(Parsed) -> bool,
 ) -> Result<(), Error> {
-    let mut head = Vec::new();
     // Up to the first non-blank byte, which tells the shape.
-    while !head.iter().any(|&byte| !is_json_whitespace(byte)) {
-        if file.append_to(&mut head, size.bytes)? == 0 {
-            break;
-        }
+    let (head, first_line) = read_head(file, source, size)?;
+    if first_line == 1 {
+        load::reject_byte_order_mark(&head, source)?;
     }
-    load::reject_byte_order_mark(&head, source)?;
     if let Err(error) = std::str::from_utf8(&head) {
         if error.error_len().is_some() {
-            return Err(load::invalid_utf8(&head, error.valid_up_to(), 1, source));
+            return Err(load::invalid_utf8(&head, error.valid_up_to(), first_line, source));
         }
     }
     match load::detect_shape(&head, source)? {
-        Shape::Lines => read_lines(file, head, source, size, keep, hand_over),
-        Shape::Array => read_array(file, head, source, size, keep, hand_over),
+        Shape::Lines => read_lines(file, head, first_line, source, size, keep, hand_over),
+        Shape::Array => read_array(file, head, first_line, source, size, keep, hand_over),
+    }
+}
+
+/// The file's start, up to its first non-blank byte (or its end), and the line that start is
+/// on. The blank lines before it are counted, not held: a file may start with any amount of
+/// them. Blanks on the first non-blank byte's own line count towards that line's length.
+fn read_head(file: &mut OpenedFile, source: &str, size: PieceSize) -> Result<(Vec<u8>, usize), Error> {
+    let mut head = Vec::new();
+    let mut first_line = 1;
+    loop {
+        if head.iter().any(|&byte| !is_json_whitespace(byte)) {
+            return Ok((head, first_line));
+        }
+        if let Some(newline) = memchr::memrchr(b'\n', &head) {
+            first_line += memchr::memchr_iter(b'\n', &head[..=newline]).count();
+            head.drain(..=newline);
+        }
+        if head.len() > size.max_line_bytes {
+            return Err(too_long(source, &format!("line {first_line}"), size.max_line_bytes));
+        }
+        if file.append_to(&mut head, size.bytes)? == 0 {
+            return Ok((head, first_line));
+        }
     }
 }
 
@@ -271,12 +293,12 @@ fn read_pieces(
 fn read_lines(
     file: &mut OpenedFile,
     mut buffer: Vec<u8>,
+    mut first_line: usize,
     source: &str,
     size: PieceSize,
     keep: Option<Selector>,
     hand_over: &mut dyn FnMut(Parsed) -> bool,
 ) -> Result<(), Error> {
-    let mut first_line = 1;
     // How much of the buffer is known to hold no newline: the start of a line longer than a
     // piece, not searched again.
     let mut searched = 0;
@@ -332,6 +354,7 @@ fn too_long(source: &str, what: &str, max: usize) -> Error {
 fn read_array(
     file: &mut OpenedFile,
     mut buffer: Vec<u8>,
+    first_line: usize,
     source: &str,
     size: PieceSize,
     keep: Option<Selector>,
@@ -340,7 +363,7 @@ fn read_array(
     let mut scanner = ArrayScanner::default();
     let mut scanned = 0;
     let mut separators = Vec::new();
-    let mut piece_start = Position::START;
+    let mut piece_start = Position { line: first_line, column: 1 };
     let mut first_item = 0;
     let mut at_end = false;
     // A piece that fails is parsed again with the next item too: serde_json places an error
@@ -373,7 +396,7 @@ fn read_array(
             }
         };
         let items = separators.iter().take_while(|&&separator| separator <= text_end).count();
-        let piece = ArrayText::new(&buffer[..text_end], piece_start, cut.is_some());
+        let piece = ArrayText::new(&buffer[..text_end], piece_start, first_item == 0, cut.is_some());
         let text = std::str::from_utf8(&piece.bytes)
             .map_err(|error| load::invalid_utf8(&piece.bytes, error.valid_up_to(), piece.first_line, source))?;
         let context = usize::from(piece.with_context);
@@ -429,8 +452,6 @@ struct Position {
 }
 
 impl Position {
-    const START: Self = Self { line: 1, column: 1 };
-
     /// The position just after `text`, which starts here.
     fn after(self, text: &[u8]) -> Self {
         match memchr::memrchr(b'\n', text) {
@@ -462,9 +483,9 @@ struct ArrayText {
 const CONTEXT_ITEM: &[u8] = br#"{"Reconnecting":"other"},"#;
 
 impl ArrayText {
-    fn new(items: &[u8], start: Position, closed: bool) -> Self {
+    fn new(items: &[u8], start: Position, first: bool, closed: bool) -> Self {
         let mut bytes = Vec::with_capacity(items.len() + start.column + CONTEXT_ITEM.len() + 4);
-        let with_context = start != Position::START;
+        let with_context = !first;
         let first_line = if with_context {
             bytes.push(b'[');
             bytes.extend_from_slice(CONTEXT_ITEM);
@@ -472,7 +493,7 @@ impl ArrayText {
             bytes.resize(bytes.len() + start.column - 1, b' ');
             start.line - 1
         } else {
-            1
+            start.line
         };
         bytes.extend_from_slice(items);
         if closed {

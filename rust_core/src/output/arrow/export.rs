@@ -346,8 +346,8 @@ impl WidestDecimal {
             return Ok(());
         }
         Err(Error::invalid_data(format!(
-            "{} {column}: {} at scale {scale} needs more than decimal128's {DECIMAL128_PRECISION} digits; export \
-             with decimals=\"text\" to keep it exactly",
+            "{} {column}: {} at scale {scale} (the column's largest) needs more than decimal128's \
+             {DECIMAL128_PRECISION} digits",
             table.name(),
             self.value.unwrap_or_default(),
         )))

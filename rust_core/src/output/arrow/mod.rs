@@ -26,9 +26,9 @@ use std::{collections::HashMap, sync::Arc};
 
 /// Rows per exported record batch, at most (an order book event is never split, so an L2 batch
 /// may run over by one event's levels).
-pub const BATCH_ROWS: usize = 65_536;
+pub(crate) const BATCH_ROWS: usize = 65_536;
 
-pub use crate::data_set::decimal_bounds::DECIMAL128_PRECISION;
+pub(crate) use crate::data_set::decimal_bounds::DECIMAL128_PRECISION;
 
 /// The tables (columns: each stream's schema, with a `description` in every field's metadata).
 /// The values are part of the C ABI: only ever appended, never renumbered.

@@ -190,7 +190,7 @@ impl BookReplay {
             Every::Interval(_) | Every::At(_) => false,
         };
         if due && self.options.in_window(time) {
-            rows.append(time, book, reconnects).map_err(arrow_error)?;
+            rows.append(time, book, reconnects).map_err(|error| row_error(error, self.options.decimals))?;
         }
         Ok(true)
     }
@@ -229,7 +229,7 @@ impl BookReplay {
         }
         for book in &mut self.books.list {
             let reconnects = self.books.reconnect_counts.get(book.exchange as usize).copied().unwrap_or(0);
-            rows.append(moment, book, reconnects).map_err(arrow_error)?;
+            rows.append(moment, book, reconnects).map_err(|error| row_error(error, self.options.decimals))?;
         }
         Ok(())
     }
@@ -278,8 +278,19 @@ fn decimal_types_of(data: &MarketData, decimals: Decimals) -> Result<DecimalType
     Ok(DecimalTypes::new([price, amount], &price_bounds))
 }
 
-fn arrow_error(error: ArrowError) -> Error {
-    Error::invalid_data(format!("book replay: {error}"))
+/// A row its columns cannot hold. In decimal128 that is a level of a larger scale than its
+/// column's, which a file read in pieces can have: its columns take the scales of its first
+/// piece with L2 events, before the rest is read.
+fn row_error(error: ArrowError, decimals: Decimals) -> Error {
+    let hint = match decimals {
+        Decimals::Decimal128 => {
+            ": a level has more decimal places than the replay's decimal128 columns (a file read in pieces \
+             takes the scales of its first piece with L2 events); replay with decimals \"text\" (exact, as \
+             written) or \"float64\", or replay the loaded data set, whose columns take the whole file's scales"
+        }
+        Decimals::Float64 | Decimals::Text => "",
+    };
+    Error::invalid_data(format!("book replay: {error}{hint}"))
 }
 
 /// Rows a batch is cut at: about [`BATCH_BYTES`] of values.
