@@ -138,7 +138,12 @@ class LoadStats(NamedTuple):
     reconnects: int
     """``Reconnecting`` markers: held for the engine, not yielded as events."""
     errors_skipped: int
-    """``Err`` items of the JSON-array shape, dropped as barter's historic example drops them."""
+    """``Err`` items of the JSON-array shape, dropped as barter's historic example drops them:
+    every one the input held, whatever ``kinds``, ``exchanges``, ``instruments``, ``start`` or
+    ``end`` kept, so a selective load counts what a whole load counts. ``filter`` and slices
+    count their source's, ``merge`` and ``from_json_files`` add up their inputs', the pieces of
+    ``iter_json_file`` add up to the file's (``summary()`` gives it), and ``from_events``,
+    ``from_arrow`` and ``from_parquet`` count none (Arrow and Parquet tables hold no count)."""
 
 
 class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles, BookReplays):

@@ -103,7 +103,9 @@ class ParquetFiles:
     @classmethod
     def from_parquet(cls, path: PathArgument, *, table: Optional[Table] = None) -> "MarketDataInMemory":
         """Reads back what ``to_parquet`` or ``barter-ffi convert`` wrote, through
-        ``from_arrow``'s checks, a record batch at a time (needs pyarrow).
+        ``from_arrow``'s checks (needs pyarrow). Each file is read whole by pyarrow's
+        multithreaded reader and the tables go to the library as they are, with no Python per
+        record batch (so they are in memory together while the data set is built).
 
         ``path`` is the directory, read whole as its manifest describes it: a missing,
         truncated, replaced or extra table file is a ``MarketDataError``, as is a directory
@@ -112,8 +114,8 @@ class ParquetFiles:
         (``day/trades.parquet``), or any name with ``table=``: the data set then holds that
         table's events. ``table=`` also picks one table of a directory.
         """
-        readers, expected = _readers(Path(path), table)
-        data = cls.from_arrow(readers)
+        sources, expected = _sources(Path(path), table)
+        data = cls.from_arrow({name: _read_whole(*source) for name, source in sources.items()})
         if expected is not None and (len(data), data.stats.reconnects) != expected:
             found = (len(data), data.stats.reconnects)
             data.close()
@@ -284,8 +286,9 @@ def _present_exchanges(table: Any) -> Any:
     return table.set_column(position, table.schema.field(position), present)
 
 
-def _readers(path: Path, table: Optional[str]) -> tuple[dict[str, Any], Optional[tuple[int, int]]]:
-    """Record batch readers of the tables to read at ``path``, checked against the manifest,
+def _sources(path: Path,
+             table: Optional[str]) -> tuple[dict[str, tuple[Path, Any]], Optional[tuple[int, int]]]:
+    """The Parquet files of the tables to read at ``path``, opened and checked against the manifest,
     and the (market events, reconnects) the data set must then hold, if known."""
     if table is not None:
         table_code(table)
@@ -300,11 +303,11 @@ def _readers(path: Path, table: Optional[str]) -> tuple[dict[str, Any], Optional
                 f"({', '.join(sorted(files)) or 'none'}): the directory mixes in files from elsewhere"
             )
         if table is None:
-            return ({name: _reader(path / entry["file"], entry) for name, entry in listed.items()},
+            return ({name: _source(path / entry["file"], entry) for name, entry in listed.items()},
                     (manifest["market_events"], manifest["reconnects"]))
         if table not in listed:
             raise MarketDataError(f"{path} holds no {table} table ({MANIFEST} lists {', '.join(listed) or 'none'})")
-        return {table: _reader(path / listed[table]["file"], listed[table])}, None
+        return {table: _source(path / listed[table]["file"], listed[table])}, None
     if not path.exists():
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
     name = table or path.stem
@@ -315,7 +318,7 @@ def _readers(path: Path, table: Optional[str]) -> tuple[dict[str, Any], Optional
         )
     beside = path.parent / MANIFEST
     entry = _manifest(path.parent)["tables"].get(name) if beside.exists() else None
-    return {name: _reader(path, entry if entry is not None and entry["file"] == path.name else None)}, None
+    return {name: _source(path, entry if entry is not None and entry["file"] == path.name else None)}, None
 
 
 def _manifest(directory: Path) -> dict[str, Any]:
@@ -363,8 +366,9 @@ def _well_formed(manifest: dict[str, Any]) -> bool:
     )
 
 
-def _reader(file: Path, entry: Optional[dict[str, Any]]) -> Any:
-    """``file``'s record batches; its rows and columns checked against its manifest ``entry``."""
+def _source(file: Path, entry: Optional[dict[str, Any]]) -> tuple[Path, Any]:
+    """``file`` and its ``pyarrow.parquet.ParquetFile``, opened, its rows and columns checked
+    against its manifest ``entry``."""
     import pyarrow
     import pyarrow.parquet as parquet
 
@@ -384,4 +388,15 @@ def _reader(file: Path, entry: Optional[dict[str, Any]]) -> Any:
             differs = f"holds {rows} rows, {MANIFEST} says {entry['rows']}" if rows != entry["rows"] else (
                 f"has the columns {columns}, {MANIFEST} says {entry['columns']}")
             raise MarketDataError(f"{file}: {file.name} {differs}: the file was replaced or truncated")
-    return pyarrow.RecordBatchReader.from_batches(source.schema_arrow, source.iter_batches())
+    return file, source
+
+
+def _read_whole(file: Path, source: Any) -> Any:
+    """A checked Parquet file read whole, by pyarrow's multithreaded reader: the library then
+    reads the table's columns with no Python per record batch."""
+    import pyarrow
+
+    try:
+        return source.read()
+    except pyarrow.ArrowException as error:
+        raise MarketDataError(f"{file}: {error}") from None

@@ -93,7 +93,9 @@ class JsonFileStream:
     def pieces(self) -> Iterator[MarketDataInMemory]:
         """The file as consecutive data sets of about 8 MiB of JSON each: what to export through
         Arrow, or to process one piece at a time. Together they hold what ``from_json_file``
-        holds; a piece may hold only reconnect markers that belong between its neighbours."""
+        holds, and their ``stats.errors_skipped`` add up to its count; a piece may hold only
+        reconnect markers that belong between its neighbours, and the last one nothing but the
+        count of the ``Err`` items after the file's last item."""
         self._start()
         while True:
             self._checked()

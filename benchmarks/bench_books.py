@@ -253,10 +253,11 @@ def main() -> None:
         for name, way in ways.items():
             seconds[name].append(timed(lambda: way(l2_events)))
     fastest = statistics.median(seconds["barter-ffi, float64"])
-    print(f"\n{'way':<26} {'prepare s':>10} {'replay s':>10} {'L2 events/s':>13} {'barter-ffi is':>14}")
+    print(f"\n{'way':<26} {'prepare s':>10} {'replay s (min..max)':>24} {'L2 events/s':>13} {'barter-ffi is':>14}")
     for name in ways:
         median = statistics.median(seconds[name])
-        print(f"{name:<26} {prepare[name]:>10.2f} {median:>10.3f} {l2_events / median:>13,.0f} "
+        spread = f"{median:.3f} ({min(seconds[name]):.3f}..{max(seconds[name]):.3f})"
+        print(f"{name:<26} {prepare[name]:>10.2f} {spread:>24} {l2_events / median:>13,.0f} "
               f"{median / fastest:>13.1f}x")
 
     big = path.with_name(f"replay_{args.events}_x{args.memory_copies}.jsonl")

@@ -583,7 +583,11 @@ typedef struct BarterFfiLoadStats {
    */
   uint64_t reconnects;
   /**
-   * `Err` items of the JSON-array shape, dropped as barter's historic example drops them.
+   * `Err` items of the JSON-array shape, dropped as barter's historic example drops them:
+   * every one the input held, whatever the filter kept (a filtered load counts what an
+   * unfiltered one counts). A data set filtered or sliced from another counts its source's;
+   * a merge adds up its inputs'; the pieces of a file stream add up to the file's count;
+   * data sets made from events (a batch, Arrow) count none.
    */
   uint64_t errors_skipped;
 } BarterFfiLoadStats;
@@ -681,7 +685,10 @@ enum BarterFfiStatus barter_ffi_market_data_arrow_rows(const struct BarterFfiMar
  * A data set rebuilt from `count` tables: `tables[i]` (a `BarterFfiArrowTable`) names what
  * `streams[i]` holds, in that table's schema (as `_arrow_schema` gives it); rows interleave
  * by `event_index`. Every row goes through barter's types with the checks of
- * `barter_ffi_market_data_from_batch`; a failure names the table, row and column. Takes the
+ * `barter_ffi_market_data_from_batch`; a failure names the table, row and column (the first
+ * in the tables' order). The tables are read on up to one thread per core, so each stream must
+ * allow its calls from another thread than the caller's (one at a time, as the Arrow C stream
+ * interface allows; pyarrow's and arrow-rs's do). Takes the
  * streams: each non-NULL, unreleased `streams[i]` has been released when this returns,
  * whatever the status (unless `tables` or `streams` itself is NULL). A NULL `streams[i]`
  * (BARTER_FFI_STATUS_NULL_ARGUMENT) or an already released one (`release == NULL`, as a
@@ -835,10 +842,12 @@ enum BarterFfiStatus barter_ffi_file_stream_next_items(const struct BarterFfiFil
 
 /**
  * The next piece of the file not yet handed out, as a data set of its own (at least one item:
- * market events, or reconnect markers of the stream's data set), or NULL at the end. Each
- * piece is a data set like any other (export it through Arrow, encode it, merge it). Mixing
- * this with `_next_batch` on one stream hands out the piece after the one the batches read.
- * Release a piece with `barter_ffi_market_data_free`.
+ * market events, or reconnect markers of the stream's data set; or none in a last piece whose
+ * stats count the `Err` items after the file's last item), or NULL at the end. The pieces'
+ * `errors_skipped` add up to the file's count. Each piece is a data set like any other (export
+ * it through Arrow, encode it, merge it). Mixing this with `_next_batch` on one stream hands
+ * out the piece after the one the batches read. Release a piece with
+ * `barter_ffi_market_data_free`.
  */
 enum BarterFfiStatus barter_ffi_file_stream_next_market_data(const struct BarterFfiFileStream *stream,
                                                              struct BarterFfiMarketData **out,

@@ -37,6 +37,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         raise pytest.UsageError(f"testing {barter_ffi.__file__}, the source tree, instead of the installed wheel")
 
 
+SOAK = pytest.mark.skipif(
+    os.environ.get("BARTER_FFI_TEST_INSTALLED") == "1",
+    reason="the soak runs once in CI, from the checkout: it checks the library over many cycles, not the packaging "
+    "that the installed wheel's run on each interpreter checks",
+)
+"""Marks a soak test (memory and live objects over many cycles): CI runs it once, not again for
+each interpreter's installed wheel, so that it costs CI about a minute and a half."""
+
+
 ALL_FIXTURES = sorted(p.name for p in FIXTURES.iterdir() if p.suffix in {".json", ".jsonl"})
 
 _RFC3339_UTC = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?Z$")

@@ -281,6 +281,20 @@ def test_from_arrow_checks_rows_as_from_events_does(md) -> None:
         MarketDataInMemory.from_arrow({"trades": [1, 2, 3]})
 
 
+def test_from_arrow_names_rows_by_their_place_in_the_table_across_batches(md) -> None:
+    """A table in batches of one row: a row is named by its place in the table, not in its batch."""
+    trades = md.to_pyarrow("trades")
+    bad_price = trades.set_column(6, "price", pa.array([1.0, 2.0, math.nan]))
+    in_batches = pa.Table.from_batches(bad_price.to_batches(max_chunksize=1))
+    assert in_batches["price"].num_chunks == 3
+    with pytest.raises(MarketDataError, match=r"trades row 2 \(event_index \d+\): `price` must be a finite number"):
+        MarketDataInMemory.from_arrow({"trades": in_batches})
+    last_index = trades["event_index"][2].as_py()
+    candles = md.to_pyarrow("candles").set_column(0, "event_index", pa.array([last_index], pa.uint64()))
+    with pytest.raises(MarketDataError, match=rf"event_index {last_index} names two market events: trades row 2 and candles row 0"):
+        MarketDataInMemory.from_arrow({"trades": pa.Table.from_batches(trades.to_batches(max_chunksize=1)), "candles": candles})
+
+
 def test_unconsumed_capsules_and_exports_free_everything(md) -> None:
     from barter_ffi._ffi import live_objects
 

@@ -131,3 +131,8 @@ def test_a_header_declaration_the_reference_cannot_show_fails_the_build() -> Non
     assert [(d.kind, d.directive, d.doc) for d in declarations] == [
         ("functions", "c:function:: void barter_ffi_x_free(struct X *x)", "Frees `x`."),
     ]
+
+
+def test_the_benchmarks_page_shows_today_in_at_most_300_lines() -> None:
+    page = (ROOT / "benchmarks" / "README.md").read_text(encoding="utf-8")
+    assert len(page.splitlines()) <= 300, "benchmarks/README.md keeps the latest run only: older runs live in git"

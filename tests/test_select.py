@@ -251,6 +251,68 @@ def test_a_selective_load_never_builds_what_it_leaves_out() -> None:
         MarketDataInMemory.from_json_file(KINDS, kinds=["trades"])
 
 
+RESULTS = FIXTURES / "all_kinds_results.json"
+ERR_ITEM = '{"Item":{"Err":"SubscriptionsEmpty"}}'
+ALL_KINDS = ["public_trade", "l1", "l2", "candle", "liquidation"]
+
+
+def _result_array(items: list[str]) -> str:
+    return "[\n" + ",\n".join(items) + "\n]\n"
+
+
+TRADE_ITEM = (
+    '{"Item":{"Ok":{"time_exchange":"2024-12-20T19:05:18.175195893Z","time_received":"2024-12-20T19:05:18.179371794Z",'
+    '"exchange":"binance_spot","instrument":6,"kind":{"Trade":{"id":"1","price":99175.52,"amount":1.5,"side":"Sell"}}}}}'
+)
+
+
+def test_every_load_counts_every_err_item_the_input_held_whatever_it_keeps(tmp_path: Path) -> None:
+    """errors_skipped answers "how many Err items did the file hold": a selective load drops
+    them as a whole load does, so it counts them too (it used to count 0 with any selection)."""
+    text = _result_array([ERR_ITEM, TRADE_ITEM])
+    path = tmp_path / "one_err.json"
+    path.write_text(text)
+    assert MarketDataInMemory.from_json_bytes(text).stats.errors_skipped == 1
+    for selection in ({"kinds": ALL_KINDS}, {"kinds": ["public_trade"]}, {"kinds": ["candle"]},
+                      {"instruments": [12345]}, {"start": 0}):
+        assert MarketDataInMemory.from_json_bytes(text, **selection).stats.errors_skipped == 1, selection
+        assert MarketDataInMemory.from_json_file(path, **selection).stats.errors_skipped == 1, selection
+        assert MarketDataInMemory.from_json_files([path, path], **selection).stats.errors_skipped == 2, selection
+        assert iter_json_file(path, **selection).summary().errors_skipped == 1, selection
+    whole = MarketDataInMemory.from_json_file(RESULTS)
+    assert whole.stats.errors_skipped == 3
+    trades = MarketDataInMemory.from_json_file(RESULTS, kinds=["public_trade"])
+    assert trades.stats == whole.filter(kinds=["public_trade"]).stats and trades.stats.errors_skipped == 3
+
+
+def test_selections_and_merges_count_their_sources_err_items() -> None:
+    whole = MarketDataInMemory.from_json_file(RESULTS)
+    assert whole.stats.errors_skipped == 3
+    assert whole.filter(kinds=["public_trade"]).stats.errors_skipped == 3
+    assert whole[1:3].stats.errors_skipped == 3 and whole[::2].stats.errors_skipped == 3
+    assert merge(whole, whole).stats.errors_skipped == 6
+    assert merge(whole, MarketDataInMemory.from_json_file(KINDS)).stats.errors_skipped == 3
+    assert MarketDataInMemory.from_events(whole.events()).stats.errors_skipped == 0
+    empty = whole.filter(instruments=[12345])  # no market event; the reconnect markers stay
+    assert (empty.stats.market_events, empty.stats.errors_skipped) == (0, 3)
+    assert pickle.loads(pickle.dumps(empty)).stats == empty.stats, "pickling keeps the count of an empty set too"
+    assert pickle.loads(pickle.dumps(whole[1:2])).stats == whole[1:2].stats
+
+
+def test_a_streams_pieces_count_err_items_after_its_last_event(tmp_path: Path) -> None:
+    """More Err items than one array piece holds (32,768 items) after the last event: the last
+    piece handed out holds no item then, only their count."""
+    path = tmp_path / "errors_at_the_end.json"
+    path.write_text(_result_array([TRADE_ITEM] + [ERR_ITEM] * 40_000))
+    assert MarketDataInMemory.from_json_file(path).stats.errors_skipped == 40_000
+    assert iter_json_file(path).summary().errors_skipped == 40_000
+    assert iter_json_file(path, kinds=["public_trade"]).summary().errors_skipped == 40_000
+    with iter_json_file(path) as stream:
+        pieces = [(len(piece), piece.stats.errors_skipped) for piece in stream.pieces()]
+    assert sum(errors for _, errors in pieces) == 40_000 and sum(events for events, _ in pieces) == 1
+    assert list(iter_json_file(path)) == MarketDataInMemory.from_json_file(path).events()
+
+
 # One value where a list belongs: taken as one item by every function with these arguments.
 
 SINGLE_VALUES = [

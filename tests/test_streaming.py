@@ -75,6 +75,23 @@ def test_errors_are_the_whole_loads_raised_where_the_stream_reaches_them(tmp_pat
         iter_json_file(tmp_path / "missing.jsonl")
 
 
+def test_a_selective_stream_reports_the_files_first_error_not_the_first_one_it_reads(tmp_path: Path) -> None:
+    """The L1 on line 2 holds a bad price, which a stream keeping only trades does not build; the
+    syntax error on line 4 stops it. The error is the file's first, on line 2, as the selective
+    load's is: the stream reads the file again with barter's types to find it."""
+    lines = KINDS.read_text().splitlines()
+    trade = next(line for line in lines if '"Trade"' in line)
+    bad_l1 = next(line for line in lines if '"OrderBookL1"' in line).replace('"96962.50000000"', '"abc"', 1)
+    assert '"abc"' in bad_l1
+    path = tmp_path / "two_errors.jsonl"
+    path.write_text("\n".join([trade, bad_l1, trade, "{not json", trade]) + "\n")
+    with pytest.raises(MarketDataError, match="line 2 ") as whole:
+        MarketDataInMemory.from_json_file(path, kinds=["public_trade"])
+    with pytest.raises(MarketDataError) as streamed:
+        list(iter_json_file(path, kinds=["public_trade"]))
+    assert str(streamed.value) == str(whole.value)
+
+
 def test_closing_mid_file_stops_and_the_stream_belongs_to_its_thread(large: Path) -> None:
     with iter_json_file(large) as stream:
         events = iter(stream)

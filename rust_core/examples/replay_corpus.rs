@@ -21,6 +21,7 @@ fn main() {
             barter_ffi::fuzzing::selection_matches_filter(&data);
             barter_ffi::fuzzing::stream_matches_whole_load(&data);
             barter_ffi::fuzzing::canonical_matches_serde(&data);
+            barter_ffi::fuzzing::selective_lines_match_the_walk(&data);
             barter_ffi::fuzzing::book_replay(&data);
             replayed += 1;
         }

@@ -19,19 +19,24 @@ use crate::{
         BarterFfiBuffer, BarterFfiError,
     },
     output::{
-        arrow::Decimals,
+        arrow::{
+            export::{decimal128_value, rounded_decimal128_value},
+            Decimals,
+        },
         book_replay::{BookReplay, Clock, Every, Layout, OnCrossed, OnReconnect, ReplayOptions},
         cursor::Cursor,
+        decimal_float::decimal_f64,
         stream::{FileStream, PieceSize, MAX_LINE_BYTES},
         wire::{self, BatchLayout},
     },
-    parse::{canonical, load::parse_in_chunks},
+    parse::{canonical, load::parse_in_chunks, selective, skim},
 };
 use arrow_array::{
     cast::AsArray,
-    types::{Int32Type, UInt64Type},
+    types::{Decimal128Type, Float64Type, Int32Type, UInt64Type},
     Array, RecordBatch,
 };
+use arrow_schema::DataType;
 use barter_data::{
     books::{Level, OrderBook},
     event::DataKind,
@@ -131,6 +136,29 @@ pub fn selection_matches_filter(data: &[u8]) {
     assert_eq!(selected.stats(), expected.stats(), "{selection:?}");
 }
 
+/// Each line read for a selective load (kinds chosen by the input's last byte) is what the
+/// serde walk alone makes of it, event or error: the readers' passes over an event left out
+/// accept exactly the JSON the walk accepts. Read as a load reads the lines (from where each
+/// starts in the whole text, one memo for them all), a line passed over ends where the walk's
+/// line ends.
+pub fn selective_lines_match_the_walk(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let kinds = data.last().copied().unwrap_or(0);
+    let keep =
+        EventFilter { kinds: Some((0..8).filter(|tag| kinds & (1 << tag) != 0).collect()), ..EventFilter::default() };
+    let (mut memo, mut memo_in_text) = (skim::Memo::default(), skim::Memo::default());
+    let mut start = 0;
+    for line in text.split('\n') {
+        let walked = selective::walked_line(line, &keep);
+        assert_eq!(format!("{:?}", selective::line(line, &keep, &mut memo)), format!("{walked:?}"), "{line:?}");
+        if let Some((selected, end)) = selective::selected_at(text, start, &keep, &mut memo_in_text) {
+            assert_eq!(format!("{:?}", Ok::<_, serde_json::Error>(selected)), format!("{walked:?}"), "{line:?}");
+            assert_eq!(end, start + line.len(), "{line:?}");
+        }
+        start += line.len() + 1;
+    }
+}
+
 /// A file streamed in small pieces holds what loading it whole holds, with or without a
 /// selection (read from the input's last bytes), in the same order; or fails as the whole load
 /// fails. Invalid UTF-8 is the documented exception: a whole load reports it before anything
@@ -219,15 +247,49 @@ pub fn book_replay(data: &[u8]) {
         crossed: if flags & 128 == 0 { OnCrossed::Keep } else { OnCrossed::Trim },
         ..ReplayOptions::default()
     };
+    let mut tables = Vec::new();
     for decimals in [Decimals::Text, Decimals::Float64, Decimals::Decimal128] {
+        let mut batches = Vec::new();
         for batch in
             BookReplay::of_data_set(&recording, ReplayOptions { decimals, ..options.clone() }).expect("options")
         {
-            // A decimal128 too wide for its column is an error, never a panic.
-            if let Err(error) = batch {
-                assert!(decimals == Decimals::Decimal128, "{error}");
+            match batch {
+                Ok(batch) => batches.push(batch),
+                // A decimal128 too wide for its column is an error, never a panic.
+                Err(error) => {
+                    assert!(decimals == Decimals::Decimal128, "{error}");
+                    batches.clear();
+                    break;
+                }
             }
         }
+        tables.push(batches);
+    }
+    // Float64 and decimal128 rows keep each level's cells from row to row (book_replay::top);
+    // text rows convert every level of every row: the same numbers.
+    let text: Vec<(String, Vec<Option<Decimal>>)> = decimal_columns(&tables[0])
+        .into_iter()
+        .map(|(name, values)| (name, values.into_iter().map(|value| value.and_then(Number::text)).collect()))
+        .collect();
+    let expected = |convert: &dyn Fn(&str, usize, &Decimal) -> Number| -> Vec<(String, Vec<Option<Number>>)> {
+        let column = |(index, (name, values)): (usize, &(String, Vec<Option<Decimal>>))| {
+            (name.clone(), values.iter().map(|value| value.as_ref().map(|value| convert(name, index, value))).collect())
+        };
+        text.iter().enumerate().map(column).collect()
+    };
+    let floats = expected(&|_, _, value| Number::Float(decimal_f64(value).to_bits()));
+    assert_eq!(decimal_columns(&tables[1]), floats, "float64 cells");
+    if let Some(first) = tables[2].first() {
+        let scales = decimal128_scales(first);
+        let exact = expected(&|name, index, value| {
+            let converted = if ["mid_price", "microprice", "spread"].contains(&name) {
+                rounded_decimal128_value(value, scales[index])
+            } else {
+                decimal128_value(value, scales[index])
+            };
+            Number::Exact(converted.expect("a decimal128 the stream gave"))
+        });
+        assert_eq!(decimal_columns(&tables[2]), exact, "decimal128 cells");
     }
     let wide = |every: Every, reconnect, crossed| ReplayOptions {
         depth,
@@ -269,6 +331,78 @@ pub fn book_replay(data: &[u8]) {
             rows(wide(Every::Change, reconnect, crossed)).iter().map(|row| row.event_index).collect();
         assert_eq!(change, changed, "{reconnect:?} {crossed:?}");
     }
+}
+
+/// A number of a decimal column: its text's decimal, a float64's bits, a decimal128's mantissa.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Number {
+    Text(Decimal),
+    Float(u64),
+    Exact(i128),
+}
+
+impl Number {
+    fn text(self) -> Option<Decimal> {
+        match self {
+            Number::Text(value) => Some(value),
+            _ => None,
+        }
+    }
+}
+
+/// Every decimal column of `batches` (a list column's values flattened), by name, row after row.
+fn decimal_columns(batches: &[RecordBatch]) -> Vec<(String, Vec<Option<Number>>)> {
+    let Some(first) = batches.first() else { return Vec::new() };
+    let mut columns = Vec::new();
+    for (index, field) in first.schema().fields().iter().enumerate() {
+        let mut values = Vec::new();
+        for batch in batches {
+            let mut column = batch.column(index).clone();
+            if let Some(list) = column.as_fixed_size_list_opt() {
+                column = list.values().clone();
+            }
+            let number = |row: usize| -> Option<Option<Number>> {
+                let valid = column.is_valid(row);
+                Some(match column.data_type() {
+                    DataType::Utf8 => valid.then(|| {
+                        let text = column.as_string::<i32>().value(row);
+                        Number::Text(Decimal::from_str_exact(text).expect("decimal text"))
+                    }),
+                    DataType::Float64 => {
+                        valid.then(|| Number::Float(column.as_primitive::<Float64Type>().value(row).to_bits()))
+                    }
+                    DataType::Decimal128(..) => {
+                        valid.then(|| Number::Exact(column.as_primitive::<Decimal128Type>().value(row)))
+                    }
+                    _ => return None,
+                })
+            };
+            values.extend((0..column.len()).map_while(number));
+        }
+        if matches!(first.column(index).data_type(), DataType::Utf8 | DataType::Float64 | DataType::Decimal128(..))
+            || first.column(index).as_fixed_size_list_opt().is_some()
+        {
+            columns.push((field.name().clone(), values));
+        }
+    }
+    columns
+}
+
+/// The scale of each decimal column of a decimal128 batch, in [`decimal_columns`]' order.
+fn decimal128_scales(batch: &RecordBatch) -> Vec<u32> {
+    batch
+        .schema()
+        .fields()
+        .iter()
+        .filter_map(|field| match field.data_type() {
+            DataType::Decimal128(_, scale) => Some(*scale as u32),
+            DataType::FixedSizeList(item, _) => match item.data_type() {
+                DataType::Decimal128(_, scale) => Some(*scale as u32),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
 
 /// A row's book, event and top levels, as values.

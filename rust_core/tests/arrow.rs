@@ -5,9 +5,11 @@ mod common;
 
 use arrow_array::{
     cast::AsArray,
-    types::{Decimal128Type, UInt64Type},
-    RecordBatch,
+    make_array,
+    types::{Decimal128Type, Int8Type, UInt64Type},
+    Array, ArrayRef, DictionaryArray, Int8Array, RecordBatch, StringArray,
 };
+use arrow_buffer::NullBuffer;
 use barter_ffi::{
     data_set::market_data::MarketData,
     output::arrow::{
@@ -33,8 +35,10 @@ fn every_fixture_survives_the_tables() {
         let data = MarketData::from_file(&fixture(name)).unwrap();
         // Text keeps each decimal's own scale: the very items come back.
         assert_eq!(&round_trip(&data, Decimals::Text), data.stream_events().as_ref(), "{name}");
-        // decimal128 and float64 keep the values (rust_decimal compares by value).
+        // decimal128 and float64 keep the values (rust_decimal compares by value; the fixtures'
+        // decimals come back from an f64's shortest text).
         assert_eq!(&round_trip(&data, Decimals::Decimal128), data.stream_events().as_ref(), "{name}");
+        assert_eq!(&round_trip(&data, Decimals::Float64), data.stream_events().as_ref(), "{name}");
     }
 }
 
@@ -86,4 +90,90 @@ fn a_data_set_of_many_batches_survives_the_tables_in_order() {
     }
     assert_eq!(&round_trip(&data, Decimals::Text), data.stream_events().as_ref());
     assert_eq!(&round_trip(&data, Decimals::Decimal128), data.stream_events().as_ref());
+}
+
+/// A row is named by its place in its table, whatever batch it came in: here the last trade, in
+/// a batch of its own, and a candle claiming its `event_index`.
+#[test]
+fn rows_are_named_by_their_place_in_the_table_across_batches() {
+    let data = MarketData::from_file(&fixture("all_kinds.jsonl")).unwrap();
+    let trades = batches(&data, Table::Trades, Decimals::Text).remove(0);
+    let last = trades.num_rows() - 1;
+    assert!(last > 0, "more than one trade");
+    let last_index = trades.column_by_name("event_index").unwrap().as_primitive::<UInt64Type>().value(last);
+    let candles = batches(&data, Table::Candles, Decimals::Text).remove(0);
+    let mut columns = candles.columns().to_vec();
+    columns[candles.schema().index_of("event_index").unwrap()] =
+        std::sync::Arc::new(arrow_array::UInt64Array::from(vec![last_index; candles.num_rows()]));
+    let candles = RecordBatch::try_new(candles.schema(), columns).unwrap();
+    let one_row_each: Vec<RecordBatch> = (0..trades.num_rows()).map(|row| trades.slice(row, 1)).collect();
+    let tables =
+        vec![(Table::Trades, one_row_each.into_iter().map(Ok)), (Table::Candles, vec![candles].into_iter().map(Ok))];
+    let error = items_from_tables(tables).unwrap_err();
+    let expected = format!("event_index {last_index} names two market events: trades row {last} and candles row 0");
+    assert!(error.message.contains(&expected), "{}", error.message);
+}
+
+/// `column` with `row` null.
+fn with_null(column: &ArrayRef, row: usize) -> ArrayRef {
+    let valid: Vec<bool> = (0..column.len()).map(|index| index != row && column.is_valid(index)).collect();
+    make_array(column.to_data().into_builder().nulls(Some(NullBuffer::from(valid))).build().unwrap())
+}
+
+/// An l2 row without a `side` stands for an order book event with no level: its `level`,
+/// `price` and `amount` null, and its event's only row. One holding a level, or following its
+/// event's levels, is refused, not read as a book without levels that drops what the rows held.
+#[test]
+fn an_l2_row_without_a_side_is_refused_unless_it_is_its_events_only_row_and_holds_nothing() {
+    let data = MarketData::from_file(&fixture("all_kinds.jsonl")).unwrap();
+    let l2 = batches(&data, Table::L2, Decimals::Text).remove(0);
+    let event_index = l2.column_by_name("event_index").unwrap().as_primitive::<UInt64Type>();
+    let rows_of = |row: usize| event_index.values().iter().filter(|&&index| index == event_index.value(row)).count();
+    let only_row = (0..l2.num_rows()).find(|&row| rows_of(row) == 1).expect("an event of one level");
+    let after_levels =
+        (1..l2.num_rows()).find(|&row| event_index.value(row) == event_index.value(row - 1)).expect("an event of two");
+    let level_row = ["side", "level", "price", "amount"];
+    let with_nulls = |row: usize, nulled: &[&str]| {
+        let mut columns = l2.columns().to_vec();
+        for name in nulled {
+            let column = l2.schema().index_of(name).unwrap();
+            columns[column] = with_null(&columns[column], row);
+        }
+        items_from_tables(vec![(
+            Table::L2,
+            vec![RecordBatch::try_new(l2.schema(), columns).unwrap()].into_iter().map(Ok),
+        )])
+    };
+    // The one row of an event, all four null: that event with no level, every other as it was.
+    let whole = with_nulls(l2.num_rows(), &[]).unwrap();
+    let emptied = with_nulls(only_row, &level_row).unwrap();
+    assert_eq!(emptied.len(), whole.len());
+    assert_eq!(whole.iter().zip(&emptied).filter(|(before, after)| before != after).count(), 1);
+    for (row, nulled) in [(only_row, &level_row[..1]), (after_levels, &level_row[..])] {
+        let error = with_nulls(row, nulled).unwrap_err();
+        assert!(error.message.contains(&format!("l2 row {row} ")), "{}", error.message);
+        assert!(
+            error.message.contains("a row without a `side` stands for an order book event with no level"),
+            "{}",
+            error.message
+        );
+    }
+}
+
+/// A dictionary key one past the dictionary's values (which a C host's stream may hold: nothing
+/// on the way in checks keys) is an error naming it, never a read past the values.
+#[test]
+fn a_dictionary_key_past_the_values_is_an_error() {
+    let data = MarketData::from_file(&fixture("all_kinds.jsonl")).unwrap();
+    let trades = batches(&data, Table::Trades, Decimals::Text).remove(0);
+    let values: ArrayRef = std::sync::Arc::new(StringArray::from(vec!["Buy", "Sell"]));
+    let mut keys = vec![0; trades.num_rows()];
+    keys[0] = 2;
+    // SAFETY: the invalid key is the point; the reader must check it before any read.
+    let side = unsafe { DictionaryArray::<Int8Type>::new_unchecked(Int8Array::from(keys), values) };
+    let mut columns = trades.columns().to_vec();
+    columns[trades.schema().index_of("side").unwrap()] = std::sync::Arc::new(side);
+    let trades = RecordBatch::try_new(trades.schema(), columns).unwrap();
+    let error = items_from_tables(vec![(Table::Trades, vec![trades].into_iter().map(Ok))]).unwrap_err();
+    assert!(error.message.contains("`side`: dictionary key 2 is out of range"), "{}", error.message);
 }

@@ -10,7 +10,7 @@ use barter_ffi::{
         market_data::{JsonShape, MarketData},
         select::{filter, load_bytes, merge, EventFilter},
     },
-    parse::{load::parse_selected, selective::EventHeader},
+    parse::load::parse_selected,
 };
 use barter_instrument::exchange::ExchangeId;
 use common::fixture;
@@ -161,8 +161,7 @@ fn assert_selective_load_matches_whole_load_filtered(bytes: &[u8], source: &str)
         let selected = load_bytes(bytes, source, &selection).unwrap();
         assert_eq!(selected.stream_events(), expected.stream_events(), "{source}: {selection:?}");
         // In one pass, not through the whole-input fallback: every market event built or skipped.
-        let keep = |header: &EventHeader| selection.keeps_event(header);
-        let parsed = parse_selected(bytes, source, &keep, &mut |_| true).unwrap();
+        let parsed = parse_selected(bytes, source, &selection, &mut |_| true).unwrap();
         let built = parsed.events.len() as u64 - parsed.reconnects;
         assert_eq!(built + parsed.skipped.len() as u64, whole.len(), "{source}: {selection:?}");
         assert_eq!(selected.stats(), expected.stats(), "{source}: {selection:?}");
@@ -216,6 +215,22 @@ fn a_selective_load_reports_the_files_first_error_and_refuses_an_input_without_e
     ] {
         assert!(MarketData::from_bytes(input.as_bytes(), source).is_err());
         assert_eq!(load_bytes(input.as_bytes(), source, &only_trades).unwrap().len(), 1, "{source}");
+    }
+    // What is not JSON inside an event left out is reported, exactly as the whole load words it,
+    // whether the structural scan or the serde walk meets it first.
+    for payload in [r#"{"open":01}"#, r#"{"open":[1,]}"#, r#"{"open":"\x01"}"#, r#"{"open":"\q"}"#, r#"{"open":1"#] {
+        let input = format!(
+            "{}\n{}\n",
+            common::TRADE_LINE,
+            common::TRADE_LINE.replace(
+                r#""Trade":{"id":"1","price":1.5,"amount":2.0,"side":"Buy"}"#,
+                &format!(r#""Candle":{payload}"#)
+            )
+        );
+        let whole = MarketData::from_bytes(input.as_bytes(), "broken.jsonl").unwrap_err();
+        let selected = load_bytes(input.as_bytes(), "broken.jsonl", &only_trades).unwrap_err();
+        assert_eq!((selected.status, &selected.message), (whole.status, &whole.message), "{payload}");
+        assert!(whole.message.contains("line 2"), "{}", whole.message);
     }
     let markers_only = r#"{"Reconnecting":"okx"}"#;
     let refused = load_bytes(markers_only.as_bytes(), "markers.jsonl", &only_trades).unwrap_err();

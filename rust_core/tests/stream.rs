@@ -59,8 +59,11 @@ fn streamed_with_errors_skipped(
 ) -> Result<(Vec<StreamEvent>, u64), barter_ffi::base::error::Error> {
     let mut stream = FileStream::open_in_pieces(path, filter.clone(), size)?;
     let (mut items, mut errors_skipped) = (Vec::new(), 0);
+    let mut only_a_count = false;
     while let Some(piece) = stream.next_piece()? {
-        assert!(!piece.stream_events().is_empty(), "no empty piece is handed out");
+        assert!(!only_a_count, "a piece without items is the last");
+        only_a_count = piece.stream_events().is_empty();
+        assert!(!only_a_count || piece.stats().errors_skipped > 0, "no empty piece is handed out");
         items.extend(piece.stream_events().iter().cloned());
         errors_skipped += piece.stats().errors_skipped;
     }
@@ -110,13 +113,26 @@ fn pieces_count_the_err_items_of_an_array() {
     let (_, errors_skipped) =
         streamed_with_errors_skipped(&path, &EventFilter::default(), PieceSize::default()).unwrap();
     assert_eq!(errors_skipped, whole.stats().errors_skipped);
-    // In small pieces, those after the last item handed out are counted by no piece.
+    // In small pieces too, with Err items after the last item (a last piece without items
+    // counts them), and with a selection that leaves out the events among the last Err items.
+    const ERR_ITEM: &str = r#"{"Item": {"Err": "SubscriptionsEmpty"}}"#;
     let text = std::fs::read_to_string(&path).unwrap();
-    let last_item = text.rfind("{\"Item\":{\"Ok\"").or_else(|| text.rfind("{\"Item\": {\"Ok\"")).unwrap();
-    let after_last = text[last_item..].matches("\"Err\"").count() as u64;
-    for size in [SMALL, PieceSize { bytes: 1, array_items: 1, max_line_bytes: MAX_LINE_BYTES }] {
-        let (_, errors_skipped) = streamed_with_errors_skipped(&path, &EventFilter::default(), size).unwrap();
-        assert_eq!(errors_skipped, whole.stats().errors_skipped - after_last, "{size:?}");
+    let items = text.trim_end().strip_suffix(']').unwrap().trim_end();
+    let path = temp_dir().join("errors_after_the_last_item.json");
+    std::fs::write(&path, format!("{items},\n  {ERR_ITEM},\n  {ERR_ITEM}\n]\n")).unwrap();
+    let whole = MarketData::from_file(&path).unwrap();
+    let trades = EventFilter { kinds: Some([0].into()), ..EventFilter::default() };
+    for filter in [EventFilter::default(), trades] {
+        assert_eq!(
+            load_file(&path, &filter, &mut |_| true).unwrap().stats().errors_skipped,
+            whole.stats().errors_skipped
+        );
+        for size in
+            [SMALL, PieceSize { bytes: 1, array_items: 1, max_line_bytes: MAX_LINE_BYTES }, PieceSize::default()]
+        {
+            let (_, errors_skipped) = streamed_with_errors_skipped(&path, &filter, size).unwrap();
+            assert_eq!(errors_skipped, whole.stats().errors_skipped, "{filter:?} {size:?}");
+        }
     }
 }
 
@@ -130,6 +146,21 @@ fn the_first_error_is_the_whole_loads_error() {
         (
             "late_bad_json.jsonl",
             format!("{}{{\"Item\":oops\n{}", &plain[..plain[..late].rfind('\n').unwrap() + 1], &plain[late..]),
+        ),
+        // A bad value in an event a selection leaves out, then broken JSON: a selective stream
+        // stops at the JSON, and must read the file again to report the value, as the
+        // selective load does.
+        (
+            "bad_value_then_bad_json.jsonl",
+            format!(
+                "{}{{\"Item\":oops\n{}",
+                &plain[..plain[..late].rfind('\n').unwrap() + 1].replacen(
+                    "\"best_bid\":{\"price\":\"",
+                    "\"best_bid\":{\"price\":\"abc",
+                    1
+                ),
+                &plain[late..]
+            ),
         ),
         ("no_events.jsonl", "{\"Reconnecting\":\"okx\"}\n\n".to_owned()),
         ("blank.jsonl", " \n\t\n".to_owned()),
@@ -174,6 +205,62 @@ fn the_first_error_is_the_whole_loads_error() {
     let expected = MarketData::from_file(&path).unwrap_err();
     assert!(expected.message.contains("invalid UTF-8"), "{expected}");
     assert_eq!(streamed(&path, &EventFilter::default(), SMALL).unwrap_err(), expected);
+}
+
+#[test]
+fn blank_lines_before_the_first_item_are_read_past_however_small_the_pieces() {
+    let text = std::fs::read_to_string(recording(JsonShape::Lines, BarterFfiCompression::None)).unwrap();
+    let path = temp_dir().join("blank_start.jsonl");
+    std::fs::write(&path, format!("\n \t\n\r\n  \n{text}")).unwrap();
+    let whole = MarketData::from_file(&path).unwrap();
+    for size in [
+        PieceSize { bytes: 1, array_items: 1, max_line_bytes: MAX_LINE_BYTES },
+        PieceSize { bytes: 3, array_items: 1, max_line_bytes: MAX_LINE_BYTES },
+        SMALL,
+    ] {
+        assert_eq!(
+            &streamed(&path, &EventFilter::default(), size).unwrap(),
+            whole.stream_events().as_ref(),
+            "{size:?}"
+        );
+    }
+}
+
+#[test]
+fn progress_counts_the_bytes_read_from_disk_up_to_the_files_size() {
+    let path = recording(JsonShape::Lines, BarterFfiCompression::Gzip);
+    let size = std::fs::metadata(&path).unwrap().len();
+    let mut stream = FileStream::open_in_pieces(&path, EventFilter::default(), SMALL).unwrap();
+    let (read, total) = stream.progress();
+    assert!(read <= size && total == size, "{read} {total} of {size}");
+    while stream.next_piece().unwrap().is_some() {}
+    assert_eq!(stream.progress(), (size, size));
+}
+
+/// How many of this process's file descriptors are open on `path`.
+#[cfg(target_os = "linux")]
+fn descriptors_open_on(path: &Path) -> usize {
+    let path = path.canonicalize().unwrap();
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|entry| std::fs::read_link(entry.ok()?.path()).ok())
+        .filter(|target| *target == path)
+        .count()
+}
+
+/// Dropping a stream mid-file waits for its reading thread, which is parsing the next 8 MiB
+/// piece then: once the drop returns, nothing holds the file.
+#[cfg(target_os = "linux")]
+#[test]
+fn dropping_a_stream_mid_file_ends_its_reading_thread_first() {
+    let text = std::fs::read(recording(JsonShape::Lines, BarterFfiCompression::None)).unwrap();
+    let path = temp_dir().join("several_pieces.jsonl");
+    std::fs::write(&path, text.repeat(1 + (40 << 20) / text.len())).unwrap();
+    let mut stream = FileStream::open(&path, EventFilter::default()).unwrap();
+    assert!(stream.next_piece().unwrap().is_some());
+    assert!(descriptors_open_on(&path) > 0, "the reading thread holds the file");
+    drop(stream);
+    assert_eq!(descriptors_open_on(&path), 0, "the reading thread was still reading it");
 }
 
 #[test]

@@ -15,22 +15,13 @@
 #include <string.h>
 
 #include "barter_ffi.h"
+#include "batch_count.h"
 
 static int fail(const char *what, BarterFfiError *error) {
     fprintf(stderr, "%s failed: status %d: %s\n", what, (int)error->status,
             error->message ? error->message : "(no message)");
     barter_ffi_error_free(error);
     return 1;
-}
-
-/* The element count of the MessagePack array a batch starts with, or -1. */
-static int64_t array_length(const BarterFfiBuffer *batch) {
-    const uint8_t *bytes = batch->data;
-    if (batch->len >= 1 && (bytes[0] & 0xF0) == 0x90) return bytes[0] & 0x0F;
-    if (batch->len >= 3 && bytes[0] == 0xDC) return (int64_t)bytes[1] << 8 | bytes[2];
-    if (batch->len >= 5 && bytes[0] == 0xDD)
-        return (int64_t)bytes[1] << 24 | (int64_t)bytes[2] << 16 | (int64_t)bytes[3] << 8 | bytes[4];
-    return -1;
 }
 
 int main(int argc, char **argv) {

@@ -32,6 +32,9 @@ use std::{
 pub struct LoadStats {
     pub market_events: u64,
     pub reconnects: u64,
+    /// The `Err` items the input held (barter drops every one, whatever a selection keeps); a
+    /// filter or slice counts its source's, a merge adds its inputs' up, and data sets made from
+    /// events count none.
     pub errors_skipped: u64,
 }
 

@@ -20,8 +20,9 @@ use crate::{
     read::compression::{self, FileContent},
 };
 use barter_data::{event::DataKind, streams::reconnect::Event};
-use barter_instrument::exchange::ExchangeId;
-use std::{collections::HashSet, path::Path};
+use std::path::Path;
+
+pub use crate::parse::selective::EventFilter;
 
 fn nanos(event: &barter_data::event::MarketEvent<barter_instrument::instrument::InstrumentIndex, DataKind>) -> i64 {
     // Loading refuses times outside i64 nanoseconds, so the fallback is never taken.
@@ -67,7 +68,8 @@ fn timeline_times(timeline: &[Option<i64>]) -> Vec<i64> {
 
 /// Merges data sets into one ordered by `time_exchange`, as a replay needs. It is a stable sort,
 /// so inputs need not be sorted (recordings are written in arrival order, not exchange order):
-/// ties keep argument order, then each input's order, and markers move with their event.
+/// ties keep argument order, then each input's order, and markers move with their event. The
+/// `Err` items its inputs' sources held add up.
 pub fn merge(data_sets: &[&MarketData]) -> Result<MarketData, Error> {
     let total = data_sets.iter().map(|data| data.stream_events().len()).sum();
     let mut keyed: Vec<(i64, usize, usize, &StreamEvent)> = Vec::new();
@@ -79,7 +81,8 @@ pub fn merge(data_sets: &[&MarketData]) -> Result<MarketData, Error> {
     }
     // Already sorted runs (each input usually is) make this close to a linear merge.
     keyed.sort_by_key(|&(time, input, position, _)| (time, input, position));
-    let mut merged = Parsed::default();
+    let errors_skipped = data_sets.iter().map(|data| data.stats().errors_skipped).sum();
+    let mut merged = Parsed { errors_skipped, ..Parsed::default() };
     merged.events.try_reserve_exact(total).map_err(|_| Error::out_of_memory(format!("merging {total} items")))?;
     for (_, _, _, item) in keyed {
         merged.reconnects += u64::from(matches!(item, Event::Reconnecting(_)));
@@ -88,77 +91,34 @@ pub fn merge(data_sets: &[&MarketData]) -> Result<MarketData, Error> {
     Ok(MarketData::from_selection(merged))
 }
 
-/// Which events [`filter`] keeps; `None` keeps everything on that axis.
-#[derive(Debug, Default, Clone)]
-pub struct EventFilter {
-    /// Kind tags ([`TAG_TRADE`](crate::base::event::TAG_TRADE) …) to keep.
-    pub kinds: Option<HashSet<u8>>,
-    pub exchanges: Option<HashSet<ExchangeId>>,
-    pub instruments: Option<HashSet<usize>>,
-    /// `time_exchange` at or after this, in nanoseconds since the Unix epoch.
-    pub start_ns: Option<i64>,
-    /// `time_exchange` strictly before this.
-    pub end_ns: Option<i64>,
-}
-
-impl EventFilter {
-    fn in_window(&self, nanos: i64) -> bool {
-        self.start_ns.is_none_or(|start| nanos >= start) && self.end_ns.is_none_or(|end| nanos < end)
-    }
-
-    fn keeps_exchange(&self, exchange: &ExchangeId) -> bool {
-        self.exchanges.as_ref().is_none_or(|set| set.contains(exchange))
-    }
-
-    /// A market event by every axis; a marker (at its event's `time`, `None` in a data set
-    /// without market events) by exchange and window.
-    fn keeps(&self, item: &StreamEvent, time: Option<i64>) -> bool {
-        match item {
-            Event::Reconnecting(exchange) => match time {
-                Some(time) => self.keeps_marker(exchange, time),
-                None => self.keeps_exchange(exchange) && self.start_ns.is_none() && self.end_ns.is_none(),
-            },
-            Event::Item(event) => self.keeps_event(&EventHeader {
-                kind_tag: kind_tag(&event.kind),
-                exchange: event.exchange,
-                instrument: event.instrument.index(),
-                time_exchange_ns: nanos(event),
-            }),
-        }
-    }
-
-    fn keeps_marker(&self, exchange: &ExchangeId, time: i64) -> bool {
-        self.keeps_exchange(exchange) && self.in_window(time)
-    }
-
-    /// A market event by every axis, from its header alone: what a selective load decides on.
-    pub fn keeps_event(&self, header: &EventHeader) -> bool {
-        self.kinds.as_ref().is_none_or(|kinds| kinds.contains(&header.kind_tag))
-            && self.keeps_exchange(&header.exchange)
-            && self.instruments.as_ref().is_none_or(|set| set.contains(&header.instrument))
-            && self.in_window(header.time_exchange_ns)
-    }
-
-    /// Whether every item passes: then a load needs no selection at all.
-    pub fn keeps_everything(&self) -> bool {
-        self.kinds.is_none()
-            && self.exchanges.is_none()
-            && self.instruments.is_none()
-            && self.start_ns.is_none()
-            && self.end_ns.is_none()
+/// A market event by every axis; a marker (at its event's `time`, `None` in a data set
+/// without market events) by exchange and window.
+fn keeps_item(filter: &EventFilter, item: &StreamEvent, time: Option<i64>) -> bool {
+    match item {
+        Event::Reconnecting(exchange) => match time {
+            Some(time) => filter.keeps_marker(*exchange, time),
+            None => filter.keeps_exchange(*exchange) && !filter.has_window(),
+        },
+        Event::Item(event) => filter.keeps_event(&EventHeader {
+            kind_tag: kind_tag(&event.kind),
+            exchange: event.exchange,
+            instrument: event.instrument.index(),
+            time_exchange_ns: nanos(event),
+        }),
     }
 }
 
 /// A new data set of the items `filter` keeps, in order: the matching market events, and the
 /// reconnect markers of the kept exchanges whose time (see the module's rule) lies in the
-/// window. Matching no market event gives an empty data set (with the markers it keeps).
+/// window. Matching no market event gives an empty data set (with the markers it keeps). It
+/// counts the `Err` items `data`'s source held, as a selective load of that source does.
 pub fn filter(data: &MarketData, filter: &EventFilter) -> Result<MarketData, Error> {
     let items = data.stream_events();
     let times = item_times(items);
     let timed = !data.is_empty();
-    let mut kept = Parsed::default();
+    let mut kept = Parsed { errors_skipped: data.stats().errors_skipped, ..Parsed::default() };
     for (item, &time) in items.iter().zip(&times) {
-        if filter.keeps(item, timed.then_some(time)) {
+        if keeps_item(filter, item, timed.then_some(time)) {
             kept.reconnects += u64::from(matches!(item, Event::Reconnecting(_)));
             kept.events.push(item.clone());
         }
@@ -168,18 +128,21 @@ pub fn filter(data: &MarketData, filter: &EventFilter) -> Result<MarketData, Err
 
 /// The items a selective load keeps, as [`filter`] would keep them from the whole load: its
 /// market events were chosen while parsing; its markers are chosen here, each timed among all
-/// the input's events, the skipped ones included.
+/// the input's events, the skipped ones included. Every `Err` item the input held is counted:
+/// barter drops them all, whatever the selection.
 fn markers_of_selection(parsed: Parsed, filter: &EventFilter) -> Parsed {
+    let errors_skipped = parsed.errors_skipped;
     if parsed.reconnects == 0 {
-        return Parsed { events: parsed.events, ..Parsed::default() };
+        return Parsed { events: parsed.events, errors_skipped, ..Parsed::default() };
     }
-    let mut times = times_among_skipped(&parsed.events, &parsed.skipped, None).into_iter();
-    let mut kept = Parsed { events: parsed.events, ..Parsed::default() };
+    // Without a time window a marker is kept by its exchange alone, whatever its time.
+    let mut times = filter.has_window().then(|| times_among_skipped(&parsed.events, &parsed.skipped, None).into_iter());
+    let mut kept = Parsed { events: parsed.events, errors_skipped, ..Parsed::default() };
     // In place: `retain` visits each item once, in order, so each meets its own time.
     kept.events.retain(|item| {
-        let time = times.next().unwrap_or_default();
+        let time = times.as_mut().and_then(Iterator::next).unwrap_or_default();
         let Event::Reconnecting(exchange) = item else { return true };
-        let keep = filter.keeps_marker(exchange, time);
+        let keep = filter.keeps_marker(*exchange, time);
         kept.reconnects += u64::from(keep);
         keep
     });
@@ -227,7 +190,7 @@ pub struct StreamedSelection {
     markers_read: u64,
     errors_skipped: u64,
     /// `Err` items skipped since the last piece handed out, which the next one counts (those
-    /// after the last item handed out are counted by no piece).
+    /// after the last item, by a last piece without items).
     errors_not_counted: u64,
 }
 
@@ -260,7 +223,7 @@ impl StreamedSelection {
             .into_iter()
             .zip(times)
             .filter(|(item, time)| match item {
-                Event::Reconnecting(exchange) => self.filter.keeps_marker(exchange, *time),
+                Event::Reconnecting(exchange) => self.filter.keeps_marker(*exchange, *time),
                 Event::Item(_) => true,
             })
             .map(|(item, _)| item)
@@ -268,8 +231,9 @@ impl StreamedSelection {
         self.hand_out(kept)
     }
 
-    /// What is left to hand out at the end of the input, or, for an input without any market
-    /// event, the error a whole load gives.
+    /// What is left to hand out at the end of the input (nothing but a count, when only `Err`
+    /// items came after the last item handed out), or, for an input without any market event,
+    /// the error a whole load gives.
     pub fn finish(&mut self, source: &str) -> Result<Parsed, Error> {
         let Some(latest) = self.latest else {
             return Err(MarketData::no_market_events(source, self.markers_read, self.errors_skipped));
@@ -278,11 +242,13 @@ impl StreamedSelection {
         let kept = untimed
             .into_iter()
             .filter(|item| match item {
-                Event::Reconnecting(exchange) => self.filter.keeps_marker(exchange, latest),
+                Event::Reconnecting(exchange) => self.filter.keeps_marker(*exchange, latest),
                 Event::Item(_) => true,
             })
             .collect();
-        Ok(self.hand_out(kept))
+        let rest = self.hand_out(kept);
+        let errors_skipped = std::mem::take(&mut self.errors_not_counted);
+        Ok(Parsed { errors_skipped: rest.errors_skipped + errors_skipped, ..rest })
     }
 
     fn hand_out(&mut self, kept: Vec<StreamEvent>) -> Parsed {
@@ -315,9 +281,8 @@ pub fn load_bytes(bytes: &[u8], source: &str, selection: &EventFilter) -> Result
 }
 
 fn load_selected(bytes: &[u8], source: &str, selection: &EventFilter, progress: Progress) -> Result<MarketData, Error> {
-    let keep = |header: &EventHeader| selection.keeps_event(header);
     let mut last_done = 0;
-    let selected = load::parse_selected(bytes, source, &keep, &mut |done| {
+    let selected = load::parse_selected(bytes, source, selection, &mut |done| {
         last_done = done;
         progress(done)
     });

@@ -56,7 +56,7 @@ pub fn market_events(
 /// A new data set of every `step`-th market event of `start..stop` (`step` ≥ 1), with the
 /// reconnect markers that belong to `start..stop` (see the module's rule) in their places.
 /// A slice without a market event is an empty data set, holding no marker unless `data` has no
-/// market event at all.
+/// market event at all. Like a filter, it counts the `Err` items `data`'s source held.
 pub fn slice(data: &MarketData, start: u64, stop: u64, step: u64) -> Result<MarketData, Error> {
     let (start, stop) = check_range(data, start, stop)?;
     if step == 0 {
@@ -67,7 +67,7 @@ pub fn slice(data: &MarketData, start: u64, stop: u64, step: u64) -> Result<Mark
     // Markers after the last event belong to it; without any event, to the data set as a whole.
     let holds_the_end = stop as u64 == data.len() && (start < stop || data.is_empty());
     let end = if holds_the_end { items.len() } else { data.markers().markers_position(stop) };
-    let mut kept = Parsed::default();
+    let mut kept = Parsed { errors_skipped: data.stats().errors_skipped, ..Parsed::default() };
     let mut index = start;
     for item in &items[first..end] {
         match item {

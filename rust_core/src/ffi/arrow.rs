@@ -153,7 +153,10 @@ pub extern "C" fn barter_ffi_market_data_arrow_rows(
 /// A data set rebuilt from `count` tables: `tables[i]` (a `BarterFfiArrowTable`) names what
 /// `streams[i]` holds, in that table's schema (as `_arrow_schema` gives it); rows interleave
 /// by `event_index`. Every row goes through barter's types with the checks of
-/// `barter_ffi_market_data_from_batch`; a failure names the table, row and column. Takes the
+/// `barter_ffi_market_data_from_batch`; a failure names the table, row and column (the first
+/// in the tables' order). The tables are read on up to one thread per core, so each stream must
+/// allow its calls from another thread than the caller's (one at a time, as the Arrow C stream
+/// interface allows; pyarrow's and arrow-rs's do). Takes the
 /// streams: each non-NULL, unreleased `streams[i]` has been released when this returns,
 /// whatever the status (unless `tables` or `streams` itself is NULL). A NULL `streams[i]`
 /// (BARTER_FFI_STATUS_NULL_ARGUMENT) or an already released one (`release == NULL`, as a
@@ -194,11 +197,27 @@ pub extern "C" fn barter_ffi_market_data_from_arrow(
             let reader = RecordBatchStreamReader::try_new(stream).map_err(|error| {
                 Error::invalid_data(format!("streams[{index}]: reading an Arrow stream's schema: {error}"))
             })?;
-            inputs.push((self::table(*table)?, reader));
+            inputs.push((self::table(*table)?, StreamOnAnyThread(reader)));
         }
         let data = MarketData::from_items(import::items_from_tables(inputs)?);
         write_out(out, "out", BarterFfiMarketData::into_raw(data))
     })
+}
+
+/// A caller's stream, read on whichever thread reads its table. The Arrow C stream interface
+/// asks only that a stream's calls are not made concurrently, and each is read by one thread
+/// at a time; the batches it yields are arrow-rs's own, which are `Send`.
+struct StreamOnAnyThread(RecordBatchStreamReader);
+
+// SAFETY: see the type's doc: the stream is moved to one thread, which alone calls it.
+unsafe impl Send for StreamOnAnyThread {}
+
+impl Iterator for StreamOnAnyThread {
+    type Item = <RecordBatchStreamReader as Iterator>::Item;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next()
+    }
 }
 
 /// The name of the PyCapsules holding a `struct ArrowArrayStream` (Python's Arrow PyCapsule

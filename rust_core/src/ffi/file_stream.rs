@@ -178,10 +178,12 @@ fn next_batch(
 }
 
 /// The next piece of the file not yet handed out, as a data set of its own (at least one item:
-/// market events, or reconnect markers of the stream's data set), or NULL at the end. Each
-/// piece is a data set like any other (export it through Arrow, encode it, merge it). Mixing
-/// this with `_next_batch` on one stream hands out the piece after the one the batches read.
-/// Release a piece with `barter_ffi_market_data_free`.
+/// market events, or reconnect markers of the stream's data set; or none in a last piece whose
+/// stats count the `Err` items after the file's last item), or NULL at the end. The pieces'
+/// `errors_skipped` add up to the file's count. Each piece is a data set like any other (export
+/// it through Arrow, encode it, merge it). Mixing this with `_next_batch` on one stream hands
+/// out the piece after the one the batches read. Release a piece with
+/// `barter_ffi_market_data_free`.
 #[no_mangle]
 pub extern "C" fn barter_ffi_file_stream_next_market_data(
     stream: *const BarterFfiFileStream,

@@ -47,7 +47,11 @@ pub struct BarterFfiLoadStats {
     pub market_events: u64,
     /// `Reconnecting` markers: kept for the engine, skipped by the cursor.
     pub reconnects: u64,
-    /// `Err` items of the JSON-array shape, dropped as barter's historic example drops them.
+    /// `Err` items of the JSON-array shape, dropped as barter's historic example drops them:
+    /// every one the input held, whatever the filter kept (a filtered load counts what an
+    /// unfiltered one counts). A data set filtered or sliced from another counts its source's;
+    /// a merge adds up its inputs'; the pieces of a file stream add up to the file's count;
+    /// data sets made from events (a batch, Arrow) count none.
     pub errors_skipped: u64,
 }
 

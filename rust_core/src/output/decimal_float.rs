@@ -5,9 +5,6 @@
 //! scales below 20, where 64-bit division gives the same parts, and `10f64.powi(scale)` is the
 //! power of ten itself (exact in `f64` to 10^22): the same operations on the same values, so
 //! the same bits (a test pins it against `to_f64`). Anything else goes to `to_f64` itself.
-//!
-//! [`FloatMemo`] remembers recent conversions: a replayed book shows the same levels row after
-//! row, so most of its values were converted a row before.
 
 use crate::data_set::decimal_bounds::POW10_I128;
 use rust_decimal::{prelude::ToPrimitive, Decimal};
@@ -27,39 +24,6 @@ pub fn decimal_f64(value: &Decimal) -> f64 {
         -magnitude
     } else {
         magnitude
-    }
-}
-
-/// Slots of a [`FloatMemo`]: a power of two, 96 KiB in all, which holds the top levels of
-/// dozens of books.
-const MEMO_SLOTS: usize = 4096;
-
-/// The last conversions, one per slot, a decimal's slot chosen by its bits.
-pub struct FloatMemo {
-    slots: Box<[([u8; 16], f64)]>,
-}
-
-impl Default for FloatMemo {
-    fn default() -> Self {
-        // A zero decimal (all bits 0) is 0.0: the empty slots hold a true conversion.
-        Self { slots: vec![([0; 16], 0.0); MEMO_SLOTS].into_boxed_slice() }
-    }
-}
-
-impl FloatMemo {
-    /// [`decimal_f64`] of `value`, remembered.
-    #[inline]
-    pub fn get(&mut self, value: &Decimal) -> f64 {
-        let bits = value.serialize();
-        let (low, high) = bits.split_at(8);
-        let mixed = u64::from_le_bytes(low.try_into().expect("8 bytes"))
-            ^ u64::from_le_bytes(high.try_into().expect("8 bytes")).rotate_left(29);
-        let slot = (mixed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - MEMO_SLOTS.trailing_zeros())) as usize;
-        let entry = &mut self.slots[slot];
-        if entry.0 != bits {
-            *entry = (bits, decimal_f64(value));
-        }
-        entry.1
     }
 }
 
@@ -96,17 +60,6 @@ mod tests {
         for value in samples() {
             let expected = value.to_f64().unwrap();
             assert_eq!(decimal_f64(&value).to_bits(), expected.to_bits(), "{value} (scale {})", value.scale());
-        }
-    }
-
-    #[test]
-    fn the_memo_gives_the_conversion_of_the_value_asked_for_not_of_a_slot_mate() {
-        let mut memo = FloatMemo::default();
-        let values = samples();
-        for _ in 0..2 {
-            for value in &values {
-                assert_eq!(memo.get(value).to_bits(), value.to_f64().unwrap().to_bits(), "{value}");
-            }
         }
     }
 }

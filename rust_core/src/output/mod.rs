@@ -8,7 +8,7 @@
 pub mod arrow;
 pub mod book_replay;
 pub mod cursor;
-mod decimal_float;
+pub(crate) mod decimal_float;
 mod decimal_text;
 pub mod engine_prices;
 pub mod read_ahead;

@@ -39,7 +39,7 @@ use crate::{
     parse::{
         is_json_whitespace,
         load::{self, Parsed, Shape},
-        selective::{EventHeader, Selector},
+        selective::Selector,
     },
     read::{buffer::reserve_exact, compression::OpenedFile},
 };
@@ -130,8 +130,9 @@ impl FileStream {
         })
     }
 
-    /// The next piece (a data set of at least one item), or `None` at the end. An error ends
-    /// the stream: after it, `None`.
+    /// The next piece (a data set of at least one item, but for a last one that only counts
+    /// the `Err` items after the input's last item), or `None` at the end. An error ends the
+    /// stream: after it, `None`.
     pub fn next_piece(&mut self) -> Result<Option<MarketData>, Error> {
         if self.made_in.is_forked_child() {
             // Waiting here would wait forever: the reading thread stayed in the parent.
@@ -210,8 +211,7 @@ fn produce(
 ) {
     let source = &path.display().to_string();
     let mut selection = StreamedSelection::new(filter.clone());
-    let keep = |header: &EventHeader| filter.keeps_event(header);
-    let selector: Option<Selector> = if filter.keeps_everything() { None } else { Some(&keep) };
+    let selector: Option<Selector> = if filter.keeps_everything() { None } else { Some(&filter) };
     let mut hand_over = |parsed: Parsed| {
         let piece = selection.piece(parsed);
         piece.events.is_empty() || send.send(Ok(MarketData::from_selection(piece))).is_ok()
@@ -226,7 +226,7 @@ fn produce(
     });
     let last = read.and_then(|()| selection.finish(source));
     let _ = match last {
-        Ok(rest) if rest.events.is_empty() => Ok(()),
+        Ok(rest) if rest.events.is_empty() && rest.errors_skipped == 0 => Ok(()),
         Ok(rest) => send.send(Ok(MarketData::from_selection(rest))),
         Err(error) => send.send(Err(error)),
     };

@@ -29,7 +29,9 @@
 //!   of them after the point: then the significand and the power of ten are exact `f64`s, and one
 //!   division is the correctly rounded value, which is what serde_json computes there too.
 //!
-//! `tests/canonical.rs` pins this against serde_json (and rust_decimal and chrono) on the
+//! `tests/canonical.rs` states the contract as one table (`the_canonical_readers_contract`:
+//! inputs read, with their values, and inputs declined, with what barter's types make of them),
+//! and pins the reader against serde_json (and rust_decimal and chrono) on the
 //! fixtures, on thousands of one-byte mutations of barter's lines and arrays, on random prices
 //! and decimal texts, and on every timestamp field's boundaries; the fuzz target
 //! `chunks_match_one_pass` checks it on every input it makes.
@@ -56,12 +58,71 @@ use std::{cell::Cell, cmp::Ordering};
 /// The event on `line` (one line of a JSON Lines file, without its newline), if it is a market
 /// event in the layout barter writes; `None` for anything else, valid or not.
 pub fn event_line(line: &str) -> Option<StreamEvent> {
+    event_line_head(line)?.build()
+}
+
+/// A line in barter's layout read up to its kind's value: what a selection decides on, before
+/// the kind is either built ([`LineHead::build`]) or passed over ([`LineHead::skip`]).
+pub fn event_line_head(line: &str) -> Option<LineHead<'_>> {
     let mut reader = Reader::new(line);
     reader.expect(b'{')?;
     reader.key(b"Item")?;
-    let event = market_event(&mut reader)?;
-    reader.expect(b'}')?;
-    reader.at_end().then_some(Event::Item(event))
+    let head = event_head(&mut reader)?;
+    Some(LineHead { head, reader })
+}
+
+/// A market event's fields before its kind, and the name of the kind's variant.
+#[derive(Debug, Clone, Copy)]
+pub struct EventHead<'a> {
+    pub time_exchange: DateTime<Utc>,
+    pub time_received: DateTime<Utc>,
+    pub exchange: ExchangeId,
+    pub instrument: InstrumentIndex,
+    /// `"Trade"`, `"OrderBook"` …, as written (not yet checked to be one of `DataKind`'s).
+    pub kind: &'a str,
+}
+
+/// [`event_line_head`]'s reading: the head, and the line from the kind's value on.
+pub struct LineHead<'a> {
+    pub head: EventHead<'a>,
+    reader: Reader<'a>,
+}
+
+impl<'a> LineHead<'a> {
+    /// The whole event, as [`event_line`] reads it.
+    pub fn build(mut self) -> Option<StreamEvent> {
+        let event = event_after_head(self.head, &mut self.reader)?;
+        self.reader.expect(b'}')?;
+        self.reader.at_end().then_some(Event::Item(event))
+    }
+
+    /// Passes over the kind's value, checking it only to be JSON as serde_json checks a value
+    /// it ignores (see [`Reader::skip_value`]), and reads the rest of the line.
+    pub fn skip(mut self) -> Option<()> {
+        self.reader.skip_value()?;
+        self.close()
+    }
+
+    /// [`Self::skip`] for a kind whose value is itself an enum, `{"Variant":value}` (an order
+    /// book event): the variant's name, its value checked only to be JSON.
+    pub fn skip_variant(mut self) -> Option<&'a str> {
+        let name = variant(&mut self.reader, |name, reader| reader.skip_value().map(|()| name))?;
+        self.close().map(|()| name)
+    }
+
+    /// The end of the kind's variant, of the event and of the envelope, and nothing after them.
+    fn close(&mut self) -> Option<()> {
+        for _ in 0..3 {
+            self.reader.expect(b'}')?;
+        }
+        self.reader.at_end().then_some(())
+    }
+}
+
+/// The event on `line` whose head another reader read (see `skim.rs`), from its kind's value at
+/// byte `at` on, as [`LineHead::build`] reads it.
+pub(super) fn event_after_head_at(line: &str, at: usize, head: EventHead) -> Option<StreamEvent> {
+    LineHead { head, reader: Reader { text: line, bytes: line.as_bytes(), at } }.build()
 }
 
 /// Hands `each` the items of `text`, a JSON array of `MarketStreamResult` (barter's historic
@@ -106,6 +167,12 @@ fn result_item(reader: &mut Reader) -> Option<MarketStreamResult<InstrumentIndex
 }
 
 fn market_event(reader: &mut Reader) -> Option<MarketEvent<InstrumentIndex, DataKind>> {
+    let head = event_head(reader)?;
+    event_after_head(head, reader)
+}
+
+/// `{"time_exchange":…,"kind":{"Variant":`, leaving the reader at the kind's value.
+fn event_head<'a>(reader: &mut Reader<'a>) -> Option<EventHead<'a>> {
     reader.expect(b'{')?;
     reader.key(b"time_exchange")?;
     let time_exchange = reader.timestamp()?;
@@ -116,13 +183,26 @@ fn market_event(reader: &mut Reader) -> Option<MarketEvent<InstrumentIndex, Data
     reader.next_key(b"instrument")?;
     let instrument = InstrumentIndex(usize::try_from(reader.unsigned()?).ok()?);
     reader.next_key(b"kind")?;
-    let kind = data_kind(reader)?;
+    reader.expect(b'{')?;
+    let kind = reader.string()?;
+    reader.expect(b':')?;
+    Some(EventHead { time_exchange, time_received, exchange, instrument, kind })
+}
+
+/// The kind's value, its variant's `}` and the event's.
+fn event_after_head(head: EventHead, reader: &mut Reader) -> Option<MarketEvent<InstrumentIndex, DataKind>> {
+    let EventHead { time_exchange, time_received, exchange, instrument, kind } = head;
+    let kind = data_kind(kind, reader)?;
+    reader.expect(b'}')?;
     reader.expect(b'}')?;
     Some(MarketEvent { time_exchange, time_received, exchange, instrument, kind })
 }
 
 /// An enum as serde writes it, `{"Variant":value}`, the value read by `read_variant`.
-fn variant<T>(reader: &mut Reader, read_variant: impl FnOnce(&str, &mut Reader) -> Option<T>) -> Option<T> {
+fn variant<'a, T>(
+    reader: &mut Reader<'a>,
+    read_variant: impl FnOnce(&'a str, &mut Reader<'a>) -> Option<T>,
+) -> Option<T> {
     reader.expect(b'{')?;
     let name = reader.string()?;
     reader.expect(b':')?;
@@ -131,15 +211,16 @@ fn variant<T>(reader: &mut Reader, read_variant: impl FnOnce(&str, &mut Reader) 
     Some(value)
 }
 
-fn data_kind(reader: &mut Reader) -> Option<DataKind> {
-    variant(reader, |name, reader| match name {
+/// The value of `DataKind`'s variant `name`.
+fn data_kind(name: &str, reader: &mut Reader) -> Option<DataKind> {
+    match name {
         "Trade" => trade(reader).map(DataKind::Trade),
         "OrderBookL1" => top_of_book(reader).map(DataKind::OrderBookL1),
         "OrderBook" => book_event(reader).map(DataKind::OrderBook),
         "Candle" => candle(reader).map(DataKind::Candle),
         "Liquidation" => liquidation(reader).map(DataKind::Liquidation),
         _ => None,
-    })
+    }
 }
 
 fn trade(reader: &mut Reader) -> Option<PublicTrade> {
@@ -285,7 +366,7 @@ fn level(reader: &mut Reader) -> Option<Level> {
 
 /// A value built by its type's own `Deserialize` from a JSON string's content, as serde_json
 /// hands it over for a string without escapes (a borrowed `&str`).
-fn through_deserialize<'de, T: Deserialize<'de>>(text: &'de str) -> Option<T> {
+pub(super) fn through_deserialize<'de, T: Deserialize<'de>>(text: &'de str) -> Option<T> {
     T::deserialize(BorrowedStrDeserializer::<serde::de::value::Error>::new(text)).ok()
 }
 
@@ -362,7 +443,8 @@ fn plain_decimal_of_any_length(bytes: &[u8]) -> Option<(Decimal, usize)> {
 
 /// The eight bytes of `bytes` from `at` as one little-endian word (its first byte the lowest),
 /// if eight are there.
-fn word_at(bytes: &[u8], at: usize) -> Option<u64> {
+#[inline]
+pub(super) fn word_at(bytes: &[u8], at: usize) -> Option<u64> {
     bytes.get(at..at.checked_add(8)?).and_then(|chunk| chunk.try_into().ok()).map(u64::from_le_bytes)
 }
 
@@ -376,12 +458,10 @@ const POW10_I64: [i64; 9] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_0
 
 /// How many ASCII digits an eight-byte word starts with (its first byte the lowest), and the
 /// number they spell.
-fn leading_digits(word: u64) -> (usize, u64) {
+#[inline]
+pub(super) fn leading_digits(word: u64) -> (usize, u64) {
     let values = word.wrapping_sub(ONES * u64::from(b'0'));
-    // A byte below '0' sets its high bit; one above '9' has it, or gets it from adding 0x76.
-    // Borrows and carries only pass up, into bytes after the first non-digit: it is found exactly.
-    let non_digits = (values | values.wrapping_add(ONES * 0x76)) & HIGH_BITS;
-    let count = (non_digits.trailing_zeros() / 8) as usize;
+    let count = digit_count(word);
     if count == 0 {
         return (0, 0);
     }
@@ -391,6 +471,58 @@ fn leading_digits(word: u64) -> (usize, u64) {
     let pairs = (digits.wrapping_mul(10) + (digits >> 8)) & 0x00FF_00FF_00FF_00FF;
     let quads = (pairs.wrapping_mul((100 << 16) + 1) >> 16) & 0x0000_FFFF_0000_FFFF;
     (count, quads.wrapping_mul((10_000 << 32) + 1) >> 32)
+}
+
+/// How many ASCII digits an eight-byte word starts with (its first byte the lowest).
+#[inline]
+pub(super) fn digit_count(word: u64) -> usize {
+    let values = word.wrapping_sub(ONES * u64::from(b'0'));
+    // A byte below '0' sets its high bit; one above '9' has it, or gets it from adding 0x76.
+    // Borrows and carries only pass up, into bytes after the first non-digit: it is found exactly.
+    let non_digits = (values | values.wrapping_add(ONES * 0x76)) & HIGH_BITS;
+    (non_digits.trailing_zeros() / 8) as usize
+}
+
+/// How many ASCII digits `bytes` holds from `at` on, counted eight at a time.
+#[inline]
+fn digit_run(bytes: &[u8], at: usize) -> usize {
+    let mut end = at;
+    while let Some(word) = word_at(bytes, end) {
+        let count = digit_count(word);
+        end += count;
+        if count < 8 {
+            return end - at;
+        }
+    }
+    end + bytes[end..].iter().take_while(|byte| byte.is_ascii_digit()).count() - at
+}
+
+/// Where the JSON number starting at `at` ends, `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+/// (of any length, as serde_json passes over it); `None` if none starts there.
+#[inline]
+pub(super) fn number_end(bytes: &[u8], at: usize) -> Option<usize> {
+    let whole_at = at + usize::from(bytes.get(at) == Some(&b'-'));
+    let whole = digit_run(bytes, whole_at);
+    if whole == 0 || (whole > 1 && bytes[whole_at] == b'0') {
+        return None;
+    }
+    let mut end = whole_at + whole;
+    if bytes.get(end) == Some(&b'.') {
+        let fraction = digit_run(bytes, end + 1);
+        if fraction == 0 {
+            return None;
+        }
+        end += 1 + fraction;
+    }
+    if matches!(bytes.get(end), Some(b'e' | b'E')) {
+        end += 1 + usize::from(matches!(bytes.get(end + 1), Some(b'+' | b'-')));
+        let exponent = digit_run(bytes, end);
+        if exponent == 0 {
+            return None;
+        }
+        end += exponent;
+    }
+    Some(end)
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.fZ` with 1 to 9 digits of fraction; `None`
@@ -404,16 +536,22 @@ pub fn utc_timestamp(text: &str) -> Option<DateTime<Utc>> {
 /// of it is checked, so in a line it needs no search for its closing quote.
 fn utc_timestamp_prefix(bytes: &[u8]) -> Option<(DateTime<Utc>, usize)> {
     let second = whole_second(bytes.get(..19)?.try_into().ok()?)?;
-    let (nanosecond, length) = match bytes.get(19)? {
-        b'Z' => (0, 20),
+    let (nanosecond, length) = second_fraction(&bytes[19..])?;
+    Some((second.with_nanosecond(nanosecond)?.and_utc(), 19 + length))
+}
+
+/// What follows a timestamp's whole second in [`utc_timestamp`]'s form, `Z` or `.fZ` with 1 to
+/// 9 digits of fraction: the nanosecond, and its length.
+pub(super) fn second_fraction(bytes: &[u8]) -> Option<(u32, usize)> {
+    match bytes.first()? {
+        b'Z' => Some((0, 1)),
         b'.' => {
-            let (digits, value) = fraction_digits(&bytes[20..]);
-            (bytes.get(20 + digits) == Some(&b'Z') && (1..=9).contains(&digits))
-                .then(|| (value * NANOSECONDS_PER_DIGIT[digits], 21 + digits))?
+            let (digits, value) = fraction_digits(&bytes[1..]);
+            (bytes.get(1 + digits) == Some(&b'Z') && (1..=9).contains(&digits))
+                .then(|| (value * NANOSECONDS_PER_DIGIT[digits], 2 + digits))
         }
-        _ => return None,
-    };
-    Some((second.with_nanosecond(nanosecond)?.and_utc(), length))
+        _ => None,
+    }
 }
 
 thread_local! {
@@ -421,21 +559,26 @@ thread_local! {
     static LAST_SECOND: Cell<Option<([u8; 19], NaiveDateTime)>> = const { Cell::new(None) };
 }
 
-/// `YYYY-MM-DDTHH:MM:SS`, if that time exists.
+/// [`naive_second`], the one read last on this thread remembered.
 fn whole_second(text: [u8; 19]) -> Option<NaiveDateTime> {
     if let Some((last_text, last_second)) = LAST_SECOND.get() {
         if last_text == text {
             return Some(last_second);
         }
     }
+    let second = naive_second(text)?;
+    LAST_SECOND.set(Some((text, second)));
+    Some(second)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS`, if that time exists.
+pub(super) fn naive_second(text: [u8; 19]) -> Option<NaiveDateTime> {
     let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'T', h0, h1, b':', n0, n1, b':', s0, s1] = text else {
         return None;
     };
     let year = two_digits(y0, y1)? * 100 + two_digits(y2, y3)?;
     let date = NaiveDate::from_ymd_opt(year as i32, two_digits(m0, m1)?, two_digits(d0, d1)?)?;
-    let second = date.and_hms_opt(two_digits(h0, h1)?, two_digits(n0, n1)?, two_digits(s0, s1)?)?;
-    LAST_SECOND.set(Some((text, second)));
-    Some(second)
+    date.and_hms_opt(two_digits(h0, h1)?, two_digits(n0, n1)?, two_digits(s0, s1)?)
 }
 
 /// Two ASCII digits' value.
@@ -447,28 +590,40 @@ fn two_digits(tens: u8, ones: u8) -> Option<u32> {
 /// How many digits `bytes` start with, counting up to ten (a tenth marks a fraction too long
 /// for [`utc_timestamp`]'s form, left to chrono's parser), and the value of the first nine.
 fn fraction_digits(bytes: &[u8]) -> (usize, u32) {
-    let (mut count, mut value) = word_at(bytes, 0).map_or((0, 0), leading_digits);
-    if count == 8 || bytes.len() < 8 {
-        while let Some(&digit) = bytes.get(count).filter(|byte| byte.is_ascii_digit() && count < 10) {
-            if count < 9 {
-                value = value * 10 + u64::from(digit - b'0');
-            }
-            count += 1;
-        }
+    let Some(word) = word_at(bytes, 0) else {
+        let count = bytes.iter().take_while(|byte| byte.is_ascii_digit()).count();
+        let value = bytes[..count].iter().fold(0, |value, digit| value * 10 + u32::from(digit - b'0'));
+        return (count, value);
+    };
+    let (count, value) = leading_digits(word);
+    let digit = |at: usize| bytes.get(at).map(|byte| byte.wrapping_sub(b'0')).filter(|&digit| digit < 10);
+    match (count, digit(8), digit(9)) {
+        (8, Some(ninth), None) => (9, value as u32 * 10 + u32::from(ninth)),
+        (8, Some(_), Some(_)) => (10, 0),
+        _ => (count, value as u32),
     }
-    (count, value as u32)
 }
 
 /// What the last of `n` digits of a second's fraction counts, in nanoseconds.
-const NANOSECONDS_PER_DIGIT: [u32; 10] = [0, 100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1];
+pub(super) const NANOSECONDS_PER_DIGIT: [u32; 10] =
+    [0, 100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1];
 
-/// Where the first byte that ends a plain string lies (see [`ENDS_PLAIN_STRING`]), found eight
-/// bytes at a time: timestamps, the most common strings, are 20 to 30 bytes long.
-fn plain_length(bytes: &[u8]) -> Option<usize> {
+/// Where the first byte that ends a plain string lies (see [`ENDS_PLAIN_STRING`]): sixteen bytes
+/// at a time where SSE2 is (every x86_64), then eight at a time, then one.
+#[inline]
+pub(super) fn plain_length(bytes: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    #[cfg(target_arch = "x86_64")]
+    while let Some(chunk) = bytes.get(at..at + 16) {
+        let ends = plain_string_ends_sse2(chunk.try_into().ok()?);
+        if ends != 0 {
+            return Some(at + ends.trailing_zeros() as usize);
+        }
+        at += 16;
+    }
     // The high bit of each byte that is zero, or below `limit`: exact for the first such byte,
     // as a borrow only carries from one, up.
     let below = |word: u64, limit: u8| word.wrapping_sub(ONES * u64::from(limit)) & !word & HIGH_BITS;
-    let mut at = 0;
     while let Some(word) = word_at(bytes, at) {
         let ends =
             below(word ^ (ONES * u64::from(b'"')), 1) | below(word ^ (ONES * u64::from(b'\\')), 1) | below(word, 0x20);
@@ -478,6 +633,26 @@ fn plain_length(bytes: &[u8]) -> Option<usize> {
         at += 8;
     }
     bytes[at..].iter().position(|&byte| ENDS_PLAIN_STRING[usize::from(byte)]).map(|length| at + length)
+}
+
+/// A bit for each byte of `chunk` that ends a plain string (see [`ENDS_PLAIN_STRING`]), the
+/// first byte's lowest.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn plain_string_ends_sse2(chunk: &[u8; 16]) -> u32 {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is part of x86_64's baseline, so every x86_64 CPU runs these instructions;
+    // the unaligned load reads the 16 bytes of `chunk` and no others.
+    unsafe {
+        let bytes = _mm_loadu_si128(chunk.as_ptr().cast());
+        let quotes = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'"' as i8));
+        let backslashes = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\\' as i8));
+        // A byte below 0x20, unsigned, is one whose unsigned maximum with 0x1F is 0x1F.
+        let controls = _mm_cmpeq_epi8(_mm_max_epu8(bytes, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F));
+        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quotes, backslashes), controls)) as u32
+    }
 }
 
 /// The bytes a string without escapes ends at: its closing quote, or what makes it not plain (a
@@ -493,6 +668,37 @@ static ENDS_PLAIN_STRING: [bool; 256] = {
     ends[b'\\' as usize] = true;
     ends
 };
+
+/// The length of the JSON number `chunk` starts with, if it is `D+` or `D+.D+` (no sign, no
+/// exponent) and ends within `chunk`; `None` for any other (which [`number_end`] reads).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub(super) fn short_number_length(chunk: &[u8; 16]) -> Option<usize> {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_set1_epi8, _mm_sub_epi8,
+    };
+    // SAFETY: SSE2 is part of x86_64's baseline, so every x86_64 CPU runs these instructions;
+    // the unaligned load reads the 16 bytes of `chunk` and no others.
+    let digits = unsafe {
+        let values = _mm_sub_epi8(_mm_loadu_si128(chunk.as_ptr().cast()), _mm_set1_epi8(b'0' as i8));
+        // A digit's value is at most 9, unsigned: its unsigned minimum with 9 is itself.
+        _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(values, _mm_set1_epi8(9)), values)) as u32
+    };
+    let whole = (!digits).trailing_zeros() as usize;
+    if whole == 0 || whole == 16 || (whole > 1 && chunk[0] == b'0') {
+        return None;
+    }
+    let end = if chunk[whole] == b'.' {
+        let fraction = (!(digits >> (whole + 1))).trailing_zeros() as usize;
+        if fraction == 0 {
+            return None;
+        }
+        whole + 1 + fraction
+    } else {
+        whole
+    };
+    (end < 16 && !matches!(chunk[end], b'.' | b'e' | b'E')).then_some(end)
+}
 
 /// Exact powers of ten as `f64`: every one up to 10^22 is representable.
 const POW10: [f64; 23] = [
@@ -623,6 +829,84 @@ impl<'a> Reader<'a> {
         let value = values.next()?.ok()?;
         self.at += values.byte_offset();
         Some(value)
+    }
+
+    /// Passes over one JSON value, accepting only what serde_json accepts where it ignores a
+    /// value (`IgnoredAny`, as a selective load reads a kind it leaves out): brackets matched,
+    /// keys strings, commas between items and none after the last, literals spelled out, numbers
+    /// in JSON's grammar, strings closed and free of control characters. It declines (and
+    /// serde_json then judges) a string with an escape and nesting deeper than 64 levels, which
+    /// barter's values never hold.
+    fn skip_value(&mut self) -> Option<()> {
+        // One bit a level, innermost lowest: 1 for an object, 0 for an array.
+        let (mut objects, mut depth) = (0u64, 0u32);
+        loop {
+            match self.peek()? {
+                open @ (b'{' | b'[') => {
+                    self.at += 1;
+                    let is_object = open == b'{';
+                    if self.expect(if is_object { b'}' } else { b']' }).is_none() {
+                        if depth == u64::BITS {
+                            return None;
+                        }
+                        (objects, depth) = (objects << 1 | u64::from(is_object), depth + 1);
+                        if is_object {
+                            self.skip_key()?;
+                        }
+                        continue;
+                    }
+                }
+                b'"' => self.skip_string()?,
+                b'n' => self.skip_literal(b"null")?,
+                b't' => self.skip_literal(b"true")?,
+                b'f' => self.skip_literal(b"false")?,
+                _ => self.skip_number()?,
+            }
+            // After a value: close what ends here, then a comma leads to the next value.
+            loop {
+                if depth == 0 {
+                    return Some(());
+                }
+                let in_object = objects & 1 == 1;
+                match self.peek()? {
+                    b',' => {
+                        self.at += 1;
+                        if in_object {
+                            self.skip_key()?;
+                        }
+                        break;
+                    }
+                    b'}' if in_object => {}
+                    b']' if !in_object => {}
+                    _ => return None,
+                }
+                self.at += 1;
+                (objects, depth) = (objects >> 1, depth - 1);
+            }
+        }
+    }
+
+    /// `"key":` of an object whose value is being skipped.
+    fn skip_key(&mut self) -> Option<()> {
+        self.skip_string()?;
+        self.expect(b':')
+    }
+
+    /// A string without escapes or control characters, as [`Self::string`] reads it.
+    fn skip_string(&mut self) -> Option<()> {
+        self.expect(b'"')?;
+        self.at += plain_length(&self.bytes[self.at..])?;
+        self.expect_here(b'"')
+    }
+
+    fn skip_literal(&mut self, literal: &[u8]) -> Option<()> {
+        self.bytes[self.at..].starts_with(literal).then(|| self.at += literal.len())
+    }
+
+    /// A JSON number (see [`number_end`]).
+    fn skip_number(&mut self) -> Option<()> {
+        self.at = number_end(self.bytes, self.at)?;
+        Some(())
     }
 
     fn expect_here(&mut self, byte: u8) -> Option<()> {

@@ -10,7 +10,8 @@
 
 use super::{
     canonical, is_json_whitespace,
-    selective::{self, EventHeader, Selected, Selector},
+    selective::{self, EventHeader, Selected, Selector, Skimmed},
+    skim,
 };
 use crate::base::{
     error::{BarterFfiStatus, Error},
@@ -189,13 +190,13 @@ static PARSE_THREADS: AtomicUsize = AtomicUsize::new(0);
 
 /// A share of the process-wide parsing threads, one per core in all: loads started together (as
 /// `from_json_files` starts them) share the cores instead of each starting one thread per core.
-struct ThreadPermits {
-    count: usize,
+pub(crate) struct ThreadPermits {
+    pub(crate) count: usize,
 }
 
 impl ThreadPermits {
     /// Up to `wanted` threads, as many as the budget has left (perhaps none).
-    fn take(wanted: usize) -> Self {
+    pub(crate) fn take(wanted: usize) -> Self {
         let budget = cores();
         let mut count = 0;
         let _ = PARSE_THREADS.fetch_update(Ordering::AcqRel, Ordering::Acquire, |running| {
@@ -371,7 +372,7 @@ pub(crate) fn parse_event_lines_in_chunks(
     let parsed = parse_in_parallel(&pieces, &weights, &mut *progress, |piece, index| {
         let parsed = std::str::from_utf8(piece)
             .map_err(|_| Error::invalid_data("invalid UTF-8"))
-            .and_then(|text| parse_event_lines(text, source, 1, newlines(piece) + 1, keep));
+            .and_then(|text| parse_event_lines(text, source, 1, line_count(piece, keep), keep));
         if parsed.is_err() {
             first_failed.fetch_min(index, Ordering::Relaxed);
         }
@@ -409,6 +410,16 @@ fn newlines(bytes: &[u8]) -> usize {
     memchr::memchr_iter(b'\n', bytes).count()
 }
 
+/// The lines of `piece`, to size a whole load's event vector; 0 for a selective load's (see
+/// [`parse_event_lines`]).
+fn line_count(piece: &[u8], keep: Option<Selector>) -> usize {
+    if keep.is_some() {
+        0
+    } else {
+        newlines(piece) + 1
+    }
+}
+
 /// The error a one-pass load gives for `bytes`, given that piece `failed` is the first to fail:
 /// the input's first invalid UTF-8 (checked before any parsing, as a one-pass load does), else
 /// that piece's error, its lines numbered as the input's. `None` if the piece does not fail
@@ -428,7 +439,7 @@ fn first_error(
     let piece_first_line = first_line + pieces[..failed].iter().map(|earlier| newlines(earlier)).sum::<usize>();
     // Valid: the whole is, and each piece ends at a newline.
     let text = std::str::from_utf8(piece).ok()?;
-    parse_event_lines(text, source, piece_first_line, newlines(piece) + 1, keep).err()
+    parse_event_lines(text, source, piece_first_line, line_count(piece, keep), keep).err()
 }
 
 /// Runs `parse` on every piece, on up to one thread per core (as many as the process-wide
@@ -514,8 +525,9 @@ fn parse_in_parallel<P: Sync>(
     Ok(joined)
 }
 
-/// Parses the `lines` lines of `text` (at most one event each), numbering them from `first_line`,
-/// leaving out the events `keep` does not select.
+/// Parses the lines of `text` (at most one event each), numbering them from `first_line`,
+/// leaving out the events `keep` does not select. `lines` (the count of lines) sizes the event
+/// vector; a selective load passes 0, as its vector holds only what it keeps.
 fn parse_event_lines(
     text: &str,
     source: &str,
@@ -525,33 +537,41 @@ fn parse_event_lines(
 ) -> Result<Parsed, Error> {
     panic_if_asked(text.as_bytes());
     let mut parsed = Parsed { events: events_for(lines, text.len()), ..Parsed::default() };
+    let mut memo = skim::Memo::default();
     let mut line_start = 0;
-    let line_ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
-    for (line_number, line_end) in (first_line..).zip(line_ends) {
-        let line = &text[line_start..line_end];
-        line_start = line_end + 1;
-        if line.bytes().all(is_json_whitespace) {
-            continue;
-        }
-        let read = match keep {
-            Some(keep) => selective::line(line, keep),
-            None => canonical::event_line(line).map_or_else(|| serde_json::from_str(line), Ok).map(Selected::Built),
-        };
-        let event = match read.map_err(|error| json_error(source, &error, line_number, |_| line_envelope_hint(line)))? {
-            Selected::Built(event) => event,
-            Selected::Skipped(header) => {
-                parsed.skip(&header);
-                continue;
+    for line_number in first_line.. {
+        // A line exactly as barter writes it is read from where it starts, and a left-out event
+        // ends its line: no search for the line's end.
+        let skimmed =
+            match keep.and_then(|keep| Some((keep, selective::skimmed_at(text, line_start, keep, &mut memo)?))) {
+                Some((_, Skimmed::LeftOut(header, line_end))) => {
+                    parsed.skip(&header);
+                    Some(line_end)
+                }
+                Some((keep, Skimmed::Built(line))) => match selective::built_skimmed(line, keep) {
+                    Some((selected, line_end)) => {
+                        parsed.add_selected(selected, source, line_number)?;
+                        Some(line_end)
+                    }
+                    None => None,
+                },
+                None => None,
+            };
+        let line_end = match skimmed {
+            Some(line_end) => line_end,
+            None => {
+                let rest = &text.as_bytes()[line_start..];
+                let line_end = memchr::memchr(b'\n', rest).map_or(text.len(), |length| line_start + length);
+                parsed.read_line(&text[line_start..line_end], source, line_number, keep, &mut memo)?;
+                line_end
             }
         };
-        match &event {
-            Event::Item(market_event) => check_timestamps(market_event)
-                .map_err(|problem| Error::invalid_data(format!("{source}: line {line_number}: {problem}")))?,
-            Event::Reconnecting(_) => parsed.reconnects += 1,
+        if line_end == text.len() {
+            return Ok(parsed);
         }
-        parsed.events.push(event);
+        line_start = line_end + 1;
     }
-    Ok(parsed)
+    unreachable!("a text has fewer lines than usize counts")
 }
 
 /// An upper bound of the items in an array (barter's `"Item"` and `"Reconnecting"` keys), to
@@ -620,6 +640,47 @@ fn next_array_item<'de, A: SeqAccess<'de>>(
 }
 
 impl Parsed {
+    /// One line of JSON Lines, numbered `line_number`: its event or marker kept, or left out by
+    /// `keep`; nothing for a blank line.
+    fn read_line(
+        &mut self,
+        line: &str,
+        source: &str,
+        line_number: usize,
+        keep: Option<Selector>,
+        memo: &mut skim::Memo,
+    ) -> Result<(), Error> {
+        if line.bytes().all(is_json_whitespace) {
+            return Ok(());
+        }
+        let read = match keep {
+            Some(keep) => selective::line(line, keep, memo),
+            None => canonical::event_line(line).map_or_else(|| serde_json::from_str(line), Ok).map(Selected::Built),
+        };
+        let selected = read.map_err(|error| json_error(source, &error, line_number, |_| line_envelope_hint(line)))?;
+        self.add_selected(selected, source, line_number)
+    }
+
+    /// A line's item: an event or marker kept (an event whose times do not fit is refused), or
+    /// an event left out.
+    #[inline]
+    fn add_selected(&mut self, selected: Selected<StreamEvent>, source: &str, line_number: usize) -> Result<(), Error> {
+        let event = match selected {
+            Selected::Built(event) => event,
+            Selected::Skipped(header) => {
+                self.skip(&header);
+                return Ok(());
+            }
+        };
+        match &event {
+            Event::Item(market_event) => check_timestamps(market_event)
+                .map_err(|problem| Error::invalid_data(format!("{source}: line {line_number}: {problem}")))?,
+            Event::Reconnecting(_) => self.reconnects += 1,
+        }
+        self.events.push(event);
+        Ok(())
+    }
+
     fn skip(&mut self, header: &EventHeader) {
         self.skipped.push(SkippedEvent { position: self.events.len(), time_exchange_ns: header.time_exchange_ns });
     }

@@ -13,11 +13,14 @@
 //! barter's types (see `data_set::select::load_file`), so a selective load never accepts or refuses what
 //! barter would not, except for what lies inside events it leaves out.
 //!
-//! A line in barter's own layout is read first, whole, by the canonical reader
-//! ([`canonical`]), which is faster than this walk even for an event then left out; the
-//! walk reads the lines it declines.
+//! A line in barter's own layout is read first by [`skim`], as its recorder writes it byte for
+//! byte: its header, then its kind built if kept, or passed over if not by a pass that knows
+//! each kind's layout. A line with blanks or another layout goes to the canonical reader
+//! ([`canonical`]): its header, then its kind built or passed over by a structural scan. Both
+//! accept only what this walk's `IgnoredAny` accepts (and decline escapes and deep nesting);
+//! the walk reads the lines they decline, and so words every error.
 
-use super::canonical;
+use super::{canonical, is_json_whitespace, skim};
 use crate::base::event::{
     kind_tag, StreamEvent, TAG_CANDLE, TAG_LIQUIDATION, TAG_ORDER_BOOK_L1, TAG_ORDER_BOOK_SNAPSHOT,
     TAG_ORDER_BOOK_UPDATE, TAG_TRADE,
@@ -47,9 +50,137 @@ pub struct EventHeader {
     pub time_exchange_ns: i64,
 }
 
-/// Decides from an event's header, read without its payload, whether a load keeps it: what it
-/// does not keep it never builds (see [`load::parse_selected`](super::load::parse_selected)).
-pub type Selector<'a> = &'a (dyn Fn(&EventHeader) -> bool + Sync);
+impl EventHeader {
+    fn with_kind(self, kind_tag: u8) -> Self {
+        Self { kind_tag, ..self }
+    }
+}
+
+/// Which market events a load or a filter keeps; `None` keeps everything on that axis. A
+/// selective load asks it of every event it reads, so each axis is held as it is checked
+/// fastest: kinds and exchanges as bit sets, instruments sorted.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct EventFilter {
+    /// Kind tags ([`TAG_TRADE`] …) to keep.
+    pub kinds: Option<ByteSet>,
+    pub exchanges: Option<ExchangeSet>,
+    pub instruments: Option<InstrumentSet>,
+    /// `time_exchange` at or after this, in nanoseconds since the Unix epoch.
+    pub start_ns: Option<i64>,
+    /// `time_exchange` strictly before this.
+    pub end_ns: Option<i64>,
+}
+
+impl EventFilter {
+    fn in_window(&self, nanos: i64) -> bool {
+        self.start_ns.is_none_or(|start| nanos >= start) && self.end_ns.is_none_or(|end| nanos < end)
+    }
+
+    pub fn keeps_exchange(&self, exchange: ExchangeId) -> bool {
+        self.exchanges.as_ref().is_none_or(|set| set.contains(exchange))
+    }
+
+    /// A market event by every axis, from its header alone: what a selective load decides on.
+    pub fn keeps_event(&self, header: &EventHeader) -> bool {
+        self.kinds.is_none_or(|kinds| kinds.contains(header.kind_tag))
+            && self.keeps_exchange(header.exchange)
+            && self.instruments.as_ref().is_none_or(|set| set.contains(header.instrument))
+            && self.in_window(header.time_exchange_ns)
+    }
+
+    /// A reconnect marker, by its exchange and its time (that of the market event it belongs to).
+    pub fn keeps_marker(&self, exchange: ExchangeId, time: i64) -> bool {
+        self.keeps_exchange(exchange) && self.in_window(time)
+    }
+
+    /// Whether it keeps events by their time.
+    pub fn has_window(&self) -> bool {
+        self.start_ns.is_some() || self.end_ns.is_some()
+    }
+
+    /// Whether every item passes: then a load needs no selection at all.
+    pub fn keeps_everything(&self) -> bool {
+        self.kinds.is_none() && self.exchanges.is_none() && self.instruments.is_none() && !self.has_window()
+    }
+}
+
+/// A set of byte values, a bit each.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ByteSet([u64; 4]);
+
+impl ByteSet {
+    pub fn contains(&self, byte: u8) -> bool {
+        self.0[usize::from(byte >> 6)] >> (byte & 63) & 1 == 1
+    }
+}
+
+impl FromIterator<u8> for ByteSet {
+    fn from_iter<I: IntoIterator<Item = u8>>(bytes: I) -> Self {
+        let mut set = Self::default();
+        for byte in bytes {
+            set.0[usize::from(byte >> 6)] |= 1 << (byte & 63);
+        }
+        set
+    }
+}
+
+impl<const N: usize> From<[u8; N]> for ByteSet {
+    fn from(bytes: [u8; N]) -> Self {
+        bytes.into_iter().collect()
+    }
+}
+
+/// A set of exchanges: a [`ByteSet`] of `ExchangeId`'s discriminants (a fieldless enum, of 42
+/// variants in barter-instrument 0.3).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ExchangeSet(ByteSet);
+
+impl ExchangeSet {
+    pub fn contains(&self, exchange: ExchangeId) -> bool {
+        self.0.contains(exchange as u8)
+    }
+}
+
+impl FromIterator<ExchangeId> for ExchangeSet {
+    fn from_iter<I: IntoIterator<Item = ExchangeId>>(exchanges: I) -> Self {
+        Self(exchanges.into_iter().map(|exchange| exchange as u8).collect())
+    }
+}
+
+impl<const N: usize> From<[ExchangeId; N]> for ExchangeSet {
+    fn from(exchanges: [ExchangeId; N]) -> Self {
+        exchanges.into_iter().collect()
+    }
+}
+
+/// A set of instrument indices, sorted for a binary search (a selection names a few).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct InstrumentSet(Box<[usize]>);
+
+impl InstrumentSet {
+    pub fn contains(&self, instrument: usize) -> bool {
+        self.0.binary_search(&instrument).is_ok()
+    }
+}
+
+impl FromIterator<usize> for InstrumentSet {
+    fn from_iter<I: IntoIterator<Item = usize>>(instruments: I) -> Self {
+        let mut sorted: Vec<usize> = instruments.into_iter().collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        Self(sorted.into_boxed_slice())
+    }
+}
+
+impl<const N: usize> From<[usize; N]> for InstrumentSet {
+    fn from(instruments: [usize; N]) -> Self {
+        instruments.into_iter().collect()
+    }
+}
+
+/// What a selective load keeps: what it does not keep it never builds (see
+/// [`load::parse_selected`](super::load::parse_selected)).
+pub type Selector<'a> = &'a EventFilter;
 
 /// One item of a selective load.
 #[derive(Debug)]
@@ -71,21 +202,148 @@ impl<T> Selected<T> {
 
 type Market = MarketEvent<InstrumentIndex, DataKind>;
 
-/// A JSON Lines line: a `MarketStreamEvent`.
-pub fn line(text: &str, keep: Selector) -> serde_json::Result<Selected<StreamEvent>> {
-    if let Some(selected) = canonical_line(text, keep) {
+/// A JSON Lines line: a `MarketStreamEvent`. `memo` carries what one line's reading leaves for
+/// the next (see [`skim::Memo`]): one for the lines of a piece, in order.
+pub fn line(text: &str, keep: Selector, memo: &mut skim::Memo) -> serde_json::Result<Selected<StreamEvent>> {
+    if let Some(selected) = skimmed_line(text, keep, memo).or_else(|| canonical_line(text, keep)) {
         return Ok(selected);
     }
+    walked_line(text, keep)
+}
+
+/// A line exactly as barter's recorder writes it, read by [`skimmed_at`] as far as its selection.
+pub enum Skimmed<'a> {
+    /// An event left out, passed over: its header, and where its line ends (right after it).
+    LeftOut(EventHeader, usize),
+    /// An event the walk builds: [`built_skimmed`] builds it.
+    Built(skim::SkimmedLine<'a>),
+}
+
+/// The line starting at `start` of `text` (lines of JSON Lines), if it is exactly as barter's
+/// recorder writes it ([`skim`]): an event left out is passed over as [`line`] passes over it
+/// (and must end its line: a newline, or the end of `text`, follows it), one the walk builds is
+/// left to [`built_skimmed`]. `None` leaves the line to [`line`].
+#[inline]
+pub fn skimmed_at<'a>(text: &'a str, start: usize, keep: Selector, memo: &mut skim::Memo) -> Option<Skimmed<'a>> {
+    let line = skim::line_head(text, start, memo)?;
+    let header = skimmed_header(&line);
+    if builds(&line, &header, keep) {
+        return Some(Skimmed::Built(line));
+    }
+    let end = line.pass_over()?;
+    matches!(text.as_bytes().get(end), None | Some(b'\n')).then_some(Skimmed::LeftOut(header, end))
+}
+
+/// [`skimmed_at`] then [`built_skimmed`]: what a load makes of the line at `start`, and where
+/// the line ends (the load matches on [`Skimmed`] itself, to carry no event where it leaves one out).
+pub fn selected_at(
+    text: &str,
+    start: usize,
+    keep: Selector,
+    memo: &mut skim::Memo,
+) -> Option<(Selected<StreamEvent>, usize)> {
+    match skimmed_at(text, start, keep, memo)? {
+        Skimmed::LeftOut(header, line_end) => Some((Selected::Skipped(header), line_end)),
+        Skimmed::Built(line) => built_skimmed(line, keep),
+    }
+}
+
+/// A line [`skimmed_at`] leaves to the walk's building, selected as [`line`] selects it, and
+/// where the line ends; `None` leaves the line to [`line`].
+pub fn built_skimmed(line: skim::SkimmedLine, keep: Selector) -> Option<(Selected<StreamEvent>, usize)> {
+    let header = skimmed_header(&line);
+    let line_end = line.end_of_line();
+    let event = line.build(line_end)?;
+    let selected = if keep.keeps_event(&header) { Selected::Built(event) } else { Selected::Skipped(header) };
+    Some((selected, line_end))
+}
+
+/// A line exactly as barter's recorder writes it ([`skim`]), selected as the walk below selects
+/// it: its kind built when kept, passed over when not. `None` leaves the line to the readers
+/// after it.
+fn skimmed_line(text: &str, keep: Selector, memo: &mut skim::Memo) -> Option<Selected<StreamEvent>> {
+    let line = skim::line_head(text, 0, memo)?;
+    let header = skimmed_header(&line);
+    if !builds(&line, &header, keep) {
+        let end = line.pass_over()?;
+        return text.as_bytes()[end..]
+            .iter()
+            .all(|&byte| is_json_whitespace(byte))
+            .then_some(Selected::Skipped(header));
+    }
+    let event = line.build(text.len())?;
+    Some(if keep.keeps_event(&header) { Selected::Built(event) } else { Selected::Skipped(header) })
+}
+
+fn skimmed_header(line: &skim::SkimmedLine) -> EventHeader {
+    EventHeader {
+        kind_tag: line.kind_tag(),
+        exchange: line.exchange,
+        instrument: line.instrument,
+        time_exchange_ns: line.time_exchange_ns,
+    }
+}
+
+/// Whether the walk below builds the line's kind: when it keeps it, and for an order book when
+/// it keeps either of its variants (which one it is decides only once it is built).
+fn builds(line: &skim::SkimmedLine, header: &EventHeader, keep: Selector) -> bool {
+    if line.is_book() {
+        keep.keeps_event(&header.with_kind(TAG_ORDER_BOOK_SNAPSHOT))
+            || keep.keeps_event(&header.with_kind(TAG_ORDER_BOOK_UPDATE))
+    } else {
+        keep.keeps_event(header)
+    }
+}
+
+/// [`line`] read by the walk alone, whatever the layout: what the canonical reading must agree
+/// with, for every line it reads, errors included (it declines where the walk fails).
+pub fn walked_line(text: &str, keep: Selector) -> serde_json::Result<Selected<StreamEvent>> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let item = Envelope(EventSeed { keep }).deserialize(&mut deserializer)?;
     deserializer.end()?;
     Ok(item)
 }
 
-/// A line [`canonical::event_line`] reads, selected as the walk below would select it (`None`
-/// leaves the line, and a time outside i64 nanoseconds, to that walk).
+/// A line in barter's layout ([`canonical`]), selected as the walk below would select it: its
+/// header read, then its kind built when kept, passed over when not (checked only to be JSON,
+/// as the walk's `IgnoredAny` checks it). `None` leaves the line to that walk: another layout,
+/// a time outside i64 nanoseconds, or anything the pass over declines, errors included.
 fn canonical_line(text: &str, keep: Selector) -> Option<Selected<StreamEvent>> {
-    let event = canonical::event_line(text)?;
+    let line = canonical::event_line_head(text)?;
+    let head = line.head;
+    let header = PartialHeader {
+        time_exchange_ns: head.time_exchange.timestamp_nanos_opt()?,
+        exchange: head.exchange,
+        instrument: head.instrument,
+    };
+    let keeps = |tag: u8| keep.keeps_event(&header.with(tag));
+    let skipped = match head.kind {
+        "Trade" => Some(TAG_TRADE),
+        "OrderBookL1" => Some(TAG_ORDER_BOOK_L1),
+        "Candle" => Some(TAG_CANDLE),
+        "Liquidation" => Some(TAG_LIQUIDATION),
+        // A book's tag is that of its variant, read only when neither is kept.
+        "OrderBook" if !keeps(TAG_ORDER_BOOK_SNAPSHOT) && !keeps(TAG_ORDER_BOOK_UPDATE) => None,
+        "OrderBook" => return built_line(line, keep),
+        _ => return None,
+    };
+    match skipped {
+        Some(tag) if keeps(tag) => built_line(line, keep),
+        Some(tag) => line.skip().map(|()| Selected::Skipped(header.with(tag))),
+        None => {
+            let tag = match line.skip_variant()? {
+                "Snapshot" => TAG_ORDER_BOOK_SNAPSHOT,
+                "Update" => TAG_ORDER_BOOK_UPDATE,
+                _ => return None,
+            };
+            Some(Selected::Skipped(header.with(tag)))
+        }
+    }
+}
+
+/// The line's event built, kept or left out by its kind's tag.
+fn built_line(line: canonical::LineHead, keep: Selector) -> Option<Selected<StreamEvent>> {
+    let event = line.build()?;
     let Event::Item(market) = &event else { return Some(Selected::Built(event)) };
     let header = EventHeader {
         kind_tag: kind_tag(&market.kind),
@@ -93,7 +351,7 @@ fn canonical_line(text: &str, keep: Selector) -> Option<Selected<StreamEvent>> {
         instrument: market.instrument.index(),
         time_exchange_ns: market.time_exchange.timestamp_nanos_opt()?,
     };
-    Some(if keep(&header) { Selected::Built(event) } else { Selected::Skipped(header) })
+    Some(if keep.keeps_event(&header) { Selected::Built(event) } else { Selected::Skipped(header) })
 }
 
 /// An item of the array shape, a `MarketStreamResult`: a seed for the array's `SeqAccess`.
@@ -287,7 +545,7 @@ impl<'de> Visitor<'de> for EventSeed<'_> {
             KindRead::Skipped(tag) => Ok(Selected::Skipped(header(tag)?)),
             KindRead::Built(kind) => {
                 let header = header(kind_tag(&kind))?;
-                if (self.keep)(&header) {
+                if self.keep.keeps_event(&header) {
                     Ok(Selected::Built(MarketEvent { time_exchange, time_received, exchange, instrument, kind }))
                 } else {
                     Ok(Selected::Skipped(header))
@@ -356,7 +614,7 @@ impl<'de> Visitor<'de> for KindSeed<'_> {
     }
 
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<KindRead, A::Error> {
-        let keeps = |tag: u8| (self.keep)(&self.header.with(tag));
+        let keeps = |tag: u8| self.keep.keeps_event(&self.header.with(tag));
         let (variant, access) = data.variant::<KindVariant>()?;
         let tag = match variant {
             KindVariant::Trade => TAG_TRADE,

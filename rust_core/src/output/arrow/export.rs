@@ -690,41 +690,23 @@ impl DecimalColumn {
             return Ok(());
         };
         match self {
-            Self::Exact { builder, scale } => builder.append_value(
-                scale
-                    .checked_sub(value.scale())
-                    .and_then(|rescale| POW10_I128.get(rescale as usize))
-                    .and_then(|factor| value.mantissa().checked_mul(*factor))
-                    .ok_or_else(|| overflow("a decimal"))?,
-            ),
+            Self::Exact { builder, scale } => builder.append_value(decimal128_value(value, *scale)?),
             Self::Float(builder) => builder.append_value(decimal_f64(value)),
             Self::Text(builder) => builder.append_value(decimal_text(value).as_str()),
         }
         Ok(())
     }
 
-    /// A float64 column's value, converted by the caller (as [`decimal_f64`] converts).
-    #[inline]
-    pub(crate) fn append_f64(&mut self, value: f64) -> Result<(), ArrowError> {
-        match self {
-            Self::Float(builder) => {
-                builder.append_value(value);
-                Ok(())
-            }
-            _ => Err(ArrowError::ComputeError("a float for a column of exact decimals".into())),
-        }
-    }
-
     /// [`append`](Self::append) for a computed value (a mid price, a microprice), which may hold
     /// more decimal places than a decimal128 column's scale: it is then rounded to that scale,
     /// half to even.
     pub(crate) fn append_rounded(&mut self, value: Option<&Decimal>) -> Result<(), ArrowError> {
-        match (&*self, value) {
-            (Self::Exact { scale, .. }, Some(value)) if value.scale() > *scale => {
-                let rounded = value.round_dp(*scale);
-                self.append(Some(&rounded))
+        match (self, value) {
+            (Self::Exact { builder, scale }, Some(value)) => {
+                builder.append_value(rounded_decimal128_value(value, *scale)?);
+                Ok(())
             }
-            _ => self.append(value),
+            (column, value) => column.append(value),
         }
     }
 
@@ -734,6 +716,26 @@ impl DecimalColumn {
             Self::Float(mut builder) => finish(&mut builder),
             Self::Text(mut builder) => finish(&mut builder),
         }
+    }
+}
+
+/// `value` as a decimal128 column of `scale` holds it: its mantissa at that scale (an error if
+/// `value` has more places, or the result overflows).
+pub(crate) fn decimal128_value(value: &Decimal, scale: u32) -> Result<i128, ArrowError> {
+    scale
+        .checked_sub(value.scale())
+        .and_then(|rescale| POW10_I128.get(rescale as usize))
+        .and_then(|factor| value.mantissa().checked_mul(*factor))
+        .ok_or_else(|| overflow("a decimal"))
+}
+
+/// [`decimal128_value`] of a computed value, first rounded half to even to `scale` where it holds
+/// more places.
+pub(crate) fn rounded_decimal128_value(value: &Decimal, scale: u32) -> Result<i128, ArrowError> {
+    if value.scale() > scale {
+        decimal128_value(&value.round_dp(scale), scale)
+    } else {
+        decimal128_value(value, scale)
     }
 }
 

@@ -5,11 +5,21 @@
 //! column. Columns are read by name, so their order and any extra column do not matter; each
 //! may come in any Arrow type that holds its values exactly (any integer width, string views,
 //! dictionaries with any key type, as polars and DuckDB export them).
+//!
+//! Each batch's columns are found and their types resolved once ([`Column`]), then read row by
+//! row straight from their buffers, with the checks in the order a row's reading meets them, so
+//! the first failure is the same whatever the batch size. The tables are read on up to one
+//! thread per core, each table in order, and their rows merged by `event_index`.
 
 use super::{Table, BOOK_SIDES};
 use crate::{
-    base::{error::Error, event::StreamEvent},
+    base::{
+        error::Error,
+        event::StreamEvent,
+        guard::{self, guarded},
+    },
     output::wire::{exchange_id, finite, order_book_in_order, serde_text},
+    parse::load::ThreadPermits,
 };
 use arrow_array::{
     cast::AsArray,
@@ -18,8 +28,9 @@ use arrow_array::{
         TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt16Type, UInt32Type, UInt64Type,
         UInt8Type,
     },
-    Array, ArrayRef, RecordBatch,
+    Array, BooleanArray, LargeStringArray, RecordBatch, StringArray, StringViewArray,
 };
+use arrow_buffer::NullBuffer;
 use arrow_schema::{ArrowError, DataType, TimeUnit};
 use barter_data::{
     books::Level,
@@ -35,42 +46,105 @@ use barter_data::{
 use barter_instrument::{exchange::ExchangeId, instrument::InstrumentIndex, Side};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use std::{
+    cell::Cell,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Mutex, PoisonError,
+    },
+};
 
 type Event = MarketEvent<InstrumentIndex, DataKind>;
 
-/// Reads each table's batches and interleaves their rows by `event_index` back into data-set
-/// order, each reconnect marker before the market event its `event_index` names.
+/// Reads each table's batches (the tables on up to one thread per core) and interleaves their
+/// rows by `event_index` back into data-set order, each reconnect marker before the market event
+/// its `event_index` names. The first failure, in the tables' order, is the one reported.
 pub fn items_from_tables<I>(tables: Vec<(Table, I)>) -> Result<Vec<StreamEvent>, Error>
 where
-    I: Iterator<Item = Result<RecordBatch, ArrowError>>,
+    I: Iterator<Item = Result<RecordBatch, ArrowError>> + Send,
 {
-    let mut rows = Vec::new();
-    for (table, batches) in tables {
-        let mut reader = TableReader { table, row: 0, rows: &mut rows, open_book: None };
-        for batch in batches {
-            let batch = batch.map_err(|error| Error::invalid_data(format!("{}: {error}", table.name())))?;
-            reader.read(&batch).map_err(Error::invalid_data)?;
+    let runs = in_parallel(tables, |(table, batches)| read_table(table, batches));
+    merge(runs.into_iter().collect::<Result<Vec<_>, _>>()?)
+}
+
+/// `work` done on every job, on this thread and as many more as the process's parsing threads
+/// allow, the results in the jobs' order. A job that panics gives its panic as an `Internal`
+/// error, and the other jobs are done all the same.
+fn in_parallel<J: Send, R: Send>(jobs: Vec<J>, work: impl Fn(J) -> Result<R, Error> + Sync) -> Vec<Result<R, Error>> {
+    let permits = ThreadPermits::take(jobs.len().saturating_sub(1));
+    type Slot<J, R> = Mutex<(Option<J>, Option<Result<R, Error>>)>;
+    let slots: Vec<Slot<J, R>> = jobs.into_iter().map(|job| Mutex::new((Some(job), None))).collect();
+    let next = AtomicUsize::new(0);
+    let worker = || {
+        while let Some(slot) = slots.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let job = slot.lock().unwrap_or_else(PoisonError::into_inner).0.take();
+            let result = job.map(|job| guarded(|| work(job)));
+            slot.lock().unwrap_or_else(PoisonError::into_inner).1 = result;
         }
-        reader.close_book().map_err(Error::invalid_data)?;
+    };
+    std::thread::scope(|scope| {
+        let spawned_worker = || {
+            worker();
+            Ok(())
+        };
+        for _ in 0..permits.count {
+            if guard::spawn_scoped(scope, "barter_ffi-import", spawned_worker).is_err() {
+                break;
+            }
+        }
+        worker();
+    });
+    drop(permits);
+    slots.into_iter().filter_map(|slot| slot.into_inner().unwrap_or_else(PoisonError::into_inner).1).collect()
+}
+
+/// One table's rows in `event_index` order: as `to_arrow` writes them, or else sorted, stably.
+fn read_table(table: Table, batches: impl Iterator<Item = Result<RecordBatch, ArrowError>>) -> Result<Vec<Row>, Error> {
+    let mut reader = TableReader::new(table);
+    for batch in batches {
+        let batch = batch.map_err(|error| Error::invalid_data(format!("{}: {error}", table.name())))?;
+        reader.read(&batch).map_err(Error::invalid_data)?;
     }
-    // Markers sort before the market event they precede; the sort is stable, so markers with
-    // one `event_index` keep their order.
-    rows.sort_by_key(|row| (row.event_index, matches!(row.item, Item::Item(_))));
-    for pair in rows.windows(2) {
-        if let [earlier, later] = pair {
-            if earlier.event_index == later.event_index && matches!(earlier.item, Item::Item(_)) {
+    reader.close_book().map_err(Error::invalid_data)?;
+    let mut rows = reader.rows;
+    if !rows.windows(2).all(|pair| pair[0].order() <= pair[1].order()) {
+        rows.sort_by_key(Row::order);
+    }
+    Ok(rows)
+}
+
+/// The tables' rows in one sequence, by `event_index`, markers before the market event they
+/// precede; rows of one `event_index` keep the tables' order, then each table's. Two market
+/// events with one `event_index` are refused.
+fn merge(runs: Vec<Vec<Row>>) -> Result<Vec<StreamEvent>, Error> {
+    let mut items = Vec::with_capacity(runs.iter().map(Vec::len).sum());
+    let mut runs: Vec<_> = runs.into_iter().map(|run| run.into_iter().peekable()).collect();
+    let mut last: Option<(u64, bool, Table, u64)> = None;
+    loop {
+        let mut next: Option<(usize, (u64, bool))> = None;
+        for (index, run) in runs.iter_mut().enumerate() {
+            if let Some(order) = run.peek().map(Row::order) {
+                if next.is_none_or(|(_, least)| order < least) {
+                    next = Some((index, order));
+                }
+            }
+        }
+        let Some(row) = next.and_then(|(index, _)| runs[index].next()) else { break };
+        let (is_event, at) = (matches!(row.item, Item::Item(_)), (row.table, row.row));
+        if let Some((event_index, true, table, table_row)) = last {
+            if event_index == row.event_index && is_event {
                 return Err(Error::invalid_data(format!(
-                    "event_index {} names two market events: {} row {} and {} row {}",
-                    later.event_index,
-                    earlier.table.name(),
-                    earlier.row,
-                    later.table.name(),
-                    later.row
+                    "event_index {event_index} names two market events: {} row {table_row} and {} row {}",
+                    table.name(),
+                    at.0.name(),
+                    at.1
                 )));
             }
         }
+        last = Some((row.event_index, is_event, at.0, at.1));
+        items.push(row.item);
     }
-    Ok(rows.into_iter().map(|row| row.item).collect())
+    Ok(items)
 }
 
 /// A market event or marker read from a table, with where it came from.
@@ -80,6 +154,13 @@ struct Row {
     table: Table,
     /// The row's position in its table, to name it in an error.
     row: u64,
+}
+
+impl Row {
+    /// Where the row goes: by `event_index`, a marker before the market event it precedes.
+    fn order(&self) -> (u64, bool) {
+        (self.event_index, matches!(self.item, Item::Item(_)))
+    }
 }
 
 /// An L2 event whose rows are still being read: its rows are consecutive in the table.
@@ -95,23 +176,34 @@ struct OpenBook {
     levelless: bool,
 }
 
-struct TableReader<'a> {
+struct TableReader {
     table: Table,
     row: u64,
-    rows: &'a mut Vec<Row>,
+    rows: Vec<Row>,
     open_book: Option<OpenBook>,
+    /// The last exchange and side read, by the text they were read from (a dictionary's value
+    /// is the same text row after row), so each distinct name is parsed once a run.
+    exchanges: Memo<ExchangeId>,
+    sides: Memo<Side>,
 }
 
-impl TableReader<'_> {
+impl TableReader {
+    fn new(table: Table) -> Self {
+        Self { table, row: 0, rows: Vec::new(), open_book: None, exchanges: Memo::default(), sides: Memo::default() }
+    }
+
     fn read(&mut self, batch: &RecordBatch) -> Result<(), String> {
-        let columns = Columns { batch, table: self.table };
-        let first_row = self.row;
-        let at = |row: usize| format!("{} row {}", columns.table.name(), first_row + row as u64);
+        let columns = Columns::new(batch, self.table);
+        // The texts remembered lay in the batch before, whose memory this one may reuse.
+        (self.exchanges, self.sides) = (Memo::default(), Memo::default());
+        self.rows.reserve(batch.num_rows());
+        let (table, first_row) = (self.table, self.row);
+        let at = |row: usize| format!("{} row {}", table.name(), first_row + row as u64);
         for row in 0..batch.num_rows() {
-            let index = columns.u64(row, "event_index").map_err(|problem| format!("{}: {problem}", at(row)))?;
+            let index = columns.event_index.required(row).map_err(|problem| format!("{}: {problem}", at(row)))?;
             let outcome = match self.table {
                 Table::Reconnects => self.reconnect(&columns, row, index),
-                _ => EventHeader::read(&columns, row).and_then(|header| self.event(&columns, row, index, header)),
+                _ => self.header(&columns, row).and_then(|header| self.event(&columns, row, index, header)),
             };
             outcome.map_err(|problem| format!("{} (event_index {index}): {problem}", at(row)))?;
             self.row += 1;
@@ -123,8 +215,32 @@ impl TableReader<'_> {
         self.rows.push(Row { event_index, item, table: self.table, row });
     }
 
+    fn exchange(&self, columns: &Columns, row: usize) -> Result<ExchangeId, String> {
+        let name = columns.exchange.required(row)?;
+        self.exchanges.get(name, || {
+            exchange_id(name).ok_or_else(|| format!("`exchange`: {name:?} is not one of barter's exchanges"))
+        })
+    }
+
+    fn side(&self, column: &Column<Text>, row: usize) -> Result<Side, String> {
+        let text = column.required(row)?;
+        self.sides.get(text, || serde_text(text, column.name))
+    }
+
+    fn header(&self, columns: &Columns, row: usize) -> Result<EventHeader, String> {
+        let instrument = columns.instrument.required(row)?;
+        Ok(EventHeader {
+            time_exchange: columns.time_exchange.required(row)?,
+            time_received: columns.time_received.required(row)?,
+            exchange: self.exchange(columns, row)?,
+            instrument: InstrumentIndex(
+                usize::try_from(instrument).map_err(|_| format!("`instrument` {instrument} is too large"))?,
+            ),
+        })
+    }
+
     fn reconnect(&mut self, columns: &Columns, row: usize, event_index: u64) -> Result<(), String> {
-        let exchange = columns.exchange(row)?;
+        let exchange = self.exchange(columns, row)?;
         self.push(event_index, Item::Reconnecting(exchange), self.row);
         Ok(())
     }
@@ -132,31 +248,31 @@ impl TableReader<'_> {
     fn event(&mut self, columns: &Columns, row: usize, event_index: u64, header: EventHeader) -> Result<(), String> {
         let kind = match self.table {
             Table::Trades => DataKind::Trade(PublicTrade {
-                id: columns.str(row, "id")?.to_string(),
-                price: columns.float(row, "price")?,
-                amount: columns.float(row, "amount")?,
-                side: columns.side(row, "side")?,
+                id: columns.id.required(row)?.to_string(),
+                price: columns.price.required(row)?,
+                amount: columns.amount.required(row)?,
+                side: self.side(&columns.side, row)?,
             }),
             Table::L1 => DataKind::OrderBookL1(OrderBookL1 {
-                last_update_time: columns.timestamp(row, "last_update_time")?,
-                best_bid: columns.level(row, "bid_price", "bid_amount")?,
-                best_ask: columns.level(row, "ask_price", "ask_amount")?,
+                last_update_time: columns.last_update_time.required(row)?,
+                best_bid: level(&columns.bid_price, &columns.bid_amount, row)?,
+                best_ask: level(&columns.ask_price, &columns.ask_amount, row)?,
             }),
             Table::L2 => return self.book_row(columns, row, event_index, header),
             Table::Candles => DataKind::Candle(Candle {
-                close_time: columns.timestamp(row, "close_time")?,
-                open: columns.float(row, "open")?,
-                high: columns.float(row, "high")?,
-                low: columns.float(row, "low")?,
-                close: columns.float(row, "close")?,
-                volume: columns.float(row, "volume")?,
-                trade_count: columns.u64(row, "trade_count")?,
+                close_time: columns.close_time.required(row)?,
+                open: columns.open.required(row)?,
+                high: columns.high.required(row)?,
+                low: columns.low.required(row)?,
+                close: columns.close.required(row)?,
+                volume: columns.volume.required(row)?,
+                trade_count: columns.trade_count.required(row)?,
             }),
             Table::Liquidations => DataKind::Liquidation(Liquidation {
-                side: columns.side(row, "side")?,
-                price: columns.float(row, "price")?,
-                quantity: columns.float(row, "quantity")?,
-                time: columns.timestamp(row, "time")?,
+                side: self.side(&columns.side, row)?,
+                price: columns.price.required(row)?,
+                quantity: columns.quantity.required(row)?,
+                time: columns.time.required(row)?,
             }),
             Table::Reconnects => unreachable!("reconnects carry no event"),
         };
@@ -176,17 +292,17 @@ impl TableReader<'_> {
                 event_index,
                 first_row: self.row,
                 header,
-                is_snapshot: columns.bool(row, "is_snapshot")?,
-                sequence: columns.u64(row, "sequence")?,
-                time_engine: columns.optional_timestamp(row, "time_engine")?,
+                is_snapshot: columns.is_snapshot.required(row)?,
+                sequence: columns.sequence.required(row)?,
+                time_engine: columns.time_engine.optional(row)?,
                 sides: Default::default(),
                 levelless: false,
             }),
         };
-        let side = columns.optional_str(row, "side")?;
-        let price = columns.decimal(row, "price")?;
-        let amount = columns.decimal(row, "amount")?;
-        let level = columns.optional_u64(row, "level")?;
+        let side = columns.side.optional(row)?;
+        let price = columns.level_price.optional(row)?;
+        let amount = columns.level_amount.optional(row)?;
+        let level = columns.level.optional(row)?;
         if book.levelless {
             return Err("an order book event's row without a level must be its only row".into());
         }
@@ -231,6 +347,29 @@ impl TableReader<'_> {
     }
 }
 
+/// The value last parsed from a text, known by where the text lies.
+struct Memo<T>(Cell<Option<(*const u8, usize, T)>>);
+
+impl<T> Default for Memo<T> {
+    fn default() -> Self {
+        Self(Cell::new(None))
+    }
+}
+
+impl<T: Copy> Memo<T> {
+    fn get(&self, text: &str, parse: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+        let key = (text.as_ptr(), text.len());
+        if let Some((pointer, length, value)) = self.0.get() {
+            if (pointer, length) == key {
+                return Ok(value);
+            }
+        }
+        let value = parse()?;
+        self.0.set(Some((key.0, key.1, value)));
+        Ok(value)
+    }
+}
+
 /// A row's shared columns: its event but for the kind.
 #[derive(Debug, Clone, Copy)]
 struct EventHeader {
@@ -241,18 +380,6 @@ struct EventHeader {
 }
 
 impl EventHeader {
-    fn read(columns: &Columns, row: usize) -> Result<Self, String> {
-        let instrument = columns.u64(row, "instrument")?;
-        Ok(Self {
-            time_exchange: columns.timestamp(row, "time_exchange")?,
-            time_received: columns.timestamp(row, "time_received")?,
-            exchange: columns.exchange(row)?,
-            instrument: InstrumentIndex(
-                usize::try_from(instrument).map_err(|_| format!("`instrument` {instrument} is too large"))?,
-            ),
-        })
-    }
-
     fn with_kind(self, kind: DataKind) -> Event {
         let Self { time_exchange, time_received, exchange, instrument } = self;
         MarketEvent { time_exchange, time_received, exchange, instrument, kind }
@@ -263,159 +390,363 @@ fn required<T>(value: Option<T>, name: &str) -> Result<T, String> {
     value.ok_or_else(|| format!("`{name}` is null"))
 }
 
-/// One batch's columns, read a value at a time by column name.
+fn level(price: &Column<Decimals>, amount: &Column<Decimals>, row: usize) -> Result<Option<Level>, String> {
+    match (price.optional(row)?, amount.optional(row)?) {
+        (Some(price), Some(amount)) => Ok(Some(Level { price, amount })),
+        (None, None) => Ok(None),
+        _ => Err(format!("`{}` and `{}` must both be null (no level) or both be set", price.name, amount.name)),
+    }
+}
+
+/// Every column any table reads, found in one batch by name. A column the table does not have
+/// fails only when a row reads it.
 struct Columns<'a> {
+    event_index: Column<'a, Integer<'a>>,
+    time_exchange: Column<'a, Timestamps<'a>>,
+    time_received: Column<'a, Timestamps<'a>>,
+    exchange: Column<'a, Text<'a>>,
+    instrument: Column<'a, Integer<'a>>,
+    id: Column<'a, Text<'a>>,
+    side: Column<'a, Text<'a>>,
+    price: Column<'a, Floats<'a>>,
+    amount: Column<'a, Floats<'a>>,
+    quantity: Column<'a, Floats<'a>>,
+    time: Column<'a, Timestamps<'a>>,
+    last_update_time: Column<'a, Timestamps<'a>>,
+    bid_price: Column<'a, Decimals<'a>>,
+    bid_amount: Column<'a, Decimals<'a>>,
+    ask_price: Column<'a, Decimals<'a>>,
+    ask_amount: Column<'a, Decimals<'a>>,
+    is_snapshot: Column<'a, Booleans<'a>>,
+    sequence: Column<'a, Integer<'a>>,
+    time_engine: Column<'a, Timestamps<'a>>,
+    level: Column<'a, Integer<'a>>,
+    level_price: Column<'a, Decimals<'a>>,
+    level_amount: Column<'a, Decimals<'a>>,
+    close_time: Column<'a, Timestamps<'a>>,
+    open: Column<'a, Floats<'a>>,
+    high: Column<'a, Floats<'a>>,
+    low: Column<'a, Floats<'a>>,
+    close: Column<'a, Floats<'a>>,
+    volume: Column<'a, Floats<'a>>,
+    trade_count: Column<'a, Integer<'a>>,
+}
+
+impl<'a> Columns<'a> {
+    fn new(batch: &'a RecordBatch, table: Table) -> Self {
+        let found = Found { batch, table };
+        Self {
+            event_index: found.column("event_index"),
+            time_exchange: found.column("time_exchange"),
+            time_received: found.column("time_received"),
+            exchange: found.column("exchange"),
+            instrument: found.column("instrument"),
+            id: found.column("id"),
+            side: found.column("side"),
+            price: found.column("price"),
+            amount: found.column("amount"),
+            quantity: found.column("quantity"),
+            time: found.column("time"),
+            last_update_time: found.column("last_update_time"),
+            bid_price: found.column("bid_price"),
+            bid_amount: found.column("bid_amount"),
+            ask_price: found.column("ask_price"),
+            ask_amount: found.column("ask_amount"),
+            is_snapshot: found.column("is_snapshot"),
+            sequence: found.column("sequence"),
+            time_engine: found.column("time_engine"),
+            level: found.column("level"),
+            level_price: found.column("price"),
+            level_amount: found.column("amount"),
+            close_time: found.column("close_time"),
+            open: found.column("open"),
+            high: found.column("high"),
+            low: found.column("low"),
+            close: found.column("close"),
+            volume: found.column("volume"),
+            trade_count: found.column("trade_count"),
+        }
+    }
+}
+
+struct Found<'a> {
     batch: &'a RecordBatch,
     table: Table,
 }
 
-impl<'a> Columns<'a> {
-    fn column(&self, name: &str) -> Result<&'a ArrayRef, String> {
-        self.batch.column_by_name(name).ok_or_else(|| format!("the {} table has no column `{name}`", self.table.name()))
+impl<'a> Found<'a> {
+    fn column<V: Values<'a>>(&self, name: &'static str) -> Column<'a, V> {
+        let array = self.batch.column_by_name(name);
+        Column {
+            name,
+            nulls: array.and_then(|array| array.nulls()),
+            values: match array {
+                Some(array) => V::of(array.as_ref(), name),
+                None => Err(format!("the {} table has no column `{name}`", self.table.name())),
+            },
+            missing: array.is_none(),
+        }
     }
+}
 
-    fn optional_u64(&self, row: usize, name: &str) -> Result<Option<u64>, String> {
-        integer(self.column(name)?.as_ref(), row, name)
-    }
+/// One column of a batch, its type resolved once. A row's value is checked in the order the
+/// row-by-row reading checked it: the column missing, then (for [`Values::TYPE_BEFORE_NULL`])
+/// its type, then null, then its type and value.
+struct Column<'a, V> {
+    name: &'static str,
+    nulls: Option<&'a NullBuffer>,
+    /// The column's values, or why it cannot be read (missing, or of another type).
+    values: Result<V, String>,
+    missing: bool,
+}
 
-    fn u64(&self, row: usize, name: &str) -> Result<u64, String> {
-        required(self.optional_u64(row, name)?, name)
-    }
-
-    fn float(&self, row: usize, name: &str) -> Result<f64, String> {
-        let column = self.column(name)?;
-        let DataType::Float64 = column.data_type() else {
-            return Err(format!("`{name}` must be a float64 column, not {}", column.data_type()));
-        };
-        let values = column.as_primitive::<Float64Type>();
-        finite(required(values.is_valid(row).then(|| values.value(row)), name)?, name)
-    }
-
-    fn bool(&self, row: usize, name: &str) -> Result<bool, String> {
-        let column = self.column(name)?;
-        let values = column
-            .as_boolean_opt()
-            .ok_or_else(|| format!("`{name}` must be a boolean column, not {}", column.data_type()))?;
-        required(values.is_valid(row).then(|| values.value(row)), name)
-    }
-
-    /// A timestamp in any unit, as nanoseconds (any time zone names the same instant): DuckDB
-    /// and polars may hand out microseconds. A time outside i64 nanoseconds is refused.
-    fn optional_timestamp(&self, row: usize, name: &str) -> Result<Option<DateTime<Utc>>, String> {
-        let column = self.column(name)?;
-        if column.is_null(row) {
+impl<'a, V: Values<'a>> Column<'a, V> {
+    fn optional(&self, row: usize) -> Result<Option<V::Value>, String> {
+        let values = self.values.as_ref();
+        if self.missing || V::TYPE_BEFORE_NULL {
+            values.map_err(Clone::clone)?;
+        }
+        if self.nulls.is_some_and(|nulls| nulls.is_null(row)) {
             return Ok(None);
         }
-        let (value, nanoseconds_per_unit) = match column.data_type() {
+        values.map_err(Clone::clone)?.value(row, self.name)
+    }
+
+    fn required(&self, row: usize) -> Result<V::Value, String> {
+        required(self.optional(row)?, self.name)
+    }
+}
+
+/// How a column's type is read.
+trait Values<'a>: Sized {
+    type Value;
+    /// Whether a column of the wrong type fails even at a null.
+    const TYPE_BEFORE_NULL: bool = false;
+    fn of(array: &'a dyn Array, name: &str) -> Result<Self, String>;
+    /// The value of a non-null row (`None`: a dictionary's null value).
+    fn value(&self, row: usize, name: &str) -> Result<Option<Self::Value>, String>;
+}
+
+/// A non-negative integer from an integer column of any width.
+enum Integer<'a> {
+    U8(&'a [u8]),
+    U16(&'a [u16]),
+    U32(&'a [u32]),
+    U64(&'a [u64]),
+    I8(&'a [i8]),
+    I16(&'a [i16]),
+    I32(&'a [i32]),
+    I64(&'a [i64]),
+}
+
+impl<'a> Values<'a> for Integer<'a> {
+    type Value = u64;
+
+    fn of(column: &'a dyn Array, name: &str) -> Result<Self, String> {
+        macro_rules! slice {
+            ($variant:ident, $type:ty) => {
+                Integer::$variant(&column.as_primitive::<$type>().values()[..])
+            };
+        }
+        Ok(match column.data_type() {
+            DataType::UInt8 => slice!(U8, UInt8Type),
+            DataType::UInt16 => slice!(U16, UInt16Type),
+            DataType::UInt32 => slice!(U32, UInt32Type),
+            DataType::UInt64 => slice!(U64, UInt64Type),
+            DataType::Int8 => slice!(I8, Int8Type),
+            DataType::Int16 => slice!(I16, Int16Type),
+            DataType::Int32 => slice!(I32, Int32Type),
+            DataType::Int64 => slice!(I64, Int64Type),
+            other => return Err(format!("`{name}` must be an integer column, not {other}")),
+        })
+    }
+
+    fn value(&self, row: usize, name: &str) -> Result<Option<u64>, String> {
+        fn widened<T: Copy + std::fmt::Display>(value: T, name: &str) -> Result<Option<u64>, String>
+        where
+            u64: TryFrom<T>,
+        {
+            u64::try_from(value).map(Some).map_err(|_| format!("`{name}` must be a non-negative integer, not {value}"))
+        }
+        match self {
+            Integer::U8(values) => Ok(Some(u64::from(values[row]))),
+            Integer::U16(values) => Ok(Some(u64::from(values[row]))),
+            Integer::U32(values) => Ok(Some(u64::from(values[row]))),
+            Integer::U64(values) => Ok(Some(values[row])),
+            Integer::I8(values) => widened(values[row], name),
+            Integer::I16(values) => widened(values[row], name),
+            Integer::I32(values) => widened(values[row], name),
+            Integer::I64(values) => widened(values[row], name),
+        }
+    }
+}
+
+/// A finite float64.
+struct Floats<'a>(&'a [f64]);
+
+impl<'a> Values<'a> for Floats<'a> {
+    type Value = f64;
+    const TYPE_BEFORE_NULL: bool = true;
+
+    fn of(column: &'a dyn Array, name: &str) -> Result<Self, String> {
+        match column.data_type() {
+            DataType::Float64 => Ok(Floats(&column.as_primitive::<Float64Type>().values()[..])),
+            other => Err(format!("`{name}` must be a float64 column, not {other}")),
+        }
+    }
+
+    fn value(&self, row: usize, name: &str) -> Result<Option<f64>, String> {
+        finite(self.0[row], name).map(Some)
+    }
+}
+
+struct Booleans<'a>(&'a BooleanArray);
+
+impl<'a> Values<'a> for Booleans<'a> {
+    type Value = bool;
+    const TYPE_BEFORE_NULL: bool = true;
+
+    fn of(column: &'a dyn Array, name: &str) -> Result<Self, String> {
+        column
+            .as_boolean_opt()
+            .map(Booleans)
+            .ok_or_else(|| format!("`{name}` must be a boolean column, not {}", column.data_type()))
+    }
+
+    fn value(&self, row: usize, _: &str) -> Result<Option<bool>, String> {
+        Ok(Some(self.0.value(row)))
+    }
+}
+
+/// A timestamp in any unit, as nanoseconds (any time zone names the same instant): DuckDB and
+/// polars may hand out microseconds. A time outside i64 nanoseconds is refused.
+struct Timestamps<'a> {
+    values: &'a [i64],
+    nanoseconds_per_unit: i64,
+}
+
+impl<'a> Values<'a> for Timestamps<'a> {
+    type Value = DateTime<Utc>;
+
+    fn of(column: &'a dyn Array, name: &str) -> Result<Self, String> {
+        let (values, nanoseconds_per_unit) = match column.data_type() {
             DataType::Timestamp(TimeUnit::Nanosecond, _) => {
-                (column.as_primitive::<TimestampNanosecondType>().value(row), 1)
+                (&column.as_primitive::<TimestampNanosecondType>().values()[..], 1)
             }
             DataType::Timestamp(TimeUnit::Microsecond, _) => {
-                (column.as_primitive::<TimestampMicrosecondType>().value(row), 1_000)
+                (&column.as_primitive::<TimestampMicrosecondType>().values()[..], 1_000)
             }
             DataType::Timestamp(TimeUnit::Millisecond, _) => {
-                (column.as_primitive::<TimestampMillisecondType>().value(row), 1_000_000)
+                (&column.as_primitive::<TimestampMillisecondType>().values()[..], 1_000_000)
             }
             DataType::Timestamp(TimeUnit::Second, _) => {
-                (column.as_primitive::<TimestampSecondType>().value(row), 1_000_000_000)
+                (&column.as_primitive::<TimestampSecondType>().values()[..], 1_000_000_000)
             }
             other => return Err(format!("`{name}` must be a timestamp column, not {other}")),
         };
+        Ok(Timestamps { values, nanoseconds_per_unit })
+    }
+
+    fn value(&self, row: usize, name: &str) -> Result<Option<DateTime<Utc>>, String> {
+        let value = self.values[row];
         let nanoseconds = value
-            .checked_mul(nanoseconds_per_unit)
+            .checked_mul(self.nanoseconds_per_unit)
             .ok_or_else(|| format!("`{name}`: {value} is outside i64 nanoseconds since the Unix epoch"))?;
         Ok(Some(DateTime::from_timestamp_nanos(nanoseconds)))
     }
+}
 
-    fn timestamp(&self, row: usize, name: &str) -> Result<DateTime<Utc>, String> {
-        required(self.optional_timestamp(row, name)?, name)
-    }
+/// A string column in any of Arrow's string layouts, or a dictionary of them.
+enum Text<'a> {
+    Utf8(&'a StringArray),
+    LargeUtf8(&'a LargeStringArray),
+    Utf8View(&'a StringViewArray),
+    Dictionary {
+        keys: Integer<'a>,
+        values: &'a dyn Array,
+        /// The dictionary's values read as text, or why they cannot be.
+        texts: Box<Result<Text<'a>, String>>,
+    },
+}
 
-    fn optional_str(&self, row: usize, name: &str) -> Result<Option<&'a str>, String> {
-        text(self.column(name)?.as_ref(), row, name)
-    }
+impl<'a> Values<'a> for Text<'a> {
+    type Value = &'a str;
 
-    fn str(&self, row: usize, name: &str) -> Result<&'a str, String> {
-        required(self.optional_str(row, name)?, name)
-    }
-
-    fn exchange(&self, row: usize) -> Result<ExchangeId, String> {
-        let name = self.str(row, "exchange")?;
-        exchange_id(name).ok_or_else(|| format!("`exchange`: {name:?} is not one of barter's exchanges"))
-    }
-
-    fn side(&self, row: usize, name: &str) -> Result<Side, String> {
-        serde_text(self.str(row, name)?, name)
-    }
-
-    /// A decimal in any of the export's three forms: decimal128, float64 (read as its shortest
-    /// text, as a JSON number would be) or text (read by barter's serde, scale kept).
-    fn decimal(&self, row: usize, name: &str) -> Result<Option<Decimal>, String> {
-        let column = self.column(name)?;
-        if column.is_null(row) {
-            return Ok(None);
+    fn of(column: &'a dyn Array, name: &str) -> Result<Self, String> {
+        if let Some(dictionary) = column.as_any_dictionary_opt() {
+            let values = dictionary.values().as_ref();
+            return Ok(Text::Dictionary {
+                keys: Integer::of(dictionary.keys(), name)?,
+                values,
+                texts: Box::new(Text::of(values, name)),
+            });
         }
-        match column.data_type() {
+        Ok(match column.data_type() {
+            DataType::Utf8 => Text::Utf8(column.as_string::<i32>()),
+            DataType::LargeUtf8 => Text::LargeUtf8(column.as_string::<i64>()),
+            DataType::Utf8View => Text::Utf8View(column.as_string_view()),
+            other => return Err(format!("`{name}` must be a string column, not {other}")),
+        })
+    }
+
+    fn value(&self, row: usize, name: &str) -> Result<Option<&'a str>, String> {
+        match self {
+            Text::Utf8(values) => Ok(Some(values.value(row))),
+            Text::LargeUtf8(values) => Ok(Some(values.value(row))),
+            Text::Utf8View(values) => Ok(Some(values.value(row))),
+            Text::Dictionary { keys, values, texts } => {
+                let key = required(keys.value(row, name)?, name)?;
+                let Some(key) = usize::try_from(key).ok().filter(|key| *key < values.len()) else {
+                    return Err(format!("`{name}`: dictionary key {key} is out of range"));
+                };
+                if values.is_null(key) {
+                    return Ok(None);
+                }
+                texts.as_ref().as_ref().map_err(Clone::clone)?.value(key, name)
+            }
+        }
+    }
+}
+
+/// A decimal in any of the export's three forms: decimal128, float64 (read as its shortest
+/// text, as a JSON number would be) or text (read by barter's serde, scale kept).
+enum Decimals<'a> {
+    Decimal128 { values: &'a [i128], scale: i8 },
+    Float64(Floats<'a>),
+    Text(Result<Text<'a>, String>),
+}
+
+impl<'a> Values<'a> for Decimals<'a> {
+    type Value = Decimal;
+
+    fn of(column: &'a dyn Array, name: &str) -> Result<Self, String> {
+        Ok(match column.data_type() {
             DataType::Decimal128(_, scale) => {
-                let value = column.as_primitive::<Decimal128Type>().value(row);
+                Decimals::Decimal128 { values: &column.as_primitive::<Decimal128Type>().values()[..], scale: *scale }
+            }
+            DataType::Float64 => Decimals::Float64(Floats::of(column, name)?),
+            _ => Decimals::Text(Text::of(column, name)),
+        })
+    }
+
+    fn value(&self, row: usize, name: &str) -> Result<Option<Decimal>, String> {
+        match self {
+            Decimals::Decimal128 { values, scale } => {
+                let value = values[row];
                 u32::try_from(*scale)
                     .ok()
                     .and_then(|scale| Decimal::try_from_i128_with_scale(value, scale).ok())
                     .map(Some)
                     .ok_or_else(|| format!("`{name}`: {value} at scale {scale} is outside rust_decimal's range"))
             }
-            DataType::Float64 => serde_text(&self.float(row, name)?.to_string(), name).map(Some),
-            _ => serde_text(self.str(row, name)?, name).map(Some),
-        }
-    }
-
-    fn level(&self, row: usize, price: &str, amount: &str) -> Result<Option<Level>, String> {
-        match (self.decimal(row, price)?, self.decimal(row, amount)?) {
-            (Some(price), Some(amount)) => Ok(Some(Level { price, amount })),
-            (None, None) => Ok(None),
-            _ => Err(format!("`{price}` and `{amount}` must both be null (no level) or both be set")),
-        }
-    }
-}
-
-/// A non-negative integer from an integer column of any width.
-fn integer(column: &dyn Array, row: usize, name: &str) -> Result<Option<u64>, String> {
-    if column.is_null(row) {
-        return Ok(None);
-    }
-    macro_rules! widen {
-        ($($variant:ident => $type:ty),*) => {
-            match column.data_type() {
-                $(DataType::$variant => {
-                    let value = column.as_primitive::<$type>().value(row);
-                    u64::try_from(value).map_err(|_| format!("`{name}` must be a non-negative integer, not {value}"))
-                })*
-                other => Err(format!("`{name}` must be an integer column, not {other}")),
+            Decimals::Float64(floats) => {
+                let number = required(floats.value(row, name)?, name)?;
+                serde_text(&number.to_string(), name).map(Some)
             }
-        };
-    }
-    widen!(UInt8 => UInt8Type, UInt16 => UInt16Type, UInt32 => UInt32Type, UInt64 => UInt64Type,
-           Int8 => Int8Type, Int16 => Int16Type, Int32 => Int32Type, Int64 => Int64Type)
-    .map(Some)
-}
-
-/// A value of a string column in any of Arrow's string layouts, or a dictionary of them.
-fn text<'a>(column: &'a dyn Array, row: usize, name: &str) -> Result<Option<&'a str>, String> {
-    if column.is_null(row) {
-        return Ok(None);
-    }
-    if let Some(dictionary) = column.as_any_dictionary_opt() {
-        let key = required(integer(dictionary.keys(), row, name)?, name)?;
-        let values = dictionary.values();
-        return match usize::try_from(key).ok().filter(|key| *key < values.len()) {
-            Some(key) => text(values.as_ref(), key, name),
-            None => Err(format!("`{name}`: dictionary key {key} is out of range")),
-        };
-    }
-    match column.data_type() {
-        DataType::Utf8 => Ok(Some(column.as_string::<i32>().value(row))),
-        DataType::LargeUtf8 => Ok(Some(column.as_string::<i64>().value(row))),
-        DataType::Utf8View => Ok(Some(column.as_string_view().value(row))),
-        other => Err(format!("`{name}` must be a string column, not {other}")),
+            Decimals::Text(text) => {
+                let text = required(text.as_ref().map_err(Clone::clone)?.value(row, name)?, name)?;
+                serde_text(text, name).map(Some)
+            }
+        }
     }
 }

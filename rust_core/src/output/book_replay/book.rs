@@ -2,8 +2,11 @@
 //! what the replay observes around each update (the quality flags) or opts to leave out of the
 //! rows (tardis' crossed-book trim).
 
-use super::{OnCrossed, OnReconnect};
-use crate::output::decimal_float::FloatMemo;
+use super::{
+    top::{Cell, Scales, Top, TopCache},
+    OnCrossed, OnReconnect,
+};
+use arrow_schema::ArrowError;
 use barter_data::{
     books::{Level, OrderBook},
     subscription::book::OrderBookEvent,
@@ -24,8 +27,8 @@ impl Side {
     /// asks rise, from index 0, the best.
     fn order(self, existing: &Level, price: &Decimal) -> Ordering {
         match self {
-            Side::Bids => existing.price.cmp(price).reverse(),
-            Side::Asks => existing.price.cmp(price),
+            Side::Bids => compare(&existing.price, price).reverse(),
+            Side::Asks => compare(&existing.price, price),
         }
     }
 
@@ -40,6 +43,16 @@ impl Side {
     /// binary search finds every price they hold.
     fn in_order(self, levels: &[Level]) -> bool {
         levels.windows(2).all(|pair| self.order(&pair[0], &pair[1].price) != Ordering::Greater)
+    }
+}
+
+/// `a.cmp(b)`, the same order, without rescaling where the scales agree (as a book's prices
+/// mostly do): then the mantissas are in the values' order.
+fn compare(a: &Decimal, b: &Decimal) -> Ordering {
+    if a.scale() == b.scale() {
+        a.mantissa().cmp(&b.mantissa())
+    } else {
+        a.cmp(b)
     }
 }
 
@@ -105,12 +118,11 @@ pub struct TrackedBook {
     prices: Option<(Option<Level>, Option<Level>, Prices)>,
     /// With `Every::Change`: the levels the last row showed, bids then asks, and how many bids.
     pub shown: Option<(Vec<Level>, usize)>,
-    /// With float decimals: each side's levels the last row showed, with their floats.
-    floats: [Vec<FloatLevel>; 2],
+    /// With float64 or decimal128 columns: the last row's cells.
+    top: TopCache,
+    /// With `OnCrossed::Trim`: a side's levels shown, collected for the cells.
+    shown_scratch: Vec<Level>,
 }
-
-/// A level and its price and amount as `f64` (as `decimal_float::decimal_f64` converts).
-pub type FloatLevel = (Level, f64, f64);
 
 impl TrackedBook {
     /// A new book, `reconnects` markers of its exchange having come already: with `Reset`, such a
@@ -131,7 +143,8 @@ impl TrackedBook {
             trimmed: Vec::new(),
             prices: None,
             shown: None,
-            floats: [Vec::new(), Vec::new()],
+            top: TopCache::default(),
+            shown_scratch: Vec::new(),
         }
     }
 
@@ -286,35 +299,42 @@ impl TrackedBook {
         [Side::Bids, Side::Asks].iter().map(|&side| side.levels(&self.book).len() - self.shown_count(side)).sum()
     }
 
-    /// The side's levels the rows show, to `depth`, with their floats: a level the book's last
-    /// row showed at the same place, or one either side (an insert or a delete above shifts
-    /// it), bit for bit the same, keeps its floats; the others are converted (through `memo`).
-    /// `scratch` is reused from row to row.
-    pub fn shown_floats(
-        &mut self,
-        side: Side,
-        depth: usize,
-        memo: &mut FloatMemo,
-        scratch: &mut Vec<FloatLevel>,
-    ) -> &[FloatLevel] {
-        let previous = &self.floats[side as usize];
+    /// The row's cells of float64 or decimal128 columns (`V`), to `depth` levels a side: the
+    /// last row's, brought to the book as it is now.
+    pub fn cells<V: Cell>(&mut self, depth: usize, scales: &Scales) -> Result<&Top<V>, ArrowError> {
+        let (bid, ask) = (self.best(Side::Bids).copied(), self.best(Side::Asks).copied());
+        // Trimmed levels make a side's shown levels other than a slice of barter's: collected.
+        let mut scratch = std::mem::take(&mut self.shown_scratch);
         scratch.clear();
-        for (position, level) in self.shown_levels(side).take(depth).enumerate() {
-            let nearby = [position, position.wrapping_sub(1), position + 1];
-            let known = nearby.iter().filter_map(|&at| previous.get(at)).find(|(shown, ..)| same_bits(shown, level));
-            scratch.push(match known {
-                Some(&(_, price, amount)) => (*level, price, amount),
-                None => (*level, memo.get(&level.price), memo.get(&level.amount)),
-            });
+        let trimmed = !self.trimmed.is_empty();
+        if trimmed {
+            scratch.extend(self.shown_levels(Side::Bids).take(depth));
         }
-        std::mem::swap(&mut self.floats[side as usize], scratch);
-        &self.floats[side as usize]
+        let bids_shown = scratch.len();
+        if trimmed {
+            scratch.extend(self.shown_levels(Side::Asks).take(depth));
+        }
+        let top = V::cache(&mut self.top, depth);
+        for side in [Side::Bids, Side::Asks] {
+            let shown = match (trimmed, side) {
+                (false, _) => {
+                    let levels = side.levels(&self.book);
+                    &levels[..levels.len().min(depth)]
+                }
+                (true, Side::Bids) => &scratch[..bids_shown],
+                (true, Side::Asks) => &scratch[bids_shown..],
+            };
+            top.refresh_side(side as usize, shown, scales)?;
+        }
+        top.refresh_prices(bid.as_ref(), ask.as_ref(), scales)?;
+        self.shown_scratch = scratch;
+        Ok(top)
     }
 
     /// Whether barter's book (not the rows' view) has its best bid at or above its best ask.
     pub fn crossed(&self) -> bool {
         match (self.book.bids().best(), self.book.asks().best()) {
-            (Some(bid), Some(ask)) => bid.price >= ask.price,
+            (Some(bid), Some(ask)) => compare(&bid.price, &ask.price) != Ordering::Less,
             _ => false,
         }
     }
@@ -353,7 +373,7 @@ fn same(a: &Option<Level>, b: &Option<Level>) -> bool {
     }
 }
 
-fn same_bits(a: &Level, b: &Level) -> bool {
+pub(super) fn same_bits(a: &Level, b: &Level) -> bool {
     bits(a) == bits(b)
 }
 
@@ -366,14 +386,52 @@ fn bits(level: &Level) -> [u64; 4] {
     unsafe { std::mem::transmute::<Level, [u64; 4]>(*level) }
 }
 
+/// The same decimal to the digit, as [`same_bits`] compares levels.
+pub(super) fn same_decimal_bits(a: &Decimal, b: &Decimal) -> bool {
+    // SAFETY: as in `bits`, a `Decimal` is four `u32`s: 16 initialised bytes, no padding.
+    let bits = |value: &Decimal| unsafe { std::mem::transmute::<Decimal, u128>(*value) };
+    bits(a) == bits(b)
+}
+
 /// Whether no price comes twice in `levels`: true when they strictly rise or strictly fall, as
 /// an exchange's update does; otherwise checked against each other.
 fn names_each_price_once(levels: &[Level]) -> bool {
-    let strictly = |ordering: Ordering| levels.windows(2).all(|pair| pair[0].price.cmp(&pair[1].price) == ordering);
+    let strictly =
+        |ordering: Ordering| levels.windows(2).all(|pair| compare(&pair[0].price, &pair[1].price) == ordering);
     if levels.len() < 2 || strictly(Ordering::Less) || strictly(Ordering::Greater) {
         return true;
     }
     let mut prices: Vec<Decimal> = levels.iter().map(|level| level.price).collect();
     prices.sort_unstable();
     prices.windows(2).all(|pair| pair[0] != pair[1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compare_orders_decimals_as_their_cmp_does() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut values: Vec<Decimal> = ["0", "-0", "0.00", "-0.000", "1", "1.0", "-1.00", "95000.12", "95000.120"]
+            .iter()
+            .map(|text| text.parse().expect("a decimal"))
+            .collect();
+        for _ in 0..400 {
+            let mantissa = i128::from(next() as i64) >> (next() % 64);
+            values.push(Decimal::from_i128_with_scale(mantissa, (next() % 29) as u32));
+            values.push(Decimal::from_i128_with_scale(mantissa, (next() % 3) as u32));
+        }
+        for a in &values {
+            for b in &values {
+                assert_eq!(compare(a, b), a.cmp(b), "{a} against {b}");
+            }
+        }
+    }
 }

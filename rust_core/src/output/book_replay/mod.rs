@@ -35,11 +35,14 @@
 //!
 //! - [`book`]: one book: barter's `OrderBook` and what the replay observes about it.
 //! - [`rows`]: the record batch builder.
+//! - [`top`]: a book's last row's numbers as float64 or decimal128 columns hold them, kept from
+//!   row to row so a level is converted once while it stays in view.
 //! - [`replay`]: the walk over a data set or a file's pieces, and when rows are taken.
 
 mod book;
 mod replay;
 mod rows;
+mod top;
 
 pub(crate) use book::microprice;
 pub use replay::{BookReplay, PieceSource};

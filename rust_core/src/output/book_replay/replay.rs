@@ -20,7 +20,6 @@ use crate::{
     data_set::market_data::MarketData,
     output::{
         arrow::{export::decimal_types, Decimals, Table, BATCH_ROWS},
-        decimal_float::FloatMemo,
         stream::FileStream,
     },
 };
@@ -33,7 +32,8 @@ use barter_data::{
 };
 use barter_instrument::{exchange::ExchangeId, instrument::InstrumentIndex};
 use chrono::SecondsFormat;
-use std::{collections::HashMap, sync::Arc};
+use rustc_hash::FxHashMap;
+use std::sync::Arc;
 
 /// About how many bytes of values one record batch holds: a wide book row is hundreds of bytes,
 /// so a batch holds fewer rows than [`BATCH_ROWS`], keeping a streamed replay's memory small.
@@ -75,7 +75,6 @@ pub struct BookReplay {
     next_event_index: u64,
     books: Books,
     samples: Samples,
-    memo: FloatMemo,
     batch_rows: usize,
     done: bool,
     /// L2 events walked so far, of every book.
@@ -135,7 +134,6 @@ impl BookReplay {
             next_event_index,
             books,
             samples,
-            memo: FloatMemo::default(),
             done: false,
             l2_events_seen: 0,
             grid_rows_made: options_every_is_grid.then_some(0),
@@ -210,8 +208,7 @@ impl BookReplay {
             Every::Interval(_) | Every::At(_) => false,
         };
         if due && self.options.in_window(time) {
-            rows.append(time, book, reconnects, &mut self.memo)
-                .map_err(|error| row_error(error, self.options.decimals, book))?;
+            rows.append(time, book, reconnects).map_err(|error| row_error(error, self.options.decimals, book))?;
         }
         Ok(true)
     }
@@ -259,8 +256,7 @@ impl BookReplay {
         }
         for book in &mut self.books.list {
             let reconnects = self.books.reconnect_counts.get(book.exchange as usize).copied().unwrap_or(0);
-            rows.append(moment, book, reconnects, &mut self.memo)
-                .map_err(|error| row_error(error, self.options.decimals, book))?;
+            rows.append(moment, book, reconnects).map_err(|error| row_error(error, self.options.decimals, book))?;
         }
         Ok(())
     }
@@ -426,7 +422,7 @@ fn top_changed(book: &mut TrackedBook, depth: usize) -> bool {
 #[derive(Default)]
 struct Books {
     list: Vec<TrackedBook>,
-    by_key: HashMap<(ExchangeId, usize), usize>,
+    by_key: FxHashMap<(ExchangeId, usize), usize>,
     /// The last book looked up: consecutive events are mostly of one book.
     last: Option<((ExchangeId, usize), usize)>,
     /// Indexed by `ExchangeId as usize`.
