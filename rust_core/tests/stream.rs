@@ -335,6 +335,11 @@ fn blank_lines_before_the_first_item_are_counted_not_held() {
         assert!(whole.message.contains("line 4002 column"), "{}", whole.message);
         assert_eq!(streamed(path, &EventFilter::default(), cap).unwrap_err(), whole, "{path:?}");
     }
+    // A first byte that starts neither shape is named on its own line too (the fuzzer's find).
+    let bad_start = write("blank_start_nul.jsonl", format!("{blanks}\0{line}\n"));
+    let whole = MarketData::from_file(&bad_start).unwrap_err();
+    assert!(whole.message.contains("line 4001 column 1: expected '['"), "{}", whole.message);
+    assert_eq!(streamed(&bad_start, &EventFilter::default(), cap).unwrap_err(), whole);
     // Blanks on the first item's own line are that line's: past the cap, the line is too long.
     let long_first_line = write("blank_first_line.jsonl", format!("\n\n{}{line}\n", " ".repeat(2_000)));
     let error = streamed(&long_first_line, &EventFilter::default(), cap).unwrap_err();

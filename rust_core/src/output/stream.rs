@@ -260,7 +260,7 @@ fn read_pieces(
             return Err(load::invalid_utf8(&head, error.valid_up_to(), first_line, source));
         }
     }
-    match load::detect_shape(&head, source)? {
+    match load::detect_shape(&head, first_line, source)? {
         Shape::Lines => read_lines(file, head, first_line, source, size, keep, hand_over),
         Shape::Array => read_array(file, head, first_line, source, size, keep, hand_over),
     }

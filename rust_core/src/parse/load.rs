@@ -115,7 +115,7 @@ fn parse_chunked(
     reject_byte_order_mark(bytes, source)?;
     // Invalid UTF-8 anywhere is the error a load gives first, before a wrong first byte.
     let utf8 = |bytes| std::str::from_utf8(bytes).map_err(|error| invalid_utf8(bytes, error.valid_up_to(), 1, source));
-    let shape = detect_shape(bytes, source).or_else(|error| utf8(bytes).and(Err(error)))?;
+    let shape = detect_shape(bytes, 1, source).or_else(|error| utf8(bytes).and(Err(error)))?;
     if shape == Shape::Lines {
         return parse_event_lines_in_chunks(bytes, source, chunks, 1, keep, progress);
     }
@@ -148,8 +148,9 @@ pub(crate) fn reject_byte_order_mark(bytes: &[u8], source: &str) -> Result<(), E
 }
 
 /// The shape of an input starting with `head`, which holds its first non-blank byte unless it
-/// is the whole input; or the error a load gives for it.
-pub(crate) fn detect_shape(head: &[u8], source: &str) -> Result<Shape, Error> {
+/// is the whole input and whose first line is the input's line `first_line`; or the error a
+/// load gives for it.
+pub(crate) fn detect_shape(head: &[u8], first_line: usize, source: &str) -> Result<Shape, Error> {
     let Some(start) = head.iter().position(|&byte| !is_json_whitespace(byte)) else {
         return Err(Error::invalid_data(format!(
             "{source}: the input is empty: expected a JSON array of MarketStreamResult \
@@ -161,6 +162,7 @@ pub(crate) fn detect_shape(head: &[u8], source: &str) -> Result<Shape, Error> {
         b'{' => Ok(Shape::Lines),
         other => {
             let (line, column) = line_and_column(head, start);
+            let line = first_line + line - 1;
             Err(Error::invalid_data(format!(
                 "{source}: line {line} column {column}: expected '[' (a JSON array of \
                  MarketStreamResult) or '{{' (JSON Lines of MarketStreamEvent), found {}",
