@@ -281,6 +281,22 @@ def test_from_arrow_checks_rows_as_from_events_does(md) -> None:
         MarketDataInMemory.from_arrow({"trades": [1, 2, 3]})
 
 
+@pytest.mark.parametrize(
+    ("column", "shown"),
+    [
+        (lambda n: pa.array([5] * n, pa.int64()), "Int64"),
+        (lambda n: pa.array([5] * n, pa.decimal256(40, 8)), r"Decimal256\(40, 8\)"),
+        (lambda n: pa.DictionaryArray.from_arrays(pa.array([0] * n, pa.int8()), pa.array([5])), r"Dictionary\(Int8, Int64\)"),
+    ],
+)
+def test_a_decimal_column_of_another_type_is_refused_naming_every_type_it_may_have(md, column, shown) -> None:
+    l1 = md.to_pyarrow("l1", decimals="text")
+    bad = l1.set_column(l1.schema.get_field_index("bid_price"), "bid_price", column(len(l1)))
+    expected = rf"l1 row 0 \(event_index \d+\): `bid_price` must be a decimal128, float64 or string column, not {shown}$"
+    with pytest.raises(MarketDataError, match=expected):
+        MarketDataInMemory.from_arrow({"l1": bad})
+
+
 def test_from_arrow_names_rows_by_their_place_in_the_table_across_batches(md) -> None:
     """A table in batches of one row: a row is named by its place in the table, not in its batch."""
     trades = md.to_pyarrow("trades")

@@ -669,6 +669,16 @@ enum Text<'a> {
     },
 }
 
+impl Text<'_> {
+    /// Why the values cannot be read as text, whatever the rows: a dictionary of another type.
+    fn unreadable(&self) -> Option<&String> {
+        match self {
+            Text::Dictionary { texts, .. } => texts.as_ref().as_ref().err(),
+            _ => None,
+        }
+    }
+}
+
 impl<'a> Values<'a> for Text<'a> {
     type Value = &'a str;
 
@@ -725,7 +735,10 @@ impl<'a> Values<'a> for Decimals<'a> {
                 Decimals::Decimal128 { values: &column.as_primitive::<Decimal128Type>().values()[..], scale: *scale }
             }
             DataType::Float64 => Decimals::Float64(Floats::of(column, name)?),
-            _ => Decimals::Text(Text::of(column, name)),
+            other => Decimals::Text(match Text::of(column, name) {
+                Ok(text) if text.unreadable().is_none() => Ok(text),
+                _ => Err(format!("`{name}` must be a decimal128, float64 or string column, not {other}")),
+            }),
         })
     }
 
