@@ -297,6 +297,26 @@ def test_a_decimal_column_of_another_type_is_refused_naming_every_type_it_may_ha
         MarketDataInMemory.from_arrow({"l1": bad})
 
 
+def test_a_table_without_rows_has_its_columns_checked_as_a_table_with_rows_would(md) -> None:
+    """An empty result of a mistyped query is an error, as the same query's rows would be."""
+    for empty in [pa.table({}), pa.table({"x": pa.array([], pa.int8())})]:
+        with pytest.raises(MarketDataError, match=r"^trades \(no rows\): the trades table has no column `event_index`$"):
+            MarketDataInMemory.from_arrow({"trades": empty})
+    trades = md.to_pyarrow("trades")
+    price_as_text = trades.set_column(6, "price", trades["price"].cast(pa.string()))
+    with pytest.raises(MarketDataError, match=r"^trades row 0 \(event_index 0\): `price` must be a float64 column, not Utf8$"):
+        MarketDataInMemory.from_arrow({"trades": price_as_text})
+    with pytest.raises(MarketDataError, match=r"^trades \(no rows\): `price` must be a float64 column, not Utf8$"):
+        MarketDataInMemory.from_arrow({"trades": price_as_text.slice(0, 0)})
+    with pytest.raises(MarketDataError, match=r"^candles \(no rows\): the candles table has no column `instrument`$"):
+        MarketDataInMemory.from_arrow({"trades": trades, "candles": pl.DataFrame(schema={"event_index": pl.UInt64, "close": pl.Float64})})
+    empty_tables = {table: md.to_pyarrow(table).slice(0, 0) for table in TABLES}
+    assert len(MarketDataInMemory.from_arrow(empty_tables)) == 0
+    assert MarketDataInMemory.from_arrow({"trades": trades, "l1": empty_tables["l1"]}).events() == [
+        event for event in md.events() if isinstance(event.kind, PublicTrade)
+    ]
+
+
 def test_from_arrow_names_rows_by_their_place_in_the_table_across_batches(md) -> None:
     """A table in batches of one row: a row is named by its place in the table, not in its batch."""
     trades = md.to_pyarrow("trades")

@@ -7,9 +7,10 @@ use arrow_array::{
     cast::AsArray,
     make_array,
     types::{Decimal128Type, Int8Type, UInt64Type},
-    Array, ArrayRef, DictionaryArray, Int8Array, RecordBatch, StringArray,
+    Array, ArrayRef, DictionaryArray, Int8Array, RecordBatch, RecordBatchIterator, StringArray,
 };
 use arrow_buffer::NullBuffer;
+use arrow_schema::ArrowError;
 use barter_ffi::{
     data_set::market_data::MarketData,
     output::arrow::{
@@ -24,8 +25,14 @@ fn batches(data: &MarketData, table: Table, decimals: Decimals) -> Vec<RecordBat
     TableBatches::new(data, table, decimals).unwrap().collect::<Result<_, _>>().unwrap()
 }
 
+/// A table's batches as a reader, which the import takes (its schema: the first batch's).
+fn reader(batches: Vec<RecordBatch>) -> RecordBatchIterator<std::vec::IntoIter<Result<RecordBatch, ArrowError>>> {
+    let schema = batches[0].schema();
+    RecordBatchIterator::new(batches.into_iter().map(Ok).collect::<Vec<_>>().into_iter(), schema)
+}
+
 fn round_trip(data: &MarketData, decimals: Decimals) -> Vec<barter_ffi::base::event::StreamEvent> {
-    let tables = Table::ALL.into_iter().map(|table| (table, batches(data, table, decimals).into_iter().map(Ok)));
+    let tables = Table::ALL.into_iter().map(|table| (table, TableBatches::new(data, table, decimals).unwrap()));
     items_from_tables(tables.collect()).unwrap()
 }
 
@@ -107,8 +114,7 @@ fn rows_are_named_by_their_place_in_the_table_across_batches() {
         std::sync::Arc::new(arrow_array::UInt64Array::from(vec![last_index; candles.num_rows()]));
     let candles = RecordBatch::try_new(candles.schema(), columns).unwrap();
     let one_row_each: Vec<RecordBatch> = (0..trades.num_rows()).map(|row| trades.slice(row, 1)).collect();
-    let tables =
-        vec![(Table::Trades, one_row_each.into_iter().map(Ok)), (Table::Candles, vec![candles].into_iter().map(Ok))];
+    let tables = vec![(Table::Trades, reader(one_row_each)), (Table::Candles, reader(vec![candles]))];
     let error = items_from_tables(tables).unwrap_err();
     let expected = format!("event_index {last_index} names two market events: trades row {last} and candles row 0");
     assert!(error.message.contains(&expected), "{}", error.message);
@@ -139,10 +145,7 @@ fn an_l2_row_without_a_side_is_refused_unless_it_is_its_events_only_row_and_hold
             let column = l2.schema().index_of(name).unwrap();
             columns[column] = with_null(&columns[column], row);
         }
-        items_from_tables(vec![(
-            Table::L2,
-            vec![RecordBatch::try_new(l2.schema(), columns).unwrap()].into_iter().map(Ok),
-        )])
+        items_from_tables(vec![(Table::L2, reader(vec![RecordBatch::try_new(l2.schema(), columns).unwrap()]))])
     };
     // The one row of an event, all four null: that event with no level, every other as it was.
     let whole = with_nulls(l2.num_rows(), &[]).unwrap();
@@ -174,6 +177,47 @@ fn a_dictionary_key_past_the_values_is_an_error() {
     let mut columns = trades.columns().to_vec();
     columns[trades.schema().index_of("side").unwrap()] = std::sync::Arc::new(side);
     let trades = RecordBatch::try_new(trades.schema(), columns).unwrap();
-    let error = items_from_tables(vec![(Table::Trades, vec![trades].into_iter().map(Ok))]).unwrap_err();
+    let error = items_from_tables(vec![(Table::Trades, reader(vec![trades]))]).unwrap_err();
     assert!(error.message.contains("`side`: dictionary key 2 is out of range"), "{}", error.message);
+}
+
+/// A table without rows has its columns checked as a row would check them: each column a row
+/// reads, removed or of another type, gives the error a table of rows with that schema gets.
+#[test]
+fn a_table_without_rows_has_its_columns_checked_as_rows_would() {
+    let data = MarketData::from_file(&fixture("all_kinds.jsonl")).unwrap();
+    let load = |table: Table, batch: RecordBatch| {
+        let schema = batch.schema();
+        let empty = RecordBatch::new_empty(schema.clone());
+        let whole = items_from_tables(vec![(table, reader(vec![batch]))]).unwrap_err().message;
+        let empty = items_from_tables(vec![(table, RecordBatchIterator::new(vec![Ok(empty)], schema.clone()))]);
+        let no_batches = items_from_tables(vec![(table, RecordBatchIterator::new(vec![], schema))]);
+        (whole, empty.unwrap_err().message, no_batches.unwrap_err().message)
+    };
+    for table in Table::ALL {
+        let full = batches(&data, table, Decimals::Text).remove(0);
+        for (index, field) in full.schema().fields().iter().enumerate() {
+            let mut without = full.clone();
+            without.remove_column(index);
+            let unlike: ArrayRef = if field.data_type() == &arrow_schema::DataType::Boolean {
+                std::sync::Arc::new(StringArray::from(vec!["x"; full.num_rows()]))
+            } else {
+                std::sync::Arc::new(arrow_array::BooleanArray::from(vec![true; full.num_rows()]))
+            };
+            let mut columns = full.columns().to_vec();
+            columns[index] = unlike;
+            let mut fields: Vec<_> = full.schema().fields().iter().cloned().collect();
+            fields[index] =
+                std::sync::Arc::new(arrow_schema::Field::new(field.name(), columns[index].data_type().clone(), true));
+            let mistyped =
+                RecordBatch::try_new(std::sync::Arc::new(arrow_schema::Schema::new(fields)), columns).unwrap();
+            for batch in [without, mistyped] {
+                let (whole, empty, no_batches) = load(table, batch);
+                let problem = whole.split_once(": ").expect("a row's error names it").1;
+                assert_eq!(empty, format!("{} (no rows): {problem}", table.name()), "{}", field.name());
+                assert_eq!(no_batches, empty);
+            }
+        }
+        assert_eq!(items_from_tables(vec![(table, reader(vec![full.slice(0, 0)]))]).unwrap(), vec![]);
+    }
 }

@@ -154,7 +154,8 @@ pub extern "C" fn barter_ffi_market_data_arrow_rows(
 /// `streams[i]` holds, in that table's schema (as `_arrow_schema` gives it); rows interleave
 /// by `event_index`. Every row goes through barter's types with the checks of
 /// `barter_ffi_market_data_from_batch`; a failure names the table, row and column (the first
-/// in the tables' order). The tables are read on up to one thread per core, so each stream must
+/// in the tables' order). A stream without rows must still have every column of its table, each
+/// of a type it may take (BARTER_FFI_STATUS_INVALID_DATA otherwise). The tables are read on up to one thread per core, so each stream must
 /// allow its calls from another thread than the caller's (one at a time, as the Arrow C stream
 /// interface allows; pyarrow's and arrow-rs's do). Takes the
 /// streams: each non-NULL, unreleased `streams[i]` has been released when this returns,
@@ -217,6 +218,12 @@ impl Iterator for StreamOnAnyThread {
 
     fn next(&mut self) -> Option<Self::Item> {
         self.0.next()
+    }
+}
+
+impl RecordBatchReader for StreamOnAnyThread {
+    fn schema(&self) -> SchemaRef {
+        self.0.schema()
     }
 }
 

@@ -28,10 +28,10 @@ use arrow_array::{
         TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt16Type, UInt32Type, UInt64Type,
         UInt8Type,
     },
-    Array, BooleanArray, LargeStringArray, RecordBatch, StringArray, StringViewArray,
+    Array, BooleanArray, LargeStringArray, RecordBatch, RecordBatchReader, StringArray, StringViewArray,
 };
 use arrow_buffer::NullBuffer;
-use arrow_schema::{ArrowError, DataType, TimeUnit};
+use arrow_schema::{DataType, TimeUnit};
 use barter_data::{
     books::Level,
     event::{DataKind, MarketEvent},
@@ -58,11 +58,9 @@ type Event = MarketEvent<InstrumentIndex, DataKind>;
 
 /// Reads each table's batches (the tables on up to one thread per core) and interleaves their
 /// rows by `event_index` back into data-set order, each reconnect marker before the market event
-/// its `event_index` names. The first failure, in the tables' order, is the one reported.
-pub fn items_from_tables<I>(tables: Vec<(Table, I)>) -> Result<Vec<StreamEvent>, Error>
-where
-    I: Iterator<Item = Result<RecordBatch, ArrowError>> + Send,
-{
+/// its `event_index` names. The first failure, in the tables' order, is the one reported. A
+/// table without rows has its columns checked all the same (by its stream's schema).
+pub fn items_from_tables<I: RecordBatchReader + Send>(tables: Vec<(Table, I)>) -> Result<Vec<StreamEvent>, Error> {
     let runs = in_parallel(tables, |(table, batches)| read_table(table, batches));
     merge(runs.into_iter().collect::<Result<Vec<_>, _>>()?)
 }
@@ -99,13 +97,21 @@ fn in_parallel<J: Send, R: Send>(jobs: Vec<J>, work: impl Fn(J) -> Result<R, Err
 }
 
 /// One table's rows in `event_index` order: as `to_arrow` writes them, or else sorted, stably.
-fn read_table(table: Table, batches: impl Iterator<Item = Result<RecordBatch, ArrowError>>) -> Result<Vec<Row>, Error> {
+/// A table without rows must still have every column it reads, each of a type it may have, so a
+/// mistyped query's empty result is not taken for an empty table.
+fn read_table(table: Table, batches: impl RecordBatchReader) -> Result<Vec<Row>, Error> {
+    let schema = batches.schema();
     let mut reader = TableReader::new(table);
     for batch in batches {
         let batch = batch.map_err(|error| Error::invalid_data(format!("{}: {error}", table.name())))?;
         reader.read(&batch).map_err(Error::invalid_data)?;
     }
     reader.close_book().map_err(Error::invalid_data)?;
+    if reader.row == 0 {
+        if let Some(problem) = Columns::new(&RecordBatch::new_empty(schema), table).unreadable(table) {
+            return Err(Error::invalid_data(format!("{} (no rows): {problem}", table.name())));
+        }
+    }
     let mut rows = reader.rows;
     if !rows.windows(2).all(|pair| pair[0].order() <= pair[1].order()) {
         rows.sort_by_key(Row::order);
@@ -469,6 +475,60 @@ impl<'a> Columns<'a> {
     }
 }
 
+impl Columns<'_> {
+    /// The first column `table`'s rows read that is missing or of a type it may not have, in
+    /// the order a row reads them: the problem a row of any values would meet first.
+    fn unreadable(&self, table: Table) -> Option<&String> {
+        let kind = match table {
+            Table::Reconnects => {
+                return [self.event_index.unreadable(), self.exchange.unreadable()].into_iter().flatten().next()
+            }
+            Table::Trades => {
+                vec![self.id.unreadable(), self.price.unreadable(), self.amount.unreadable(), self.side.unreadable()]
+            }
+            Table::L1 => vec![
+                self.last_update_time.unreadable(),
+                self.bid_price.unreadable(),
+                self.bid_amount.unreadable(),
+                self.ask_price.unreadable(),
+                self.ask_amount.unreadable(),
+            ],
+            Table::L2 => vec![
+                self.is_snapshot.unreadable(),
+                self.sequence.unreadable(),
+                self.time_engine.unreadable(),
+                self.side.unreadable(),
+                self.level_price.unreadable(),
+                self.level_amount.unreadable(),
+                self.level.unreadable(),
+            ],
+            Table::Candles => vec![
+                self.close_time.unreadable(),
+                self.open.unreadable(),
+                self.high.unreadable(),
+                self.low.unreadable(),
+                self.close.unreadable(),
+                self.volume.unreadable(),
+                self.trade_count.unreadable(),
+            ],
+            Table::Liquidations => vec![
+                self.side.unreadable(),
+                self.price.unreadable(),
+                self.quantity.unreadable(),
+                self.time.unreadable(),
+            ],
+        };
+        let header = [
+            self.event_index.unreadable(),
+            self.instrument.unreadable(),
+            self.time_exchange.unreadable(),
+            self.time_received.unreadable(),
+            self.exchange.unreadable(),
+        ];
+        header.into_iter().chain(kind).flatten().next()
+    }
+}
+
 struct Found<'a> {
     batch: &'a RecordBatch,
     table: Table,
@@ -515,6 +575,14 @@ impl<'a, V: Values<'a>> Column<'a, V> {
     fn required(&self, row: usize) -> Result<V::Value, String> {
         required(self.optional(row)?, self.name)
     }
+
+    /// Why no value of the column can be read: it is missing, or of a type it may not have.
+    fn unreadable(&self) -> Option<&String> {
+        match &self.values {
+            Ok(values) => values.unreadable(),
+            Err(problem) => Some(problem),
+        }
+    }
 }
 
 /// How a column's type is read.
@@ -523,6 +591,10 @@ trait Values<'a>: Sized {
     /// Whether a column of the wrong type fails even at a null.
     const TYPE_BEFORE_NULL: bool = false;
     fn of(array: &'a dyn Array, name: &str) -> Result<Self, String>;
+    /// Why values `of` took cannot be read all the same, whatever the rows.
+    fn unreadable(&self) -> Option<&String> {
+        None
+    }
     /// The value of a non-null row (`None`: a dictionary's null value).
     fn value(&self, row: usize, name: &str) -> Result<Option<Self::Value>, String>;
 }
@@ -669,18 +741,16 @@ enum Text<'a> {
     },
 }
 
-impl Text<'_> {
-    /// Why the values cannot be read as text, whatever the rows: a dictionary of another type.
+impl<'a> Values<'a> for Text<'a> {
+    type Value = &'a str;
+
+    /// A dictionary whose values are not text.
     fn unreadable(&self) -> Option<&String> {
         match self {
             Text::Dictionary { texts, .. } => texts.as_ref().as_ref().err(),
             _ => None,
         }
     }
-}
-
-impl<'a> Values<'a> for Text<'a> {
-    type Value = &'a str;
 
     fn of(column: &'a dyn Array, name: &str) -> Result<Self, String> {
         if let Some(dictionary) = column.as_any_dictionary_opt() {
@@ -728,6 +798,13 @@ enum Decimals<'a> {
 
 impl<'a> Values<'a> for Decimals<'a> {
     type Value = Decimal;
+
+    fn unreadable(&self) -> Option<&String> {
+        match self {
+            Decimals::Text(text) => text.as_ref().err(),
+            _ => None,
+        }
+    }
 
     fn of(column: &'a dyn Array, name: &str) -> Result<Self, String> {
         Ok(match column.data_type() {
