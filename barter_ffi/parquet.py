@@ -310,6 +310,7 @@ def _sources(path: Path,
         return {table: _source(path / listed[table]["file"], listed[table])}, None
     if not path.exists():
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
+    _check_parquet_magic(path)
     name = table or path.stem
     if name not in TABLES:
         raise MarketDataError(
@@ -319,6 +320,21 @@ def _sources(path: Path,
     beside = path.parent / MANIFEST
     entry = _manifest(path.parent)["tables"].get(name) if beside.exists() else None
     return {name: _source(path, entry if entry is not None and entry["file"] == path.name else None)}, None
+
+
+_PARQUET_MAGIC = (b"PAR1", b"PARE")  # plain, and with an encrypted footer
+
+
+def _check_parquet_magic(file: Path) -> None:
+    """A file that does not start as Parquet does is refused for what it is, before its name is
+    asked about: a barter JSON file given here is the likely mistake."""
+    with open(file, "rb") as opened:
+        start = opened.read(4)
+    if start not in _PARQUET_MAGIC:
+        raise MarketDataError(
+            f"{file}: not a Parquet file (it does not start with Parquet's magic bytes PAR1). from_parquet reads "
+            "what to_parquet or barter-ffi convert wrote; for barter's JSON (or JSON Lines) use from_json_file"
+        )
 
 
 def _manifest(directory: Path) -> dict[str, Any]:

@@ -167,6 +167,16 @@ def test_from_parquet_reads_back_the_directory_or_one_table_file(written) -> Non
             assert len(one) == len(set(md.to_pyarrow(name).column("event_index").to_pylist()))  # type: ignore[arg-type]
 
 
+def test_from_parquet_says_a_file_that_is_not_parquet_is_not_parquet(fixtures: Path, tmp_path: Path) -> None:
+    """A barter JSON file given by mistake is named for what it is, not asked which table it is."""
+    for file in [fixtures / "all_kinds.jsonl", tmp_path / "trades.parquet", tmp_path / "empty"]:
+        if not file.exists():
+            file.write_bytes(b"" if file.name == "empty" else b'{"Item":{}}\n')
+        for table in [None, "trades"]:
+            with pytest.raises(MarketDataError, match=rf"^{re.escape(str(file))}: not a Parquet file .* use from_json_file$"):
+                MarketDataInMemory.from_parquet(file, table=table)  # type: ignore[arg-type]
+
+
 def test_exact_round_trips_keep_every_decimal_and_timestamp(tmp_path: Path) -> None:
     for make in DATA_SETS.values():
         with make() as md:
