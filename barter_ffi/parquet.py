@@ -112,7 +112,9 @@ class ParquetFiles:
         without ``barter_ffi.json`` (one whose writing never finished, or from barter-ffi 0.1,
         whose tables ``from_arrow`` reads). Or ``path`` is one table file, named for its table
         (``day/trades.parquet``), or any name with ``table=``: the data set then holds that
-        table's events. ``table=`` also picks one table of a directory.
+        table's events. ``table=`` also picks one table of a directory. A table file inside a
+        directory is checked against its manifest too; the error for one changed on purpose
+        names Python that reads it with ``from_arrow``'s checks alone.
         """
         sources, expected = _sources(Path(path), table)
         data = cls.from_arrow({name: _read_whole(*source) for name, source in sources.items()})
@@ -303,11 +305,14 @@ def _sources(path: Path,
                 f"({', '.join(sorted(files)) or 'none'}): the directory mixes in files from elsewhere"
             )
         if table is None:
-            return ({name: _source(path / entry["file"], entry) for name, entry in listed.items()},
+            files = {name: path / entry["file"] for name, entry in listed.items()}
+            unchecked = _read_without_manifest(files)
+            return ({name: _source(files[name], entry, unchecked) for name, entry in listed.items()},
                     (manifest["market_events"], manifest["reconnects"]))
         if table not in listed:
             raise MarketDataError(f"{path} holds no {table} table ({MANIFEST} lists {', '.join(listed) or 'none'})")
-        return {table: _source(path / listed[table]["file"], listed[table])}, None
+        file = path / listed[table]["file"]
+        return {table: _source(file, listed[table], _read_without_manifest({table: file}))}, None
     if not path.exists():
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
     _check_parquet_magic(path)
@@ -319,7 +324,8 @@ def _sources(path: Path,
         )
     beside = path.parent / MANIFEST
     entry = _manifest(path.parent)["tables"].get(name) if beside.exists() else None
-    return {name: _source(path, entry if entry is not None and entry["file"] == path.name else None)}, None
+    entry = entry if entry is not None and entry["file"] == path.name else None
+    return {name: _source(path, entry, _read_without_manifest({name: path}))}, None
 
 
 _PARQUET_MAGIC = (b"PAR1", b"PARE")  # plain, and with an encrypted footer
@@ -382,9 +388,17 @@ def _well_formed(manifest: dict[str, Any]) -> bool:
     )
 
 
-def _source(file: Path, entry: Optional[dict[str, Any]]) -> tuple[Path, Any]:
+def _read_without_manifest(files: dict[str, Path]) -> str:
+    """Python that reads the table files ``{table: file}`` with ``from_arrow``'s checks and not
+    the manifest's: what a file changed on purpose inside a directory can be read with."""
+    tables = ", ".join(f"{name!r}: pyarrow.parquet.read_table({str(file)!r})" for name, file in files.items())
+    return f"MarketDataInMemory.from_arrow({{{tables}}})"
+
+
+def _source(file: Path, entry: Optional[dict[str, Any]], unchecked: str) -> tuple[Path, Any]:
     """``file`` and its ``pyarrow.parquet.ParquetFile``, opened, its rows and columns checked
-    against its manifest ``entry``."""
+    against its manifest ``entry``; the error for a file that differs names ``unchecked``, the
+    way to read it all the same."""
     import pyarrow
     import pyarrow.parquet as parquet
 
@@ -403,7 +417,10 @@ def _source(file: Path, entry: Optional[dict[str, Any]]) -> tuple[Path, Any]:
         if rows != entry["rows"] or columns != entry["columns"]:
             differs = f"holds {rows} rows, {MANIFEST} says {entry['rows']}" if rows != entry["rows"] else (
                 f"has the columns {columns}, {MANIFEST} says {entry['columns']}")
-            raise MarketDataError(f"{file}: {file.name} {differs}: the file was replaced or truncated")
+            raise MarketDataError(
+                f"{file}: {file.name} {differs}: the file was replaced or truncated after the directory was written. "
+                f"If it was changed on purpose, read it without the manifest's check: {unchecked}"
+            )
     return file, source
 
 

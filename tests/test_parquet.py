@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from barter_ffi import DecimalScaleError, MarketDataError, MarketDataInMemory, iter_json_file
+from barter_ffi import DecimalScaleError, MarketDataError, MarketDataInMemory, PublicTrade, iter_json_file
 from conftest import FIXTURES, SHARED_RECORDING, decimal_books
 
 pa = pytest.importorskip("pyarrow")
@@ -217,6 +217,29 @@ def test_from_parquet_refuses_a_table_file_from_another_data_set(directory: Path
     shutil.copy(tmp_path / "other" / "l2.parquet", directory / "l2.parquet")
     with pytest.raises(MarketDataError, match=r"l2\.parquet holds 5 rows, .* says 6\b.*replaced"):
         MarketDataInMemory.from_parquet(directory)
+
+
+def test_a_table_file_changed_on_purpose_is_refused_naming_a_recipe_that_reads_it(tmp_path: Path) -> None:
+    """As a user filters a table with polars and writes it back in place: the manifest's guard
+    stays, and its error names Python that reads the file(s) all the same, which runs as shown."""
+    directory = tmp_path / "day"
+    with all_kinds() as md:
+        md.to_parquet(directory, decimals="text")  # exact to the decimal scale, for the events to compare
+        everything = md.events()
+    trades = directory / "trades.parquet"
+    pl.read_parquet(trades).head(2).write_parquet(trades)
+    wanted = MarketDataInMemory.from_arrow({"trades": parquet.read_table(trades)}).events()
+    assert wanted == [event for event in everything if isinstance(event.kind, PublicTrade)][:2]
+    for path, table, expected in [(trades, None, wanted), (directory, "trades", wanted), (directory, None, None)]:
+        with pytest.raises(MarketDataError, match=r"trades\.parquet holds 2 rows, barter_ffi\.json says 3: .*on purpose") as error:
+            MarketDataInMemory.from_parquet(path, table=table)  # type: ignore[arg-type]
+        recipe = str(error.value).split("without the manifest's check: ", 1)[1]
+        with eval(recipe, {"MarketDataInMemory": MarketDataInMemory, "pyarrow": pa}) as read:
+            events = read.events()
+        if expected is None:  # every table of the directory, the trades cut to two
+            expected = [event for event in everything if not isinstance(event.kind, PublicTrade) or event in wanted]
+            assert len(expected) == len(everything) - 1
+        assert events == expected
 
 
 def test_from_parquet_refuses_a_table_file_the_manifest_does_not_list(directory: Path, tmp_path: Path) -> None:
