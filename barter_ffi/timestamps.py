@@ -26,12 +26,21 @@ Moment = Union[int, _dt.datetime, str, "datetime64", "integer"]
 of nanoseconds holds them), a tz-aware ``datetime``, a tz-aware
 ``pandas.Timestamp`` (nanoseconds kept), a ``numpy.datetime64`` (any unit, read as UTC), or
 RFC 3339 text with its UTC offset, as barter writes times (``"2024-12-20T19:05:18.175Z"``,
-up to nine fraction digits, kept exactly)."""
+up to nine fraction digits, kept exactly). A leap second (``"2016-12-31T23:59:60.5Z"``) is the
+nanoseconds barter reads from that text in a file: the same as the next second's
+(``"2017-01-01T00:00:00.5Z"``)."""
 
 _RFC3339 = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?"
     r"(?:[Zz]|([+-])([0-9]{2}):([0-9]{2}))"
 )
+
+_BARTER_READS = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ]([0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]+))?"
+    r"( ?(?:[Uu][Tt][Cc])|[Zz]|[+-][0-9]{2}:?[0-9]{2})"
+)
+"""Text that barter's reader (chrono's relaxed RFC 3339) takes in a file and RFC 3339 does not:
+an offset without its colon, ``UTC`` for ``Z``, more than nine fraction digits."""
 
 _NUMPY_UNIT_NS = {
     "W": 7 * 86_400 * 10**9, "D": 86_400 * 10**9, "h": 3_600 * 10**9, "m": 60 * 10**9, "s": 10**9,
@@ -169,20 +178,45 @@ def _datetime_nanoseconds(moment: _dt.datetime, name: str) -> int:
 def _rfc3339_nanoseconds(text: str, name: str) -> int:
     match = _RFC3339.fullmatch(text)
     if match is None:
-        raise ValueError(
-            f"{name}: {text!r} is not an RFC 3339 time with its UTC offset, such as '2024-12-20T19:05:18.175Z'"
-        )
+        raise ValueError(f"{name}: {text!r} is not an RFC 3339 time with its UTC offset, {_rfc3339_advice(text)}")
     year, month, day, hour, minute, second = (int(part) for part in match.groups()[:6])
     sign, offset_hours, offset_minutes = match.group(8), int(match.group(9) or 0), int(match.group(10) or 0)
     try:
         days = (_dt.date(year, month, day) - EPOCH.date()).days
-        _dt.time(hour, minute, second)  # the range checks; a leap second (:60) is refused
+        # The range checks. A leap second (:60) is 59 and a whole second more, as chrono holds
+        # it, so its nanoseconds are the next second's, as barter's reader gives them.
+        if second > 60:
+            raise ValueError("second must be in 0..60, 60 for a leap second")
+        _dt.time(hour, minute, 59 if second == 60 else second)
         _dt.time(offset_hours, offset_minutes)
     except ValueError as error:
         raise ValueError(f"{name}: {text!r} is not a valid time ({error})") from None
     offset = (offset_hours * 3600 + offset_minutes * 60) * (-1 if sign == "-" else 1)
     whole_seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset
     return whole_seconds * 1_000_000_000 + int((match.group(7) or "").ljust(9, "0"))
+
+
+def _rfc3339_advice(text: str) -> str:
+    """What to pass instead of ``text``: its RFC 3339 form if barter's reader takes ``text`` in a
+    file (why it is not RFC 3339 said), else an example."""
+    match = _BARTER_READS.fullmatch(text)
+    if match is None:
+        return "such as '2024-12-20T19:05:18.175Z'"
+    date, time, fraction, offset = match.groups()
+    reasons, digits = [], fraction or ""
+    if len(digits) > 9:
+        reasons.append("more than nine fraction digits, of which barter's reader keeps nine (nanoseconds)")
+        digits = digits[:9]
+    if offset.strip().upper() == "UTC":
+        reasons.append("RFC 3339 writes UTC as 'Z'")
+        offset = "Z"
+    elif len(offset) == 5:
+        reasons.append("its UTC offset needs a colon (+hh:mm)")
+        offset = f"{offset[:3]}:{offset[3:]}"
+    if not reasons:
+        return "such as '2024-12-20T19:05:18.175Z'"
+    rfc3339 = f"{date}T{time}{'.' + digits if fraction else ''}{offset}"
+    return f"though barter reads it in a file ({'; '.join(reasons)}): pass {rfc3339!r}, the time barter reads"
 
 
 def _is_numpy_datetime(moment: object) -> bool:

@@ -21,6 +21,7 @@ from barter_ffi import (
     OrderBookSnapshot,
     OwnedByAnotherThreadError,
     Side,
+    iter_json_file,
 )
 from conftest import FIXTURES, ROOT, run_in_thread, thread_holding
 
@@ -199,9 +200,53 @@ def test_rfc3339_text_is_a_time_kept_to_the_nanosecond_and_other_text_a_value_er
     for text, problem in [("2024-12-20", "is not an RFC 3339 time with its UTC offset"),
                           ("2024-12-20T19:05:18", "is not an RFC 3339 time with its UTC offset"),
                           ("2024-02-30T00:00:00Z", "is not a valid time"),
-                          ("2024-12-20T23:59:60Z", "is not a valid time")]:
+                          ("2024-12-20T23:59:61Z", r"is not a valid time \(second must be in 0..60, 60 for a leap second\)")]:
         with pytest.raises(ValueError, match=f"start: '{text}' {problem}"):
             md.filter(start=text)
+
+
+LEAP_SECOND_TIMES = ["2016-12-31T23:59:59.9Z", "2016-12-31T23:59:60.5Z", "2016-12-31T23:59:60.7Z",
+                     "2016-12-31T23:59:59+0000", "2016-12-31T23:59:59 UTC", "2016-12-31T23:59:60.1234567891Z"]
+
+
+@pytest.fixture
+def leap_second_file(tmp_path):
+    """A trade at each of LEAP_SECOND_TIMES, its id the time's text, as barter's reader takes them."""
+    line = ('{{"Item":{{"time_exchange":"{0}","time_received":"{0}","exchange":"okx","instrument":0,'
+            '"kind":{{"Trade":{{"id":"{0}","price":1.0,"amount":1.0,"side":"Buy"}}}}}}}}')
+    path = tmp_path / "leap.jsonl"
+    path.write_text("".join(line.format(time) + "\n" for time in LEAP_SECOND_TIMES))
+    return path
+
+
+def test_a_leap_second_is_the_time_barter_reads_from_the_same_text_in_a_file(leap_second_file) -> None:
+    """``start=`` a leap second copied from a file keeps that event, in every selective reader."""
+    md = MarketDataInMemory.from_json_file(leap_second_file)
+    in_file = {event.kind.id: event.time_exchange_ns for event in md.events()}
+    leap = "2016-12-31T23:59:60.5Z"
+    assert in_file[leap] == 1_483_228_800_500_000_000  # chrono: 59 s and 1.5 s of nanoseconds
+    at_or_after = sorted(time for time, ns in in_file.items() if ns >= in_file[leap])
+    assert leap in at_or_after and "2016-12-31T23:59:59.9Z" not in at_or_after
+    assert sorted(event.kind.id for event in MarketDataInMemory.from_json_file(leap_second_file, start=leap)) == at_or_after
+    assert sorted(event.kind.id for event in md.filter(start=leap)) == at_or_after
+    assert sorted(event.kind.id for event in iter_json_file(leap_second_file, start=leap)) == at_or_after
+    before = MarketDataInMemory.from_json_file(leap_second_file, end=leap)
+    assert sorted(event.kind.id for event in before) == sorted(set(in_file) - set(at_or_after))
+
+
+@pytest.mark.parametrize(("text", "why", "rfc3339"), [
+    ("2016-12-31T23:59:59+0000", r"its UTC offset needs a colon \(\+hh:mm\)", "2016-12-31T23:59:59+00:00"),
+    ("2016-12-31T23:59:59 UTC", "RFC 3339 writes UTC as 'Z'", "2016-12-31T23:59:59Z"),
+    ("2016-12-31T23:59:60.1234567891Z", "more than nine fraction digits", "2016-12-31T23:59:60.123456789Z"),
+])
+def test_a_time_barter_reads_but_rfc3339_does_not_is_refused_saying_why_and_what_to_pass(
+        leap_second_file, text: str, why: str, rfc3339: str) -> None:
+    md = MarketDataInMemory.from_json_file(leap_second_file)
+    with pytest.raises(ValueError, match=rf"^start: '{re.escape(text)}' is not an RFC 3339 time .*{why}.*: pass '{re.escape(rfc3339)}'"):
+        md.filter(start=text)
+    file_time = next(event.time_exchange_ns for event in md.events() if event.kind.id == text)
+    assert md.filter(start=rfc3339).events() == md.filter(start=file_time).events()
+    assert min(event.time_exchange_ns for event in md.filter(start=rfc3339)) == file_time
 
 
 def test_naive_nat_and_out_of_range_times_are_value_errors() -> None:
