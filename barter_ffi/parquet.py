@@ -305,9 +305,9 @@ def _sources(path: Path,
                 f"({', '.join(sorted(files)) or 'none'}): the directory mixes in files from elsewhere"
             )
         if table is None:
-            files = {name: path / entry["file"] for name, entry in listed.items()}
-            unchecked = _read_without_manifest(files)
-            return ({name: _source(files[name], entry, unchecked) for name, entry in listed.items()},
+            paths = {name: path / entry["file"] for name, entry in listed.items()}
+            unchecked = _read_without_manifest(paths)
+            return ({name: _source(paths[name], entry, unchecked) for name, entry in listed.items()},
                     (manifest["market_events"], manifest["reconnects"]))
         if table not in listed:
             raise MarketDataError(f"{path} holds no {table} table ({MANIFEST} lists {', '.join(listed) or 'none'})")
