@@ -29,6 +29,7 @@ print(json.dumps(outcome))
 TRADE = (FIXTURES / "candles.jsonl").read_text().splitlines()[0]
 RESULT = TRADE.replace('{"Item":', '{"Item":{"Ok":', 1) + "}"
 BARE_EVENT = TRADE.removeprefix('{"Item":').removesuffix("}")
+INSTRUMENT_HINT = "(`instrument` must be an integer in 0..=18446744073709551615, 2**64-1)"
 
 
 def run(how: str, argument: str) -> tuple[str, str]:
@@ -54,8 +55,8 @@ CONTENT_CASES = {
     "unknown DataKind variant": (TRADE.replace('"Candle"', '"Kline"').encode(), ["unknown variant `Kline`", "expected one of `Trade`"]),
     "unknown exchange": (TRADE.replace("binance_spot", "nasdaq").encode(), ["unknown variant `nasdaq`"]),
     "bad side": (b'{"Item":{"time_exchange":"2024-01-01T00:00:00Z","time_received":"2024-01-01T00:00:00Z","exchange":"okx","instrument":0,"kind":{"Trade":{"id":"1","price":1.0,"amount":1.0,"side":"Long"}}}}', ["unknown variant `Long`", "`Buy`", "`Sell`"]),
-    "negative instrument": (TRADE.replace('"instrument":0', '"instrument":-3').encode(), ["invalid value: integer `-3`"]),
-    "over-large instrument": (TRADE.replace('"instrument":0', '"instrument":99999999999999999999').encode(), ["invalid type: floating point"]),
+    "negative instrument": (TRADE.replace('"instrument":0', '"instrument":-3').encode(), ["invalid value: integer `-3`", INSTRUMENT_HINT]),
+    "over-large instrument": (TRADE.replace('"instrument":0', '"instrument":99999999999999999999').encode(), ["invalid type: floating point", INSTRUMENT_HINT]),
     "timestamp without offset": (TRADE.replace('"2024-12-20T19:01:00Z"', '"2024-12-20T19:01:00"', 1).encode(), ["invalid timestamp", "UTC offset"]),
     "timestamp as a number": (TRADE.replace('"2024-12-20T19:01:00Z"', "1734721260", 1).encode(), ["invalid type: integer `1734721260`"]),
     "missing required field": (TRADE.replace('"volume":8.5,', "").encode(), ["missing field `volume`"]),
@@ -109,3 +110,34 @@ def test_nul_byte_in_path() -> None:
 def test_path_of_the_wrong_type(argument: str) -> None:
     kind, message = run("python", argument)
     assert kind == "TypeError" and "expected str, bytes or os.PathLike object" in message
+
+
+@pytest.mark.parametrize("instrument", ["18446744073709551616", "-1", "1.5", '"7"'])
+@pytest.mark.parametrize("layout", ["lines", "odd lines", "array"])
+def test_an_instrument_out_of_range_is_named_with_its_range_by_every_reader(tmp_path: Path, instrument: str,
+                                                                             layout: str) -> None:
+    """The fast reader, serde's (an odd layout, an array), the selective loads and the stream all
+    say the same, at the same line and column."""
+    from barter_ffi import MarketDataError, MarketDataInMemory, iter_json_file
+
+    bad = TRADE.replace('"instrument":0', f'"instrument":{instrument}')
+    if layout == "odd lines":
+        bad = bad.replace('{"Item":{', '{ "Item" : {\t', 1)
+    if layout == "array":
+        bad_result = bad.replace('{"Item":', '{"Item":{"Ok":', 1) + "}"
+        text = f"[{RESULT},\n{bad_result}]"
+    else:
+        text = f"{TRADE}\n{bad}\n"
+    path = tmp_path / ("market.json" if layout == "array" else "market.jsonl")
+    path.write_text(text)
+    messages = set()
+    for read in [lambda: MarketDataInMemory.from_json_file(path),
+                 lambda: MarketDataInMemory.from_json_file(path, instruments=[0]),
+                 lambda: MarketDataInMemory.from_json_file(path, exchanges=["binance_spot"]),
+                 lambda: list(iter_json_file(path))]:
+        with pytest.raises(MarketDataError) as error:
+            read()
+        messages.add(str(error.value))
+    assert len(messages) == 1, messages
+    message = messages.pop()
+    assert "line 2 column " in message and message.endswith(f", expected usize {INSTRUMENT_HINT}"), message

@@ -754,7 +754,7 @@ fn json_error(
     let full = error.to_string();
     let suffix = format!(" at line {} column {}", error.line(), error.column());
     let problem = full.strip_suffix(&suffix).unwrap_or(&full);
-    let hint = hint(problem).unwrap_or_default();
+    let hint = hint(problem).or_else(|| instrument_hint(problem)).unwrap_or_default();
     let problem = explain_timestamp_error(problem);
     let position = if error.line() == 0 { String::new() } else { format!("line {line} column {}: ", error.column()) };
     Error::invalid_data(format!("{source}: {position}{problem}{hint}"))
@@ -792,6 +792,18 @@ fn line_envelope_hint(line: &str) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// serde names an instrument (barter's `InstrumentIndex`, the one `usize` in an event) only by
+/// its type, and an integer past `usize` as the float serde_json read it as: name the field and
+/// its range.
+fn instrument_hint(problem: &str) -> Option<&'static str> {
+    const HINT: &str = if usize::BITS == 64 {
+        " (`instrument` must be an integer in 0..=18446744073709551615, 2**64-1)"
+    } else {
+        " (`instrument` must be an integer in 0..=4294967295, 2**32-1)"
+    };
+    problem.ends_with(", expected usize").then_some(HINT)
 }
 
 /// chrono's parse errors reach serde without saying a timestamp was being read; say so.
