@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, U
 from ._ffi import library_version
 from .arrow import TABLES, Decimals, Table, conformed, piece_tables, table_code, widened
 from .errors import MarketDataError
+from .notebook import counted
 
 if TYPE_CHECKING:
     from .arrow import ArrowTable
@@ -122,8 +123,8 @@ class ParquetFiles:
             found = (len(data), data.stats.reconnects)
             data.close()
             raise MarketDataError(
-                f"{path} holds {found[0]} market events, {found[1]} reconnect markers; {MANIFEST} says "
-                f"{expected[0]} and {expected[1]}: a table is incomplete"
+                f"{path} holds {counted(found[0], 'market event')}, {counted(found[1], 'reconnect marker')}; "
+                f"{MANIFEST} says {expected[0]} and {expected[1]}: a table is incomplete"
             )
         return data
 
@@ -404,7 +405,7 @@ def _source(file: Path, entry: Optional[dict[str, Any]], unchecked: str) -> tupl
 
     if entry is not None and not file.exists():
         raise MarketDataError(
-            f"{file.parent}: {file.name} is missing ({MANIFEST} lists it with {entry['rows']} rows): "
+            f"{file.parent}: {file.name} is missing ({MANIFEST} lists it with {counted(entry['rows'], 'row')}): "
             "the directory is incomplete"
         )
     try:
@@ -415,7 +416,7 @@ def _source(file: Path, entry: Optional[dict[str, Any]], unchecked: str) -> tupl
         rows = source.metadata.num_rows
         columns = {field.name: str(field.type) for field in source.schema_arrow}
         if rows != entry["rows"] or columns != entry["columns"]:
-            differs = f"holds {rows} rows, {MANIFEST} says {entry['rows']}" if rows != entry["rows"] else (
+            differs = f"holds {counted(rows, 'row')}, {MANIFEST} says {entry['rows']}" if rows != entry["rows"] else (
                 f"has the columns {columns}, {MANIFEST} says {entry['columns']}")
             raise MarketDataError(
                 f"{file}: {file.name} {differs}: the file was replaced or truncated after the directory was written. "

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional, Union, overload
 
 from ._ffi import call, call_returning, ffi, lib, read_buffer
 from .data import MarketEvent, decode_events
+from .notebook import counted
 
 if TYPE_CHECKING:
     from .market_data import MarketDataInMemory
@@ -67,7 +68,7 @@ class EventSequence:
         index = operator.index(key)
         position = index + length if index < 0 else index
         if not 0 <= position < length:
-            raise IndexError(f"market event index {index} is out of range for {length} events")
+            raise IndexError(f"market event index {index} is out of range for {counted(length, 'event')}")
         return self._events_between(position, position + 1)[0]
 
     def _slice(self, key: slice) -> "MarketDataInMemory":

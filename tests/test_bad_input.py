@@ -46,6 +46,7 @@ CONTENT_CASES = {
     "blank file": (b" \n\n\t", ["the input is empty"]),
     "empty array": (b"[]", ["no market event to load (0 reconnect markers, 0 Err items skipped)"]),
     "only reconnect markers": (b'{"Reconnecting":"okx"}\n{"Reconnecting":"kraken"}\n', ["no market event", "2 reconnect markers"]),
+    "one reconnect marker, one Err item": (b'[{"Reconnecting":"okx"},{"Item":{"Err":"SubscriptionsEmpty"}}]', ["no market event to load (1 reconnect marker, 1 Err item skipped)"]),
     "only Err items": (b'[{"Item":{"Err":"SubscriptionsEmpty"}},{"Item":{"Err":{"Socket":"x"}}}]', ["no market event", "2 Err items"]),
     "truncated JSON array": (f"[{RESULT},{RESULT[:60]}".encode(), ["line 1 column", "EOF while parsing"]),
     "truncated JSON line": (f"{TRADE}\n{TRADE[:-9]}".encode(), ["line 2 column", "EOF while parsing"]),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import collections.abc
 import json
+from pathlib import Path
 
 import pytest
 
-from barter_ffi import MarketDataInMemory, PublicTrade
+from barter_ffi import MarketDataError, MarketDataInMemory, PublicTrade
 from conftest import FIXTURES
 
 ALL_KINDS = FIXTURES / "all_kinds.jsonl"  # 11 events; markers before event 2 and after the last
@@ -36,6 +37,18 @@ def test_each_index_and_negative_index_is_that_event(md: MarketDataInMemory) -> 
 def test_an_index_out_of_range_is_an_index_error(md: MarketDataInMemory, index: int) -> None:
     with pytest.raises(IndexError, match="out of range"):
         md[index]
+
+
+def test_counts_in_messages_agree_with_their_nouns(md: MarketDataInMemory, tmp_path: Path) -> None:
+    """"1 event", "1 reconnect marker": never "1 events"."""
+    with pytest.raises(IndexError, match=r"out of range for 1 event$"):
+        md[:1][1]
+    with pytest.raises(IndexError, match=r"out of range for 11 events$"):
+        md[11]
+    one_marker = MarketDataInMemory.from_json_file(FIXTURES / "trades.json").filter(instruments=[12345])
+    assert one_marker.stats.reconnects == 1
+    with pytest.raises(MarketDataError, match=r"the data set has no market event \(1 reconnect marker\)"):
+        one_marker.to_json_file(tmp_path / "none.jsonl")
 
 
 def test_an_index_must_be_an_integer(md: MarketDataInMemory) -> None:

@@ -88,6 +88,14 @@ impl Error {
     }
 }
 
+/// `count` and `noun`, the noun plural unless the count is one: "1 reconnect marker", "2 Err items".
+pub(crate) fn counted(count: impl TryInto<u64> + fmt::Display + Copy, noun: &str) -> String {
+    match count.try_into() {
+        Ok(1) => format!("1 {noun}"),
+        _ => format!("{count} {noun}s"),
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)

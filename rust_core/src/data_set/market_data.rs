@@ -7,7 +7,7 @@
 use super::index::{KindIndex, MarkerPositions};
 use crate::{
     base::{
-        error::{BarterFfiStatus, Error},
+        error::{counted, BarterFfiStatus, Error},
         event::StreamEvent,
         progress::Progress,
     },
@@ -109,8 +109,9 @@ impl MarketData {
         Error::new(
             BarterFfiStatus::NoMarketEvents,
             format!(
-                "{source}: no market event to load ({reconnects} reconnect markers, {errors_skipped} Err items \
-                 skipped); barter's MarketDataInMemory needs at least one"
+                "{source}: no market event to load ({}, {} skipped); barter's MarketDataInMemory needs at least one",
+                counted(reconnects, "reconnect marker"),
+                counted(errors_skipped, "Err item"),
             ),
         )
     }
@@ -208,11 +209,11 @@ impl MarketData {
             return Err(Error::new(
                 BarterFfiStatus::NoMarketEvents,
                 format!(
-                    "{}: the data set has no market event ({} reconnect markers), and barter's MarketDataInMemory \
+                    "{}: the data set has no market event ({}), and barter's MarketDataInMemory \
                      cannot be loaded from a file without one, so none is written (Arrow tables and Parquet hold \
                      an empty data set)",
                     path.display(),
-                    self.stats.reconnects
+                    counted(self.stats.reconnects, "reconnect marker")
                 ),
             ));
         }

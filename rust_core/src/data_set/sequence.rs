@@ -14,7 +14,7 @@
 
 use super::market_data::MarketData;
 use crate::{
-    base::error::{BarterFfiStatus, Error},
+    base::error::{counted, BarterFfiStatus, Error},
     parse::load::Parsed,
 };
 use barter_data::{
@@ -28,7 +28,7 @@ fn check_range(data: &MarketData, start: u64, stop: u64) -> Result<(usize, usize
     if start > stop || stop > len {
         return Err(Error::new(
             BarterFfiStatus::IndexOutOfRange,
-            format!("event range {start}..{stop} is outside the data set's {len} market events"),
+            format!("event range {start}..{stop} is outside the data set's {}", counted(len, "market event")),
         ));
     }
     // Both fit in usize: they are at most the length of a vector in memory.

@@ -14,7 +14,7 @@
 use super::{Table, BOOK_SIDES};
 use crate::{
     base::{
-        error::Error,
+        error::{counted, Error},
         event::StreamEvent,
         guard::{self, guarded},
     },
@@ -328,9 +328,9 @@ impl TableReader {
         let levels = &mut book.sides[side_index];
         if level != Some(levels.len() as u64) {
             return Err(format!(
-                "`level` is {level:?} where this event's {side} side has {} levels so far: each side's levels come \
-                 in order, numbered from 0",
-                levels.len()
+                "`level` is {level:?} where this event's {side} side has {} so far: each side's levels come in \
+                 order, numbered from 0",
+                counted(levels.len(), "level")
             ));
         }
         let (price, amount) = (required(price, "price")?, required(amount, "amount")?);
