@@ -69,6 +69,8 @@ CONTENT_CASES = {
     "the array envelope as a line": (f"{RESULT}\n".encode(), ["missing field `time_exchange`", "this line is a MarketStreamResult"]),
     "JSON Lines items in an array": (f"[{TRADE}]".encode(), ["unknown variant `time_exchange`", "array items are MarketStreamResult"]),
     "a bare event as a line": (f"{BARE_EVENT}\n".encode(), ["this line is a bare MarketEvent"]),
+    "an empty object as a line": (f"{TRADE}\n{{}}\n".encode(), ["line 2 column 2: expected value (an empty object where an item belongs"]),
+    "an empty object in an array": (f"[{RESULT}, {{ }}]".encode(), ["column", "expected value (an empty object where an item belongs"]),
     "timestamp past 2262": (TRADE.replace("2024-12-20T19:01:00.002104Z", "2300-01-01T00:00:00Z").encode(), ["line 1", "`time_received`", "outside the range of i64 nanoseconds"]),
 }
 

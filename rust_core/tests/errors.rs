@@ -174,3 +174,26 @@ fn is_root() -> bool {
         })
         .unwrap_or(false)
 }
+
+/// An empty object where an item belongs fails in serde_json before serde can name the variant
+/// it wanted: the error names the items barter reads. An empty object anywhere else, or a bad
+/// value after an item's `{`, keeps serde_json's words alone.
+#[test]
+fn an_empty_object_for_an_item_names_the_items() {
+    const HINT: &str = "expected value (an empty object where an item belongs: an item is {\"Item\":{…}} or \
+                        {\"Reconnecting\":\"<exchange>\"})";
+    for (input, position) in [
+        ("{}\n".to_owned(), "line 1 column 2"),
+        (format!("{TRADE_LINE}\n  {{ \t}}\n"), "line 2 column 6"),
+        ("[{}]".to_owned(), "line 1 column 3"),
+        ("[{\"Reconnecting\":\"okx\"},\n {\n }]".to_owned(), "line 3 column 2"),
+    ] {
+        assert_invalid(&input, &[&format!("{position}: {HINT}")]);
+    }
+    for input in
+        [TRADE_LINE.replacen("{\"Trade\":", "{}", 1).replacen("}}}}", "}}}", 1), "[1,]".to_owned(), "{".to_owned()]
+    {
+        let (_, message) = load_error(&input);
+        assert!(!message.contains("an item belongs"), "{message}");
+    }
+}

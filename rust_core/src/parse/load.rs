@@ -270,7 +270,10 @@ pub(crate) fn parse_result_array_piece(
     let parsed = visitor
         .deserialize(&mut deserializer)
         .and_then(|parsed| deserializer.end().map(|()| parsed))
-        .map_err(|error| json_error(source, &error, piece.first_line + error.line().max(1) - 1, array_envelope_hint))?;
+        .map_err(|error| {
+            let hint = |problem: &str| array_envelope_hint(problem).or_else(|| empty_item_hint(problem, text, &error));
+            json_error(source, &error, piece.first_line + error.line().max(1) - 1, hint)
+        })?;
     Ok(parsed)
 }
 
@@ -659,7 +662,10 @@ impl Parsed {
             Some(keep) => selective::line(line, keep, memo),
             None => canonical::event_line(line).map_or_else(|| serde_json::from_str(line), Ok).map(Selected::Built),
         };
-        let selected = read.map_err(|error| json_error(source, &error, line_number, |_| line_envelope_hint(line)))?;
+        let selected = read.map_err(|error| {
+            let hint = |problem: &str| empty_item_hint(problem, line, &error).or_else(|| line_envelope_hint(line));
+            json_error(source, &error, line_number, hint)
+        })?;
         self.add_selected(selected, source, line_number)
     }
 
@@ -777,6 +783,21 @@ fn array_envelope_hint(problem: &str) -> Option<&'static str> {
     } else {
         Some(" (array items are MarketStreamResult, {\"Item\":{\"Ok\":{…}}}, not bare MarketEvents)")
     }
+}
+
+/// serde_json fails on an empty object before serde can name the enum variant it wanted; when
+/// the object is an item (a line's, or an array's element), name the variants.
+fn empty_item_hint(problem: &str, text: &str, error: &serde_json::Error) -> Option<&'static str> {
+    if problem != "expected value" {
+        return None;
+    }
+    let line_start = text.split_inclusive('\n').take(error.line().saturating_sub(1)).map(str::len).sum::<usize>();
+    let whitespace = |c: char| c.is_ascii() && is_json_whitespace(c as u8);
+    let before = text.get(..line_start + error.column().saturating_sub(1))?.trim_end_matches(whitespace);
+    let before_object = before.strip_suffix('{')?.trim_end_matches(whitespace);
+    (before_object.is_empty() || before_object.ends_with(['[', ','])).then_some(
+        " (an empty object where an item belongs: an item is {\"Item\":{…}} or {\"Reconnecting\":\"<exchange>\"})",
+    )
 }
 
 /// Names the envelope of a line that holds an item of the other one, or a bare event; parsed
