@@ -41,7 +41,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence, cast
 from . import linking
 from ._ffi import library_version
 from .compression import without_compression_suffix
-from .book_replay import MAX_DEPTH, interval_ns
+from .book_replay import GRID_ROWS_ADVICE, MAX_DEPTH, interval_ns
 from .data import ExchangeId, MarketEvent
 from .errors import DecimalScaleError
 from .timestamps import iso, nanoseconds
@@ -221,6 +221,16 @@ def books(args: argparse.Namespace) -> int:
         exchanges=args.exchanges, instruments=args.instruments, emit_from=args.emit_from, emit_until=args.emit_until,
         reconnect=args.reconnect, crossed=args.crossed,
     )
+    try:
+        return _replay_books(args, options)
+    except ValueError as error:
+        if GRID_ROWS_ADVICE not in str(error):
+            raise
+        raise ValueError(str(error).replace(GRID_ROWS_ADVICE, "choose a longer --every, or narrow the rows with "
+                                            "--from/--until")) from None
+
+
+def _replay_books(args: argparse.Namespace, options: dict[str, Any]) -> int:
     if is_parquet(args.file):
         with load(args.file) as data:
             return data.book_replay(**options).to_parquet(args.output)

@@ -223,6 +223,11 @@ def _data_errors() -> Iterator[None]:
         raise MarketDataError(message) from error
 
 
+GRID_ROWS_ADVICE = ("choose a longer interval, narrow the rows with emit_from/emit_until, or give the times themselves "
+                    "with at=")
+"""How the library's message for a grid of too many rows ends (``too_many_grid_rows`` in the Rust
+replay): the way out in Python's words, which the command line words in its flags."""
+
 _DECIMAL128_HINT = '; replay with decimals "text"'
 """Where the library's message for a level its decimal128 column cannot hold turns from the
 problem (which book, after which event) to the way out (``row_error`` in the Rust replay)."""

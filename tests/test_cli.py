@@ -378,6 +378,23 @@ def test_books_errors_name_the_flags(book_file: Path, tmp_path: Path, flags: lis
     assert "emit_" not in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("source", ["json", "parquet"])
+def test_books_grid_of_too_many_rows_names_the_flags(book_file: Path, tmp_path: Path, source: str) -> None:
+    """The library's message named emit_from/emit_until and at=, which the command line does not take
+    (streamed from JSON: found on the way; from Parquet: refused up front)."""
+    if source == "parquet":
+        with MarketDataInMemory.from_json_file(book_file) as md:
+            md.to_parquet(tmp_path / "day.parquet")
+    target = tmp_path / "books.parquet"
+    result = run("books", str(book_file if source == "json" else tmp_path / "day.parquet"), "-o", str(target),
+                 "--every", "1000")
+    assert result.returncode == 1 and result.stderr.startswith("error: "), result.stderr
+    assert "more than the 1000000 a grid may make here" in result.stderr, result.stderr
+    assert result.stderr.rstrip().endswith("choose a longer --every, or narrow the rows with --from/--until"), \
+        result.stderr
+    assert "emit_" not in result.stderr and "at=" not in result.stderr and not target.exists()
+
+
 def _interrupted(args: list[str], wait_for: Path) -> subprocess.CompletedProcess:
     """Runs the CLI and sends it SIGINT (Ctrl-C) once ``wait_for`` exists."""
     import signal

@@ -338,6 +338,8 @@ fn grid_row_bound(l2_events: u64) -> u64 {
 const GRID_ROWS_ALWAYS: u64 = 1_000_000;
 const GRID_ROWS_PER_L2_EVENT: u64 = 10;
 
+/// The message ends in the way out in Python's words, which `barter_ffi/book_replay.py` knows as
+/// `GRID_ROWS_ADVICE` (the command line words it in its flags).
 fn too_many_grid_rows(what: String, bound: u64) -> Error {
     Error::new(
         BarterFfiStatus::InvalidArgument,
