@@ -885,14 +885,42 @@ mod tests {
         vec![line; 30_000].join("\n")
     }
 
+    /// [`large_json_lines`]' events as a JSON array, one item per line.
+    fn large_json_array() -> String {
+        let items = large_json_lines().replace(r#"{"Item":{"time"#, r#"{"Item":{"Ok":{"time"#).replace("}}}}", "}}}}}");
+        format!("[{}]", items.replace('\n', ",\n"))
+    }
+
+    #[test]
+    fn an_array_is_cut_between_its_items_for_its_pieces_to_be_parsed_in_parallel() {
+        let array = large_json_array();
+        let ranges = array_item_ranges(&array, 4).unwrap();
+        assert_eq!(ranges.len(), 4);
+        assert_eq!((ranges[0].start, ranges[3].end), (1, array.len() - 1), "the pieces span the array's body");
+        for (before, after) in ranges.iter().zip(&ranges[1..]) {
+            assert_eq!(&array[before.end..after.start], ",\n", "pieces meet at an item separator");
+        }
+        for range in &ranges {
+            assert!(array[range.clone()].starts_with(r#"{"Item":{"Ok""#), "{:?}", &array[range.start..][..20]);
+        }
+        let whole = parse_in_chunks(array.as_bytes(), "input", 1).unwrap();
+        assert_eq!(parse_in_chunks(array.as_bytes(), "input", 4).unwrap().events, whole.events);
+    }
+
+    #[test]
+    fn a_cancelled_load_is_cancelled_whatever_its_unread_pieces_hold() {
+        // Without a thread to be had the load parses its first piece and is cancelled after
+        // it: the syntax error in its last piece is never read, nor read again to be reported.
+        let text = format!("{}\n{{not json", large_json_lines());
+        let held = ThreadPermits::take(usize::MAX);
+        let error = parse_with_progress(text.as_bytes(), "input", &mut |_| false).unwrap_err();
+        drop(held);
+        assert_eq!(error.status, BarterFfiStatus::Cancelled, "{}", error.message);
+    }
+
     #[test]
     fn a_panic_while_parsing_a_piece_is_an_internal_error_not_a_hang() {
-        let lines = large_json_lines();
-        let array = format!(
-            "[{}]",
-            lines.replace(r#"{"Item":{"time"#, r#"{"Item":{"Ok":{"time"#).replace("}}}}", "}}}}}").replace('\n', ",")
-        );
-        for text in [lines, array] {
+        for text in [large_json_lines(), large_json_array()] {
             // In the last quarter: a piece parsed on another thread, unless none can be had.
             let at = text[text.len() * 3 / 4..].find(r#""id":"1""#).unwrap() + text.len() * 3 / 4;
             let text = format!("{}\"id\":\"{}\"{}", &text[..at], crate::base::guard::PANIC_HERE, &text[at + 8..]);

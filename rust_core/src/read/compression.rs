@@ -191,16 +191,6 @@ impl OpenedFile {
         Ok(Self { compression, size, read_from_disk, content, plain_file, path: path.to_path_buf(), source })
     }
 
-    /// Reads up to `buffer`'s length of decompressed JSON; 0 only at the end.
-    pub fn read(&mut self, buffer: &mut [u8]) -> Result<usize, Error> {
-        loop {
-            match self.content.read(buffer) {
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                result => return result.map_err(|error| self.read_error(error)),
-            }
-        }
-    }
-
     /// Appends up to `limit` bytes of decompressed JSON to `buffer`, growing it only when full
     /// (so a buffer sized for a plain file is never grown); 0 only at the end.
     pub fn append_to(&mut self, buffer: &mut Vec<u8>, limit: usize) -> Result<usize, Error> {

@@ -127,8 +127,8 @@ fn read_appended(file: &File, json: &mut Vec<u8>, path: &Path, source: &str) -> 
 
 #[cfg(test)]
 mod tests {
-    use super::read_whole;
-    use std::{fs::File, io::Write, path::PathBuf};
+    use super::{read_appended, read_whole};
+    use std::{fs::File, io::Write, os::fd::OwnedFd, path::PathBuf};
 
     fn file_of(content: &[u8], name: &str) -> (File, PathBuf) {
         let path = std::env::temp_dir().join(format!("barter_ffi-two-thread-read-{}-{name}", std::process::id()));
@@ -157,5 +157,17 @@ mod tests {
         let (file, path) = file_of(&bytes, "shrank");
         assert_eq!(read_whole(&file, bytes.len() as u64 + 10, &path, &mut |_| true).unwrap(), None);
         std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn a_read_error_after_the_halves_is_reported_not_retried() {
+        // pread on a pipe fails with ESPIPE every time: only an interrupted read may be retried.
+        let error = crate::base::guard::within_a_minute(|| {
+            let (reader, _writer) = std::io::pipe().unwrap();
+            let pipe = File::from(OwnedFd::from(reader));
+            read_appended(&pipe, &mut Vec::new(), "a pipe".as_ref(), "a pipe").unwrap_err()
+        });
+        assert_eq!(error.os_errno, libc::ESPIPE, "{error}");
+        assert!(error.message.starts_with("cannot read 'a pipe'"), "{error}");
     }
 }
