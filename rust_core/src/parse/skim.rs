@@ -246,10 +246,10 @@ fn fraction(bytes: &[u8], at: usize) -> Option<(u32, usize)> {
             let (count, value) = canonical::leading_digits(canonical::word_at(bytes, at + 1)?);
             let (digits, value) = match count {
                 0 => return None,
-                8 => {
-                    let ninth = bytes.get(at + 9)?.wrapping_sub(b'0');
-                    (9, if ninth < 10 { value * 10 + u64::from(ninth) } else { return None })
-                }
+                8 => match bytes.get(at + 9)?.wrapping_sub(b'0') {
+                    ninth @ 0..=9 => (9, value * 10 + u64::from(ninth)),
+                    _ => (8, value),
+                },
                 _ => (count, value),
             };
             literal(bytes, at + 1 + digits, b"Z")
