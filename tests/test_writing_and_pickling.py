@@ -54,6 +54,21 @@ def test_pickle_copy_and_deepcopy_are_by_value() -> None:
         assert twin.time_first_event_ns() == md.time_first_event_ns()
 
 
+def test_a_data_set_of_no_event_but_err_items_pickles_with_its_count() -> None:
+    """Selected down to nothing, a data set keeps the Err items its file held; it pickles as an
+    array of them alone (one separator between each, none before the first)."""
+    err = b'{"Item":{"Err":"SubscriptionsEmpty"}}'
+    trade = (
+        b'{"Item":{"Ok":{"time_exchange":"2024-12-20T19:05:18.175Z","time_received":"2024-12-20T19:05:18.175Z",'
+        b'"exchange":"okx","instrument":1,"kind":{"Trade":{"id":"1","price":1.0,"amount":1.0,"side":"Buy"}}}}}'
+    )
+    recording = b"[" + b",".join([err, err, trade, err]) + b"]"
+    nothing = MarketDataInMemory.from_json_bytes(recording).filter(kinds=["l1"])
+    assert (len(nothing), nothing.stats.errors_skipped) == (0, 3)
+    twin = pickle.loads(pickle.dumps(nothing))
+    assert (len(twin), twin.stats) == (0, nothing.stats)
+
+
 def events_in_a_worker(md: MarketDataInMemory) -> list[MarketEvent]:
     return md.events()
 
