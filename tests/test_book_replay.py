@@ -17,7 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import book_reference
-from barter_ffi import MarketDataError, MarketDataInMemory, iter_json_file
+from barter_ffi import (
+    ExchangeId, Level, MarketDataError, MarketDataInMemory, MarketEvent, OrderBookL1, PublicTrade, Side, iter_json_file,
+)
 from book_recordings import START_NS, recording
 
 DEPTH = 5
@@ -253,6 +255,19 @@ def test_engine_prices_follow_barters_default_instrument_data(md: MarketDataInMe
             assert Decimal(row["price"]) == state["trade"][0]
         else:
             assert row["price"] is None
+
+
+def test_engine_prices_as_decimal128_keep_a_trade_price_larger_than_every_l1_price() -> None:
+    """The price column's decimal128 scale leaves room for the trades' integer digits as well as
+    the L1 prices': a last trade at 2.5e10 beside an L1 bid of 1.5 keeps every digit."""
+    md = MarketDataInMemory.from_events([
+        MarketEvent(1_000, 1_000, ExchangeId.OKX, 0, OrderBookL1(1_000, Level("1.5", "2"), None)),
+        MarketEvent(2_000, 2_000, ExchangeId.OKX, 0, PublicTrade("a", 2.5e10, 1.0, Side.BUY)),
+    ])
+    as_text = md.engine_prices(decimals="text").to_pyarrow().column("price").to_pylist()
+    as_decimal128 = md.engine_prices(decimals="decimal128").to_pyarrow().column("price").to_pylist()
+    assert as_text == [None, "25000000000"]
+    assert as_decimal128 == [None, Decimal(25_000_000_000)]
 
 
 def _okx_then_binance_stamped_back() -> MarketDataInMemory:

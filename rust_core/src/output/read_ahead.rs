@@ -173,4 +173,15 @@ mod tests {
         assert_eq!(sizes, [2, 5, 5, 3, 7, 1, 7]);
         assert_eq!(events_in(&cursor.next_batch(4, BatchLayout::Events).unwrap()), 0, "the end stays the end");
     }
+
+    #[test]
+    fn the_next_batch_is_read_ahead_while_events_remain_and_not_past_the_end() {
+        let data = trades(10);
+        let mut cursor = ReadAheadCursor::new(&data);
+        for (batch, asked) in [(4, Some(4)), (4, Some(4)), (2, None)] {
+            assert_eq!(events_in(&cursor.next_batch(4, BatchLayout::Events).unwrap()), batch);
+            assert_eq!(cursor.in_flight.map(|(size, _)| size), asked, "after a batch of {batch}");
+        }
+        assert!(matches!(cursor.ahead, Ahead::Running(_)), "one worker, started by the first batch");
+    }
 }
