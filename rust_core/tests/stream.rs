@@ -275,6 +275,37 @@ fn a_stream_closed_mid_file_stops_its_reader() {
     assert_eq!(missing.status, barter_ffi::base::error::BarterFfiStatus::FileNotFound);
 }
 
+/// A file that never ends (a pipe a recorder keeps writing): dropping its stream stops the
+/// reading there, rather than reading on for as long as the writer writes.
+#[cfg(unix)]
+#[test]
+fn a_stream_dropped_mid_pipe_stops_reading_though_the_writer_writes_on() {
+    use std::{ffi::CString, io::Write, os::unix::ffi::OsStrExt, sync::mpsc, time::Duration};
+    let path = temp_dir().join(format!("endless-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let fifo = CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    let lines = std::fs::read(recording(JsonShape::Lines, BarterFfiCompression::None)).unwrap();
+    let writer_path = path.clone();
+    let writer = std::thread::spawn(move || {
+        let mut pipe = std::fs::OpenOptions::new().write(true).open(writer_path).unwrap();
+        // Writes until the reader goes: then a broken pipe (Rust ignores SIGPIPE).
+        while pipe.write_all(&lines).is_ok() {}
+    });
+    let (done, finished) = mpsc::channel();
+    let reader_path = path.clone();
+    std::thread::spawn(move || {
+        let mut stream = FileStream::open_in_pieces(&reader_path, EventFilter::default(), SMALL).unwrap();
+        assert!(stream.next_piece().unwrap().is_some());
+        drop(stream);
+        done.send(()).unwrap();
+    });
+    finished.recv_timeout(Duration::from_secs(60)).expect("the dropped stream read on: no end within a minute");
+    writer.join().unwrap();
+    std::fs::remove_file(&path).unwrap();
+}
+
 #[test]
 fn a_line_or_array_item_longer_than_the_cap_is_an_error_naming_its_line() {
     let cap = PieceSize { bytes: 64, array_items: 4, max_line_bytes: 1_000 };
