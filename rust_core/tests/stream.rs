@@ -166,6 +166,13 @@ fn the_first_error_is_the_whole_loads_error() {
         ("blank.jsonl", " \n\t\n".to_owned()),
         ("bad_start.json", "  x".to_owned()),
         ("bad_array_item.json", array.replacen("\"Buy\"", "\"Bought\"", 5)),
+        // Seven items to a line, and a stray byte after the last of line 5, in a piece of three
+        // that starts on that line: the error's column counts what comes before on its line.
+        ("stray_byte_seven_items_to_a_line.json", {
+            let mut items: Vec<String> = array.split(",\n").map(str::to_owned).collect();
+            items[4 * 7 + 6].push('x');
+            items.chunks(7).map(|line| line.join(",")).collect::<Vec<_>>().join(",\n")
+        }),
         ("trailing.json", format!("{array} ]")),
         ("unclosed.json", array.trim_end().trim_end_matches(']').to_owned()),
         // What the fuzzer found: read at a piece's edge as it would be alone, each of these
@@ -338,6 +345,35 @@ fn a_line_or_array_item_longer_than_the_cap_is_an_error_naming_its_line() {
     assert_eq!(streamed(&write("under.json", array(500)), &EventFilter::default(), cap).unwrap().len(), 4);
     let error = streamed(&write("over.json", array(2_000)), &EventFilter::default(), cap).unwrap_err();
     assert!(error.message.contains("the array item on line 4 is longer than 1000 bytes"), "{}", error.message);
+    // Items well under the cap, many to a piece: each is measured from its own start, not from
+    // the piece's.
+    let many = format!("[{}]", vec![item(0); 40].join(","));
+    let large_pieces = PieceSize { bytes: 1 << 20, array_items: 1_000, max_line_bytes: 1_000 };
+    assert_eq!(streamed(&write("many_under.json", many), &EventFilter::default(), large_pieces).unwrap().len(), 40);
+}
+
+/// Quotes escaped in ids, and brackets, braces and commas inside strings, are not the array's
+/// structure: a streamed array is cut between its items all the same, at most `array_items` to a
+/// piece, holding what the whole load holds.
+#[test]
+fn strings_holding_escaped_quotes_and_json_punctuation_do_not_move_an_arrays_cuts() {
+    let ids = [r#"a\"b"#, r#"\"],[{"#, r#"x\\"#, r#",\"},"#, r#"}]"#];
+    let line = common::TRADE_LINE;
+    let item = |id: &str| {
+        let with_id = line.replacen(r#""id":""#, &format!(r#""id":"{id}"#), 1);
+        format!(r#"{{"Item":{{"Ok":{}}}}}"#, &with_id[8..with_id.len() - 1])
+    };
+    let items: Vec<String> = (0..30).map(|index| item(ids[index % ids.len()])).collect();
+    let path = temp_dir().join("punctuated_ids.json");
+    std::fs::write(&path, format!("[{}]", items.join(","))).unwrap();
+    let whole = MarketData::from_file(&path).unwrap();
+    let mut stream = FileStream::open_in_pieces(&path, EventFilter::default(), SMALL).unwrap();
+    let mut items = Vec::new();
+    while let Some(piece) = stream.next_piece().unwrap() {
+        assert!(piece.stream_events().len() <= SMALL.array_items, "a piece of {}", piece.stream_events().len());
+        items.extend(piece.stream_events().iter().cloned());
+    }
+    assert_eq!(items, whole.stream_events()[..]);
 }
 
 #[test]
