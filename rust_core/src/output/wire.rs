@@ -555,6 +555,14 @@ pub(crate) fn serde_text<T: for<'de> Deserialize<'de>>(text: &str, name: &str) -
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_write_error_says_what_failed() {
+        let late = DateTime::<Utc>::MAX_UTC;
+        let message = format!("timestamp {late} does not fit in i64 nanoseconds");
+        assert_eq!(WriteError::TimestampOutOfRange(late).to_string(), message);
+        assert_eq!(WriteError::from(std::io::Error::other("disk full")).to_string(), "disk full");
+    }
+
     fn level(price: &str, amount: &str) -> Level {
         Level { price: price.parse().unwrap(), amount: amount.parse().unwrap() }
     }
