@@ -166,13 +166,6 @@ fn the_first_error_is_the_whole_loads_error() {
         ("blank.jsonl", " \n\t\n".to_owned()),
         ("bad_start.json", "  x".to_owned()),
         ("bad_array_item.json", array.replacen("\"Buy\"", "\"Bought\"", 5)),
-        // Seven items to a line, and a stray byte after the last of line 5, in a piece of three
-        // that starts on that line: the error's column counts what comes before on its line.
-        ("stray_byte_seven_items_to_a_line.json", {
-            let mut items: Vec<String> = array.split(",\n").map(str::to_owned).collect();
-            items[4 * 7 + 6].push('x');
-            items.chunks(7).map(|line| line.join(",")).collect::<Vec<_>>().join(",\n")
-        }),
         ("trailing.json", format!("{array} ]")),
         ("unclosed.json", array.trim_end().trim_end_matches(']').to_owned()),
         // What the fuzzer found: read at a piece's edge as it would be alone, each of these
@@ -195,6 +188,20 @@ fn the_first_error_is_the_whole_loads_error() {
         if let Err(selected) = load_file(&path, &candles, &mut |_| true) {
             assert_eq!(streamed(&path, &candles, SMALL).unwrap_err(), selected, "{name}, candles only");
         }
+    }
+    // Seven items to a line, and a stray byte after one item after another: some land in a
+    // piece that starts mid-line, after a newline in the piece before, whose column counts the
+    // bytes since that newline.
+    let items: Vec<&str> = array.split(",\n").collect();
+    for stray_after in 7..49 {
+        let mut with_stray: Vec<String> = items.iter().map(|item| item.to_string()).collect();
+        with_stray[stray_after].push('x');
+        let text = with_stray.chunks(7).map(|line| line.join(",")).collect::<Vec<_>>().join(",\n");
+        let path = temp_dir().join("stray_byte_seven_items_to_a_line.json");
+        std::fs::write(&path, &text).unwrap();
+        let expected = MarketData::from_file(&path).unwrap_err();
+        let streamed = streamed(&path, &EventFilter::default(), SMALL).unwrap_err();
+        assert_eq!(streamed, expected, "a stray byte after item {stray_after}");
     }
     let mut bytes = plain.into_bytes();
     let at = bytes.len() / 2;
