@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import itertools
 import json
 import os
@@ -389,6 +390,10 @@ def _is_a_file_argument(argument: str) -> bool:
     return os.path.exists(argument) or any(mark in argument for mark in ("/", ".", os.sep))
 
 
+INTERRUPTED = 130
+"""What ``main`` returns after Ctrl-C: the status a shell shows for a command ended by SIGINT."""
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if not arguments or (arguments[0] not in COMMANDS and _is_a_file_argument(arguments[0])):
@@ -402,7 +407,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 1
     except KeyboardInterrupt:  # Ctrl-C: what was being written is removed by the writer
         print("interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except DecimalScaleError as error:  # decimal128: the hint in the command line's words
         print(f"error: {error.problem}: rerun with --decimals text (exact, each value as written) or --decimals "
               "float64", file=sys.stderr)
@@ -413,5 +418,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return 0
 
 
+def entry_point() -> None:
+    """The ``barter-ffi`` command. After Ctrl-C the process ends by SIGINT, as Python ends on an
+    uncaught one, so a calling shell loop or ``make`` sees an interrupt and stops. Exiting 130
+    instead was not even reliable: CPython ends a ``python -m`` run by SIGINT anyway whenever
+    the KeyboardInterrupt was raised inside code run from a string (``exec``, as namedtuple and
+    dataclass creation do), however it was caught afterwards."""
+    status = main()
+    if status == INTERRUPTED and os.name == "posix":
+        import signal
+
+        with contextlib.suppress(OSError):  # a reader that went away has nothing to be sent
+            sys.stdout.flush()
+            sys.stderr.flush()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry_point()
