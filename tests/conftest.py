@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import re
+import signal
 import threading
 from pathlib import Path
 from typing import Any, Optional
@@ -110,6 +111,15 @@ def events_from_debug_export(export: bytes) -> list[MarketEvent]:
                 )
             )
     return events
+
+
+def sigint_at_default() -> None:
+    """``preexec_fn`` for a child a test sends Ctrl-C: SIGINT unblocked and at its default, as a
+    shell starts a foreground command. A suite run in the background of a non-interactive shell
+    (``nohup pytest &``, a CI script's ``&``) has SIGINT ignored, and children inherit that:
+    Python then installs no KeyboardInterrupt handler, and the child runs to its end."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_in_thread(function):  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ import pytest
 import barter_ffi
 from barter_ffi import MarketDataInMemory, Reconnecting
 from barter_ffi.summary import event_line
-from conftest import FIXTURES
+from conftest import FIXTURES, sigint_at_default
 
 KINDS = FIXTURES / "all_kinds.jsonl"
 
@@ -398,25 +398,16 @@ def test_books_grid_of_too_many_rows_names_the_flags(book_file: Path, tmp_path: 
 
 
 def _interrupted(launcher: list[str], args: list[str], wait_for: Path) -> subprocess.CompletedProcess:
-    """Runs the CLI and sends it SIGINT (Ctrl-C) once ``wait_for`` exists. The CLI starts with
-    SIGINT unblocked and at its default, as a shell starts it: a child inherits its parent's
-    blocked signals and ignored ones, and in two full runs of the suite on a loaded machine the
-    CLI here ran to its end (exit 0) however it was interrupted, as if this pytest process held
-    SIGINT so (not reproduced alone, so its cause is not pinned down; the message says)."""
+    """Runs the CLI and sends it SIGINT (Ctrl-C) once ``wait_for`` exists."""
     import time
 
-    def default_sigint() -> None:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-
     process = subprocess.Popen([*launcher, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               preexec_fn=default_sigint)
+                               preexec_fn=sigint_at_default)
     while not wait_for.exists() and process.poll() is None:
         time.sleep(0.005)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
-    parent = f"(pytest's SIGINT: {signal.getsignal(signal.SIGINT)}, blocked {signal.pthread_sigmask(signal.SIG_BLOCK, [])})"
-    return subprocess.CompletedProcess(args, process.returncode, stdout, stderr + parent * (process.returncode == 0))
+    return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
 
 
 INSTALLED_COMMAND = [str(Path(sysconfig.get_path("scripts")) / "barter-ffi")]

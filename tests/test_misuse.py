@@ -23,7 +23,7 @@ from barter_ffi import (
     Side,
     iter_json_file,
 )
-from conftest import FIXTURES, ROOT, run_in_thread, thread_holding
+from conftest import FIXTURES, ROOT, run_in_thread, sigint_at_default, thread_holding
 
 ALL_KINDS = FIXTURES / "all_kinds.jsonl"
 
@@ -350,7 +350,8 @@ def test_ctrl_c_interrupts_a_long_load_at_once(tmp_path) -> None:
     path = tmp_path / "long.jsonl"
     path.write_bytes(b"\n".join([(TRADE_LINE % (1, "1")).encode()] * 1_500_000))  # ~340 MB
     child = subprocess.Popen(
-        [sys.executable, "-c", INTERRUPTED_LOAD, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", INTERRUPTED_LOAD, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=sigint_at_default,
     )
     assert child.stdout is not None and child.stdout.readline() == "loading\n"
     time.sleep(0.4)  # well into the load, which takes seconds

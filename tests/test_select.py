@@ -29,7 +29,7 @@ from barter_ffi import (
 from barter_ffi import data as data_module
 from barter_ffi._ffi import live_objects
 from barter_ffi.selection import selection_arguments
-from conftest import FIXTURES
+from conftest import FIXTURES, sigint_at_default
 
 KINDS = FIXTURES / "all_kinds.jsonl"
 
@@ -92,7 +92,7 @@ def test_ctrl_c_during_from_json_files_stops_every_load_and_frees_every_handle(t
     small.write_bytes(KINDS.read_bytes())
     large.write_bytes(KINDS.read_bytes() * 20_000)  # about 60 MB: long after the small one
     result = subprocess.run([sys.executable, "-c", INTERRUPTED_FILES, str(small), str(large), str(large)],
-                            capture_output=True, text=True, timeout=300)
+                            capture_output=True, text=True, timeout=300, preexec_fn=sigint_at_default)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.splitlines() == ["interrupted 0 0 0", "after every load 0 0 0"], result.stderr[-3000:]
 
