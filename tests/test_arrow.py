@@ -317,6 +317,23 @@ def test_a_table_without_rows_has_its_columns_checked_as_a_table_with_rows_would
     ]
 
 
+def test_a_polars_all_null_column_is_named_with_what_to_do(md) -> None:
+    """polars hands out a Null-typed column with a buffer the C data interface does not allow
+    (pola-rs/polars#22934), and every batch failed with arrow-rs's "The datatype "Null" doesn't
+    expect buffer at index 0": no column named, whether the table read it or not."""
+    trades = md.to_polars("trades")
+    with pytest.raises(MarketDataError, match=r"^trades: `id` must be a string column, not Null$"):
+        MarketDataInMemory.from_arrow({"trades": trades.with_columns(pl.lit(None).alias("id"))})
+    noted = trades.with_columns(pl.lit(None).alias("note"), pl.lit(None).alias("desk"))
+    with pytest.raises(MarketDataError) as raised:
+        MarketDataInMemory.from_arrow({"trades": noted})
+    message = str(raised.value)
+    assert message.startswith("trades: ") and "Null, `note`, `desk`, come with a buffer" in message, message
+    assert message.endswith("drop them, or cast them to the type they stand for, before from_arrow)"), message
+    for fixed in (noted.drop("note", "desk"), noted.with_columns(pl.col("note", "desk").cast(pl.String))):
+        assert MarketDataInMemory.from_arrow({"trades": fixed}).events() == md.filter(kinds=["public_trade"]).events()
+
+
 def test_from_arrow_names_rows_by_their_place_in_the_table_across_batches(md) -> None:
     """A table in batches of one row: a row is named by its place in the table, not in its batch."""
     trades = md.to_pyarrow("trades")

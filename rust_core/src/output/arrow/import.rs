@@ -31,7 +31,7 @@ use arrow_array::{
     Array, BooleanArray, LargeStringArray, RecordBatch, RecordBatchReader, StringArray, StringViewArray,
 };
 use arrow_buffer::NullBuffer;
-use arrow_schema::{DataType, TimeUnit};
+use arrow_schema::{ArrowError, DataType, SchemaRef, TimeUnit};
 use barter_data::{
     books::Level,
     event::{DataKind, MarketEvent},
@@ -103,7 +103,7 @@ fn read_table(table: Table, batches: impl RecordBatchReader) -> Result<Vec<Row>,
     let schema = batches.schema();
     let mut reader = TableReader::new(table);
     for batch in batches {
-        let batch = batch.map_err(|error| Error::invalid_data(format!("{}: {error}", table.name())))?;
+        let batch = batch.map_err(|error| Error::invalid_data(unimportable(table, &schema, error)))?;
         reader.read(&batch).map_err(Error::invalid_data)?;
     }
     reader.close_book().map_err(Error::invalid_data)?;
@@ -117,6 +117,31 @@ fn read_table(table: Table, batches: impl RecordBatchReader) -> Result<Vec<Row>,
         rows.sort_by_key(Row::order);
     }
     Ok(rows)
+}
+
+/// Why a batch could not be taken from its stream, naming the column to blame when its type is.
+/// polars hands out an all-null column (type Null) with a buffer the C data interface does not
+/// allow (pola-rs/polars#22934), so arrow-rs refuses every batch of a table that has one, read or
+/// not: the message then names those columns and what to do.
+fn unimportable(table: Table, schema: &SchemaRef, error: ArrowError) -> String {
+    let name = table.name();
+    if let Some(problem) = Columns::new(&RecordBatch::new_empty(schema.clone()), table).unreadable(table) {
+        return format!("{name}: {problem}");
+    }
+    let nulls: Vec<String> = schema
+        .fields()
+        .iter()
+        .filter(|field| field.data_type() == &DataType::Null)
+        .map(|field| format!("`{}`", field.name()))
+        .collect();
+    if nulls.is_empty() {
+        return format!("{name}: {error}");
+    }
+    format!(
+        "{name}: {error} (the table's columns of type Null, {}, come with a buffer that type may not have, as \
+         polars hands them out: drop them, or cast them to the type they stand for, before from_arrow)",
+        nulls.join(", ")
+    )
 }
 
 /// The tables' rows in one sequence, by `event_index`, markers before the market event they
