@@ -47,6 +47,7 @@ from .data import ExchangeId, MarketEvent
 from .errors import DecimalScaleError
 from .timestamps import iso, nanoseconds
 from .market_data import MarketDataInMemory
+from .parquet import starts_as_parquet
 from .samples import sample_path
 from .streaming import JsonFileStream, iter_json_file
 from .summary import Summary, event_line
@@ -118,8 +119,15 @@ def progress_reporter(path: Path, stream: JsonFileStream) -> Optional[Callable[[
 
 
 def is_parquet(path: Path) -> bool:
-    """A Parquet directory (``to_parquet``'s), or one table file of one."""
-    return path.is_dir() or path.suffix.lower() == ".parquet"
+    """A Parquet directory (``to_parquet``'s), or one table file of one: a regular file by its
+    first bytes, so barter's JSON named ``.parquet`` is read as JSON (and a table file by any
+    name as Parquet); anything else (missing, a pipe, unreadable) by its name, unread."""
+    if path.is_dir():
+        return True
+    if path.is_file():
+        with contextlib.suppress(OSError):
+            return starts_as_parquet(path)
+    return path.suffix.lower() == ".parquet"
 
 
 def load(path: Path) -> MarketDataInMemory:

@@ -332,12 +332,16 @@ def _sources(path: Path,
 _PARQUET_MAGIC = (b"PAR1", b"PARE")  # plain, and with an encrypted footer
 
 
+def starts_as_parquet(file: Path) -> bool:
+    """Whether ``file`` starts with Parquet's magic bytes, whatever its name."""
+    with open(file, "rb") as opened:
+        return opened.read(4) in _PARQUET_MAGIC
+
+
 def _check_parquet_magic(file: Path) -> None:
     """A file that does not start as Parquet does is refused for what it is, before its name is
     asked about: a barter JSON file given here is the likely mistake."""
-    with open(file, "rb") as opened:
-        start = opened.read(4)
-    if start not in _PARQUET_MAGIC:
+    if not starts_as_parquet(file):
         raise MarketDataError(
             f"{file}: not a Parquet file (it does not start with Parquet's magic bytes PAR1). from_parquet reads "
             "what to_parquet or barter-ffi convert wrote; for barter's JSON (or JSON Lines) use from_json_file"

@@ -144,6 +144,24 @@ def test_a_directory_that_is_no_parquet_output_gets_a_short_error(tmp_path: Path
                              "such a directory\n")
 
 
+def test_a_file_is_json_or_parquet_by_its_first_bytes_not_its_name(tmp_path: Path) -> None:
+    """barter's JSON named ``.parquet`` was refused as "not a Parquet file" with advice in Python's
+    words (use from_json_file); a Parquet table file named otherwise was parsed as JSON."""
+    pytest.importorskip("pyarrow")
+    misnamed = tmp_path / "day.parquet"
+    misnamed.write_bytes(KINDS.read_bytes())
+    assert run(str(misnamed)).stdout == run(str(KINDS)).stdout.replace(str(KINDS), str(misnamed))
+    assert run("head", str(misnamed), "-n", "2").stdout == run("head", str(KINDS), "-n", "2").stdout
+    converted = tmp_path / "converted"
+    assert run("convert", str(misnamed), str(converted), "--decimals", "text").returncode == 0
+    assert MarketDataInMemory.from_parquet(converted).events() == MarketDataInMemory.from_json_file(KINDS).events()
+    table_file = tmp_path / "trades.data"
+    table_file.write_bytes((converted / "trades.parquet").read_bytes())
+    summary = run(str(table_file), "--json")
+    assert summary.returncode == 0, summary.stderr
+    assert json.loads(summary.stdout)["market_events"] == len(MarketDataInMemory.from_json_file(KINDS, kinds=["public_trade"]))
+
+
 def test_version() -> None:
     result = run("--version")
     assert result.returncode == 0, result.stderr
