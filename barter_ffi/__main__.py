@@ -409,7 +409,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(arguments)
     try:
         _run(args, print)
-    except BrokenPipeError:
+    except BrokenPipeError as error:
+        if error.filename is not None:  # the reader of a file being written (a FIFO), not of stdout
+            print(f"error: {error}", file=sys.stderr)
+            return 1
         # The reader went away (`| head`): stop quietly, as the Python docs advise.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1

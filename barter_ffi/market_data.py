@@ -601,7 +601,10 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles, BookReplays):
 
         ``compression``: ``"zstd"``, ``"gzip"``, ``"bz2"`` or ``None``; by default inferred from
         the file name (``.zst``, ``.gz``, ``.bz2``). The JSON is streamed to the file, never held
-        whole in memory; a write that fails removes the file.
+        whole in memory. A file is written whole or not at all: under a hidden temporary name
+        beside it, renamed over it once complete, so a write that fails or is interrupted leaves
+        the file that was there as it was (a symbolic link is kept and the file it names
+        replaced). A FIFO or device is written in place and never removed.
 
         A data set without a market event (empty, or reconnect markers alone) is refused with
         ``MarketDataError`` and nothing is written: barter's ``MarketDataInMemory`` cannot be

@@ -535,7 +535,8 @@ typedef struct BarterFfiFilter {
    */
   size_t struct_size;
   /**
-   * Bit `1 << BARTER_FFI_TAG_*` for each kind to keep; 0 keeps every kind.
+   * Bit `1 << BARTER_FFI_TAG_*` for each kind to keep (not the tag itself); 0 keeps every
+   * kind. A bit above the last tag's is `BARTER_FFI_STATUS_INVALID_ARGUMENT`.
    */
   uint32_t kinds;
   /**
@@ -1068,9 +1069,13 @@ enum BarterFfiStatus barter_ffi_market_data_to_json(const struct BarterFfiMarket
 
 /**
  * Writes what `barter_ffi_market_data_to_json` returns to the file at `path` (NUL-terminated,
- * as for loading; created or truncated), compressed as `compression` (a
- * `BarterFfiCompression`) says, without holding the JSON in memory. On failure the file is
- * removed. Every loader reads the result back, detecting the compression from its content. A
+ * as for loading), compressed as `compression` (a
+ * `BarterFfiCompression`) says, without holding the JSON in memory. A regular file (or a new
+ * one) is written whole or not at all: under a temporary name beside it (`.NAME.PID-N.partial`),
+ * renamed over it once complete, so on failure the file that was there is left as it was
+ * (through a symbolic link, the file it names is replaced, keeping the link and the file's
+ * permissions). A FIFO, device or socket is written in place and never removed. Every loader
+ * reads the result back, detecting the compression from its content. A
  * data set without market events is refused (`BARTER_FFI_STATUS_NO_MARKET_EVENTS`, no file
  * written): neither barter nor the loaders could read the file.
  */

@@ -144,6 +144,24 @@ def test_a_directory_that_is_no_parquet_output_gets_a_short_error(tmp_path: Path
                              "such a directory\n")
 
 
+def test_convert_into_a_fifo_whose_reader_left_says_so_and_keeps_the_fifo(tmp_path: Path) -> None:
+    """It exited 1 without a word (taken for stdout's reader leaving) and unlinked the FIFO."""
+    import os
+    import stat
+    import threading
+
+    source = tmp_path / "big.jsonl"
+    source.write_bytes(KINDS.read_bytes() * 2_000)
+    fifo = tmp_path / "out.jsonl"
+    os.mkfifo(fifo)
+    reader = threading.Thread(target=lambda: fifo.open("rb").read(10))  # reads a little, then closes
+    reader.start()
+    result = run("convert", str(source), str(fifo))
+    reader.join()
+    assert (result.returncode, result.stderr) == (1, f"error: [Errno 32] Broken pipe: '{fifo}'\n")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
 def test_a_file_is_json_or_parquet_by_its_first_bytes_not_its_name(tmp_path: Path) -> None:
     """barter's JSON named ``.parquet`` was refused as "not a Parquet file" with advice in Python's
     words (use from_json_file); a Parquet table file named otherwise was parsed as JSON."""

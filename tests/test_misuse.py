@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from typing import Any
 
 import pytest
 
@@ -398,3 +399,47 @@ def test_a_cursor_open_across_fork_works_in_child_and_parent(tmp_path) -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.split() == ["True", "True", "0"], result.stdout
+
+
+def test_c_a_filter_of_kind_bits_that_name_no_kind_is_refused() -> None:
+    """``1 << 6`` (or the tag 5 itself, which is trades' and candles' bits) gave an empty data
+    set, or some kinds, with OK: a wrong count without an error."""
+    from barter_ffi._ffi import ffi, lib
+
+    def filtered(kinds: int) -> tuple[int, str]:
+        data, selected = ffi.new("BarterFfiMarketData **"), ffi.new("BarterFfiMarketData **")
+        error = ffi.new("BarterFfiError *")
+        assert lib.barter_ffi_market_data_load_file(str(FIXTURES / "all_kinds.jsonl").encode(), data, error) == 0
+        selection = ffi.new("BarterFfiFilter *", {"struct_size": ffi.sizeof("BarterFfiFilter"), "kinds": kinds})
+        status = lib.barter_ffi_market_data_filter(data[0], selection, selected, error)
+        message = ffi.string(error.message).decode() if error.message else ""
+        lib.barter_ffi_error_free(error)
+        lib.barter_ffi_market_data_free(selected[0])
+        lib.barter_ffi_market_data_free(data[0])
+        return status, message
+
+    assert filtered(1 << lib.BARTER_FFI_TAG_TRADE)[0] == lib.BARTER_FFI_STATUS_OK
+    for kinds, stray in [(1 << 6, 0x40), (1 << 31, 0x80000000), (0x100001, 0x100000)]:
+        status, message = filtered(kinds)
+        assert status == lib.BARTER_FFI_STATUS_INVALID_ARGUMENT, (kinds, message)
+        assert message.startswith(f"filter.kinds {kinds:#x} has bits that name no kind ({stray:#x})"), message
+
+
+def test_c_a_progress_callback_cancels_at_its_last_report_too() -> None:
+    """Returning non-zero from the last report (done == total) gave the data set with OK, so a
+    host checking its Ctrl-C flag there got data back after Ctrl-C."""
+    from barter_ffi._ffi import ffi, lib
+
+    reports: list[tuple[int, int]] = []
+
+    @ffi.callback("int32_t(void *, uint64_t, uint64_t)")
+    def cancel_at_the_end(_context: Any, done: int, total: int) -> int:
+        reports.append((done, total))
+        return int(done == total)
+
+    data, error = ffi.new("BarterFfiMarketData **"), ffi.new("BarterFfiError *")
+    path = str(FIXTURES / "all_kinds.jsonl").encode()
+    status = lib.barter_ffi_market_data_load_file_with_progress(path, cancel_at_the_end, ffi.NULL, data, error)
+    lib.barter_ffi_error_free(error)
+    assert (status, data[0]) == (lib.BARTER_FFI_STATUS_CANCELLED, ffi.NULL)
+    assert reports[-1][0] == reports[-1][1] > 0, reports

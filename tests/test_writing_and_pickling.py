@@ -45,6 +45,59 @@ def test_a_file_that_cannot_be_written_raises_and_releases_the_json(tmp_path: Pa
     assert list(tmp_path.iterdir()) == []
 
 
+WRITE_CUT_SHORT = """
+import resource, sys
+from barter_ffi import MarketDataInMemory
+md = MarketDataInMemory.from_json_file(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, resource.RLIM_INFINITY))  # Python ignores SIGXFSZ
+try:
+    md.to_json_file(sys.argv[2])
+except OSError as error:
+    print(type(error).__name__, error)
+"""
+
+
+def test_a_write_cut_short_leaves_the_file_that_was_there(tmp_path: Path) -> None:
+    """A failed write removed the file: yesterday's output was gone, and so was a symbolic link
+    (not the file it names) given as the path."""
+    import os
+    import subprocess
+    import sys
+
+    source = tmp_path / "big.jsonl"
+    source.write_bytes((FIXTURES / "all_kinds.jsonl").read_bytes() * 2_000)  # about 6 MB written back
+    day = tmp_path / "day.jsonl"
+    day.write_text("yesterday")
+    os.symlink(day, tmp_path / "latest.jsonl")
+    for path in (day, tmp_path / "latest.jsonl"):
+        result = subprocess.run([sys.executable, "-c", WRITE_CUT_SHORT, str(source), str(path)], capture_output=True,
+                                text=True, timeout=120)
+        assert result.stdout.startswith(f"OSError [Errno 27] File too large: '{path}'"), (result.stdout, result.stderr)
+        assert day.read_text() == "yesterday" and (tmp_path / "latest.jsonl").is_symlink()
+        assert sorted(entry.name for entry in tmp_path.iterdir()) == ["big.jsonl", "day.jsonl", "latest.jsonl"]
+    MarketDataInMemory.from_json_file(source).to_json_file(tmp_path / "latest.jsonl")
+    assert (tmp_path / "latest.jsonl").is_symlink() and len(MarketDataInMemory.from_json_file(day)) == 2_000 * 11
+
+
+def test_a_fifo_whose_reader_left_is_not_removed(tmp_path: Path) -> None:
+    """A reader that closed early (`| head`) made the write fail, and the FIFO was unlinked."""
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "out.jsonl"
+    os.mkfifo(fifo)
+    source = tmp_path / "big.jsonl"
+    source.write_bytes((FIXTURES / "all_kinds.jsonl").read_bytes() * 2_000)
+    md = MarketDataInMemory.from_json_file(source)
+    first = threading.Thread(target=lambda: fifo.open("rb").read(10))  # reads a little, then closes
+    first.start()
+    with pytest.raises(BrokenPipeError, match=re.escape(f"Broken pipe: '{fifo}'")):
+        md.to_json_file(fifo, compression=None)
+    first.join()
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO is still there"
+
+
 def test_pickle_copy_and_deepcopy_are_by_value() -> None:
     md = MarketDataInMemory.from_json_file(FIXTURES / "all_kinds.jsonl")
     for twin in (pickle.loads(pickle.dumps(md)), copy.copy(md), copy.deepcopy(md)):

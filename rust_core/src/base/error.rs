@@ -72,8 +72,17 @@ impl Error {
         Self::new(BarterFfiStatus::NullArgument, format!("argument `{name}` is NULL"))
     }
 
-    /// An I/O error on `path`, classified by what the OS said.
+    /// An I/O error reading `path`, classified by what the OS said.
     pub fn io(path: &Path, error: &io::Error) -> Self {
+        Self::io_doing("read", path, error)
+    }
+
+    /// An I/O error writing `path`, classified as [`io`](Self::io)'s.
+    pub fn io_writing(path: &Path, error: &io::Error) -> Self {
+        Self::io_doing("write", path, error)
+    }
+
+    fn io_doing(doing: &str, path: &Path, error: &io::Error) -> Self {
         let status = match error.kind() {
             io::ErrorKind::NotFound => BarterFfiStatus::FileNotFound,
             io::ErrorKind::IsADirectory => BarterFfiStatus::IsADirectory,
@@ -83,7 +92,7 @@ impl Error {
         Self {
             status,
             os_errno: error.raw_os_error().unwrap_or(0),
-            message: format!("cannot read '{}': {error}", path.display()),
+            message: format!("cannot {doing} '{}': {error}", path.display()),
         }
     }
 }

@@ -12,7 +12,10 @@ use crate::{
         progress::Progress,
     },
     parse::load::{self, Parsed},
-    read::compression::{self, BarterFfiCompression, FileContent},
+    read::{
+        compression::{self, BarterFfiCompression, FileContent},
+        written_file,
+    },
 };
 use barter::backtest::market_data::{BacktestMarketData, MarketDataInMemory};
 use barter_data::{
@@ -198,8 +201,8 @@ impl MarketData {
             .map_err(|error| Error::internal(format!("serialising: {error}")))
     }
 
-    /// [`to_json`](Self::to_json) written to `path` (created or truncated), compressed as asked,
-    /// without holding the JSON in memory. A write that fails removes what it wrote.
+    /// [`to_json`](Self::to_json) written to `path`, compressed as asked, without holding the JSON
+    /// in memory: whole or not at all, as [`written_file`] says.
     ///
     /// A data set without a market event is refused (`NoMarketEvents`) and nothing is written:
     /// barter's `MarketDataInMemory` cannot be loaded from such a file, nor can this library's
@@ -217,14 +220,10 @@ impl MarketData {
                 ),
             ));
         }
-        let written = std::fs::File::create(path).and_then(|file| {
+        written_file::write_whole(path, |file| {
             let encoder = compression.encoder(file)?;
             let buffered = self.write_json(std::io::BufWriter::with_capacity(1 << 20, encoder), shape)?;
             buffered.into_inner().map_err(std::io::IntoInnerError::into_error)?.finish().map(drop)
-        });
-        written.map_err(|error| {
-            let _ = std::fs::remove_file(path);
-            Error::io(path, &error)
         })
     }
 

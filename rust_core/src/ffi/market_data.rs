@@ -5,7 +5,10 @@ use super::{
     LIVE_MARKET_DATA,
 };
 use crate::{
-    base::error::{BarterFfiStatus, Error},
+    base::{
+        error::{BarterFfiStatus, Error},
+        event::TAG_LIQUIDATION,
+    },
     data_set::{
         market_data::{JsonShape, LoadStats, MarketData},
         select::{self, EventFilter},
@@ -391,9 +394,13 @@ pub extern "C" fn barter_ffi_market_data_to_json(
 }
 
 /// Writes what `barter_ffi_market_data_to_json` returns to the file at `path` (NUL-terminated,
-/// as for loading; created or truncated), compressed as `compression` (a
-/// `BarterFfiCompression`) says, without holding the JSON in memory. On failure the file is
-/// removed. Every loader reads the result back, detecting the compression from its content. A
+/// as for loading), compressed as `compression` (a
+/// `BarterFfiCompression`) says, without holding the JSON in memory. A regular file (or a new
+/// one) is written whole or not at all: under a temporary name beside it (`.NAME.PID-N.partial`),
+/// renamed over it once complete, so on failure the file that was there is left as it was
+/// (through a symbolic link, the file it names is replaced, keeping the link and the file's
+/// permissions). A FIFO, device or socket is written in place and never removed. Every loader
+/// reads the result back, detecting the compression from its content. A
 /// data set without market events is refused (`BARTER_FFI_STATUS_NO_MARKET_EVENTS`, no file
 /// written): neither barter nor the loaders could read the file.
 #[no_mangle]
@@ -456,7 +463,8 @@ pub extern "C" fn barter_ffi_market_data_merge(
 pub struct BarterFfiFilter {
     /// `sizeof(BarterFfiFilter)` as the caller was compiled: the library reads no further.
     pub struct_size: usize,
-    /// Bit `1 << BARTER_FFI_TAG_*` for each kind to keep; 0 keeps every kind.
+    /// Bit `1 << BARTER_FFI_TAG_*` for each kind to keep (not the tag itself); 0 keeps every
+    /// kind. A bit above the last tag's is `BARTER_FFI_STATUS_INVALID_ARGUMENT`.
     pub kinds: u32,
     /// barter's exchange names (NUL-terminated) to keep; NULL keeps every exchange.
     pub exchanges: *const *const c_char,
@@ -505,6 +513,18 @@ pub(crate) fn optional_filter(filter: *const BarterFfiFilter) -> Result<EventFil
 }
 
 fn event_filter(filter: &BarterFfiFilter) -> Result<EventFilter, Error> {
+    const EVERY_KIND: u32 = (1 << (TAG_LIQUIDATION + 1)) - 1;
+    if filter.kinds & !EVERY_KIND != 0 {
+        return Err(Error::new(
+            BarterFfiStatus::InvalidArgument,
+            format!(
+                "filter.kinds {:#x} has bits that name no kind ({:#x}): set bit 1 << BARTER_FFI_TAG_* for each kind \
+                 to keep (tags 0 to {TAG_LIQUIDATION}, so the bits are within {EVERY_KIND:#x})",
+                filter.kinds,
+                filter.kinds & !EVERY_KIND
+            ),
+        ));
+    }
     let kinds = (filter.kinds != 0).then(|| (0..32u8).filter(|tag| filter.kinds & (1 << tag) != 0).collect());
     Ok(EventFilter {
         kinds,

@@ -124,9 +124,17 @@ fn parse_chunked(
     if chunks > 1 {
         parse_result_array_in_chunks(text, source, chunks, keep, progress)
     } else {
-        parse_result_array(text, source, keep).inspect(|_| {
-            progress(text.len());
-        })
+        parse_result_array(text, source, keep).and_then(|parsed| report_done(progress, text.len()).map(|()| parsed))
+    }
+}
+
+/// The last report, the whole input done. A caller may cancel here too (a Ctrl-C that came at
+/// the end), and is then told `Cancelled` and given nothing, as [`Progress`] promises.
+fn report_done(progress: Progress, len: usize) -> Result<(), Error> {
+    if progress(len) {
+        Ok(())
+    } else {
+        Err(Error::cancelled())
     }
 }
 
@@ -299,9 +307,8 @@ fn parse_result_array_in_chunks(
     progress: Progress,
 ) -> Result<Parsed, Error> {
     let Some(ranges) = array_item_ranges(text, chunks) else {
-        return parse_result_array(text, source, keep).inspect(|_| {
-            progress(text.len());
-        });
+        return parse_result_array(text, source, keep)
+            .and_then(|parsed| report_done(progress, text.len()).map(|()| parsed));
     };
     // Progress counts each piece's items; the brackets and commas between the pieces are
     // counted once everything is parsed, so the total is exactly the input's length.
@@ -318,7 +325,7 @@ fn parse_result_array_in_chunks(
         BarterFfiStatus::Cancelled | BarterFfiStatus::OutOfMemory | BarterFfiStatus::Internal => Err(error),
         _ => parse_result_array(text, source, keep),
     })?;
-    progress(text.len());
+    report_done(progress, text.len())?;
     Ok(parsed)
 }
 
@@ -384,10 +391,7 @@ pub(crate) fn parse_event_lines_in_chunks(
         parsed
     });
     match parsed {
-        Ok(parsed) => {
-            progress(bytes.len());
-            Ok(parsed)
-        }
+        Ok(parsed) => report_done(progress, bytes.len()).map(|()| parsed),
         Err(error) if matches!(error.status, BarterFfiStatus::Cancelled | BarterFfiStatus::Internal) => Err(error),
         Err(error) => {
             let failed = first_failed.into_inner().min(pieces.len() - 1);
@@ -916,6 +920,24 @@ mod tests {
         let error = parse_with_progress(text.as_bytes(), "input", &mut |_| false).unwrap_err();
         drop(held);
         assert_eq!(error.status, BarterFfiStatus::Cancelled, "{}", error.message);
+    }
+
+    #[test]
+    fn a_load_cancelled_at_its_last_report_is_cancelled() {
+        let (lines, array) = (large_json_lines(), large_json_array());
+        let small_lines = lines[..lines.find('\n').unwrap()].to_string();
+        let small_array = format!("{}]", &array[..array.find(",\n").unwrap()]);
+        for text in [small_lines, small_array, lines, array] {
+            let len = text.len();
+            let mut reports = Vec::new();
+            let error = parse_with_progress(text.as_bytes(), "input", &mut |done| {
+                reports.push(done);
+                done < len
+            })
+            .unwrap_err();
+            assert_eq!(error.status, BarterFfiStatus::Cancelled, "{}", error.message);
+            assert_eq!(reports.last(), Some(&len), "cancelled at the last report, not before");
+        }
     }
 
     #[test]
