@@ -23,6 +23,7 @@ from .arrow import Decimals, _decimals_code, _exported_capsule, _STREAM_CAPSULE,
 from .errors import DecimalScaleError, MarketDataError, unknown_name
 from .selection import Exchanges, Instruments, selection_arguments
 from .timestamps import Moment, nanoseconds
+from .whole_file import written_whole
 
 if TYPE_CHECKING:
     from numpy import timedelta64
@@ -321,24 +322,21 @@ class ArrowStreamResult:
                    after_each_batch: Optional[Callable[[], object]] = None) -> int:
         """Writes the rows to one Parquet file at ``path``, a record batch at a time, as they are
         computed (needs pyarrow), and returns how many there were; ``after_each_batch()`` is
-        called after each. An error in the data is a ``MarketDataError``, and the file is removed
-        (a part of the rows would read as all of them)."""
+        called after each. An error in the data is a ``MarketDataError``. The file is written
+        whole or not at all (``whole_file.written_whole``): a write that fails or is interrupted
+        leaves the file that was at ``path`` as it was, and no part of the rows to read as all of
+        them."""
         import pyarrow.parquet as parquet
 
         rows = 0
         with _data_errors():
             reader = self.record_batches()
-            try:
-                with parquet.ParquetWriter(os.fspath(path), reader.schema) as writer:
-                    for batch in reader:
-                        writer.write_batch(batch)
-                        rows += batch.num_rows
-                        if after_each_batch is not None:
-                            after_each_batch()
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    os.remove(path)
-                raise
+            with written_whole(path) as written, parquet.ParquetWriter(written, reader.schema) as writer:
+                for batch in reader:
+                    writer.write_batch(batch)
+                    rows += batch.num_rows
+                    if after_each_batch is not None:
+                        after_each_batch()
         return rows
 
     def to_polars(self) -> Any:

@@ -23,7 +23,9 @@ polars, given a glob) cannot read the directory as one table, whatever the query
 ``from_parquet`` reads a directory only as the manifest describes it: a table file missing,
 truncated, replaced or added, or fewer market events than were written, is a
 ``MarketDataError``, never a partial load. ``to_parquet`` writes into a new or empty directory,
-or replaces one it wrote (the manifest goes first), and a write that fails removes what it wrote.
+or replaces one it wrote. Every file is written under a hidden name and put in place once all are
+written (the earlier manifest goes first, the new one last), so a write that fails, or is
+interrupted, leaves an earlier output whole and removes what it wrote.
 """
 
 from __future__ import annotations
@@ -55,7 +57,6 @@ _GUARD_TEXT = (
 )
 FORMAT = "barter-ffi tables"
 FORMAT_VERSION = 1
-_MANIFEST_BEING_WRITTEN = f".{MANIFEST}.partial"  # a dot: no dataset reader looks at it
 
 PathArgument = Union[str, "os.PathLike[str]"]
 
@@ -147,15 +148,16 @@ def write_parquet_pieces(pieces: Iterable["MarketDataInMemory"], path: PathArgum
 def _write_directory(directory: Path, tables: Iterable[tuple[str, Any]], decimals: str,
                      totals: Callable[[], tuple[int, int]]) -> None:
     """``(table name, pyarrow.Table)`` pieces, in order, to ``directory``; then the guard and the
-    manifest, ``totals()`` giving its (market events, reconnects). On any failure, what was
-    written goes, and the directory too if this made it."""
+    manifest, ``totals()`` giving its (market events, reconnects). Every file is written under a
+    hidden name and put in place once all are written, so an earlier output stays whole until
+    then. On any failure, what was written goes, and the directory too if this made it."""
     made = _prepared(directory)
     files = _TableFiles(directory)
     try:
         for name, table in tables:
             files.write(name, _present_exchanges(table))
         files.close()
-        (directory / GUARD).write_text(_GUARD_TEXT, encoding="utf-8")
+        (directory / _being_written(GUARD)).write_text(_GUARD_TEXT, encoding="utf-8")
         market_events, reconnects = totals()
         manifest = {
             "format": FORMAT,
@@ -169,17 +171,16 @@ def _write_directory(directory: Path, tables: Iterable[tuple[str, Any]], decimal
             "reconnects": reconnects,
             "tables": files.manifest_entries(),
         }
-        partial = directory / _MANIFEST_BEING_WRITTEN
-        partial.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        os.replace(partial, directory / MANIFEST)
+        (directory / _being_written(MANIFEST)).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     except BaseException:
         files.close()
-        for name in [*files.names(), GUARD, _MANIFEST_BEING_WRITTEN]:
+        for name in [*files.names(), _being_written(GUARD), _being_written(MANIFEST)]:
             (directory / name).unlink(missing_ok=True)
         if made:
             with contextlib.suppress(OSError):  # never hide the error that stopped the write
                 directory.rmdir()
         raise
+    _put_in_place(directory, [*files.table_files(), GUARD])
 
 
 class _TableFiles:
@@ -211,7 +212,7 @@ class _TableFiles:
         self._rows[name] += table.num_rows
 
     def _file(self, name: str) -> Path:
-        return self._directory / f"{name}.parquet"
+        return self._directory / _being_written(f"{name}.parquet")
 
     def _rewrite(self, name: str, schema: Any) -> None:
         """The table's file so far, again in ``schema``, a row group at a time."""
@@ -235,7 +236,11 @@ class _TableFiles:
 
     def names(self) -> list[str]:
         """The files this may have made, the rewrites' stand-ins too."""
-        return [file for name in self._rows for file in (f"{name}.parquet", _narrower_file(name))]
+        return [file for name in self._rows for file in (_being_written(f"{name}.parquet"), _narrower_file(name))]
+
+    def table_files(self) -> list[str]:
+        """The names the table files take once the output is whole."""
+        return [f"{name}.parquet" for name in self._rows]
 
     def manifest_entries(self) -> dict[str, Any]:
         return {
@@ -251,9 +256,9 @@ def _narrower_file(name: str) -> str:
 
 
 def _prepared(directory: Path) -> bool:
-    """Makes ``directory`` ready for a new output, and says whether it made it. An existing
-    one must be empty, or hold only an earlier output (with its manifest), which is removed,
-    manifest first, so that no reader takes a half-replaced directory for a whole one."""
+    """Makes sure ``directory`` can take a new output, and says whether it made it. An existing
+    one must be empty, or hold only an earlier output (with its manifest), which stays whole
+    until the new one is (``_write_directory``); leftovers of a write cut short by a crash go."""
     if directory.exists() and not directory.is_dir():
         raise FileExistsError(errno.EEXIST, "not a directory: to_parquet writes a directory of one Parquet file "
                               "per table", str(directory))
@@ -262,10 +267,12 @@ def _prepared(directory: Path) -> bool:
         return True
     except FileExistsError:
         pass
-    ours = {MANIFEST, GUARD, _MANIFEST_BEING_WRITTEN, *(f"{name}.parquet" for name in TABLES),
-            *(_narrower_file(name) for name in TABLES)}
+    final = {MANIFEST, GUARD, *(f"{name}.parquet" for name in TABLES)}
+    being_written = {_being_written(name) for name in [MANIFEST, GUARD, *final]} | {
+        _narrower_file(name) for name in TABLES}
     present = sorted(entry.name for entry in directory.iterdir())
-    foreign = [name for name in present if name not in ours or MANIFEST not in present]
+    foreign = [name for name in present
+               if name not in final | being_written or (name in final and MANIFEST not in present)]
     if foreign:
         raise FileExistsError(
             errno.EEXIST,
@@ -273,9 +280,26 @@ def _prepared(directory: Path) -> bool:
             f"{', …' if len(foreign) > 5 else ''}): write to a new or empty directory",
             str(directory),
         )
-    for name in [MANIFEST, *present]:
-        (directory / name).unlink(missing_ok=True)
+    for name in being_written.intersection(present):
+        (directory / name).unlink()
     return False
+
+
+def _being_written(name: str) -> str:
+    """Where the file ``name`` of a new output is written, hidden (a dot: no dataset reader looks
+    at it), until the whole output is written and takes the earlier one's place."""
+    return f".{name}.partial"
+
+
+def _put_in_place(directory: Path, names: list[str]) -> None:
+    """The new output's files, all written, in place of the earlier output's: its manifest goes
+    first, so no reader takes the directory for a whole output until the new manifest is in."""
+    (directory / MANIFEST).unlink(missing_ok=True)
+    for table in TABLES:
+        if f"{table}.parquet" not in names:
+            (directory / f"{table}.parquet").unlink(missing_ok=True)
+    for name in [*names, MANIFEST]:
+        os.replace(directory / _being_written(name), directory / name)
 
 
 def _present_exchanges(table: Any) -> Any:

@@ -52,7 +52,9 @@ def iter_json_file(
     ``Reconnecting`` markers too, in their places, as ``items()`` does.
 
     Errors are ``from_json_file``'s, with the same message, line and column, raised when the
-    stream reaches them (after the events before them). A missing file raises at once. One
+    stream reaches the piece that holds them: after the events of the pieces before it, not those
+    of its own lines before the error (a piece is parsed whole or not at all). A missing file
+    raises at once. One
     thing the stream refuses that ``from_json_file`` reads: a line (or an array item) longer
     than 64 MiB is a ``MarketDataError`` naming its line, so that one endless line cannot take
     the memory a whole file would (a line of barter's JSON holds one event: a trade about

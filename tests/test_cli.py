@@ -10,6 +10,7 @@ import sys
 import sysconfig
 from collections import Counter
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -397,6 +398,11 @@ def test_books_of_a_later_finer_price_is_one_clear_error_and_no_file(tmp_path: P
         exact = md.book_replay(depth=2).to_pyarrow()["bid_price_1"]
         assert exact[58_999].as_py() == decimal.Decimal("96962.12345678"), "the loaded data set's scale is the file's"
     assert parquet.read_table(target)["bid_price_1"].to_pylist() == expected["bid_price_1"].to_pylist()
+    again = run("books", str(path), "-o", str(target), "--depth", "2")
+    assert again.returncode == 1 and "rerun with --decimals text" in again.stderr, again.stderr
+    assert parquet.read_table(target)["bid_price_1"].to_pylist() == expected["bid_price_1"].to_pylist(), \
+        "the earlier file is kept whole (it was truncated, then removed)"
+    assert sorted(entry.name for entry in tmp_path.iterdir()) == ["books.parquet", "finer_later.jsonl"]
 
 
 @pytest.mark.parametrize(("flags", "message"), [
@@ -433,13 +439,13 @@ def test_books_grid_of_too_many_rows_names_the_flags(book_file: Path, tmp_path: 
     assert "emit_" not in result.stderr and "at=" not in result.stderr and not target.exists()
 
 
-def _interrupted(launcher: list[str], args: list[str], wait_for: Path) -> subprocess.CompletedProcess:
-    """Runs the CLI and sends it SIGINT (Ctrl-C) once ``wait_for`` exists."""
+def _interrupted(launcher: list[str], args: list[str], writing: Callable[[], bool]) -> subprocess.CompletedProcess:
+    """Runs the CLI and sends it SIGINT (Ctrl-C) once ``writing()`` says it is writing."""
     import time
 
     process = subprocess.Popen([*launcher, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                preexec_fn=sigint_at_default)
-    while not wait_for.exists() and process.poll() is None:
+    while not writing() and process.poll() is None:
         time.sleep(0.005)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
@@ -462,10 +468,10 @@ def test_ctrl_c_is_one_line_and_death_by_sigint_and_no_partial_output(tmp_path: 
     target = tmp_path / ("books.parquet" if command == "books" else "converted")
     args = ["books", str(path), "-o", str(target), "--depth", "50"] if command == "books" else \
         ["convert", str(path), str(target)]
-    result = _interrupted(launcher, args, target)
+    result = _interrupted(launcher, args, lambda: len(list(tmp_path.iterdir())) > 1)  # the output or its hidden name
     assert result.returncode == -signal.SIGINT, result.stderr
     assert result.stderr == "interrupted\n" and result.stdout == ""
-    assert not target.exists(), "no part of the output is left to read as all of it"
+    assert [entry.name for entry in tmp_path.iterdir()] == ["long.jsonl"], "no part of the output is left"
 
 
 @pytest.mark.parametrize("raised_in", ["code", "exec"])

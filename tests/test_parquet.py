@@ -306,6 +306,44 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def test_a_failed_replace_leaves_the_earlier_output_whole(tmp_path: Path) -> None:
+    """The earlier output was removed before the input was read: a bad input (or Ctrl-C, or a
+    DecimalScaleError) left an empty directory where yesterday's complete output was."""
+    bad = tmp_path / "bad.jsonl"
+    good_line = (FIXTURES / "all_kinds.jsonl").read_text().splitlines()[0]
+    bad.write_text(good_line + "\n" + good_line.replace('"price":', '"price":"x",') + "\n")
+    day = tmp_path / "day"
+    with all_kinds() as md:
+        md.to_parquet(day, decimals="text")
+        written = sorted(path.name for path in day.iterdir())
+        for replace in (lambda: iter_json_file(bad).to_parquet(day),
+                        lambda: MarketDataInMemory.from_json_file(bad).to_parquet(day),
+                        lambda: cli("convert", bad, day).check_returncode()):
+            with pytest.raises((MarketDataError, subprocess.CalledProcessError)):
+                replace()
+            assert sorted(path.name for path in day.iterdir()) == written, "nothing of the failed write is left"
+            with MarketDataInMemory.from_parquet(day) as back:
+                assert back.events() == md.events()
+        with md.filter(kinds=["public_trade"]) as trades:
+            trades.to_parquet(day, decimals="text")
+            with MarketDataInMemory.from_parquet(day) as back:
+                assert back.events() == trades.events()
+
+
+def test_a_write_cut_short_by_a_crash_leaves_hidden_files_the_next_write_clears(tmp_path: Path) -> None:
+    """What a killed process leaves is hidden, never read as output, and not taken for a file
+    of someone else's by the next write."""
+    day = tmp_path / "day"
+    with all_kinds() as md:
+        md.to_parquet(day, decimals="text")
+        (day / ".trades.parquet.partial").write_bytes(b"PAR1 cut short")
+        (day / ".barter_ffi.json.partial").write_text("{")
+        with MarketDataInMemory.from_parquet(day) as back:
+            assert back.events() == md.events()
+        md.to_parquet(day)
+        assert not [path.name for path in day.iterdir() if path.name.startswith(".")]
+
+
 def test_cli_convert_refuses_a_target_it_would_not_write_as_named(tmp_path: Path) -> None:
     for name in ("out.csv", "out.txt.gz", "out.gz", "out.parquet.zst"):
         result = cli("convert", FIXTURES / "all_kinds.jsonl", tmp_path / name)

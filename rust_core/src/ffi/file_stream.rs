@@ -99,8 +99,10 @@ impl BarterFfiFileStream {
 /// Opens `path` (NUL-terminated, as for loading) and starts reading it, keeping what `filter`
 /// keeps (NULL keeps everything). A missing or unreadable file fails here; bad content fails
 /// the call that reaches it. What the stream yields, in order, is what
-/// `barter_ffi_market_data_load_file_filtered` loads, and its first error is that load's error
-/// (an invalid UTF-8 byte is reported where the stream reaches it, after the events before it).
+/// `barter_ffi_market_data_load_file_filtered` loads, and its first error is that load's error,
+/// an invalid UTF-8 byte's too. It is reported when the stream reaches the piece (about 8 MiB)
+/// that holds it: after the events of the pieces before it, not those of its own lines before
+/// the error, as a piece is parsed whole or not at all.
 #[no_mangle]
 pub extern "C" fn barter_ffi_file_stream_open(
     path: *const c_char,

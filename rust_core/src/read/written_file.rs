@@ -75,7 +75,8 @@ fn temporary_name(file: &Path) -> PathBuf {
     file.with_file_name(format!(".{name}.{unique}.partial"))
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
+#[cfg(unix)]
 mod tests {
     use super::*;
     use std::{
