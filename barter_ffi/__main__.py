@@ -35,6 +35,8 @@ import contextlib
 import itertools
 import json
 import os
+import signal
+import stat
 import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence, cast
@@ -398,6 +400,18 @@ def _is_a_file_argument(argument: str) -> bool:
     return os.path.exists(argument) or any(mark in argument for mark in ("/", ".", os.sep))
 
 
+def _ctrl_c_ends_at_once_for_a_pipe(path: Optional[Path]) -> None:
+    """A FIFO or pipe (``<(…)``, ``/dev/stdin``) is read in calls that wait for its writer, where
+    no KeyboardInterrupt can be raised (Ctrl-C did nothing until the writer came or wrote): for
+    one, Ctrl-C ends the process at once, as it ends ``cat``. A write it cuts short leaves its
+    files under hidden names only, never read as output."""
+    if path is None or os.name != "posix":
+        return
+    with contextlib.suppress(OSError):  # a missing file is reported by the command itself
+        if stat.S_ISFIFO(os.stat(path).st_mode):
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 INTERRUPTED = 130
 """What ``main`` returns after Ctrl-C: the status a shell shows for a command ended by SIGINT."""
 
@@ -407,6 +421,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not arguments or (arguments[0] not in COMMANDS and _is_a_file_argument(arguments[0])):
         arguments.insert(0, "summary")  # `barter-ffi FILE` stays the summary it always was
     args = _parser().parse_args(arguments)
+    _ctrl_c_ends_at_once_for_a_pipe(getattr(args, "file", None) or getattr(args, "source", None))
     try:
         _run(args, print)
     except BrokenPipeError as error:
@@ -437,8 +452,6 @@ def entry_point() -> None:
     dataclass creation do), however it was caught afterwards."""
     status = main()
     if status == INTERRUPTED and os.name == "posix":
-        import signal
-
         with contextlib.suppress(OSError):  # a reader that went away has nothing to be sent
             sys.stdout.flush()
             sys.stderr.flush()

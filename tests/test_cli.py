@@ -163,6 +163,33 @@ def test_convert_into_a_fifo_whose_reader_left_says_so_and_keeps_the_fifo(tmp_pa
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
 
 
+def test_ctrl_c_ends_a_command_waiting_for_a_fifos_writer_at_once(tmp_path: Path) -> None:
+    """It waited, Ctrl-C or not, until a writer opened the FIFO (kill -9 was the way out)."""
+    import os
+    import time
+
+    fifo = tmp_path / "live.jsonl"
+    os.mkfifo(fifo)
+    process = subprocess.Popen([sys.executable, "-m", "barter_ffi", "summary", str(fifo)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, preexec_fn=sigint_at_default)
+    wchan = Path(f"/proc/{process.pid}/wchan")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        if wchan.exists() and wchan.read_text() in ("wait_for_partner", "fifo_open"):
+            break  # in open(2), waiting for a writer
+        time.sleep(0.02)
+    else:
+        time.sleep(2)  # no wchan to read here: long enough to be in open(2)
+    process.send_signal(signal.SIGINT)
+    try:
+        process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        pytest.fail("Ctrl-C did not end the command waiting for the FIFO's writer")
+    assert process.returncode == -signal.SIGINT
+
+
 def test_a_file_is_json_or_parquet_by_its_first_bytes_not_its_name(tmp_path: Path) -> None:
     """barter's JSON named ``.parquet`` was refused as "not a Parquet file" with advice in Python's
     words (use from_json_file); a Parquet table file named otherwise was parsed as JSON."""
