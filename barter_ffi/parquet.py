@@ -7,8 +7,8 @@ The layout, format version 1, as ``to_parquet`` and ``barter-ffi convert`` write
                                        Parquet, for any reader to read on its own
       barter_ffi_not_a_table.parquet   the guard: a few lines of text saying so, not Parquet
       barter_ffi.json                  the manifest, written last: format version, counts of
-                                       market events and reconnects, each table's file, rows
-                                       and columns
+                                       market events and reconnects, each table's file, rows,
+                                       columns and a digest of its Parquet footer
 
 The directory holds several tables, so it is no table, and the two extra files make each
 reader that would take it for one fail instead of mixing tables. pyarrow, and pandas and Dask
@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -110,7 +111,8 @@ class ParquetFiles:
         record batch (so they are in memory together while the data set is built).
 
         ``path`` is the directory, read whole as its manifest describes it: a missing,
-        truncated, replaced or extra table file is a ``MarketDataError``, as is a directory
+        truncated, replaced, rewritten (its Parquet footer differs: row group sizes, each
+        column's min and max) or extra table file is a ``MarketDataError``, as is a directory
         without ``barter_ffi.json`` (one whose writing never finished, or from barter-ffi 0.1,
         whose tables ``from_arrow`` reads). Or ``path`` is one table file, named for its table
         (``day/trades.parquet``), or any name with ``table=``: the data set then holds that
@@ -245,9 +247,21 @@ class _TableFiles:
     def manifest_entries(self) -> dict[str, Any]:
         return {
             name: {"file": f"{name}.parquet", "rows": self._rows[name],
-                   "columns": {field.name: str(field.type) for field in writer.schema}}
+                   "columns": {field.name: str(field.type) for field in writer.schema},
+                   "footer_sha256": _footer_digest(self._file(name))}
             for name, writer in self._writers.items()
         }
+
+
+def _footer_digest(file: Path) -> str:
+    """The SHA-256 of ``file``'s Parquet footer: its row groups' places and sizes and each column
+    chunk's statistics (min, max, nulls), so a file rewritten with other values (a column
+    scaled, rows reordered) differs, for the cost of reading a few KB, not the file."""
+    with open(file, "rb") as opened:
+        opened.seek(-8, os.SEEK_END)
+        length = int.from_bytes(opened.read(4), "little")
+        opened.seek(-8 - length, os.SEEK_END)
+        return hashlib.sha256(opened.read(length)).hexdigest()
 
 
 def _narrower_file(name: str) -> str:
@@ -449,6 +463,13 @@ def _source(file: Path, entry: Optional[dict[str, Any]], unchecked: str) -> tupl
             raise MarketDataError(
                 f"{file}: {file.name} {differs}: the file was replaced or truncated after the directory was written. "
                 f"If it was changed on purpose, read it without the manifest's check: {unchecked}"
+            )
+        written = entry.get("footer_sha256")  # None in a manifest of barter-ffi 0.1
+        if written is not None and written != _footer_digest(file):
+            raise MarketDataError(
+                f"{file}: {file.name} holds other values than were written ({MANIFEST} keeps a digest of its Parquet "
+                "footer: its row groups' sizes and each column's min and max): the file was rewritten after the "
+                f"directory was written. If it was changed on purpose, read it without the manifest's check: {unchecked}"
             )
     return file, source
 

@@ -47,8 +47,12 @@
  *           inside a call at the fork, and never returns in the child) fails with
  *           BARTER_FFI_STATUS_INVALID_ARGUMENT rather than wait. A file stream's reading thread
  *           stays in the parent: in the child every call on the stream fails with
- *           BARTER_FFI_STATUS_INVALID_ARGUMENT. Freeing either in the child releases it, unless
- *           a thread of the parent was using it at the fork: then it is left as it is.
+ *           BARTER_FFI_STATUS_INVALID_ARGUMENT. Freeing either in the child releases it, but
+ *           for what it shares with the parent's thread, which the child cannot safely take
+ *           from a thread it does not have: the stream's pieces read ahead and the cursor's
+ *           batch encoded ahead stay allocated (about 14 KB for a small file; a piece of
+ *           events for a large one).
+ *           If a thread of the parent was using it at the fork, it is left as it is.
  * Callbacks Progress callbacks run on the thread that called the load, one call at a time, and
  *           never after the load returns; returning non-zero cancels the load
  *           (BARTER_FFI_STATUS_CANCELLED). After barter_ffi_host_finalizing() none is called

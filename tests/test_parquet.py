@@ -6,6 +6,7 @@ instead of mixing tables; ``from_parquet`` refuses a partial or mixed directory.
 from __future__ import annotations
 
 import decimal
+import hashlib
 import json
 import re
 import shutil
@@ -20,6 +21,7 @@ from conftest import FIXTURES, SHARED_RECORDING, decimal_books
 
 pa = pytest.importorskip("pyarrow")
 parquet = pytest.importorskip("pyarrow.parquet")
+compute = pytest.importorskip("pyarrow.compute")
 dataset = pytest.importorskip("pyarrow.dataset")
 pandas = pytest.importorskip("pandas")
 pl = pytest.importorskip("polars")
@@ -76,6 +78,9 @@ def test_the_directory_holds_one_file_per_table_and_a_manifest(written) -> None:
         entry = manifest["tables"][name]
         assert entry["file"] == f"{name}.parquet" and entry["rows"] == len(export)
         assert entry["columns"] == {field.name: str(field.type) for field in pa.schema(export)}
+        footer = (directory / entry["file"]).read_bytes()[:-8]
+        footer = footer[len(footer) - int.from_bytes((directory / entry["file"]).read_bytes()[-8:-4], "little"):]
+        assert entry["footer_sha256"] == hashlib.sha256(footer).hexdigest()
 
 
 def test_pandas_pyarrow_dask_polars_and_duckdb_refuse_the_directory_as_one_table(written) -> None:
@@ -240,6 +245,26 @@ def test_a_table_file_changed_on_purpose_is_refused_naming_a_recipe_that_reads_i
             expected = [event for event in everything if not isinstance(event.kind, PublicTrade) or event in wanted]
             assert len(expected) == len(everything) - 1
         assert events == expected
+
+
+def test_a_table_file_rewritten_with_other_values_is_refused(directory: Path) -> None:
+    """Same rows, same columns, every price doubled: it loaded, twice the recorded prices."""
+    trades = directory / "trades.parquet"
+    table = parquet.read_table(trades)
+    position = table.schema.get_field_index("price")
+    doubled = table.set_column(position, table.schema.field(position), compute.multiply(table["price"], 2))
+    parquet.write_table(doubled, trades)
+    with pytest.raises(MarketDataError, match=r"trades\.parquet holds other values than were written .* rewritten"):
+        MarketDataInMemory.from_parquet(directory)
+    unchecked = MarketDataInMemory.from_arrow({"trades": parquet.read_table(trades)})
+    assert [event.kind.price for event in unchecked.events()] == [price * 2 for price in table["price"].to_pylist()]
+    manifest = json.loads((directory / MANIFEST).read_text())
+    for entry in manifest["tables"].values():
+        del entry["footer_sha256"]  # as barter-ffi wrote it before the digest
+    (directory / MANIFEST).write_text(json.dumps(manifest))
+    with MarketDataInMemory.from_parquet(directory) as unguarded:  # what such a manifest can tell
+        assert [event.kind.price for event in unguarded.events() if isinstance(event.kind, PublicTrade)] == \
+            [price * 2 for price in table["price"].to_pylist()]
 
 
 def test_from_parquet_refuses_a_table_file_the_manifest_does_not_list(directory: Path, tmp_path: Path) -> None:
