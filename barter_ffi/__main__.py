@@ -414,6 +414,9 @@ def _ctrl_c_ends_at_once_for_a_pipe(path: Optional[Path]) -> None:
 
 INTERRUPTED = 130
 """What ``main`` returns after Ctrl-C: the status a shell shows for a command ended by SIGINT."""
+READER_LEFT = 141
+"""What ``main`` returns when stdout's reader went away (``| head``): a shell's status for SIGPIPE."""
+_ENDING_SIGNALS = {INTERRUPTED: "SIGINT", READER_LEFT: "SIGPIPE"}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -430,7 +433,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return 1
         # The reader went away (`| head`): stop quietly, as the Python docs advise.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        return READER_LEFT
     except KeyboardInterrupt:  # Ctrl-C: what was being written is removed by the writer
         print("interrupted", file=sys.stderr)
         return INTERRUPTED
@@ -445,18 +448,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def entry_point() -> None:
-    """The ``barter-ffi`` command. After Ctrl-C the process ends by SIGINT, as Python ends on an
-    uncaught one, so a calling shell loop or ``make`` sees an interrupt and stops. Exiting 130
-    instead was not even reliable: CPython ends a ``python -m`` run by SIGINT anyway whenever
-    the KeyboardInterrupt was raised inside code run from a string (``exec``, as namedtuple and
+    """The ``barter-ffi`` command. After Ctrl-C, or when stdout's reader went away, the process
+    ends by that signal (SIGINT, SIGPIPE), as Python ends on an uncaught Ctrl-C and ``cat`` in a
+    pipe, so a calling shell loop or ``make`` sees what happened. Exiting 130 after Ctrl-C was not
+    even reliable: CPython ends a ``python -m`` run by SIGINT anyway whenever the
+    KeyboardInterrupt was raised inside code run from a string (``exec``, as namedtuple and
     dataclass creation do), however it was caught afterwards."""
     status = main()
-    if status == INTERRUPTED and os.name == "posix":
+    if status in _ENDING_SIGNALS and os.name == "posix":
         with contextlib.suppress(OSError):  # a reader that went away has nothing to be sent
             sys.stdout.flush()
             sys.stderr.flush()
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGINT)
+        ending = getattr(signal, _ENDING_SIGNALS[status])
+        signal.signal(ending, signal.SIG_DFL)
+        os.kill(os.getpid(), ending)
     sys.exit(status)
 
 

@@ -178,6 +178,12 @@ class ArrowTable:
     table: str
     decimals: str
 
+    def __reduce__(self) -> tuple:
+        raise TypeError(
+            f"an ArrowTable is a view of a data set in this process and cannot be pickled: pickle the data set, "
+            f"or the table itself (md.to_pyarrow({self.table!r}) pickles)"
+        )
+
     def __init__(self, data: "MarketDataInMemory", table: Table, decimals: Decimals = "decimal128") -> None:
         self._share(data._checked_handle(), table, decimals)
 

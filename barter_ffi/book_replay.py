@@ -250,6 +250,12 @@ class ArrowStreamResult:
 
     __slots__ = ("_fill", "_pending", "_release_pending", "__weakref__")
 
+    def __reduce__(self) -> tuple:
+        raise TypeError(
+            f"{type(self).__name__} is computed by this process as it is read and cannot be pickled: pickle the "
+            "data set and ask for it again, or its result (.to_pyarrow() pickles)"
+        )
+
     def __init__(self, fill: Callable[[Any], None], once: bool) -> None:
         self._fill = None if once else fill
         # The first stream is made now, so that bad arguments and data fail here, not at a read.

@@ -38,7 +38,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Union
 
-from ._ffi import library_version
+from ._ffi import encode_path, library_version
 from .arrow import TABLES, Decimals, Table, conformed, piece_tables, table_code, widened
 from .errors import MarketDataError
 from .notebook import counted
@@ -101,7 +101,7 @@ class ParquetFiles:
                 for batch in pyarrow.RecordBatchReader.from_stream(export):
                     yield name, pyarrow.Table.from_batches([batch])
 
-        _write_directory(Path(path), tables(), decimals, lambda: (len(self), self.stats.reconnects))
+        _write_directory(_path_argument(path), tables(), decimals, lambda: (len(self), self.stats.reconnects))
 
     @classmethod
     def from_parquet(cls, path: PathArgument, *, table: Optional[Table] = None) -> "MarketDataInMemory":
@@ -120,7 +120,7 @@ class ParquetFiles:
         directory is checked against its manifest too; the error for one changed on purpose
         names Python that reads it with ``from_arrow``'s checks alone.
         """
-        sources, expected = _sources(Path(path), table)
+        sources, expected = _sources(_path_argument(path), table)
         data = cls.from_arrow({name: _read_whole(*source) for name, source in sources.items()})
         if expected is not None and (len(data), data.stats.reconnects) != expected:
             found = (len(data), data.stats.reconnects)
@@ -143,8 +143,17 @@ def write_parquet_pieces(pieces: Iterable["MarketDataInMemory"], path: PathArgum
             totals[1] += piece.stats.reconnects
             yield piece
 
-    _write_directory(Path(path), piece_tables(counted(), TABLES, decimals), decimals,
+    _write_directory(_path_argument(path), piece_tables(counted(), TABLES, decimals), decimals,
                      lambda: (totals[0], totals[1]))
+
+
+def _path_argument(path: PathArgument) -> Path:
+    """``path`` as a ``Path``; an empty one is refused, as every other path argument refuses it
+    (``Path("")`` is the working directory)."""
+    if not os.fspath(path):
+        raise ValueError("path is empty")
+    encode_path(path)  # a NUL byte is refused as every reader refuses it (exists() says False)
+    return Path(path)
 
 
 def _write_directory(directory: Path, tables: Iterable[tuple[str, Any]], decimals: str,

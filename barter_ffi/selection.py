@@ -17,7 +17,7 @@ import operator
 import os
 from typing import Any, Callable, Iterable, Literal, Optional, SupportsIndex, Union, cast
 
-from ._ffi import PathLike, ffi
+from ._ffi import PathLike, encode_path, ffi
 from .construction import unsigned
 from .data import KIND_CLASSES, Candle, ExchangeId, Liquidation, OrderBookEvent, OrderBookL1, PublicTrade
 from .errors import unknown_name
@@ -236,6 +236,7 @@ def paths_to_read(paths: Paths) -> list[PathLike]:
     if not listed:
         raise ValueError("no path to read")
     for file in map(os.fsdecode, listed):
+        encode_path(file)  # a NUL byte is refused as every reader refuses it (exists() says False)
         if os.path.isdir(file):
             raise IsADirectoryError(errno.EISDIR, "a directory: name its files, with a glob such as 'dir/*.jsonl'", file)
         if not os.path.exists(file):

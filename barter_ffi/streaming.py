@@ -205,7 +205,10 @@ class JsonFileStream:
         if self._handle is None:
             raise ValueError("the JsonFileStream is closed")
         if threading.get_ident() != self._owner:
-            raise OwnedByAnotherThreadError("a JsonFileStream is read by the thread that opened it")
+            raise OwnedByAnotherThreadError(
+                "a JsonFileStream is read by the thread that opened it: call iter_json_file on the thread that "
+                "reads the file (or read it whole with MarketDataInMemory.from_json_file and hand that over)"
+            )
         return self._handle
 
     def close(self) -> None:

@@ -21,6 +21,8 @@ def written_whole(path: Union[str, "os.PathLike[str]"]) -> Iterator[str]:
     Through a symbolic link the file it names is replaced, and the link kept. Anything else (a
     FIFO, a device) is ``path`` itself, written in place and never removed."""
     given = os.fspath(path)
+    if not given:
+        raise ValueError("path is empty")
     if os.path.exists(given) and not os.path.isfile(given):
         yield given
         return

@@ -190,6 +190,20 @@ def test_ctrl_c_ends_a_command_waiting_for_a_fifos_writer_at_once(tmp_path: Path
     assert process.returncode == -signal.SIGINT
 
 
+@pytest.mark.parametrize("command", ["head", "tail"])
+def test_a_reader_that_goes_away_ends_the_command_by_sigpipe_as_it_ends_cat(tmp_path: Path, command: str) -> None:
+    """`barter-ffi head big.jsonl -n 100000 | head -1` exited 1 without a word: a status that
+    says the command failed, where `cat big.jsonl | head -1` ends by SIGPIPE (a shell shows 141)."""
+    big = tmp_path / "big.jsonl"
+    big.write_bytes(KINDS.read_bytes() * 10_000)
+    process = subprocess.Popen([sys.executable, "-m", "barter_ffi", command, str(big), "-n", "100000"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stdout.readline()
+    process.stdout.close()
+    assert process.wait(timeout=120) == -signal.SIGPIPE
+    assert process.stderr is not None and process.stderr.read() == b""
+
+
 def test_a_file_is_json_or_parquet_by_its_first_bytes_not_its_name(tmp_path: Path) -> None:
     """barter's JSON named ``.parquet`` was refused as "not a Parquet file" with advice in Python's
     words (use from_json_file); a Parquet table file named otherwise was parsed as JSON."""

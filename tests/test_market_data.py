@@ -10,9 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from barter_ffi import MarketDataError, MarketDataInMemory, OwnedByAnotherThreadError
+from barter_ffi import MarketDataError, MarketDataInMemory, OwnedByAnotherThreadError, iter_json_file
 from barter_ffi._ffi import live_objects
 from conftest import FIXTURES, run_in_thread, thread_holding
+
+
+def md_of_trades() -> MarketDataInMemory:
+    return MarketDataInMemory.from_json_file(FIXTURES / "trades.json")
 
 TRADES = FIXTURES / "trades.json"
 
@@ -143,8 +147,14 @@ class TestErrors:
     def test_path_types(self) -> None:
         with pytest.raises(TypeError):
             MarketDataInMemory.from_json_file(42)  # type: ignore[arg-type]
-        with pytest.raises(ValueError, match="embedded null byte"):
-            MarketDataInMemory.from_json_file("fixtures/\0trades.json")
+        for read in (MarketDataInMemory.from_json_file, MarketDataInMemory.from_json_files, iter_json_file,
+                     MarketDataInMemory.from_parquet):  # from_json_files said FileNotFoundError
+            with pytest.raises(ValueError, match="embedded null byte"):
+                read("fixtures/\0trades.json")
+        for empty in (MarketDataInMemory.from_parquet, md_of_trades().to_parquet, md_of_trades().to_json_file,
+                      lambda path: md_of_trades().book_replay(depth=1).to_parquet(path)):
+            with pytest.raises(ValueError, match="^path is empty$"):  # to_parquet("") wrote into "."
+                empty("")
 
 
 def test_from_json_bytes_takes_every_buffer_type() -> None:

@@ -168,3 +168,17 @@ def test_from_events_names_the_event_barter_rejects() -> None:
     with pytest.raises(TypeError, match="event 0: expected a MarketEvent or Reconnecting, not dict"):
         MarketDataInMemory.from_events([{}])  # type: ignore[list-item]
     assert len(MarketDataInMemory.from_events([])) == 0, "no events: an empty data set"
+
+
+def test_arrow_views_say_what_to_pickle_instead() -> None:
+    """Each gave ``cannot pickle '_cffi_backend._CDataBase' object``."""
+    pa = pytest.importorskip("pyarrow")
+    md = MarketDataInMemory.from_json_file(FIXTURES / "all_kinds.jsonl")
+    cases = [(md.to_arrow("trades"), r"^an ArrowTable .*\(md\.to_pyarrow\('trades'\) pickles\)$"),
+             (md.book_replay(depth=1), r"^BookReplay is computed by this process .*\(\.to_pyarrow\(\) pickles\)$"),
+             (md.engine_prices(), r"^EnginePrices is computed by this process .*\(\.to_pyarrow\(\) pickles\)$")]
+    for view, message in cases:
+        with pytest.raises(TypeError, match=message):
+            pickle.dumps(view)
+        table = pa.table(view)
+        assert table.num_rows > 0 and pickle.loads(pickle.dumps(table)).equals(table), "what the message offers pickles"
