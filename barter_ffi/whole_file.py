@@ -1,5 +1,5 @@
-"""Files written whole or not at all, by writers in Python (pyarrow's): the policy the library's
-own ``to_json_file`` follows in Rust (``rust_core/src/read/written_file.rs``)."""
+"""Files written whole or not at all, by writers in Python (pyarrow's): the policy the library
+follows for ``to_json_file`` (and ``barter_ffi_market_data_write_json_file``)."""
 
 from __future__ import annotations
 
