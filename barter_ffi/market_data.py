@@ -51,6 +51,28 @@ def _load_file_handle(
     a thread other than the main one never sees Ctrl-C itself). The parsing threads then finish
     the chunk (up to 16 MiB) each holds: ``KeyboardInterrupt`` comes typically within about
     100 ms (README: measured)."""
+    callback, raised = _cancelling_callback(progress, cancel)
+    encoded = encode_path(path)
+    load = lib.barter_ffi_market_data_load_file_filtered
+    spec = ffi.NULL if selection is None else selection.spec_or_null()
+    try:
+        handle = call_returning(_HANDLE, load, encoded, spec, callback, ffi.NULL, path=os.fsdecode(encoded))
+    except Exception:
+        if raised:  # the load stopped because the callback raised: that is the error
+            raise raised[0] from None
+        raise
+    if raised:  # the library cancels at the last report too; this holds should a way in not
+        lib.barter_ffi_market_data_free(handle)
+        raise raised[0]
+    return handle
+
+
+def _cancelling_callback(
+    progress: Optional[Callable[[int, int], object]] = None, cancel: Optional[threading.Event] = None
+) -> tuple[Any, list[BaseException]]:
+    """A ``BarterFfiProgressCallback`` that calls ``progress(done, total)`` and cancels the call
+    once ``cancel`` is set or it raised (Ctrl-C's ``KeyboardInterrupt`` too: Python runs its
+    signal handlers while the library calls it), and the list that then holds what it raised."""
     raised: list[BaseException] = []
 
     def report(_context: Any, done: int, total: int) -> int:
@@ -61,20 +83,7 @@ def _load_file_handle(
     def keep_and_cancel(_type: Any, error: BaseException, _traceback: Any) -> None:
         raised.append(error)
 
-    callback = ffi.callback("int32_t(void *, uint64_t, uint64_t)", report, error=1, onerror=keep_and_cancel)
-    encoded = encode_path(path)
-    load = lib.barter_ffi_market_data_load_file_filtered
-    spec = ffi.NULL if selection is None else selection.spec_or_null()
-    try:
-        handle = call_returning(_HANDLE, load, encoded, spec, callback, ffi.NULL, path=os.fsdecode(encoded))
-    except Exception:
-        if raised:  # the load stopped because the callback raised: that is the error
-            raise raised[0] from None
-        raise
-    if raised:  # raised by the last report, after the data was complete
-        lib.barter_ffi_market_data_free(handle)
-        raise raised[0]
-    return handle
+    return ffi.callback("int32_t(void *, uint64_t, uint64_t)", report, error=1, onerror=keep_and_cancel), raised
 
 
 def _wait_for_loads(ended: list[threading.Event], cancel: threading.Event) -> None:
@@ -602,9 +611,10 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles, BookReplays):
         ``compression``: ``"zstd"``, ``"gzip"``, ``"bz2"`` or ``None``; by default inferred from
         the file name (``.zst``, ``.gz``, ``.bz2``). The JSON is streamed to the file, never held
         whole in memory. A file is written whole or not at all: under a hidden temporary name
-        beside it, renamed over it once complete, so a write that fails or is interrupted leaves
-        the file that was there as it was (a symbolic link is kept and the file it names
-        replaced). A FIFO or device is written in place and never removed.
+        beside it, renamed over it once complete, so a write that fails or is interrupted (Ctrl-C
+        stops it within about 50 ms) leaves the file that was there as it was (a symbolic link is
+        kept and the file it names replaced). A FIFO or device is written in place and never
+        removed.
 
         A data set without a market event (empty, or reconnect markers alone) is refused with
         ``MarketDataError`` and nothing is written: barter's ``MarketDataInMemory`` cannot be
@@ -614,8 +624,14 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles, BookReplays):
         code = compression_code(os.fsdecode(path), compression)
         shape_code = self._json_shape_code(shape)
         encoded = encode_path(path)
-        call(lib.barter_ffi_market_data_write_json_file, self._checked_handle(), encoded, shape_code, code,
-             path=os.fsdecode(encoded))
+        callback, raised = _cancelling_callback()
+        try:
+            call(lib.barter_ffi_market_data_write_json_file_with_progress, self._checked_handle(), encoded, shape_code,
+                 code, callback, ffi.NULL, path=os.fsdecode(encoded))
+        except Exception:
+            if raised:  # the write stopped because Ctrl-C (KeyboardInterrupt) came meanwhile
+                raise raised[0] from None
+            raise
 
     @staticmethod
     def _json_shape_code(shape: str) -> int:

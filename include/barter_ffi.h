@@ -1092,6 +1092,20 @@ enum BarterFfiStatus barter_ffi_market_data_write_json_file(const struct BarterF
                                                             struct BarterFfiError *error);
 
 /**
+ * `barter_ffi_market_data_write_json_file`, calling `progress(context, done, total)` with the
+ * items written (market events and reconnect markers) of the data set's `total` (see `BarterFfiProgressCallback`: at least every
+ * 50 ms, and at the end). Returning non-zero cancels the write: it then fails with
+ * `BARTER_FFI_STATUS_CANCELLED` and leaves what was at `path` as it was. `progress` may be NULL.
+ */
+enum BarterFfiStatus barter_ffi_market_data_write_json_file_with_progress(const struct BarterFfiMarketData *market_data,
+                                                                          const char *path,
+                                                                          uint32_t shape,
+                                                                          uint32_t compression,
+                                                                          BarterFfiProgressCallback progress,
+                                                                          void *context,
+                                                                          struct BarterFfiError *error);
+
+/**
  * A new handle holding the items of `count` handles in order of `time_exchange`, as a replay
  * needs: a stable sort, so inputs need not be sorted, and ties keep argument order, then each
  * input's order. A reconnect marker moves with the market event after it in its own data set

@@ -496,18 +496,21 @@ def _interrupted(launcher: list[str], args: list[str], writing: Callable[[], boo
 INSTALLED_COMMAND = [str(Path(sysconfig.get_path("scripts")) / "barter-ffi")]
 
 
-@pytest.mark.parametrize(("command", "launcher"), [("books", [sys.executable, "-m", "barter_ffi"]),
-                                                   ("convert", INSTALLED_COMMAND)], ids=["books", "convert"])
-def test_ctrl_c_is_one_line_and_death_by_sigint_and_no_partial_output(tmp_path: Path, command: str,
+@pytest.mark.parametrize(("output", "launcher"), [("books.parquet", [sys.executable, "-m", "barter_ffi"]),
+                                                  ("converted", INSTALLED_COMMAND),
+                                                  ("converted.jsonl.bz2", INSTALLED_COMMAND)],
+                         ids=["books", "convert", "convert-json"])
+def test_ctrl_c_is_one_line_and_death_by_sigint_and_no_partial_output(tmp_path: Path, output: str,
                                                                       launcher: list[str]) -> None:
     """Ctrl-C printed a traceback and left a truncated books.parquet that read cleanly. Then the
     CLI exited 130 or ended by SIGINT by chance (CPython ends a ``-m`` run by SIGINT when the
     KeyboardInterrupt was raised in string-``exec``ed code, such as a namedtuple's creation):
-    now it always ends by SIGINT, as Python does on an uncaught Ctrl-C (a shell shows 130)."""
+    now it always ends by SIGINT, as Python does on an uncaught Ctrl-C (a shell shows 130). A
+    JSON write went on to its end, then the command said "interrupted" beside a whole file."""
     path = tmp_path / "long.jsonl"
     path.write_text("".join(_l2_update(sequence, "96962.50") for sequence in range(1, 300_001)))
-    target = tmp_path / ("books.parquet" if command == "books" else "converted")
-    args = ["books", str(path), "-o", str(target), "--depth", "50"] if command == "books" else \
+    target = tmp_path / output
+    args = ["books", str(path), "-o", str(target), "--depth", "50"] if output == "books.parquet" else \
         ["convert", str(path), str(target)]
     result = _interrupted(launcher, args, lambda: len(list(tmp_path.iterdir())) > 1)  # the output or its hidden name
     assert result.returncode == -signal.SIGINT, result.stderr

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import copy
+import os
+import tempfile
 import datetime as dt
 import gc
 import pickle
 import re
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -182,3 +185,70 @@ def test_arrow_views_say_what_to_pickle_instead() -> None:
             pickle.dumps(view)
         table = pa.table(view)
         assert table.num_rows > 0 and pickle.loads(pickle.dumps(table)).equals(table), "what the message offers pickles"
+
+
+INTERRUPTED_WRITE = """
+import sys
+from barter_ffi import MarketDataInMemory
+md = MarketDataInMemory.from_json_file(sys.argv[1])
+print("writing", flush=True)
+try:
+    md.to_json_file(sys.argv[2])
+    print("written")
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+
+
+def test_ctrl_c_stops_a_json_write_and_leaves_the_file_that_was_there(tmp_path: Path) -> None:
+    """The write went on to its end (seven seconds of bz2 for 90 MB), then raised
+    KeyboardInterrupt beside a whole file."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import sigint_at_default
+
+    source = tmp_path / "big.jsonl"
+    source.write_bytes((FIXTURES / "all_kinds.jsonl").read_bytes() * 20_000)
+    target = tmp_path / "day.jsonl.bz2"
+    target.write_text("yesterday")
+    child = subprocess.Popen([sys.executable, "-c", INTERRUPTED_WRITE, str(source), str(target)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=sigint_at_default)
+    assert child.stdout is not None and child.stdout.readline() == "writing\n"
+    while not list(tmp_path.glob(".day.jsonl.bz2.*.partial")) and child.poll() is None:
+        time.sleep(0.005)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=120)
+    assert out == "interrupted\n", (out, err)
+    assert target.read_text() == "yesterday"
+    assert sorted(entry.name for entry in tmp_path.iterdir()) == ["big.jsonl", "day.jsonl.bz2"]
+
+
+def test_c_a_json_write_reports_its_items_and_cancels_when_asked() -> None:
+    from barter_ffi._ffi import ffi, lib
+
+    md = MarketDataInMemory.from_json_file(FIXTURES / "all_kinds.jsonl")
+    items = len(md) + md.stats.reconnects
+    for cancel_at in (None, items):  # items: the last report, once every item is written
+        reports: list[tuple[int, int]] = []
+
+        @ffi.callback("int32_t(void *, uint64_t, uint64_t)")
+        def report(_context: Any, done: int, total: int) -> int:
+            reports.append((done, total))
+            return int(done == cancel_at)
+
+        with tempfile.TemporaryDirectory() as directory:
+            path = os.path.join(directory, "out.jsonl")
+            error = ffi.new("BarterFfiError *")
+            status = lib.barter_ffi_market_data_write_json_file_with_progress(
+                md._checked_handle(), path.encode(), lib.BARTER_FFI_JSON_SHAPE_LINES, lib.BARTER_FFI_COMPRESSION_NONE,
+                report, ffi.NULL, error)
+            lib.barter_ffi_error_free(error)
+            assert reports[-1] == (items, items), reports
+            if cancel_at is None:
+                assert status == lib.BARTER_FFI_STATUS_OK
+                assert MarketDataInMemory.from_json_file(path).events() == md.events()
+            else:
+                assert status == lib.BARTER_FFI_STATUS_CANCELLED and os.listdir(directory) == []

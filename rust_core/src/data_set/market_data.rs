@@ -9,7 +9,7 @@ use crate::{
     base::{
         error::{counted, BarterFfiStatus, Error},
         event::StreamEvent,
-        progress::Progress,
+        progress::{Progress, PROGRESS_INTERVAL},
     },
     parse::load::{self, Parsed},
     read::{
@@ -28,6 +28,7 @@ use std::{
     io::Write,
     path::Path,
     sync::{Arc, OnceLock},
+    time::Instant,
 };
 
 /// What a load kept and what it left out.
@@ -197,7 +198,7 @@ impl MarketData {
     /// but requires when reading. `Err` items were dropped at load; the array shape writes one
     /// stand-in for each, at the end, so that `errors_skipped` reads back the same.
     pub fn to_json(&self, shape: JsonShape) -> Result<Vec<u8>, Error> {
-        self.write_json(estimated_json_buffer(self.events.len()), shape)
+        self.write_json(estimated_json_buffer(self.events.len()), shape, &mut |_| true)
             .map_err(|error| Error::internal(format!("serialising: {error}")))
     }
 
@@ -208,6 +209,19 @@ impl MarketData {
     /// barter's `MarketDataInMemory` cannot be loaded from such a file, nor can this library's
     /// loaders read it back, so the file would be a promise the reader cannot keep.
     pub fn to_json_file(&self, path: &Path, shape: JsonShape, compression: BarterFfiCompression) -> Result<(), Error> {
+        self.to_json_file_with_progress(path, shape, compression, &mut |_| true)
+    }
+
+    /// [`to_json_file`](Self::to_json_file), telling `progress` how many items are written, at
+    /// least every [`PROGRESS_INTERVAL`] and at the end; `false` cancels the write (`Cancelled`),
+    /// which then leaves what was at `path` as it was.
+    pub fn to_json_file_with_progress(
+        &self,
+        path: &Path,
+        shape: JsonShape,
+        compression: BarterFfiCompression,
+        progress: Progress,
+    ) -> Result<(), Error> {
         if self.is_empty() {
             return Err(Error::new(
                 BarterFfiStatus::NoMarketEvents,
@@ -220,18 +234,34 @@ impl MarketData {
                 ),
             ));
         }
-        written_file::write_whole(path, |file| {
+        let mut cancelled = false;
+        let mut told = |done: usize| {
+            cancelled = !progress(done);
+            !cancelled
+        };
+        let written = written_file::write_whole(path, |file| {
             let encoder = compression.encoder(file)?;
-            let buffered = self.write_json(std::io::BufWriter::with_capacity(1 << 20, encoder), shape)?;
+            let buffered = self.write_json(std::io::BufWriter::with_capacity(1 << 20, encoder), shape, &mut told)?;
             buffered.into_inner().map_err(std::io::IntoInnerError::into_error)?.finish().map(drop)
-        })
+        });
+        written.map_err(|error| if cancelled { Error::cancelled() } else { error })
     }
 
-    fn write_json<W: Write>(&self, mut out: W, shape: JsonShape) -> std::io::Result<W> {
+    /// The JSON of every item to `out`; `progress` is told the items written as
+    /// [`to_json_file_with_progress`](Self::to_json_file_with_progress) says.
+    fn write_json<W: Write>(&self, mut out: W, shape: JsonShape, progress: Progress) -> std::io::Result<W> {
+        let cancelled = || std::io::Error::other("cancelled by the progress callback");
+        let mut reported = Instant::now();
         if shape == JsonShape::Array {
             out.write_all(b"[\n")?;
         }
         for (index, item) in self.events.iter().enumerate() {
+            if index % 1024 == 0 && reported.elapsed() >= PROGRESS_INTERVAL {
+                if !progress(index) {
+                    return Err(cancelled());
+                }
+                reported = Instant::now();
+            }
             if shape == JsonShape::Array && index > 0 {
                 out.write_all(b",\n")?;
             }
@@ -250,6 +280,9 @@ impl MarketData {
                 out.write_all(SKIPPED_ERR_ITEM)?;
             }
             out.write_all(b"\n]\n")?;
+        }
+        if !progress(self.events.len()) {
+            return Err(cancelled());
         }
         Ok(out)
     }

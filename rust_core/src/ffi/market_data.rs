@@ -411,6 +411,31 @@ pub extern "C" fn barter_ffi_market_data_write_json_file(
     compression: u32,
     error: *mut BarterFfiError,
 ) -> BarterFfiStatus {
+    barter_ffi_market_data_write_json_file_with_progress(
+        market_data,
+        path,
+        shape,
+        compression,
+        None,
+        std::ptr::null_mut(),
+        error,
+    )
+}
+
+/// `barter_ffi_market_data_write_json_file`, calling `progress(context, done, total)` with the
+/// items written (market events and reconnect markers) of the data set's `total` (see `BarterFfiProgressCallback`: at least every
+/// 50 ms, and at the end). Returning non-zero cancels the write: it then fails with
+/// `BARTER_FFI_STATUS_CANCELLED` and leaves what was at `path` as it was. `progress` may be NULL.
+#[no_mangle]
+pub extern "C" fn barter_ffi_market_data_write_json_file_with_progress(
+    market_data: *const BarterFfiMarketData,
+    path: *const c_char,
+    shape: u32,
+    compression: u32,
+    progress: BarterFfiProgressCallback,
+    context: *mut c_void,
+    error: *mut BarterFfiError,
+) -> BarterFfiStatus {
     call(error, || {
         let market_data = required(market_data, "market_data")?;
         let path = path_from_c(path)?;
@@ -422,7 +447,12 @@ pub extern "C" fn barter_ffi_market_data_write_json_file(
             3 => BarterFfiCompression::Bzip2,
             other => return Err(Error::new(BarterFfiStatus::InvalidArgument, format!("unknown compression {other}"))),
         };
-        market_data.0.to_json_file(&path, shape, compression)
+        let total = market_data.0.stream_events().len() as u64;
+        market_data.0.to_json_file_with_progress(&path, shape, compression, &mut |done| match progress {
+            // SAFETY: the caller supplied a callback that accepts its own context.
+            Some(callback) => call_into_host(|| unsafe { callback(context, done as u64, total) == 0 }).unwrap_or(false),
+            None => true,
+        })
     })
 }
 
