@@ -251,7 +251,7 @@ def test_soak_host_cycles_every_way_on_four_threads(soak_host: Path, soak_record
     result = subprocess.run([soak_host, soak_recording, "100", "4"], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     ways, midway = map(int, result.stdout.split()[1:3])
-    assert ways == 100 * 4 * 11 and 0 < midway < ways
+    assert ways == 100 * 4 * 12 and 0 < midway < ways  # twelve ways: soak_host.c's `ways`
     assert result.stdout.splitlines()[1] == "live 0 0 0"
 
 

@@ -8,7 +8,7 @@
  * A cycle runs every way in `ways` once; each stops midway at random (a load cancelled by its
  * progress callback, a cursor or a file stream freed after its first batch, an Arrow stream (a
  * table, a book replay, engine prices) released after its first batch, a from_arrow failing on
- * its second stream, a clone freed unused). Prints "ways RUN MIDWAY" and "live MARKET_DATA
+ * its second stream, a clone freed unused, a JSON file's write cancelled). Prints "ways RUN MIDWAY" and "live MARKET_DATA
  * CURSORS BUFFERS", and exits 0 only if every call behaved as documented.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "barter_ffi.h"
 #include "batch_count.h"
@@ -302,9 +303,37 @@ static int json(Worker *worker, int midway) {
     return result;
 }
 
+/* barter JSON written to a file beside the recording and loaded back; midway, the write is
+ * cancelled by its progress callback, and no file is left. */
+static int json_file(Worker *worker, int midway) {
+    char target[4096];
+    snprintf(target, sizeof target, "%s.%p.jsonl", worker->path, (void *)worker);
+    BarterFfiError error = {0};
+    BarterFfiStatus status = barter_ffi_market_data_write_json_file_with_progress(
+        worker->data, target, below(worker, 2), below(worker, 2) ? BARTER_FFI_COMPRESSION_GZIP : BARTER_FFI_COMPRESSION_NONE,
+        midway ? cancel : NULL, NULL, &error);
+    if (midway) {
+        int cancelled = status == BARTER_FFI_STATUS_CANCELLED && access(target, F_OK) != 0;
+        barter_ffi_error_free(&error);
+        return cancelled ? 0 : wrong("a JSON write its progress callback cancelled left a file or went on");
+    }
+    if (status != BARTER_FFI_STATUS_OK) return fail("write_json_file_with_progress", &error);
+    BarterFfiMarketData *back = NULL;
+    uint64_t events = 0;
+    int result = 0;
+    if (barter_ffi_market_data_load_file(target, &back, &error) != BARTER_FFI_STATUS_OK ||
+        barter_ffi_market_data_len(back, &events, &error) != BARTER_FFI_STATUS_OK)
+        result = fail("load_file of the written JSON", &error);
+    else if (events != worker->events)
+        result = wrong("a JSON file read back has the wrong length");
+    barter_ffi_market_data_free(back);
+    unlink(target);
+    return result;
+}
+
 /* Every way in and out, one entry each. */
 static int (*const ways[])(Worker *, int) = {load, cursor, file_stream, arrow, from_arrow, books, slice, merge,
-                                              filter, clone, json};
+                                              filter, clone, json, json_file};
 enum { WAY_COUNT = sizeof ways / sizeof ways[0] };
 
 static void *run(void *argument) {
