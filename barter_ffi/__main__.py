@@ -437,6 +437,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C: what was being written is removed by the writer
         print("interrupted", file=sys.stderr)
         return INTERRUPTED
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] != "pyarrow":
+            raise
+        print(f"error: {args.command} needs pyarrow for Parquet, an optional dependency: pip install "
+              "'barter-ffi[arrow]'", file=sys.stderr)
+        return 1
     except DecimalScaleError as error:  # decimal128: the hint in the command line's words
         print(f"error: {error.problem}: rerun with --decimals text (exact, each value as written) or --decimals "
               "float64", file=sys.stderr)

@@ -610,11 +610,14 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles, BookReplays):
 
         ``compression``: ``"zstd"``, ``"gzip"``, ``"bz2"`` or ``None``; by default inferred from
         the file name (``.zst``, ``.gz``, ``.bz2``). The JSON is streamed to the file, never held
-        whole in memory. A file is written whole or not at all: under a hidden temporary name
-        beside it, renamed over it once complete, so a write that fails or is interrupted (Ctrl-C
-        stops it within about 50 ms) leaves the file that was there as it was (a symbolic link is
-        kept and the file it names replaced). A FIFO or device is written in place and never
-        removed.
+        whole in memory. A file is written whole or not at all: under a hidden name beside it
+        (``.NAME.partial``), renamed over it once complete, so a write that fails or is
+        interrupted (Ctrl-C stops it within about 50 ms) leaves the file that was there as it was.
+        A file this process may not write is refused (``PermissionError``), and a second write of
+        one file while one is under way (``BlockingIOError``). A symbolic link is kept and the
+        file it names replaced, with its mode; other hard links keep the earlier content. A FIFO
+        or device is written in place and never removed, and ``/dev/stdout`` (or ``/dev/fd/N``)
+        through that descriptor, after what was written to it before.
 
         A data set without a market event (empty, or reconnect markers alone) is refused with
         ``MarketDataError`` and nothing is written: barter's ``MarketDataInMemory`` cannot be

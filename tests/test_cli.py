@@ -204,6 +204,20 @@ def test_a_reader_that_goes_away_ends_the_command_by_sigpipe_as_it_ends_cat(tmp_
     assert process.stderr is not None and process.stderr.read() == b""
 
 
+@pytest.mark.parametrize("command", ["convert", "books"])
+def test_parquet_without_pyarrow_is_one_line_naming_the_extra(tmp_path: Path, command: str) -> None:
+    """pyarrow is an optional dependency: without it, `convert` to Parquet printed a 15-line
+    ModuleNotFoundError traceback."""
+    args = ["convert", str(KINDS), str(tmp_path / "day")] if command == "convert" else \
+        ["books", str(KINDS), "-o", str(tmp_path / "books.parquet")]
+    without_pyarrow = "import sys; sys.modules['pyarrow'] = None; from barter_ffi.__main__ import entry_point; entry_point()"
+    result = subprocess.run([sys.executable, "-c", without_pyarrow, *args], capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == f"error: {command} needs pyarrow for Parquet, an optional dependency: pip install " \
+                            "'barter-ffi[arrow]'\n"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_file_is_json_or_parquet_by_its_first_bytes_not_its_name(tmp_path: Path) -> None:
     """barter's JSON named ``.parquet`` was refused as "not a Parquet file" with advice in Python's
     words (use from_json_file); a Parquet table file named otherwise was parsed as JSON."""

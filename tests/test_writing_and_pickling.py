@@ -217,7 +217,7 @@ def test_ctrl_c_stops_a_json_write_and_leaves_the_file_that_was_there(tmp_path: 
     child = subprocess.Popen([sys.executable, "-c", INTERRUPTED_WRITE, str(source), str(target)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=sigint_at_default)
     assert child.stdout is not None and child.stdout.readline() == "writing\n"
-    while not list(tmp_path.glob(".day.jsonl.bz2.*.partial")) and child.poll() is None:
+    while not (tmp_path / ".day.jsonl.bz2.partial").exists() and child.poll() is None:
         time.sleep(0.005)
     child.send_signal(signal.SIGINT)
     out, err = child.communicate(timeout=120)
@@ -252,3 +252,47 @@ def test_c_a_json_write_reports_its_items_and_cancels_when_asked() -> None:
                 assert MarketDataInMemory.from_json_file(path).events() == md.events()
             else:
                 assert status == lib.BARTER_FFI_STATUS_CANCELLED and os.listdir(directory) == []
+
+
+def test_a_name_for_an_open_descriptor_is_written_in_place(tmp_path: Path) -> None:
+    """`{ echo before; barter-ffi convert x.jsonl /dev/stdout; echo after; } > log.txt` kept the
+    JSON alone: the file the shell had open was renamed over, and "before" and "after" were lost."""
+    md = MarketDataInMemory.from_json_file(FIXTURES / "all_kinds.jsonl")
+    log = tmp_path / "log.txt"
+    with open(log, "wb") as shells:
+        shells.write(b"before\n")
+        shells.flush()
+        link = tmp_path / "stdout.jsonl"
+        os.symlink(f"/proc/self/fd/{shells.fileno()}", link)
+        md.to_json_file(link)
+        shells.seek(0, os.SEEK_END)
+        shells.write(b"after\n")
+    written = log.read_bytes()
+    assert written.startswith(b"before\n") and written.endswith(b"after\n"), written[:100]
+    assert MarketDataInMemory.from_json_bytes(written[len(b"before\n"):-len(b"after\n")]).events() == md.events()
+
+
+def test_a_killed_writes_hidden_file_is_taken_over_and_a_long_name_written(tmp_path: Path) -> None:
+    """A killed write left `.NAME.PID-N.partial` for good; a 250-byte name, which the file system
+    takes, failed with "File name too long" for the hidden name's sake."""
+    md = MarketDataInMemory.from_json_file(FIXTURES / "all_kinds.jsonl")
+    (tmp_path / ".day.jsonl.partial").write_text("half of a killed write")
+    md.to_json_file(tmp_path / "day.jsonl")
+    long = tmp_path / ("a" * 244 + ".jsonl")
+    md.to_json_file(long)
+    md.book_replay(depth=1).to_parquet(tmp_path / ("b" * 242 + ".parquet"))
+    assert sorted(entry.name for entry in tmp_path.iterdir()) == sorted(["day.jsonl", long.name, "b" * 242 + ".parquet"])
+    assert MarketDataInMemory.from_json_file(long).events() == md.events()
+
+
+def test_a_second_write_of_a_file_under_way_is_refused() -> None:
+    from barter_ffi.whole_file import written_whole
+
+    with tempfile.TemporaryDirectory() as directory:
+        target = os.path.join(directory, "books.parquet")
+        with written_whole(target) as first:
+            with pytest.raises(BlockingIOError, match="another write to this file is under way"):
+                with written_whole(target):
+                    pass
+            Path(first).write_text("first")
+        assert Path(target).read_text() == "first" and os.listdir(directory) == ["books.parquet"]

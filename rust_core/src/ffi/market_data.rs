@@ -396,11 +396,14 @@ pub extern "C" fn barter_ffi_market_data_to_json(
 /// Writes what `barter_ffi_market_data_to_json` returns to the file at `path` (NUL-terminated,
 /// as for loading), compressed as `compression` (a
 /// `BarterFfiCompression`) says, without holding the JSON in memory. A regular file (or a new
-/// one) is written whole or not at all: under a temporary name beside it (`.NAME.PID-N.partial`),
-/// renamed over it once complete, so on failure the file that was there is left as it was
-/// (through a symbolic link, the file it names is replaced, keeping the link and the file's
-/// permissions). A FIFO, device or socket is written in place and never removed. Every loader
-/// reads the result back, detecting the compression from its content. A
+/// one) is written whole or not at all: under a hidden name beside it (`.NAME.partial`, locked
+/// with `flock` while written), renamed over it once complete, so on failure the file that was
+/// there is left as it was. A file the caller may not write is refused. Through a symbolic link
+/// the file it names is replaced, keeping the link and the file's mode (and owner and group
+/// where the caller may set them); other hard links keep the earlier content. A second write
+/// of a file while one is under way fails (`BARTER_FFI_STATUS_IO`). A FIFO, device or socket,
+/// and a name for an open descriptor (`/dev/stdout`, `/dev/fd/N`, `/proc/…/fd/N`), are written
+/// in place and never removed. Every loader reads the result back, detecting the compression from its content. A
 /// data set without market events is refused (`BARTER_FFI_STATUS_NO_MARKET_EVENTS`, no file
 /// written): neither barter nor the loaders could read the file.
 #[no_mangle]
