@@ -614,7 +614,7 @@ class MarketDataInMemory(EventSequence, ArrowTables, ParquetFiles, BookReplays):
         (``.NAME.partial``), renamed over it once complete, so a write that fails or is
         interrupted (Ctrl-C stops it within about 50 ms) leaves the file that was there as it was.
         A file this process may not write is refused (``PermissionError``), and a second write of
-        one file while one is under way (``BlockingIOError``). A symbolic link is kept and the
+        one file while one is under way (``OSError``: "another write to this file is under way"). A symbolic link is kept and the
         file it names replaced, with its mode; other hard links keep the earlier content. A FIFO
         or device is written in place and never removed, and ``/dev/stdout`` (or ``/dev/fd/N``)
         through that descriptor, after what was written to it before.

@@ -245,6 +245,7 @@ def test_c_a_json_write_reports_its_items_and_cancels_when_asked() -> None:
             status = lib.barter_ffi_market_data_write_json_file_with_progress(
                 md._checked_handle(), path.encode(), lib.BARTER_FFI_JSON_SHAPE_LINES, lib.BARTER_FFI_COMPRESSION_NONE,
                 report, ffi.NULL, error)
+            message = ffi.string(error.message).decode() if error.message else ""
             lib.barter_ffi_error_free(error)
             assert reports[-1] == (items, items), reports
             if cancel_at is None:
@@ -252,6 +253,7 @@ def test_c_a_json_write_reports_its_items_and_cancels_when_asked() -> None:
                 assert MarketDataInMemory.from_json_file(path).events() == md.events()
             else:
                 assert status == lib.BARTER_FFI_STATUS_CANCELLED and os.listdir(directory) == []
+                assert message == "the write was cancelled; the file was left as it was"  # said "the load"
 
 
 def test_a_name_for_an_open_descriptor_is_written_in_place(tmp_path: Path) -> None:

@@ -244,7 +244,10 @@ impl MarketData {
             let buffered = self.write_json(std::io::BufWriter::with_capacity(1 << 20, encoder), shape, &mut told)?;
             buffered.into_inner().map_err(std::io::IntoInnerError::into_error)?.finish().map(drop)
         });
-        written.map_err(|error| if cancelled { Error::cancelled() } else { error })
+        written.map_err(|error| match cancelled {
+            true => Error::new(BarterFfiStatus::Cancelled, "the write was cancelled; the file was left as it was"),
+            false => error,
+        })
     }
 
     /// The JSON of every item to `out`; `progress` is told the items written as

@@ -425,9 +425,10 @@ pub extern "C" fn barter_ffi_market_data_write_json_file(
     )
 }
 
-/// `barter_ffi_market_data_write_json_file`, calling `progress(context, done, total)` with the
-/// items written (market events and reconnect markers) of the data set's `total` (see `BarterFfiProgressCallback`: at least every
-/// 50 ms, and at the end). Returning non-zero cancels the write: it then fails with
+/// `barter_ffi_market_data_write_json_file`, calling `progress(context, done, total)` on the
+/// calling thread with the items written so far (market events and reconnect markers, not
+/// bytes) of the data set's `total`: at least every 50 ms, not necessarily first with 0, and
+/// last with `total`. Returning non-zero cancels the write: it then fails with
 /// `BARTER_FFI_STATUS_CANCELLED` and leaves what was at `path` as it was. `progress` may be NULL.
 #[no_mangle]
 pub extern "C" fn barter_ffi_market_data_write_json_file_with_progress(
